@@ -1,0 +1,84 @@
+//! Source text and the format-neutral spanned value tree that every extractor produces.
+//!
+//! Spans are byte ranges into the original file text. Lines and columns exist only at the edges
+//! (rendering, the language server), computed by [`LineIndex`].
+
+pub mod json;
+mod position;
+mod tree;
+
+pub use position::{LineIndex, Position};
+pub use tree::{Member, Node, NodeKind};
+
+use std::fmt;
+
+/// A byte range `start..end` into a source text.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub const fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+
+    pub const fn len(self) -> usize {
+        self.end - self.start
+    }
+
+    pub const fn is_empty(self) -> bool {
+        self.start == self.end
+    }
+
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start..self.end
+    }
+
+    /// The same span moved by `delta` bytes, for trees parsed out of a slice of a larger text.
+    pub const fn shifted(self, delta: usize) -> Self {
+        Span::new(self.start + delta, self.end + delta)
+    }
+
+    /// The text this span covers, if it lies inside `text` on character boundaries.
+    pub fn slice(self, text: &str) -> Option<&str> {
+        text.get(self.range())
+    }
+}
+
+impl fmt::Debug for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}..{}", self.start, self.end)
+    }
+}
+
+impl From<std::ops::Range<usize>> for Span {
+    fn from(range: std::ops::Range<usize>) -> Self {
+        Span::new(range.start, range.end)
+    }
+}
+
+/// A syntax error at a place in a source text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{line}:{column}: {message}")]
+pub struct SyntaxError {
+    pub message: String,
+    pub span: Span,
+    /// 1-based.
+    pub line: usize,
+    /// 1-based, in Unicode scalar values.
+    pub column: usize,
+}
+
+impl SyntaxError {
+    pub fn new(text: &str, span: Span, message: impl Into<String>) -> Self {
+        let position = LineIndex::new(text).position(span.start);
+        SyntaxError {
+            message: message.into(),
+            span,
+            line: position.line,
+            column: position.column,
+        }
+    }
+}
