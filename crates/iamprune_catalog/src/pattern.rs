@@ -86,6 +86,17 @@ impl Pattern {
     /// leaves nothing but `*`s in the pattern; that is conservative (a `false` can only make a rewrite less
     /// general, never unsound).
     pub fn covers_prefix(&self, prefix: &str) -> bool {
+        // The common shapes answer without simulating the pattern.
+        match self.kind() {
+            PatternKind::FullWildcard => return true,
+            PatternKind::TrailingStar => {
+                let literal = self.literal_prefix();
+                return prefix.len() >= literal.len()
+                    && prefix.as_bytes()[..literal.len()].eq_ignore_ascii_case(literal.as_bytes());
+            }
+            PatternKind::Exact => return false,
+            PatternKind::Glob => {}
+        }
         let pattern = self.lower.as_bytes();
         let prefix = prefix.to_ascii_lowercase();
         let mut states = vec![false; pattern.len() + 1];

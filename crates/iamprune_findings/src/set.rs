@@ -1,0 +1,453 @@
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fs::{self, File};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::LoadOptions;
+use crate::arn::{Identity, PrincipalArn};
+use crate::error::FindingsError;
+use crate::formats::{self, Batch, Mention, Source};
+use crate::model::{
+    ActionFact, FormatKind, Principal, PrincipalFact, PrincipalFindings, Recommendation,
+    ServiceFact, later,
+};
+
+/// Files larger than this are refused before being read: real exports are far smaller, and
+/// parsing a huge file into memory would be the slowest part of a run.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The extensions read when a directory is loaded.
+const EXTENSIONS: [&str; 3] = ["json", "jsonl", "ndjson"];
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum EntryKey {
+    Any,
+    Principal(Identity),
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    principal: Principal,
+    sources: Vec<Source>,
+    view: PrincipalFindings,
+}
+
+/// Unused-access findings from any number of files, indexed by principal.
+#[derive(Debug, Clone, Default)]
+pub struct FindingsSet {
+    entries: BTreeMap<EntryKey, Entry>,
+    recommendations: Vec<Recommendation>,
+    notes: Vec<String>,
+    seen_notes: HashSet<String>,
+    skipped: Vec<PathBuf>,
+}
+
+impl FindingsSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Loads a file, or every `*.json`, `*.jsonl` and `*.ndjson` file under a directory (in
+    /// path order). A file that fails is left out whole and reported; the others still load.
+    /// Other files under a directory are listed in [`FindingsSet::skipped`] and the notes.
+    pub fn load_path(&mut self, path: &Path, opts: &LoadOptions) -> Vec<FindingsError> {
+        let meta = match fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => return vec![FindingsError::whole_file(path, format!("cannot read: {e}"))],
+        };
+        if !meta.is_dir() {
+            return self.load_file(path, opts).err().into_iter().collect();
+        }
+        let mut files = Vec::new();
+        let mut errors = Vec::new();
+        let mut visited = BTreeSet::new();
+        self.collect(path, &mut files, &mut errors, &mut visited);
+        files.sort();
+        for file in files {
+            if let Err(e) = self.load_file(&file, opts) {
+                errors.push(e);
+            }
+        }
+        errors
+    }
+
+    /// Loads one file whatever its extension.
+    pub fn load_file(
+        &mut self,
+        path: &Path,
+        opts: &LoadOptions,
+    ) -> Result<FormatKind, FindingsError> {
+        let text = read_text(path)?;
+        self.load_str(&text, path, opts)
+    }
+
+    /// Loads one file's contents; `origin` names it in errors, notes and sources. Nothing of
+    /// the text is kept when it has an error.
+    pub fn load_str(
+        &mut self,
+        text: &str,
+        origin: &Path,
+        opts: &LoadOptions,
+    ) -> Result<FormatKind, FindingsError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut batch = Batch::default();
+        let kind = formats::parse_text(text, origin, opts, &mut batch)?;
+        self.commit(batch);
+        Ok(kind)
+    }
+
+    /// Each principal's own findings, the `Any` entry first, then by partition, account, kind
+    /// and name. [`FindingsSet::for_principal`] gives a principal's view merged with `Any`.
+    pub fn principals(&self) -> impl Iterator<Item = &PrincipalFindings> {
+        self.entries.values().map(|e| &e.view)
+    }
+
+    /// Everything known about `arn`: its own findings (a role, user or group with another path
+    /// or letter case in the same account is the same entity) merged with those that apply to
+    /// every principal. `None` when nothing is known about it. A string that is not an ARN
+    /// gets only what applies to every principal.
+    pub fn for_principal(&self, arn: &str) -> Option<PrincipalFindings> {
+        let parsed = arn.trim().parse::<PrincipalArn>().ok();
+        let own = parsed
+            .as_ref()
+            .and_then(|p| self.entries.get(&EntryKey::Principal(p.identity())));
+        let any = self.entries.get(&EntryKey::Any);
+        let principal = match (own, parsed) {
+            (Some(entry), _) => entry.principal.clone(),
+            (None, Some(p)) if any.is_some() => Principal::Arn(p),
+            (None, None) if any.is_some() => Principal::Any,
+            (None, _) => return None,
+        };
+        let sources = own.into_iter().chain(any).flat_map(|e| e.sources.iter());
+        Some(resolve(principal, sources))
+    }
+
+    pub fn recommendations(&self) -> &[Recommendation] {
+        &self.recommendations
+    }
+
+    /// Things the user should know that are not errors: skipped findings and files, pending
+    /// or failed recommendations, partial exports. Each note is given once.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// Files under a loaded directory that were not read.
+    pub fn skipped(&self) -> &[PathBuf] {
+        &self.skipped
+    }
+
+    /// Whether no principal has any findings (notes and recommendations aside).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn note(&mut self, note: String) {
+        // Notes quote file content; one line each keeps them readable in a terminal.
+        let note: String = note
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        if self.seen_notes.insert(note.clone()) {
+            self.notes.push(note);
+        }
+    }
+
+    fn commit(&mut self, batch: Batch) {
+        for note in batch.notes {
+            self.note(note);
+        }
+        if batch.summaries_seen {
+            self.note(
+                "list-findings-v2 holds summaries only: export each finding with get-finding-v2 for action details"
+                    .to_string(),
+            );
+        }
+        let mut touched = BTreeSet::new();
+        for source in batch.sources {
+            let key = match &source.principal {
+                Principal::Any => EntryKey::Any,
+                Principal::Arn(arn) => EntryKey::Principal(arn.identity()),
+            };
+            let entry = self.entries.entry(key.clone()).or_insert_with(|| Entry {
+                principal: source.principal.clone(),
+                sources: Vec::new(),
+                view: resolve(source.principal.clone(), std::iter::empty()),
+            });
+            entry.sources.push(source);
+            touched.insert(key);
+        }
+        for key in touched {
+            if let Some(entry) = self.entries.get_mut(&key) {
+                entry.view = resolve(entry.principal.clone(), entry.sources.iter());
+            }
+        }
+        self.recommendations.extend(batch.recommendations);
+    }
+
+    fn collect(
+        &mut self,
+        dir: &Path,
+        files: &mut Vec<PathBuf>,
+        errors: &mut Vec<FindingsError>,
+        visited: &mut BTreeSet<PathBuf>,
+    ) {
+        // Symbolic links may lead back up the tree.
+        match fs::canonicalize(dir) {
+            Ok(real) => {
+                if !visited.insert(real) {
+                    return;
+                }
+            }
+            Err(e) => {
+                errors.push(FindingsError::whole_file(
+                    dir,
+                    format!("cannot read directory: {e}"),
+                ));
+                return;
+            }
+        }
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                errors.push(FindingsError::whole_file(
+                    dir,
+                    format!("cannot read directory: {e}"),
+                ));
+                return;
+            }
+        };
+        let mut paths = Vec::new();
+        for entry in entries {
+            match entry {
+                Ok(entry) => paths.push(entry.path()),
+                Err(e) => errors.push(FindingsError::whole_file(
+                    dir,
+                    format!("cannot read directory: {e}"),
+                )),
+            }
+        }
+        paths.sort();
+        for path in paths {
+            let hidden = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            if hidden {
+                self.skip(path, "hidden");
+                continue;
+            }
+            match fs::metadata(&path) {
+                Ok(meta) if meta.is_dir() => self.collect(&path, files, errors, visited),
+                Ok(_) if has_wanted_extension(&path) => files.push(path),
+                Ok(_) => self.skip(path, "only .json, .jsonl and .ndjson files are read"),
+                Err(e) => errors.push(FindingsError::whole_file(
+                    &path,
+                    format!("cannot read: {e}"),
+                )),
+            }
+        }
+    }
+
+    fn skip(&mut self, path: PathBuf, why: &str) {
+        self.note(format!("{}: skipped: {why}", path.display()));
+        self.skipped.push(path);
+    }
+}
+
+fn has_wanted_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| EXTENSIONS.iter().any(|w| e.eq_ignore_ascii_case(w)))
+}
+
+/// Merges what every source says about one principal.
+///
+/// Each source that mentions a service votes on it, and disagreement resolves to *used*: an
+/// action is unused only when every mention of its service says so (a whole-service mention
+/// says so for every action), and a service is unused as a whole only when every mention says
+/// that. Sources that never mention a service do not vote on it, and a last-accessed report
+/// does not vote on the actions it does not track.
+fn resolve<'s>(
+    principal: Principal,
+    sources: impl Iterator<Item = &'s Source>,
+) -> PrincipalFindings {
+    let mut by_service: BTreeMap<&str, Vec<&Mention>> = BTreeMap::new();
+    let mut findings = PrincipalFindings {
+        principal,
+        unused_actions: BTreeMap::new(),
+        unused_services: BTreeMap::new(),
+        facts: Vec::new(),
+        analyzed_at: None,
+        updated_at: None,
+        sources: Vec::new(),
+    };
+    for source in sources {
+        for (ns, mention) in &source.mentions {
+            by_service.entry(ns.as_str()).or_default().push(mention);
+        }
+        for fact in &source.facts {
+            add_fact(&mut findings.facts, fact);
+        }
+        findings.analyzed_at = later(findings.analyzed_at.take(), source.analyzed_at.as_deref());
+        findings.updated_at = later(findings.updated_at.take(), source.updated_at.as_deref());
+        if !findings.sources.contains(&source.file) {
+            findings.sources.push(source.file.clone());
+        }
+    }
+    for (ns, mentions) in by_service {
+        let partial: Vec<&Mention> = mentions
+            .iter()
+            .copied()
+            .filter(|m| !m.whole_unused)
+            .collect();
+        if partial.is_empty() {
+            let last_accessed = mentions
+                .iter()
+                .fold(None, |acc, m| later(acc, m.last_accessed.as_deref()));
+            findings
+                .unused_services
+                .insert(ns.to_string(), ServiceFact { last_accessed });
+            continue;
+        }
+        // Only an action that some mention names can be reported: a whole-service mention
+        // alone cannot say which actions the service has.
+        let mut candidates: BTreeMap<&str, (&str, Option<String>)> = BTreeMap::new();
+        for m in &partial {
+            for (key, (spelling, last)) in &m.unused {
+                let entry = candidates
+                    .entry(key.as_str())
+                    .or_insert((spelling.as_str(), None));
+                entry.1 = later(entry.1.take(), last.as_deref());
+            }
+        }
+        for (key, (spelling, last_accessed)) in candidates {
+            let agreed = partial.iter().all(|m| {
+                m.unused.contains_key(key)
+                    || m.judged
+                        .as_ref()
+                        .is_some_and(|judged| !judged.contains(key))
+            });
+            if agreed {
+                findings
+                    .unused_actions
+                    .insert(spelling.to_string(), ActionFact { last_accessed });
+            }
+        }
+    }
+    findings
+}
+
+/// Adds a fact unless one about the same thing is there already; of two such facts (the same
+/// finding exported twice, or at two times) the later last-accessed time is kept.
+fn add_fact(facts: &mut Vec<PrincipalFact>, fact: &PrincipalFact) {
+    use PrincipalFact::{
+        SummaryOnly, UnusedIAMRole, UnusedIAMUserAccessKey, UnusedIAMUserPassword,
+    };
+    for existing in facts.iter_mut() {
+        match (existing, fact) {
+            (UnusedIAMRole { last_accessed: a }, UnusedIAMRole { last_accessed: b })
+            | (
+                UnusedIAMUserPassword { last_accessed: a },
+                UnusedIAMUserPassword { last_accessed: b },
+            ) => {
+                *a = later(a.take(), b.as_deref());
+                return;
+            }
+            (
+                UnusedIAMUserAccessKey {
+                    access_key_id: ka,
+                    last_accessed: a,
+                },
+                UnusedIAMUserAccessKey {
+                    access_key_id: kb,
+                    last_accessed: b,
+                },
+            ) if ka == kb => {
+                *a = later(a.take(), b.as_deref());
+                return;
+            }
+            (SummaryOnly { finding_type: a }, SummaryOnly { finding_type: b }) if a == b => return,
+            _ => {}
+        }
+    }
+    facts.push(fact.clone());
+}
+
+fn read_text(path: &Path) -> Result<String, FindingsError> {
+    let file = File::open(path)
+        .map_err(|e| FindingsError::whole_file(path, format!("cannot open: {e}")))?;
+    if let Ok(meta) = file.metadata() {
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(too_large(path, meta.len()));
+        }
+    }
+    let mut bytes = Vec::new();
+    // The size can change between the check and the read, and devices report none.
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| FindingsError::whole_file(path, format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(path, bytes.len() as u64));
+    }
+    decode(path, bytes)
+}
+
+fn too_large(path: &Path, len: u64) -> FindingsError {
+    FindingsError::whole_file(
+        path,
+        format!(
+            "the file is {:.1} MiB, over the {} MiB limit: split the export into several files \
+             (for example one get-finding-v2 output per file)",
+            len as f64 / (1024.0 * 1024.0),
+            MAX_FILE_BYTES / (1024 * 1024)
+        ),
+    )
+}
+
+/// UTF-8 with or without a byte-order mark, or UTF-16 with one (what Windows PowerShell 5
+/// writes when the CLI output is redirected to a file).
+fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, FindingsError> {
+    let utf16 = |big_endian: bool| -> Result<String, FindingsError> {
+        let body = bytes.get(2..).unwrap_or(&[]);
+        if body.len() % 2 != 0 {
+            return Err(FindingsError::whole_file(
+                path,
+                "UTF-16 text with an odd number of bytes",
+            ));
+        }
+        let units = body.chunks_exact(2).map(|c| {
+            let pair = <[u8; 2]>::try_from(c).unwrap_or_default();
+            if big_endian {
+                u16::from_be_bytes(pair)
+            } else {
+                u16::from_le_bytes(pair)
+            }
+        });
+        char::decode_utf16(units)
+            .collect::<Result<String, _>>()
+            .map_err(|_| FindingsError::whole_file(path, "invalid UTF-16 text"))
+    };
+    match bytes.as_slice() {
+        [0xFF, 0xFE, ..] => return utf16(false),
+        [0xFE, 0xFF, ..] => return utf16(true),
+        _ => {}
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let prefix = std::str::from_utf8(bytes.get(..valid).unwrap_or(&[])).unwrap_or("");
+            let bad = bytes.get(valid).copied().unwrap_or(0);
+            Err(FindingsError::at_offset(
+                path,
+                prefix,
+                valid,
+                format!(
+                    "not UTF-8 text (a binary or compressed file?): byte 0x{bad:02X} at offset {valid}; \
+                     expected a JSON export"
+                ),
+            ))
+        }
+    }
+}
