@@ -24,7 +24,9 @@ fn refine(c: &mut Criterion) {
             b.iter(|| refine_pattern(black_box(&pattern), black_box(&unused)))
         });
         // The same through a statement, which adds the proof every offered refinement must pass.
-        let json = format!(r#"{{"Statement": [{{"Effect": "Allow", "Action": ["{text}"], "Resource": "*"}}]}}"#);
+        let json = format!(
+            r#"{{"Statement": [{{"Effect": "Allow", "Action": ["{text}"], "Resource": "*"}}]}}"#
+        );
         let node = iamprune_syntax::json::parse(&json).expect("benchmark policy parses");
         let document = PolicyDocument::from_node(&node).expect("benchmark policy is a policy");
         c.bench_function(&format!("refine and prove `{text}` with 50% unused"), |b| {

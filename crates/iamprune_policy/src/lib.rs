@@ -9,6 +9,7 @@ mod model;
 pub mod output;
 pub mod proof;
 mod refine;
+mod site;
 mod size;
 pub mod tokens;
 mod unused;
@@ -21,6 +22,9 @@ pub use proof::ProofFailure;
 pub use refine::{
     ElementRefinement, Outcome, PatternRefinement, Refinement, StatementRefinement, Unchanged,
     is_full_wildcard, refine_document, refine_pattern, refine_statement,
+};
+pub use site::{
+    PolicySite, PrincipalKind, PrincipalName, PrincipalRef, Purpose, SiteNote, StringStyle, Syntax,
 };
 pub use size::{PolicyKind, document_size};
 pub use unused::{BadActionName, Unused, UnusedSet};

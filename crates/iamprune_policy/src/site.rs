@@ -1,0 +1,120 @@
+//! Policy sites: the policy documents an extractor found in source files, and whom they reach.
+//!
+//! Extractors (CloudFormation, CDK, Terraform) produce sites; the linter matches findings to their
+//! principals, refines their documents and turns the result into edits. A site is format-neutral: its
+//! document is a spanned tree whose spans point into the text of `file`, and `syntax` says how that text
+//! must be written when an element changes.
+
+use std::path::PathBuf;
+
+use iamprune_syntax::{Node, Span};
+
+/// One policy document in a source file.
+#[derive(Debug, Clone)]
+pub struct PolicySite {
+    /// The file whose text the document's spans point into. For `file("x.json")` in Terraform this is the
+    /// JSON file, not the `.tf` that names it.
+    pub file: PathBuf,
+    /// Where the document is declared, for messages: `aws_iam_role_policy.app`,
+    /// `data.aws_iam_policy_document.read`, `AppRole` (a logical id) with `Policies[0]`.
+    pub owner: String,
+    /// The file and span of the declaration (the resource block, the logical id key), which may differ
+    /// from `file`.
+    pub owner_file: PathBuf,
+    pub owner_span: Span,
+    /// For CDK output: the construct path (`aws:cdk:path`).
+    pub construct_path: Option<String>,
+    pub purpose: Purpose,
+    /// The document, with [`iamprune_syntax::NodeKind::Opaque`] for every value only evaluation could
+    /// tell (intrinsic functions, references, interpolations).
+    pub document: Node,
+    pub syntax: Syntax,
+    /// The principals the document reaches, as far as the source tells.
+    pub principals: Vec<PrincipalRef>,
+    /// `false` when some principal the document reaches could not be named (a computed role name, a
+    /// `count` without literal keys, an attachment through a remote module): the site is then never
+    /// narrowed for findings, since an unknown principal may use what the known ones did not.
+    pub principals_complete: bool,
+    /// Things the extractor could not decide, said once per site (`dynamic "statement"`, an `Fn::If`
+    /// around a statement, a policy composed with `join`).
+    pub notes: Vec<SiteNote>,
+}
+
+/// What a document is for. Only identity policies are refined from findings; the others get the
+/// catalog rules (unknown actions, redundancy, size).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Purpose {
+    /// Managed (`aws_iam_policy`, `AWS::IAM::ManagedPolicy`).
+    ManagedPolicy,
+    /// Inline in a role, user or group.
+    InlinePolicy,
+    /// A role's trust policy.
+    Trust,
+    /// A resource policy (bucket, queue, topic, key, …).
+    Resource,
+}
+
+/// How the document's text is written, which decides how an edit is spelled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Syntax {
+    /// JSON text (a template, a `.json` file, a CDK template).
+    Json,
+    /// YAML (a CloudFormation template); lists may be block or flow style.
+    Yaml,
+    /// HCL object syntax (`jsonencode({...})`) or `aws_iam_policy_document` blocks.
+    Hcl,
+    /// JSON inside a string literal of another syntax: spans point into the raw literal, and new text
+    /// must be escaped the way the literal is.
+    EmbeddedJson(StringStyle),
+}
+
+/// The kind of string literal that holds embedded JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StringStyle {
+    /// A heredoc (`<<EOF`) or YAML block scalar: the text is literal.
+    Literal,
+    /// An indented heredoc (`<<-EOF`): literal, each line indented.
+    IndentedLiteral,
+    /// A double-quoted string (HCL, JSON, YAML): `"` and `\` are escaped.
+    DoubleQuoted,
+}
+
+/// A principal a policy reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrincipalRef {
+    pub kind: PrincipalKind,
+    pub name: PrincipalName,
+    /// Where the principal is declared, for messages: `aws_iam_role.app`, `AppRole`.
+    pub declared_as: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PrincipalKind {
+    Role,
+    User,
+    Group,
+}
+
+/// How a finding's principal name is matched to the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrincipalName {
+    /// A literal name (`name = "app"`, `RoleName: app`).
+    Exact(String),
+    /// Terraform `name_prefix`: the real name starts with it.
+    Prefix(String),
+    /// A CloudFormation name generated from the stack: `STACK-LOGICALID-SUFFIX`, truncated to 64
+    /// characters. `stack` is `None` when the stack name is not known.
+    Generated {
+        stack: Option<String>,
+        logical_id: String,
+    },
+    /// The name is computed; only an explicit mapping in the configuration can tie it to findings.
+    Unknown,
+}
+
+/// Something an extractor could not decide about a site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteNote {
+    pub span: Span,
+    pub message: String,
+}
