@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use iamprune_findings::{FindingsSet, LoadOptions, Principal, PrincipalFindings};
+use iamprune_findings::{FindingsError, FindingsSet, LoadOptions, Principal, PrincipalFindings};
 use iamprune_policy::Unused;
 
-/// Loads findings files and directories. Any file that fails to load is an error here: a pure
-/// refinement from partial findings would quietly differ from what the user asked for.
-pub fn load(paths: &[PathBuf], principal: Option<&str>) -> anyhow::Result<FindingsSet> {
+/// Loads findings files and directories; every file that loads is kept, and the errors of the
+/// others are returned for the caller to report.
+pub fn load(paths: &[PathBuf], principal: Option<&str>) -> (FindingsSet, Vec<FindingsError>) {
     let mut set = FindingsSet::new();
     let options = LoadOptions {
         principal: principal.map(str::to_string),
@@ -17,6 +17,13 @@ pub fn load(paths: &[PathBuf], principal: Option<&str>) -> anyhow::Result<Findin
     for path in paths {
         errors.extend(set.load_path(path, &options));
     }
+    (set, errors)
+}
+
+/// As [`load`], but any file that fails is an error: a refinement from partial findings would quietly
+/// differ from what the user asked for.
+pub fn load_all(paths: &[PathBuf], principal: Option<&str>) -> anyhow::Result<FindingsSet> {
+    let (set, errors) = load(paths, principal);
     if !errors.is_empty() {
         let count = errors.len();
         for error in errors {

@@ -28,6 +28,8 @@ enum Command {
     Refine(commands::refine::RefineArgs),
     /// Print the actions that patterns match, one per line.
     Expand(commands::expand::ExpandArgs),
+    /// Summarize findings exports: principals, unused actions and services, what was skipped and why.
+    Findings(commands::findings::FindingsArgs),
 }
 
 /// The action catalog to use.
@@ -79,6 +81,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Refine(args) => commands::refine::run(args),
         Command::Expand(args) => commands::expand::run(args),
+        Command::Findings(args) => commands::findings::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,2 +1,3 @@
 pub mod expand;
+pub mod findings;
 pub mod refine;

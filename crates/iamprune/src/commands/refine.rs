@@ -65,7 +65,7 @@ pub fn run(args: &RefineArgs) -> anyhow::Result<ExitCode> {
         [one] => Some(one.as_str()),
         _ => None,
     };
-    let set = findings::load(&paths, principal_for_lists)?;
+    let set = findings::load_all(&paths, principal_for_lists)?;
     let chosen = findings::select(&set, &args.principal)?;
     let mut unused: Option<UnusedSet<'_>> = None;
     for (name, principal) in &chosen {
