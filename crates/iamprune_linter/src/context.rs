@@ -1,0 +1,88 @@
+//! What the rules see of one site: its document, its text, and what the findings say of its principals.
+
+use iamprune_catalog::Catalog;
+use iamprune_findings::PrincipalFindings;
+use iamprune_policy::{PolicyDocument, PolicySite, Refinement, UnusedSet};
+use iamprune_syntax::Span;
+
+use crate::diagnostic::{Diagnostic, Fix};
+use crate::rules::Rule;
+
+/// A principal of the site, matched to the findings.
+#[derive(Debug, Clone)]
+pub struct MatchedPrincipal {
+    /// The finding principal's ARN, or the source's name for it when no finding matched.
+    pub label: String,
+    /// `None`: no finding names it, so nothing is known unused.
+    pub findings: Option<PrincipalFindings>,
+}
+
+pub struct SiteContext<'a> {
+    pub site: &'a PolicySite,
+    pub document: &'a PolicyDocument,
+    /// The text of `site.file`.
+    pub text: &'a str,
+    pub catalog: &'a Catalog,
+    pub principals: &'a [MatchedPrincipal],
+    /// What every principal left unused (their intersection); `None` when nothing can be known unused
+    /// (no findings, no principals, or a principal that could not be named).
+    pub unused: Option<&'a UnusedSet<'a>>,
+    pub refinement: Option<&'a Refinement>,
+    /// The site is in generated output (a CDK assembly): fixes are shown, not applied.
+    pub generated: bool,
+}
+
+impl SiteContext<'_> {
+    /// A diagnostic of `rule` at `span` of the site's file, with the rule's default severity.
+    pub fn diagnostic(&self, rule: Rule, span: Span, message: String, fix: Option<Fix>) -> Diagnostic {
+        Diagnostic {
+            rule,
+            severity: rule.meta().severity,
+            file: self.site.file.clone(),
+            span,
+            message,
+            principals: self
+                .principals
+                .iter()
+                .filter(|p| p.findings.is_some())
+                .map(|p| p.label.clone())
+                .collect(),
+            construct_path: self.site.construct_path.clone(),
+            fix,
+        }
+    }
+
+    /// "role DataPipelineRole (analyzed 2024-06-10)", or "roles A, B" — who the finding is about.
+    pub fn who(&self) -> String {
+        let names: Vec<String> = self
+            .principals
+            .iter()
+            .filter(|p| p.findings.is_some())
+            .map(|p| short_principal(&p.label))
+            .collect();
+        let analyzed = self
+            .principals
+            .iter()
+            .filter_map(|p| p.findings.as_ref()?.analyzed_at.as_deref())
+            .max()
+            .map(|t| format!(" (analyzed {})", t.chars().take(10).collect::<String>()))
+            .unwrap_or_default();
+        match names.as_slice() {
+            [] => "any principal".to_string(),
+            [one] => format!("{one}{analyzed}"),
+            many => format!("{}{analyzed}", many.join(", ")),
+        }
+    }
+}
+
+/// `arn:aws:iam::1:role/path/Name` → `role Name`.
+pub fn short_principal(arn: &str) -> String {
+    match arn.rsplit_once(':').map(|(_, resource)| resource) {
+        Some(resource) => {
+            let (kind, rest) = resource.split_once('/').unwrap_or(("principal", resource));
+            let name = rest.rsplit('/').next().unwrap_or(rest);
+            format!("{kind} {name}")
+        }
+        None => arn.to_string(),
+    }
+}

@@ -1,0 +1,105 @@
+//! Diagnostics and fixes: what the rules report, independent of how it is rendered.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use iamprune_syntax::Span;
+
+use crate::rules::Rule;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text {
+            "info" => Some(Severity::Info),
+            "warning" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One finding of a rule at a place in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub rule: Rule,
+    pub severity: Severity,
+    pub file: PathBuf,
+    pub span: Span,
+    pub message: String,
+    /// The principals (ARNs) whose findings the diagnostic rests on.
+    pub principals: Vec<String>,
+    /// For CDK output: the construct the element belongs to.
+    pub construct_path: Option<String>,
+    pub fix: Option<Fix>,
+}
+
+/// How a fix may be applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Applicability {
+    /// `iamprune fix` applies it.
+    Safe,
+    /// Shown, never applied automatically (it would delete a whole policy, or edit a generated file).
+    DisplayOnly,
+}
+
+impl Applicability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::Safe => "safe",
+            Applicability::DisplayOnly => "display-only",
+        }
+    }
+}
+
+/// A fix: non-overlapping edits on byte ranges of the original text of one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub applicability: Applicability,
+    pub title: String,
+    pub edits: Vec<Edit>,
+    /// The patterns that replace the element (empty when it is removed).
+    pub refined: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Edit {
+    pub file: PathBuf,
+    pub span: Span,
+    pub content: String,
+}
+
+impl Edit {
+    pub fn replace(file: PathBuf, span: Span, content: impl Into<String>) -> Self {
+        Edit {
+            file,
+            span,
+            content: content.into(),
+        }
+    }
+
+    pub fn delete(file: PathBuf, span: Span) -> Self {
+        Edit::replace(file, span, "")
+    }
+}

@@ -1,0 +1,204 @@
+//! Minimal text edits that carry a refinement into a file in its own syntax.
+//!
+//! No tree is rebuilt: an edit replaces an element's span, or deletes an element with the separator
+//! that ties it to its neighbour, so comments, indentation, quoting, line endings and everything else in
+//! the file stay as they were. New list items take the list's own layout: one per line at the same
+//! indentation when the list is written one per line, `, `-separated otherwise; YAML block sequences get
+//! `- ` items.
+
+use std::path::PathBuf;
+
+use iamprune_policy::{ActionBlock, PolicyDocument, StringStyle, Syntax};
+use iamprune_syntax::Span;
+
+use crate::diagnostic::Edit;
+
+/// The file text and syntax edits are made in.
+pub struct Writer<'a> {
+    pub file: PathBuf,
+    pub text: &'a str,
+    pub syntax: &'a Syntax,
+}
+
+impl Writer<'_> {
+    /// Replaces element `i` of the list by `patterns` (at least one).
+    pub fn replace_element(&self, block: &ActionBlock, i: usize, patterns: &[String]) -> Vec<Edit> {
+        let Some(element) = block.elements.get(i) else {
+            return Vec::new();
+        };
+        let original = element.span.slice(self.text).unwrap_or("");
+        if !block.is_list && patterns.len() > 1 {
+            return vec![self.edit(block.span, self.list_literal(patterns, original))];
+        }
+        let separator = self.separator(&spans(block), i);
+        let items: Vec<String> = patterns.iter().map(|p| self.item(p, original)).collect();
+        vec![self.edit(element.span, items.join(&separator))]
+    }
+
+    /// Deletes element `i` of a list with more than one element, with the separator to its neighbour.
+    pub fn remove_element(&self, block: &ActionBlock, i: usize) -> Vec<Edit> {
+        self.remove_from(&spans(block), i).into_iter().collect()
+    }
+
+    /// Deletes statement `i` of the document, when other statements remain.
+    pub fn remove_statement(&self, document: &PolicyDocument, i: usize) -> Option<Edit> {
+        if !document.statement_is_list {
+            return None;
+        }
+        let spans: Vec<Span> = document.statements.iter().map(|s| s.span).collect();
+        self.remove_from(&spans, i)
+    }
+
+    /// Turns `Action: <anything>` into `NotAction: [patterns]`.
+    pub fn to_not_action(&self, block: &ActionBlock, patterns: &[String]) -> Vec<Edit> {
+        let key = block.key_span.slice(self.text).unwrap_or("Action");
+        let sample = block
+            .elements
+            .first()
+            .and_then(|e| e.span.slice(self.text))
+            .unwrap_or("\"\"");
+        vec![
+            self.edit(block.key_span, key.replacen("Action", "NotAction", 1)),
+            self.edit(block.span, self.list_literal(patterns, sample)),
+        ]
+    }
+
+    /// Appends patterns to a `NotAction` list (a single string becomes a list).
+    pub fn extend_list(&self, block: &ActionBlock, added: &[String]) -> Vec<Edit> {
+        let sample = block
+            .elements
+            .first()
+            .and_then(|e| e.span.slice(self.text))
+            .unwrap_or("\"\"");
+        let (Some(last), true) = (block.elements.last(), block.is_list) else {
+            let mut all: Vec<String> = block
+                .elements
+                .iter()
+                .filter_map(|e| e.pattern().map(|p| p.as_str().to_string()))
+                .collect();
+            all.extend(added.iter().cloned());
+            return vec![self.edit(block.span, self.list_literal(&all, sample))];
+        };
+        let spans = spans(block);
+        let separator = self.separator(&spans, spans.len() - 1);
+        let mut content = String::new();
+        for pattern in added {
+            content.push_str(&separator);
+            content.push_str(&self.item(pattern, sample));
+        }
+        vec![self.edit(Span::new(last.span.end, last.span.end), content)]
+    }
+
+    fn remove_from(&self, spans: &[Span], i: usize) -> Option<Edit> {
+        if spans.len() < 2 || i >= spans.len() {
+            return None;
+        }
+        let span = if i + 1 < spans.len() {
+            Span::new(spans[i].start, spans[i + 1].start)
+        } else {
+            Span::new(spans[i - 1].end, spans[i].end)
+        };
+        Some(self.edit(span, ""))
+    }
+
+    fn edit(&self, span: Span, content: impl Into<String>) -> Edit {
+        Edit::replace(self.file.clone(), span, content)
+    }
+
+    /// The text between two items of this list in the style it is written in.
+    fn separator(&self, spans: &[Span], i: usize) -> String {
+        // The gap after an item (or before it, for the last) shows whether items go one per line.
+        let gap = if spans.len() > 1 {
+            let j = if i + 1 < spans.len() { i } else { i - 1 };
+            self.text.get(spans[j].end..spans[j + 1].start).unwrap_or(", ")
+        } else {
+            ""
+        };
+        let element = spans.get(i).copied().unwrap_or_default();
+        let line_start = self.text[..element.start.min(self.text.len())]
+            .rfind('\n')
+            .map_or(0, |n| n + 1);
+        let prefix = self.text.get(line_start..element.start).unwrap_or("");
+        let yaml_block = *self.syntax == Syntax::Yaml && {
+            let trimmed = prefix.trim_start();
+            trimmed.starts_with('-') && trimmed.trim_start_matches('-').trim().is_empty()
+        };
+        let one_per_line = if spans.len() > 1 {
+            gap.contains('\n')
+        } else {
+            yaml_block || (!prefix.is_empty() && prefix.trim().is_empty())
+        };
+        if yaml_block {
+            format!("\n{prefix}")
+        } else if one_per_line {
+            let indent = if spans.len() > 1 {
+                gap.rsplit('\n').next().unwrap_or("")
+            } else {
+                prefix
+            };
+            let indent: String = indent.chars().take_while(|c| c.is_whitespace()).collect();
+            format!(",\n{indent}")
+        } else {
+            ", ".to_string()
+        }
+    }
+
+    /// One list item, quoted as `like` (an existing item of the list) is.
+    fn item(&self, pattern: &str, like: &str) -> String {
+        match self.syntax {
+            Syntax::Json | Syntax::Hcl => json_string(pattern),
+            Syntax::EmbeddedJson(StringStyle::DoubleQuoted) => {
+                json_string(pattern).replace('\\', "\\\\").replace('"', "\\\"")
+            }
+            Syntax::EmbeddedJson(_) => json_string(pattern),
+            Syntax::Yaml => {
+                if like.starts_with('\'') {
+                    format!("'{}'", pattern.replace('\'', "''"))
+                } else if like.starts_with('"') || needs_yaml_quotes(pattern) {
+                    json_string(pattern)
+                } else {
+                    pattern.to_string()
+                }
+            }
+        }
+    }
+
+    /// A whole flow list: `["a", "b"]` (`[a, b]` in YAML).
+    fn list_literal(&self, patterns: &[String], like: &str) -> String {
+        let items: Vec<String> = patterns.iter().map(|p| self.item(p, like)).collect();
+        format!("[{}]", items.join(", "))
+    }
+}
+
+fn spans(block: &ActionBlock) -> Vec<Span> {
+    block.elements.iter().map(|e| e.span).collect()
+}
+
+fn json_string(text: &str) -> String {
+    serde_json_escape(text)
+}
+
+/// JSON string literal; action patterns are ASCII without quotes, but escape properly anyway.
+fn serde_json_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A plain YAML scalar may not start with an indicator (`*` would be an alias) nor hold `: ` or ` #`.
+fn needs_yaml_quotes(text: &str) -> bool {
+    text.starts_with(['*', '&', '!', '|', '>', '\'', '"', '%', '@', '`', '[', ']', '{', '}', ',', '?', '-', '#'])
+        || text.contains(": ")
+        || text.contains(" #")
+        || text.ends_with(':')
+}

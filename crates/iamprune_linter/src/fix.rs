@@ -1,0 +1,204 @@
+//! Applying fixes: pick non-overlapping edits, loop until nothing changes, verify, write atomically.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use iamprune_catalog::{ActionSet, Catalog};
+use iamprune_policy::{ActionKey, Effect, PolicyDocument, PolicySite, Statement, UnusedSet};
+
+use crate::diagnostic::{Applicability, Diagnostic, Edit};
+
+/// Rounds of fix → re-check before giving up; each round applies every fix that overlaps no other.
+pub const MAX_ROUNDS: usize = 100;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FixError {
+    #[error("{}: overlapping edits at bytes {at}", file.display())]
+    Overlap { file: PathBuf, at: usize },
+    #[error("{}: an edit lies outside the text (bytes {start}..{end})", file.display())]
+    OutOfRange { file: PathBuf, start: usize, end: usize },
+    #[error("{}: cannot write: {source}", file.display())]
+    Write {
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The edits of the safe fixes among `diagnostics`, grouped by file, taking each fix whole or not at
+/// all and skipping any fix that overlaps one already taken (the next round gets it).
+pub fn select(diagnostics: &[Diagnostic]) -> BTreeMap<PathBuf, Vec<Edit>> {
+    let mut taken: BTreeMap<PathBuf, Vec<Edit>> = BTreeMap::new();
+    for fix in diagnostics.iter().filter_map(|d| d.fix.as_ref()) {
+        if fix.applicability != Applicability::Safe || fix.edits.is_empty() {
+            continue;
+        }
+        let clashes = fix.edits.iter().any(|edit| {
+            taken.get(&edit.file).is_some_and(|edits| {
+                edits.iter().any(|t| t != edit && overlaps(t, edit))
+            })
+        });
+        if clashes {
+            continue;
+        }
+        for edit in &fix.edits {
+            let edits = taken.entry(edit.file.clone()).or_default();
+            if !edits.contains(edit) {
+                edits.push(edit.clone());
+            }
+        }
+    }
+    taken
+}
+
+/// Two edits touch the same bytes, or insert at the same place.
+fn overlaps(a: &Edit, b: &Edit) -> bool {
+    a.span.start < b.span.end && b.span.start < a.span.end
+        || (a.span.is_empty() || b.span.is_empty()) && a.span.start == b.span.start
+}
+
+/// Applies non-overlapping edits to a text.
+pub fn apply(file: &Path, text: &str, edits: &[Edit]) -> Result<String, FixError> {
+    let mut edits: Vec<&Edit> = edits.iter().collect();
+    edits.sort_by_key(|e| (e.span.start, e.span.end));
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for edit in edits {
+        if edit.span.start < at {
+            return Err(FixError::Overlap {
+                file: file.to_path_buf(),
+                at: edit.span.start,
+            });
+        }
+        let (Some(before), true) = (text.get(at..edit.span.start), text.get(edit.span.range()).is_some()) else {
+            return Err(FixError::OutOfRange {
+                file: file.to_path_buf(),
+                start: edit.span.start,
+                end: edit.span.end,
+            });
+        };
+        out.push_str(before);
+        out.push_str(&edit.content);
+        at = edit.span.end;
+    }
+    out.push_str(text.get(at..).unwrap_or(""));
+    Ok(out)
+}
+
+/// Writes a file atomically: a temporary file in the same directory, then a rename over the original,
+/// keeping its permissions. A crash leaves the old file or the new one, never half of either.
+pub fn write_atomic(path: &Path, content: &str) -> Result<(), FixError> {
+    let error = |source| FixError::Write {
+        file: path.to_path_buf(),
+        source,
+    };
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let permissions = std::fs::metadata(path).map_err(error)?.permissions();
+    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(error)?;
+    temp.write_all(content.as_bytes()).map_err(error)?;
+    temp.as_file().sync_all().map_err(error)?;
+    std::fs::set_permissions(temp.path(), permissions).map_err(error)?;
+    temp.persist(path).map_err(|e| error(e.error))?;
+    Ok(())
+}
+
+/// The proof that a fixed document means what the refinement promised: statement by statement, the
+/// fixed `Allow` statements allow over the catalog exactly what the originals allowed minus the unused
+/// actions, a statement goes only when nothing of it was used, and `Deny` statements are unchanged.
+pub fn verify_document(
+    catalog: &Catalog,
+    before: &PolicyDocument,
+    after: &PolicyDocument,
+    unused: Option<&UnusedSet<'_>>,
+) -> Result<(), String> {
+    let mut next = after.statements.iter().peekable();
+    for statement in &before.statements {
+        let expected = expected_after(catalog, statement, unused);
+        match next.peek() {
+            Some(candidate) if same_meaning(catalog, candidate, statement, &expected) => {
+                next.next();
+            }
+            _ if statement.effect == Effect::Allow && expected.as_ref().is_some_and(ActionSet::is_empty) => {}
+            _ => {
+                return Err(format!(
+                    "statement {} of the fixed document does not allow what the refinement promised",
+                    statement.index + 1
+                ));
+            }
+        }
+    }
+    if next.next().is_some() {
+        return Err("the fixed document has a statement the original did not".into());
+    }
+    Ok(())
+}
+
+/// What a statement must allow after the fix: `None` when that cannot be computed (not an `Allow`,
+/// or an element that is an expression), in which case it must stay as it was.
+fn expected_after(catalog: &Catalog, statement: &Statement, unused: Option<&UnusedSet<'_>>) -> Option<ActionSet> {
+    if statement.effect != Effect::Allow {
+        return None;
+    }
+    let mut allowed = allowed(catalog, statement)?;
+    if let Some(unused) = unused {
+        allowed.difference_with(unused.ids());
+    }
+    Some(allowed)
+}
+
+fn same_meaning(catalog: &Catalog, candidate: &Statement, original: &Statement, expected: &Option<ActionSet>) -> bool {
+    if candidate.effect != original.effect || candidate.sid != original.sid {
+        return false;
+    }
+    match expected {
+        Some(expected) => allowed(catalog, candidate).as_ref() == Some(expected),
+        None => patterns(candidate) == patterns(original),
+    }
+}
+
+/// The catalog actions a statement allows, if every element is a pattern.
+fn allowed(catalog: &Catalog, statement: &Statement) -> Option<ActionSet> {
+    let block = statement.actions.as_ref()?;
+    let patterns: Option<Vec<_>> = block.elements.iter().map(|e| e.pattern().cloned()).collect();
+    let expanded = catalog.expand_all(patterns?.iter());
+    Some(match block.key {
+        ActionKey::Action => expanded,
+        ActionKey::NotAction => {
+            let mut all = ActionSet::from_range(catalog.len(), catalog.ids());
+            all.difference_with(&expanded);
+            all
+        }
+    })
+}
+
+fn patterns(statement: &Statement) -> Vec<String> {
+    statement
+        .actions
+        .iter()
+        .flat_map(|b| &b.elements)
+        .map(|e| e.pattern().map_or_else(|| "<expression>".to_string(), |p| p.lower().to_string()))
+        .collect()
+}
+
+/// Sites before and after a fix are paired by file and owner, in order.
+pub fn pair_sites<'s>(before: &'s [PolicySite], after: &'s [PolicySite]) -> Result<Vec<(&'s PolicySite, &'s PolicySite)>, String> {
+    if before.len() != after.len() {
+        return Err(format!(
+            "the fixed files hold {} policy documents, the originals {}",
+            after.len(),
+            before.len()
+        ));
+    }
+    before
+        .iter()
+        .zip(after)
+        .map(|(b, a)| {
+            if b.file == a.file && b.owner == a.owner {
+                Ok((b, a))
+            } else {
+                Err(format!("`{}` is no longer found after the fix", b.owner))
+            }
+        })
+        .collect()
+}

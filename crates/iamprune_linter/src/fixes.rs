@@ -1,0 +1,119 @@
+//! The fixes of the refinement rules, shared by IAM001–IAM003: an element is removed, replaced, or
+//! its statement goes.
+
+use iamprune_policy::{ElementRefinement, Outcome, Statement, StatementRefinement};
+
+use crate::context::SiteContext;
+use crate::diagnostic::{Applicability, Edit, Fix};
+use crate::edits::Writer;
+
+pub fn writer<'a>(ctx: &'a SiteContext<'a>) -> Writer<'a> {
+    Writer {
+        file: ctx.site.file.clone(),
+        text: ctx.text,
+        syntax: &ctx.site.syntax,
+    }
+}
+
+/// The fix for one changed element of an `Allow` + `Action` statement.
+pub fn element_fix(
+    ctx: &SiteContext<'_>,
+    statement: &Statement,
+    refinement: &StatementRefinement,
+    change: &ElementRefinement,
+) -> Option<Fix> {
+    let block = statement.actions.as_ref()?;
+    let removes_statement = matches!(
+        refinement,
+        StatementRefinement::Elements {
+            removes_statement: true,
+            ..
+        }
+    );
+    let writer = writer(ctx);
+    let (title, edits, refined): (String, Vec<Edit>, Vec<String>) = match &change.refinement.outcome {
+        Outcome::Keep => return None,
+        Outcome::Replace(patterns) => (
+            format!("replace `{}` with {}", change.original, list(patterns)),
+            writer.replace_element(block, change.element, patterns),
+            patterns.clone(),
+        ),
+        Outcome::Remove if removes_statement => {
+            let title = "remove the statement: none of its actions is used".to_string();
+            match writer.remove_statement(ctx.document, statement.index) {
+                Some(edit) => (title, vec![edit], Vec::new()),
+                None => {
+                    return Some(display_only(
+                        "no statement of the policy is used: detach or delete the policy".into(),
+                    ));
+                }
+            }
+        }
+        Outcome::Remove => (
+            format!("remove `{}`", change.original),
+            writer.remove_element(block, change.element),
+            Vec::new(),
+        ),
+    };
+    if edits.is_empty() {
+        return Some(display_only(title));
+    }
+    Some(Fix {
+        applicability: if ctx.generated {
+            Applicability::DisplayOnly
+        } else {
+            Applicability::Safe
+        },
+        title,
+        edits,
+        refined,
+    })
+}
+
+pub fn display_only(title: String) -> Fix {
+    Fix {
+        applicability: Applicability::DisplayOnly,
+        title,
+        edits: Vec::new(),
+        refined: Vec::new(),
+    }
+}
+
+/// `a`, `b` and 3 more.
+pub fn list(patterns: &[String]) -> String {
+    let shown: Vec<String> = patterns.iter().take(4).map(|p| format!("`{p}`")).collect();
+    match patterns.len() {
+        0 => "nothing".into(),
+        n if n > 4 => format!("{} and {} more", shown.join(", "), n - 4),
+        _ => shown.join(", "),
+    }
+}
+
+/// Iterates the changed elements of every statement, with the statement and its refinement.
+pub fn changes<'a>(
+    ctx: &'a SiteContext<'a>,
+) -> impl Iterator<Item = (&'a Statement, &'a StatementRefinement, &'a ElementRefinement)> + 'a {
+    ctx.refinement
+        .into_iter()
+        .flat_map(|r| r.statements.iter())
+        .zip(ctx.document.statements.iter())
+        .flat_map(|(refinement, statement)| {
+            let changes: &'a [ElementRefinement] = match refinement {
+                StatementRefinement::Elements { changes, .. } => changes,
+                _ => &[],
+            };
+            changes.iter().map(move |c| (statement, refinement, c))
+        })
+}
+
+/// Whether the change removes a pattern because its whole service is unused (IAM003's case).
+pub fn whole_service_removal(ctx: &SiteContext<'_>, change: &ElementRefinement) -> bool {
+    let Some(unused) = ctx.unused else {
+        return false;
+    };
+    change.refinement.outcome == Outcome::Remove
+        && change
+            .original
+            .split_once(':')
+            .is_some_and(|(service, _)| unused.services().any(|s| s.eq_ignore_ascii_case(service)))
+}

@@ -1,0 +1,141 @@
+//! The linter: rules over policy sites, principal resolution, and the safe fix loop.
+//!
+//! It knows nothing of file formats (extractors hand it [`PolicySite`]s) nor of output formats (renderers
+//! take its [`Diagnostic`]s).
+
+mod context;
+pub mod diagnostic;
+pub mod edits;
+pub mod fix;
+mod fixes;
+pub mod resolve;
+pub mod rules;
+
+use std::path::PathBuf;
+
+use iamprune_catalog::Catalog;
+use iamprune_findings::FindingsSet;
+use iamprune_policy::{PolicyDocument, PolicySite, Purpose, refine_document};
+use iamprune_syntax::Span;
+
+pub use context::{MatchedPrincipal, SiteContext};
+pub use diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
+pub use resolve::Resolver;
+pub use rules::{Rule, RuleMeta};
+
+/// Something said about the scan itself rather than a rule: an error that stopped a file or document
+/// from being checked (a syntax error, a document that is not a policy, a failed proof), or a note on
+/// what could not be decided. The rest of the scan goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub level: Level,
+    pub file: PathBuf,
+    pub span: Option<Span>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Note,
+    Error,
+}
+
+/// What checking one site gave.
+#[derive(Debug, Default)]
+pub struct SiteReport {
+    pub diagnostics: Vec<Diagnostic>,
+    pub messages: Vec<Message>,
+}
+
+/// The checks to run and how to tie findings to the source.
+pub struct Linter<'a> {
+    pub catalog: &'a Catalog,
+    /// `None`: no findings given; only the catalog rules can report.
+    pub findings: Option<&'a FindingsSet>,
+    pub resolver: Resolver,
+}
+
+impl<'a> Linter<'a> {
+    pub fn new(catalog: &'a Catalog, findings: Option<&'a FindingsSet>) -> Self {
+        Linter {
+            catalog,
+            findings,
+            resolver: Resolver::default(),
+        }
+    }
+
+    /// Checks one site. `text` is the text of `site.file`; `generated` marks build output (CDK), whose
+    /// fixes are shown but not applied.
+    pub fn lint_site(&self, site: &PolicySite, text: &str, generated: bool) -> SiteReport {
+        let mut report = SiteReport::default();
+        let message = |level, span, message: String| Message {
+            level,
+            file: site.file.clone(),
+            span,
+            message,
+        };
+        for note in &site.notes {
+            report.messages.push(message(
+                Level::Note,
+                Some(note.span),
+                format!("{}: {}", site.owner, note.message),
+            ));
+        }
+        let document = match PolicyDocument::from_node(&site.document) {
+            Ok(document) => document,
+            Err(e) => {
+                report.messages.push(message(
+                    Level::Error,
+                    Some(e.span),
+                    format!("{} (in {})", e.message, site.owner),
+                ));
+                return report;
+            }
+        };
+        let resolution = self
+            .findings
+            .map(|f| self.resolver.resolve(site, f))
+            .unwrap_or(resolve::Resolution {
+                principals: Vec::new(),
+                complete: site.principals_complete,
+            });
+        let identity = matches!(site.purpose, Purpose::ManagedPolicy | Purpose::InlinePolicy);
+        if self.findings.is_some() && identity && !resolution.complete {
+            report.messages.push(message(
+                Level::Note,
+                Some(site.owner_span),
+                format!(
+                    "{}: some principal it reaches cannot be named, so it is not narrowed (map it in iamprune.toml [principals])",
+                    site.owner
+                ),
+            ));
+        }
+        // Findings rules apply to identity policies only: trust and resource policies grant to others.
+        let unused = resolve::unused_for(self.catalog, &resolution).filter(|_| identity);
+        let refinement = unused.as_ref().map(|u| refine_document(&document, u));
+        if let Some(refinement) = &refinement {
+            for failure in refinement.proof_failures() {
+                report.messages.push(message(
+                    Level::Error,
+                    Some(site.document.span),
+                    format!("{failure} (in {})", site.owner),
+                ));
+            }
+        }
+        let ctx = SiteContext {
+            site,
+            document: &document,
+            text,
+            catalog: self.catalog,
+            principals: &resolution.principals,
+            unused: unused.as_ref(),
+            refinement: refinement.as_ref(),
+            generated,
+        };
+        rules::check_site(&ctx, &mut report.diagnostics);
+        report
+            .diagnostics
+            .sort_by(|a, b| (&a.file, a.span.start, a.rule).cmp(&(&b.file, b.span.start, b.rule)));
+        report
+    }
+}

@@ -1,0 +1,62 @@
+use iamprune_policy::StatementRefinement;
+
+use super::{Rule, RuleMeta};
+use crate::context::SiteContext;
+use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
+use crate::fixes;
+
+pub const META: RuleMeta = RuleMeta {
+    code: "IAM004",
+    name: "notaction-grants-unused",
+    severity: Severity::Error,
+    summary: "An Allow + NotAction statement grants actions that no principal has used.",
+    doc: r#"
+## What it finds
+
+`Effect: Allow` with `NotAction` allows every action except the listed ones — including actions the findings
+list as unused.
+
+## Why it matters
+
+`Allow` + `NotAction` is near-admin by construction, and it silently grows with every new AWS service.
+
+## Example
+
+```json
+{"Effect": "Allow", "NotAction": ["iam:*"], "Resource": "*"}
+```
+
+## Fix
+
+Add the unused actions (a whole unused service as `svc:*`) to `NotAction`. This keeps the statement's
+structure and is the least general change. Rewriting it as an `Action` allow-list is a design decision left
+to you.
+"#,
+};
+
+pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
+    let Some(refinement) = ctx.refinement else {
+        return;
+    };
+    for (statement, change) in ctx.document.statements.iter().zip(&refinement.statements) {
+        let (StatementRefinement::ExtendNotAction { added }, Some(block)) = (change, &statement.actions) else {
+            continue;
+        };
+        let message = format!(
+            "this NotAction statement allows {} pattern(s) unused by {}; exclude them",
+            added.len(),
+            ctx.who()
+        );
+        let fix = Fix {
+            applicability: if ctx.generated {
+                Applicability::DisplayOnly
+            } else {
+                Applicability::Safe
+            },
+            title: format!("add {} to `NotAction`", fixes::list(added)),
+            edits: fixes::writer(ctx).extend_list(block, added),
+            refined: added.clone(),
+        };
+        out.push(ctx.diagnostic(Rule::NotActionGrantsUnused, block.key_span, message, Some(fix)));
+    }
+}

@@ -1,0 +1,64 @@
+use iamprune_findings::PrincipalFact;
+
+use super::{Rule, RuleMeta};
+use crate::context::{SiteContext, short_principal};
+use crate::diagnostic::{Diagnostic, Severity};
+
+pub const META: RuleMeta = RuleMeta {
+    code: "IAM005",
+    name: "unused-principal",
+    severity: Severity::Warning,
+    summary: "The role or user the policy reaches is itself unused.",
+    doc: r#"
+## What it finds
+
+Access Analyzer reports the role (`UnusedIAMRole`) — or a user's password or access key — as unused, and this
+policy is attached to it.
+
+## Why it matters
+
+An unused role with permissions is standing access nobody needs; the right change is usually to delete the
+role, not to narrow its policy.
+
+## Fix
+
+None offered: deleting a principal is a decision for its owner. The diagnostic names the principal and when it
+was last used.
+"#,
+};
+
+pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
+    for principal in ctx.principals {
+        let Some(findings) = &principal.findings else {
+            continue;
+        };
+        for fact in &findings.facts {
+            let (what, last) = match fact {
+                PrincipalFact::UnusedIAMRole { last_accessed } => ("is unused", last_accessed),
+                PrincipalFact::UnusedIAMUserPassword { last_accessed } => {
+                    ("has an unused console password", last_accessed)
+                }
+                PrincipalFact::UnusedIAMUserAccessKey { last_accessed, .. } => {
+                    ("has an unused access key", last_accessed)
+                }
+                PrincipalFact::SummaryOnly { .. } => continue,
+            };
+            let since = last
+                .as_deref()
+                .map(|t| format!(" (last used {})", t.chars().take(10).collect::<String>()))
+                .unwrap_or_else(|| " (never used in the tracking period)".into());
+            let mut diagnostic = ctx.diagnostic(
+                Rule::UnusedPrincipal,
+                ctx.site.owner_span,
+                format!(
+                    "{} {what}{since}; consider removing it rather than narrowing `{}`",
+                    short_principal(&principal.label),
+                    ctx.site.owner
+                ),
+                None,
+            );
+            diagnostic.file = ctx.site.owner_file.clone();
+            out.push(diagnostic);
+        }
+    }
+}

@@ -1,0 +1,55 @@
+use super::{Rule, RuleMeta};
+use crate::context::SiteContext;
+use crate::diagnostic::{Diagnostic, Severity};
+
+pub const META: RuleMeta = RuleMeta {
+    code: "IAM010",
+    name: "unknown-action",
+    severity: Severity::Warning,
+    summary: "A pattern matches no action in the catalog.",
+    doc: r#"
+## What it finds
+
+An action or pattern in `Action` or `NotAction` that matches no action of the embedded catalog: a typo
+(`s3:GetObjekt`), an action AWS retired, a service prefix that does not exist, or an action newer than the
+catalog (`iamprune --version` prints its date).
+
+## Why it matters
+
+IAM accepts unknown actions silently, so a typo grants nothing and the workload fails at run time — or a
+`Deny` meant to block something blocks nothing.
+
+## Fix
+
+None offered. Correct the name, or update the catalog if the action is new.
+"#,
+};
+
+pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
+    for statement in &ctx.document.statements {
+        let Some(block) = &statement.actions else {
+            continue;
+        };
+        for element in &block.elements {
+            let Some(pattern) = element.pattern() else {
+                continue;
+            };
+            if !ctx.catalog.expand(pattern).is_empty() {
+                continue;
+            }
+            let service = pattern.as_str().split(':').next().unwrap_or("");
+            let known_service = !ctx.catalog.service_range(&service.to_ascii_lowercase()).is_empty();
+            let message = if !pattern.as_str().contains(':') {
+                format!("`{pattern}` is not of the form `service:Action`")
+            } else if !known_service && !service.contains(['*', '?']) {
+                format!("`{pattern}`: the catalog knows no service `{service}`")
+            } else {
+                format!(
+                    "`{pattern}` matches no action in the catalog (a typo, a retired action, or one newer than {})",
+                    ctx.catalog.source()
+                )
+            };
+            out.push(ctx.diagnostic(Rule::UnknownAction, element.span, message, None));
+        }
+    }
+}

@@ -1,0 +1,67 @@
+use super::{Rule, RuleMeta};
+use crate::context::SiteContext;
+use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
+use crate::fixes;
+
+pub const META: RuleMeta = RuleMeta {
+    code: "IAM011",
+    name: "redundant-action",
+    severity: Severity::Info,
+    summary: "A pattern already covered by another pattern of the same statement.",
+    doc: r#"
+## What it finds
+
+An element of `Action` or `NotAction` that another element of the same list already covers: a duplicate
+(`s3:GetObject` twice, in any case) or a name inside a wildcard (`s3:GetObject` next to `s3:Get*`).
+
+## Why it matters
+
+Redundant entries make policies longer (IAM counts their size) and hide what a statement really grants.
+
+## Fix
+
+Remove the redundant element. Coverage is judged on the patterns themselves, so it holds for actions AWS
+adds later too.
+"#,
+};
+
+pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
+    for statement in &ctx.document.statements {
+        let Some(block) = &statement.actions else {
+            continue;
+        };
+        let patterns: Vec<_> = block.elements.iter().map(|e| e.pattern()).collect();
+        for (i, element) in block.elements.iter().enumerate() {
+            let Some(pattern) = patterns[i] else {
+                continue;
+            };
+            // An identical earlier element, or a different element that covers this one.
+            let cover = patterns.iter().enumerate().find_map(|(j, other)| {
+                let other = (*other)?;
+                let same = other.lower() == pattern.lower();
+                let covers = (same && j < i) || (!same && j != i && pattern.is_covered_by(other));
+                covers.then_some(other)
+            });
+            let Some(cover) = cover else {
+                continue;
+            };
+            let edits = fixes::writer(ctx).remove_element(block, i);
+            let fix = (!edits.is_empty()).then(|| Fix {
+                applicability: if ctx.generated {
+                    Applicability::DisplayOnly
+                } else {
+                    Applicability::Safe
+                },
+                title: format!("remove `{pattern}`"),
+                edits,
+                refined: Vec::new(),
+            });
+            out.push(ctx.diagnostic(
+                Rule::RedundantAction,
+                element.span,
+                format!("`{pattern}` is already covered by `{cover}` in the same statement"),
+                fix,
+            ));
+        }
+    }
+}
