@@ -19,6 +19,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Report unused actions and over-broad wildcards at their place in Terraform, CloudFormation and
+    /// CDK source (exit 1 when something at or above the fail level is found).
+    Check(commands::check::CheckArgs),
+    /// Apply the safe fixes: remove unused actions, narrow wildcards, each verified before it is written.
+    Fix(commands::fix::FixArgs),
     /// Print a policy refined by the unused actions of its principal, as JSON.
     ///
     /// Every Allow statement loses the actions no principal used: exact names are removed, and each
@@ -30,6 +35,15 @@ enum Command {
     Expand(commands::expand::ExpandArgs),
     /// Summarize findings exports: principals, unused actions and services, what was skipped and why.
     Findings(commands::findings::FindingsArgs),
+    /// List the rules.
+    Rules,
+    /// Print what a rule checks, why, an example and its fix.
+    Explain(commands::rules::ExplainArgs),
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// The action catalog to use.
@@ -79,9 +93,22 @@ fn main() -> ExitCode {
         Err(err) => err.exit(),
     };
     let result = match &cli.command {
+        Command::Check(args) => commands::check::run(args),
+        Command::Fix(args) => commands::fix::run(args),
         Command::Refine(args) => commands::refine::run(args),
         Command::Expand(args) => commands::expand::run(args),
         Command::Findings(args) => commands::findings::run(args),
+        Command::Rules => commands::rules::list(),
+        Command::Explain(args) => commands::rules::explain(args),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "iamprune",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,

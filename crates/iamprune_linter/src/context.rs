@@ -34,7 +34,13 @@ pub struct SiteContext<'a> {
 
 impl SiteContext<'_> {
     /// A diagnostic of `rule` at `span` of the site's file, with the rule's default severity.
-    pub fn diagnostic(&self, rule: Rule, span: Span, message: String, fix: Option<Fix>) -> Diagnostic {
+    pub fn diagnostic(
+        &self,
+        rule: Rule,
+        span: Span,
+        message: String,
+        fix: Option<Fix>,
+    ) -> Diagnostic {
         Diagnostic {
             rule,
             severity: rule.meta().severity,

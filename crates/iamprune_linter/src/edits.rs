@@ -110,7 +110,9 @@ impl Writer<'_> {
         // The gap after an item (or before it, for the last) shows whether items go one per line.
         let gap = if spans.len() > 1 {
             let j = if i + 1 < spans.len() { i } else { i - 1 };
-            self.text.get(spans[j].end..spans[j + 1].start).unwrap_or(", ")
+            self.text
+                .get(spans[j].end..spans[j + 1].start)
+                .unwrap_or(", ")
         } else {
             ""
         };
@@ -147,9 +149,9 @@ impl Writer<'_> {
     fn item(&self, pattern: &str, like: &str) -> String {
         match self.syntax {
             Syntax::Json | Syntax::Hcl => json_string(pattern),
-            Syntax::EmbeddedJson(StringStyle::DoubleQuoted) => {
-                json_string(pattern).replace('\\', "\\\\").replace('"', "\\\"")
-            }
+            Syntax::EmbeddedJson(StringStyle::DoubleQuoted) => json_string(pattern)
+                .replace('\\', "\\\\")
+                .replace('"', "\\\""),
             Syntax::EmbeddedJson(_) => json_string(pattern),
             Syntax::Yaml => {
                 if like.starts_with('\'') {
@@ -197,8 +199,9 @@ fn serde_json_escape(text: &str) -> String {
 
 /// A plain YAML scalar may not start with an indicator (`*` would be an alias) nor hold `: ` or ` #`.
 fn needs_yaml_quotes(text: &str) -> bool {
-    text.starts_with(['*', '&', '!', '|', '>', '\'', '"', '%', '@', '`', '[', ']', '{', '}', ',', '?', '-', '#'])
-        || text.contains(": ")
+    text.starts_with([
+        '*', '&', '!', '|', '>', '\'', '"', '%', '@', '`', '[', ']', '{', '}', ',', '?', '-', '#',
+    ]) || text.contains(": ")
         || text.contains(" #")
         || text.ends_with(':')
 }

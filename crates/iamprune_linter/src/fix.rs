@@ -17,7 +17,11 @@ pub enum FixError {
     #[error("{}: overlapping edits at bytes {at}", file.display())]
     Overlap { file: PathBuf, at: usize },
     #[error("{}: an edit lies outside the text (bytes {start}..{end})", file.display())]
-    OutOfRange { file: PathBuf, start: usize, end: usize },
+    OutOfRange {
+        file: PathBuf,
+        start: usize,
+        end: usize,
+    },
     #[error("{}: cannot write: {source}", file.display())]
     Write {
         file: PathBuf,
@@ -35,9 +39,9 @@ pub fn select(diagnostics: &[Diagnostic]) -> BTreeMap<PathBuf, Vec<Edit>> {
             continue;
         }
         let clashes = fix.edits.iter().any(|edit| {
-            taken.get(&edit.file).is_some_and(|edits| {
-                edits.iter().any(|t| t != edit && overlaps(t, edit))
-            })
+            taken
+                .get(&edit.file)
+                .is_some_and(|edits| edits.iter().any(|t| t != edit && overlaps(t, edit)))
         });
         if clashes {
             continue;
@@ -71,7 +75,10 @@ pub fn apply(file: &Path, text: &str, edits: &[Edit]) -> Result<String, FixError
                 at: edit.span.start,
             });
         }
-        let (Some(before), true) = (text.get(at..edit.span.start), text.get(edit.span.range()).is_some()) else {
+        let (Some(before), true) = (
+            text.get(at..edit.span.start),
+            text.get(edit.span.range()).is_some(),
+        ) else {
             return Err(FixError::OutOfRange {
                 file: file.to_path_buf(),
                 start: edit.span.start,
@@ -93,7 +100,10 @@ pub fn write_atomic(path: &Path, content: &str) -> Result<(), FixError> {
         file: path.to_path_buf(),
         source,
     };
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let permissions = std::fs::metadata(path).map_err(error)?.permissions();
     let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(error)?;
     temp.write_all(content.as_bytes()).map_err(error)?;
@@ -119,7 +129,8 @@ pub fn verify_document(
             Some(candidate) if same_meaning(catalog, candidate, statement, &expected) => {
                 next.next();
             }
-            _ if statement.effect == Effect::Allow && expected.as_ref().is_some_and(ActionSet::is_empty) => {}
+            _ if statement.effect == Effect::Allow
+                && expected.as_ref().is_some_and(ActionSet::is_empty) => {}
             _ => {
                 return Err(format!(
                     "statement {} of the fixed document does not allow what the refinement promised",
@@ -136,7 +147,11 @@ pub fn verify_document(
 
 /// What a statement must allow after the fix: `None` when that cannot be computed (not an `Allow`,
 /// or an element that is an expression), in which case it must stay as it was.
-fn expected_after(catalog: &Catalog, statement: &Statement, unused: Option<&UnusedSet<'_>>) -> Option<ActionSet> {
+fn expected_after(
+    catalog: &Catalog,
+    statement: &Statement,
+    unused: Option<&UnusedSet<'_>>,
+) -> Option<ActionSet> {
     if statement.effect != Effect::Allow {
         return None;
     }
@@ -147,7 +162,12 @@ fn expected_after(catalog: &Catalog, statement: &Statement, unused: Option<&Unus
     Some(allowed)
 }
 
-fn same_meaning(catalog: &Catalog, candidate: &Statement, original: &Statement, expected: &Option<ActionSet>) -> bool {
+fn same_meaning(
+    catalog: &Catalog,
+    candidate: &Statement,
+    original: &Statement,
+    expected: &Option<ActionSet>,
+) -> bool {
     if candidate.effect != original.effect || candidate.sid != original.sid {
         return false;
     }
@@ -160,7 +180,11 @@ fn same_meaning(catalog: &Catalog, candidate: &Statement, original: &Statement, 
 /// The catalog actions a statement allows, if every element is a pattern.
 fn allowed(catalog: &Catalog, statement: &Statement) -> Option<ActionSet> {
     let block = statement.actions.as_ref()?;
-    let patterns: Option<Vec<_>> = block.elements.iter().map(|e| e.pattern().cloned()).collect();
+    let patterns: Option<Vec<_>> = block
+        .elements
+        .iter()
+        .map(|e| e.pattern().cloned())
+        .collect();
     let expanded = catalog.expand_all(patterns?.iter());
     Some(match block.key {
         ActionKey::Action => expanded,
@@ -177,12 +201,18 @@ fn patterns(statement: &Statement) -> Vec<String> {
         .actions
         .iter()
         .flat_map(|b| &b.elements)
-        .map(|e| e.pattern().map_or_else(|| "<expression>".to_string(), |p| p.lower().to_string()))
+        .map(|e| {
+            e.pattern()
+                .map_or_else(|| "<expression>".to_string(), |p| p.lower().to_string())
+        })
         .collect()
 }
 
 /// Sites before and after a fix are paired by file and owner, in order.
-pub fn pair_sites<'s>(before: &'s [PolicySite], after: &'s [PolicySite]) -> Result<Vec<(&'s PolicySite, &'s PolicySite)>, String> {
+pub fn pair_sites<'s>(
+    before: &'s [PolicySite],
+    after: &'s [PolicySite],
+) -> Result<Vec<(&'s PolicySite, &'s PolicySite)>, String> {
     if before.len() != after.len() {
         return Err(format!(
             "the fixed files hold {} policy documents, the originals {}",

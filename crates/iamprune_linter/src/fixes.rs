@@ -31,7 +31,8 @@ pub fn element_fix(
         }
     );
     let writer = writer(ctx);
-    let (title, edits, refined): (String, Vec<Edit>, Vec<String>) = match &change.refinement.outcome {
+    let (title, edits, refined): (String, Vec<Edit>, Vec<String>) = match &change.refinement.outcome
+    {
         Outcome::Keep => return None,
         Outcome::Replace(patterns) => (
             format!("replace `{}` with {}", change.original, list(patterns)),
@@ -92,7 +93,13 @@ pub fn list(patterns: &[String]) -> String {
 /// Iterates the changed elements of every statement, with the statement and its refinement.
 pub fn changes<'a>(
     ctx: &'a SiteContext<'a>,
-) -> impl Iterator<Item = (&'a Statement, &'a StatementRefinement, &'a ElementRefinement)> + 'a {
+) -> impl Iterator<
+    Item = (
+        &'a Statement,
+        &'a StatementRefinement,
+        &'a ElementRefinement,
+    ),
+> + 'a {
     ctx.refinement
         .into_iter()
         .flat_map(|r| r.statements.iter())

@@ -3,13 +3,16 @@
 //! It knows nothing of file formats (extractors hand it [`PolicySite`]s) nor of output formats (renderers
 //! take its [`Diagnostic`]s).
 
+pub mod config;
 mod context;
 pub mod diagnostic;
 pub mod edits;
+mod extract;
 pub mod fix;
 mod fixes;
 pub mod resolve;
 pub mod rules;
+pub mod scan;
 
 use std::path::PathBuf;
 
@@ -105,7 +108,7 @@ impl<'a> Linter<'a> {
                 Level::Note,
                 Some(site.owner_span),
                 format!(
-                    "{}: some principal it reaches cannot be named, so it is not narrowed (map it in iamprune.toml [principals])",
+                    "{}: not every principal it reaches can be named from the source, so it is not narrowed (map them in iamprune.toml [principals])",
                     site.owner
                 ),
             ));

@@ -27,7 +27,26 @@ impl Resolver {
     pub fn resolve(&self, site: &PolicySite, findings: &FindingsSet) -> Resolution {
         let mut principals = Vec::new();
         let mut complete = site.principals_complete;
-        let any = findings.principals().find(|p| p.principal == Principal::Any);
+        let any = findings
+            .principals()
+            .find(|p| p.principal == Principal::Any);
+        // The configuration may name the site itself (`"arn…" = "policies/app.json"` or its owner):
+        // that is how a policy whose attachments are not in the source is tied to its principals.
+        let mapped: Vec<&String> = self
+            .explicit
+            .iter()
+            .filter(|(_, owner)| site_is(owner, site))
+            .map(|(arn, _)| arn)
+            .collect();
+        if !mapped.is_empty() && site.principals.is_empty() {
+            complete = true;
+        }
+        for arn in mapped {
+            principals.push(MatchedPrincipal {
+                label: arn.clone(),
+                findings: findings.for_principal(arn),
+            });
+        }
         for reference in &site.principals {
             if reference.name == PrincipalName::Unknown && !self.explicitly_mapped(reference) {
                 complete = false;
@@ -45,7 +64,9 @@ impl Resolver {
             for found in matched {
                 let label = found.principal.to_string();
                 // The merged view adds what a simple list says of every principal.
-                let findings = findings.for_principal(&label).or_else(|| Some(found.clone()));
+                let findings = findings
+                    .for_principal(&label)
+                    .or_else(|| Some(found.clone()));
                 principals.push(MatchedPrincipal { label, findings });
             }
         }
@@ -56,7 +77,9 @@ impl Resolver {
     }
 
     fn explicitly_mapped(&self, reference: &PrincipalRef) -> bool {
-        self.explicit.values().any(|owner| owner_matches(owner, reference))
+        self.explicit
+            .values()
+            .any(|owner| owner_matches(owner, reference))
     }
 
     fn matches(&self, reference: &PrincipalRef, found: &PrincipalFindings) -> bool {
@@ -68,7 +91,9 @@ impl Resolver {
         }
         let kind_matches = matches!(
             (reference.kind, &arn.kind),
-            (PrincipalKind::Role, ArnKind::Role) | (PrincipalKind::User, ArnKind::User) | (PrincipalKind::Group, ArnKind::Group)
+            (PrincipalKind::Role, ArnKind::Role)
+                | (PrincipalKind::User, ArnKind::User)
+                | (PrincipalKind::Group, ArnKind::Group)
         );
         if !kind_matches {
             return false;
@@ -76,7 +101,10 @@ impl Resolver {
         match &reference.name {
             // IAM names are unique case-insensitively.
             PrincipalName::Exact(name) => arn.name.eq_ignore_ascii_case(name),
-            PrincipalName::Prefix(prefix) => arn.name.to_ascii_lowercase().starts_with(&prefix.to_ascii_lowercase()),
+            PrincipalName::Prefix(prefix) => arn
+                .name
+                .to_ascii_lowercase()
+                .starts_with(&prefix.to_ascii_lowercase()),
             PrincipalName::Generated {
                 stack: Some(stack),
                 logical_id,
@@ -88,7 +116,12 @@ impl Resolver {
 
 /// `aws_iam_role.app` matches `aws_iam_role.app`; `Stack/AppRole` and `AppRole` match a logical id.
 fn owner_matches(owner: &str, reference: &PrincipalRef) -> bool {
-    owner == reference.declared_as || owner.rsplit('/').next() == Some(reference.declared_as.as_str())
+    owner == reference.declared_as
+        || owner.rsplit('/').next() == Some(reference.declared_as.as_str())
+}
+
+fn site_is(owner: &str, site: &PolicySite) -> bool {
+    owner == site.owner || (!owner.is_empty() && site.file.ends_with(owner))
 }
 
 fn describe(reference: &PrincipalRef) -> String {
@@ -128,10 +161,7 @@ pub fn generated_name_matches(stack: &str, logical_id: &str, actual: &str) -> bo
 
 /// What every principal left unused: `None` when nothing can be known (a principal without findings,
 /// one that could not be named, or none at all).
-pub fn unused_for<'c>(
-    catalog: &'c Catalog,
-    resolution: &Resolution,
-) -> Option<UnusedSet<'c>> {
+pub fn unused_for<'c>(catalog: &'c Catalog, resolution: &Resolution) -> Option<UnusedSet<'c>> {
     if !resolution.complete || resolution.principals.is_empty() {
         return None;
     }
@@ -161,11 +191,27 @@ mod tests {
 
     #[test]
     fn generated_names() {
-        assert!(generated_name_matches("prod-app", "AppRole", "prod-app-AppRole-1A2B3C4D5E6F"));
-        assert!(!generated_name_matches("prod-app", "AppRole", "prod-api-AppRole-1A2B3C4D5E6F"));
-        assert!(!generated_name_matches("prod-app", "AppRole", "prod-app-OtherRole-1A2B3C4D5E6F"));
+        assert!(generated_name_matches(
+            "prod-app",
+            "AppRole",
+            "prod-app-AppRole-1A2B3C4D5E6F"
+        ));
+        assert!(!generated_name_matches(
+            "prod-app",
+            "AppRole",
+            "prod-api-AppRole-1A2B3C4D5E6F"
+        ));
+        assert!(!generated_name_matches(
+            "prod-app",
+            "AppRole",
+            "prod-app-OtherRole-1A2B3C4D5E6F"
+        ));
         // Cut to fit 64 characters.
         let stack = "a-very-long-stack-name-for-the-production-environment";
-        assert!(generated_name_matches(stack, "ApplicationExecutionRole", "a-very-long-stack-name-for-the-produc-ApplicationExe-1A2B3C4D5E6F"));
+        assert!(generated_name_matches(
+            stack,
+            "ApplicationExecutionRole",
+            "a-very-long-stack-name-for-the-produc-ApplicationExe-1A2B3C4D5E6F"
+        ));
     }
 }

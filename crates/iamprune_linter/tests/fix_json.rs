@@ -5,11 +5,15 @@ use std::path::{Path, PathBuf};
 use iamprune_catalog::Catalog;
 use iamprune_findings::{FindingsSet, LoadOptions};
 use iamprune_linter::{Diagnostic, Linter, fix};
-use iamprune_policy::{PolicyDocument, PolicySite, PrincipalKind, PrincipalName, PrincipalRef, Purpose, Syntax};
+use iamprune_policy::{
+    PolicyDocument, PolicySite, PrincipalKind, PrincipalName, PrincipalRef, Purpose, Syntax,
+};
 use iamprune_syntax::{LineIndex, Span};
 
 fn testdata(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata").join(path)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(path)
 }
 
 fn site(file: &Path, text: &str) -> PolicySite {
@@ -47,7 +51,11 @@ fn render(text: &str, diagnostics: &[Diagnostic]) -> String {
             d.message
         ));
         if let Some(fix) = &d.fix {
-            out.push_str(&format!("    fix ({}): {}\n", fix.applicability.as_str(), fix.title));
+            out.push_str(&format!(
+                "    fix ({}): {}\n",
+                fix.applicability.as_str(),
+                fix.title
+            ));
         }
     }
     out
@@ -55,14 +63,18 @@ fn render(text: &str, diagnostics: &[Diagnostic]) -> String {
 
 fn findings() -> FindingsSet {
     let mut set = FindingsSet::new();
-    let errors = set.load_path(&testdata("seed/findings/get-finding-v2.json"), &LoadOptions::default());
+    let errors = set.load_path(
+        &testdata("seed/findings/get-finding-v2.json"),
+        &LoadOptions::default(),
+    );
     assert!(errors.is_empty(), "{errors:?}");
     set
 }
 
 #[test]
 fn check_and_fix_a_json_policy() {
-    let catalog = Catalog::from_path(&testdata("seed/catalog-2024-07.tsv")).unwrap_or_else(|e| panic!("{e}"));
+    let catalog =
+        Catalog::from_path(&testdata("seed/catalog-2024-07.tsv")).unwrap_or_else(|e| panic!("{e}"));
     let findings = findings();
     let linter = Linter::new(&catalog, Some(&findings));
     let file = testdata("linter/seed-policy.json");
@@ -77,17 +89,22 @@ fn check_and_fix_a_json_policy() {
     loop {
         let report = linter.lint_site(&site(&file, &text), &text, false);
         let selected = fix::select(&report.diagnostics);
-        let Some(edits) = selected.get(&file) else { break };
+        let Some(edits) = selected.get(&file) else {
+            break;
+        };
         text = fix::apply(&file, &text, edits).unwrap_or_else(|e| panic!("{e}"));
         rounds += 1;
         assert!(rounds < 10, "the fix loop does not settle");
     }
     insta::assert_snapshot!("json_fixed", text);
-    let before = PolicyDocument::from_node(&site(&file, &original).document).unwrap_or_else(|e| panic!("{e}"));
-    let after = PolicyDocument::from_node(&site(&file, &text).document).unwrap_or_else(|e| panic!("{e}"));
+    let before = PolicyDocument::from_node(&site(&file, &original).document)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let after =
+        PolicyDocument::from_node(&site(&file, &text).document).unwrap_or_else(|e| panic!("{e}"));
     let resolution = linter.resolver.resolve(&site(&file, &original), &findings);
     let unused = iamprune_linter::resolve::unused_for(&catalog, &resolution);
-    fix::verify_document(&catalog, &before, &after, unused.as_ref()).unwrap_or_else(|e| panic!("{e}"));
+    fix::verify_document(&catalog, &before, &after, unused.as_ref())
+        .unwrap_or_else(|e| panic!("{e}"));
     // A second check finds nothing left to fix; what remains is the misspelled action.
     let report = linter.lint_site(&site(&file, &text), &text, false);
     insta::assert_snapshot!("json_after_fix", render(&text, &report.diagnostics));
@@ -95,15 +112,18 @@ fn check_and_fix_a_json_policy() {
 
 #[test]
 fn verification_catches_a_wrong_fix() {
-    let catalog = Catalog::from_path(&testdata("seed/catalog-2024-07.tsv")).unwrap_or_else(|e| panic!("{e}"));
+    let catalog =
+        Catalog::from_path(&testdata("seed/catalog-2024-07.tsv")).unwrap_or_else(|e| panic!("{e}"));
     let findings = findings();
     let linter = Linter::new(&catalog, Some(&findings));
     let file = testdata("linter/seed-policy.json");
     let original = std::fs::read_to_string(&file).unwrap_or_default();
     // Narrowing s3:List* is not what the findings allow: List actions were used.
     let tampered = original.replace("\"s3:List*\"", "\"s3:ListBucket\"");
-    let before = PolicyDocument::from_node(&site(&file, &original).document).unwrap_or_else(|e| panic!("{e}"));
-    let after = PolicyDocument::from_node(&site(&file, &tampered).document).unwrap_or_else(|e| panic!("{e}"));
+    let before = PolicyDocument::from_node(&site(&file, &original).document)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let after = PolicyDocument::from_node(&site(&file, &tampered).document)
+        .unwrap_or_else(|e| panic!("{e}"));
     let resolution = linter.resolver.resolve(&site(&file, &original), &findings);
     let unused = iamprune_linter::resolve::unused_for(&catalog, &resolution);
     assert!(fix::verify_document(&catalog, &before, &after, unused.as_ref()).is_err());
@@ -128,16 +148,23 @@ fn atomic_write_keeps_permissions() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640))
+            .unwrap_or_else(|e| panic!("{e}"));
     }
     fix::write_atomic(&path, "new").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(std::fs::read_to_string(&path).unwrap_or_default(), "new");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+        let mode = std::fs::metadata(&path)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0);
         assert_eq!(mode, 0o640);
     }
-    assert_eq!(std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0), 1, "no temporary file is left");
+    assert_eq!(
+        std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0),
+        1,
+        "no temporary file is left"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,3 +1,7 @@
+pub mod check;
 pub mod expand;
 pub mod findings;
+pub mod fix;
 pub mod refine;
+pub mod rules;
+mod scan;

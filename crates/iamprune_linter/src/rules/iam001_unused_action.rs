@@ -1,5 +1,5 @@
-use iamprune_catalog::PatternKind;
 use iamprune_catalog::Pattern;
+use iamprune_catalog::PatternKind;
 
 use super::{Rule, RuleMeta};
 use crate::context::SiteContext;
@@ -44,7 +44,11 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
         {
             continue;
         }
-        let message = format!("`{}` is unused by {}; remove it", change.original, ctx.who());
+        let message = format!(
+            "`{}` is unused by {}; remove it",
+            change.original,
+            ctx.who()
+        );
         let fix = fixes::element_fix(ctx, statement, refinement, change);
         out.push(ctx.diagnostic(Rule::UnusedAction, change.span, message, fix));
     }

@@ -71,7 +71,8 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
         return;
     };
     for (statement, change) in ctx.document.statements.iter().zip(&refinement.statements) {
-        let (StatementRefinement::ToNotAction { not_action }, Some(block)) = (change, &statement.actions)
+        let (StatementRefinement::ToNotAction { not_action }, Some(block)) =
+            (change, &statement.actions)
         else {
             continue;
         };
@@ -88,7 +89,10 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
             } else {
                 Applicability::Safe
             },
-            title: format!("replace `Action` with `NotAction`: {}", fixes::list(not_action)),
+            title: format!(
+                "replace `Action` with `NotAction`: {}",
+                fixes::list(not_action)
+            ),
             edits,
             refined: not_action.clone(),
         };

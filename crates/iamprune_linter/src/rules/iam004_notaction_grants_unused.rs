@@ -39,7 +39,9 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
         return;
     };
     for (statement, change) in ctx.document.statements.iter().zip(&refinement.statements) {
-        let (StatementRefinement::ExtendNotAction { added }, Some(block)) = (change, &statement.actions) else {
+        let (StatementRefinement::ExtendNotAction { added }, Some(block)) =
+            (change, &statement.actions)
+        else {
             continue;
         };
         let message = format!(
@@ -57,6 +59,11 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
             edits: fixes::writer(ctx).extend_list(block, added),
             refined: added.clone(),
         };
-        out.push(ctx.diagnostic(Rule::NotActionGrantsUnused, block.key_span, message, Some(fix)));
+        out.push(ctx.diagnostic(
+            Rule::NotActionGrantsUnused,
+            block.key_span,
+            message,
+            Some(fix),
+        ));
     }
 }

@@ -38,7 +38,10 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             let service = pattern.as_str().split(':').next().unwrap_or("");
-            let known_service = !ctx.catalog.service_range(&service.to_ascii_lowercase()).is_empty();
+            let known_service = !ctx
+                .catalog
+                .service_range(&service.to_ascii_lowercase())
+                .is_empty();
             let message = if !pattern.as_str().contains(':') {
                 format!("`{pattern}` is not of the form `service:Action`")
             } else if !known_service && !service.contains(['*', '?']) {

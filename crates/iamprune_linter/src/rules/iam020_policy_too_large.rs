@@ -57,7 +57,11 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
         return;
     }
     if let Some(refinement) = ctx.refinement.filter(|r| r.changes()) {
-        let after = document_size(&output::refined_json(&ctx.site.document, ctx.document, refinement));
+        let after = document_size(&output::refined_json(
+            &ctx.site.document,
+            ctx.document,
+            refinement,
+        ));
         if after > kind.quota() {
             out.push(ctx.diagnostic(
                 Rule::PolicyTooLarge,

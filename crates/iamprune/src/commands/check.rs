@@ -1,0 +1,69 @@
+//! `iamprune check`: report unused actions, over-broad wildcards and catalog problems at their source.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use iamprune_render::TextOptions;
+
+use super::scan::{ScanArgs, Session};
+use crate::CatalogArgs;
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Exit 0 even when diagnostics are found (errors in the run itself still exit 2).
+    #[arg(long)]
+    pub exit_zero: bool,
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+    Github,
+}
+
+pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let session = Session::load(&args.scan, &args.catalog)?;
+    let linter = session.linter();
+    let (_, reports, messages) = session.scan(&linter);
+    let (report, sources) = session.report(&reports, messages);
+    let rendered = match args.format {
+        Format::Text => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            iamprune_render::text(&report, &sources, TextOptions { color })
+        }
+        Format::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&iamprune_render::json(&report, &sources))?
+        ),
+        Format::Sarif => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&iamprune_render::sarif(&report, &sources))?
+        ),
+        Format::Github => iamprune_render::github(&report, &sources),
+    };
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`| head`) ends the output, not the run's verdict.
+    let _ = out.write_all(rendered.as_bytes());
+    let _ = out.flush();
+    if !session.findings_errors.is_empty() {
+        for error in &session.findings_errors {
+            eprintln!("iamprune: error: {error}");
+        }
+        return Ok(ExitCode::from(2));
+    }
+    Ok(if session.fails(&report) && !args.exit_zero {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,106 @@
+//! `iamprune fix`: apply the safe fixes, each verified before it is written.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use iamprune_linter::scan;
+
+use super::scan::{ScanArgs, Session};
+use crate::CatalogArgs;
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Print a unified diff of the changes and write nothing.
+    #[arg(long, alias = "dry-run")]
+    pub diff: bool,
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
+}
+
+pub fn run(args: &FixArgs) -> anyhow::Result<ExitCode> {
+    let session = Session::load(&args.scan, &args.catalog)?;
+    if !session.findings_errors.is_empty() {
+        for error in &session.findings_errors {
+            eprintln!("iamprune: error: {error}");
+        }
+        anyhow::bail!("findings could not be loaded; nothing was changed");
+    }
+    let linter = session.linter();
+    let (_, reports, messages) = session.scan(&linter);
+    let mut applied = 0;
+    let mut changed_files = 0;
+    let mut failed = false;
+    for message in messages
+        .iter()
+        .chain(reports.iter().flat_map(|r| &r.messages))
+    {
+        eprintln!(
+            "iamprune: {}: {}: {}",
+            level(message),
+            message.file.display(),
+            message.message
+        );
+    }
+    for report in &reports {
+        let outcome = scan::fix_unit(&linter, report, &session.options);
+        for message in &outcome.messages {
+            failed = true;
+            eprintln!(
+                "iamprune: error: {}: {}",
+                message.file.display(),
+                message.message
+            );
+        }
+        if outcome.changed.is_empty() {
+            continue;
+        }
+        applied += outcome.applied;
+        changed_files += outcome.changed.len();
+        if args.diff {
+            for (file, (before, after)) in &outcome.changed {
+                let name = file.display().to_string();
+                let diff = similar::TextDiff::from_lines(before.as_str(), after.as_str());
+                print!(
+                    "{}",
+                    diff.unified_diff().context_radius(3).header(&name, &name)
+                );
+            }
+        } else {
+            scan::write(&outcome)?;
+            for file in outcome.changed.keys() {
+                println!("fixed {}", file.display());
+            }
+        }
+    }
+    let generated = reports
+        .iter()
+        .filter(|r| r.unit.kind == scan::UnitKind::CdkAssembly)
+        .flat_map(|r| &r.diagnostics)
+        .filter(|d| d.fix.is_some())
+        .count();
+    let verb = if args.diff { "would apply" } else { "applied" };
+    eprintln!("iamprune: {verb} {applied} edit(s) in {changed_files} file(s)");
+    if generated > 0 {
+        eprintln!(
+            "iamprune: {generated} fix(es) in CDK output were not applied: change the construct in the CDK app (`iamprune check` names it)"
+        );
+    }
+    if failed {
+        return Ok(ExitCode::from(2));
+    }
+    // With --diff, pending changes fail the run, so CI can ask "is everything fixed?".
+    Ok(if args.diff && changed_files > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn level(message: &iamprune_linter::Message) -> &'static str {
+    match message.level {
+        iamprune_linter::Level::Error => "error",
+        iamprune_linter::Level::Note => "note",
+    }
+}

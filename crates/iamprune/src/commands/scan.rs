@@ -1,0 +1,216 @@
+//! What `check` and `fix` share: configuration, catalog, findings, and the scan itself.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use iamprune_catalog::Catalog;
+use iamprune_findings::FindingsSet;
+use iamprune_linter::config::Config;
+use iamprune_linter::scan::{self, ScanOptions, Unit, UnitReport};
+use iamprune_linter::{Level, Linter, Message, Resolver, Severity};
+use iamprune_render::{Report, Sources};
+
+use crate::{CatalogRef, findings};
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan (default: the current directory).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Unused-access findings, files or directories in any supported format; may be repeated.
+    /// Without findings only the catalog rules run.
+    #[arg(long, value_name = "PATH")]
+    pub findings: Vec<PathBuf>,
+    /// The configuration file (default: the nearest `iamprune.toml` above the first path).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Glob of paths not to scan (gitignore syntax); may be repeated.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// The lowest severity that fails the run (exit code 1).
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+    /// The stack name of the scanned templates, for names CloudFormation generates.
+    #[arg(long, value_name = "NAME")]
+    pub stack_name: Option<String>,
+    /// The AWS account id, for `${AWS::AccountId}` in names.
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+}
+
+impl From<FailOn> for Severity {
+    fn from(value: FailOn) -> Self {
+        match value {
+            FailOn::Error => Severity::Error,
+            FailOn::Warning => Severity::Warning,
+            FailOn::Info => Severity::Info,
+        }
+    }
+}
+
+/// Everything a scan needs, loaded once.
+pub struct Session {
+    pub config: Config,
+    pub catalog: CatalogRef,
+    pub findings: Option<FindingsSet>,
+    /// Errors loading findings: reported, and the run exits 2.
+    pub findings_errors: Vec<String>,
+    pub options: ScanOptions,
+    pub fail_on: Severity,
+}
+
+impl Session {
+    pub fn load(args: &ScanArgs, catalog_arg: &crate::CatalogArgs) -> anyhow::Result<Session> {
+        let paths = if args.paths.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            args.paths.clone()
+        };
+        let config_path = match &args.config {
+            Some(path) => Some(path.clone()),
+            None => paths.first().and_then(|p| Config::find(p)),
+        };
+        let config = match &config_path {
+            Some(path) => Config::load(path)?,
+            None => Config::default(),
+        };
+        let catalog = match (&catalog_arg.catalog, &config.catalog) {
+            (Some(_), _) => catalog_arg.load()?,
+            (None, Some(path)) => {
+                let path = config.resolve(path);
+                CatalogRef::Loaded(Box::new(
+                    Catalog::from_path(&path)
+                        .with_context(|| "the catalog named in iamprune.toml")?,
+                ))
+            }
+            (None, None) => catalog_arg.load()?,
+        };
+        let findings_paths: Vec<PathBuf> = if args.findings.is_empty() {
+            config.findings.iter().map(|p| config.resolve(p)).collect()
+        } else {
+            args.findings.clone()
+        };
+        let (findings, findings_errors) = if findings_paths.is_empty() {
+            (None, Vec::new())
+        } else {
+            let (set, errors) = findings::load(&findings_paths, None);
+            (Some(set), errors.iter().map(ToString::to_string).collect())
+        };
+        let mut stack_names: std::collections::BTreeMap<PathBuf, String> = config
+            .cloudformation
+            .stack_names
+            .iter()
+            .map(|(path, name)| (config.resolve(std::path::Path::new(path)), name.clone()))
+            .collect();
+        if let Some(name) = &args.stack_name {
+            for path in &paths {
+                stack_names.insert(path.clone(), name.clone());
+            }
+        }
+        let options = ScanOptions {
+            paths,
+            exclude: config
+                .exclude
+                .iter()
+                .chain(&args.exclude)
+                .cloned()
+                .collect(),
+            stack_names,
+            account: args
+                .account
+                .clone()
+                .or_else(|| config.cloudformation.account.clone()),
+        };
+        let fail_on = args
+            .fail_on
+            .map(Severity::from)
+            .or(config.fail_on)
+            .unwrap_or(Severity::Error);
+        Ok(Session {
+            config,
+            catalog,
+            findings,
+            findings_errors,
+            options,
+            fail_on,
+        })
+    }
+
+    pub fn linter(&self) -> Linter<'_> {
+        let mut linter = Linter::new(&self.catalog, self.findings.as_ref());
+        linter.resolver = Resolver {
+            explicit: self.config.principals.clone(),
+        };
+        linter
+    }
+
+    /// Discovers and checks every unit.
+    pub fn scan(&self, linter: &Linter<'_>) -> (Vec<Unit>, Vec<UnitReport>, Vec<Message>) {
+        let (units, messages) = scan::discover(&self.options);
+        let reports = scan::check(linter, &units, &self.options);
+        (units, reports, messages)
+    }
+
+    /// The report of a scan, with the configuration's rule selection and severities applied.
+    pub fn report(
+        &self,
+        reports: &[UnitReport],
+        discover_messages: Vec<Message>,
+    ) -> (Report, Sources) {
+        let mut report = Report {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            catalog: self.catalog.describe(),
+            ..Report::default()
+        };
+        let mut sources = Sources::new();
+        let mut files: BTreeSet<PathBuf> = BTreeSet::new();
+        report.messages = discover_messages;
+        for unit in reports {
+            files.extend(unit.unit.files.iter().cloned());
+            for (path, text) in &unit.texts {
+                sources.insert(path.clone(), text.clone());
+            }
+            report.stats.policies += unit.sites.len();
+            for site in &unit.sites {
+                if let Ok(document) = iamprune_policy::PolicyDocument::from_node(&site.document) {
+                    report.stats.statements += document.statements.len();
+                    report.stats.actions += document
+                        .statements
+                        .iter()
+                        .filter_map(|s| s.actions.as_ref())
+                        .map(|b| b.elements.len())
+                        .sum::<usize>();
+                }
+            }
+            for diagnostic in &unit.diagnostics {
+                if self.config.is_ignored(diagnostic.rule) {
+                    continue;
+                }
+                let mut diagnostic = diagnostic.clone();
+                diagnostic.severity = self.config.severity(diagnostic.rule);
+                report.diagnostics.push(diagnostic);
+            }
+            report.messages.extend(unit.messages.iter().cloned());
+        }
+        report.stats.files = files.len();
+        (report, sources)
+    }
+
+    /// Whether the report fails the run at the configured level.
+    pub fn fails(&self, report: &Report) -> bool {
+        report
+            .diagnostics
+            .iter()
+            .any(|d| d.severity >= self.fail_on)
+            || report.messages.iter().any(|m| m.level == Level::Error)
+    }
+}

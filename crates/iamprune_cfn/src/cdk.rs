@@ -1,0 +1,140 @@
+//! CDK cloud assemblies (`cdk.out`): the stacks listed in `manifest.json`, nested assemblies (stages)
+//! included, each template extracted with its stack name and account known.
+
+use std::path::{Component, Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::{ExtractError, Extraction, FileKind, Options, extract_file};
+
+/// Stages nest assemblies a level or two deep; the bound stops a manifest that names itself.
+const MAX_NESTING: usize = 8;
+
+/// Extracts every stack template of the cloud assembly in `dir` (the folder holding `manifest.json`).
+/// A file that cannot be read or parsed adds an error; the other stacks are still extracted.
+pub fn extract_cdk_assembly(dir: &Path) -> Extraction {
+    let mut out = Extraction {
+        kind: Some(FileKind::CdkAssembly),
+        sites: Vec::new(),
+        errors: Vec::new(),
+    };
+    assembly(dir, 0, &mut out);
+    out
+}
+
+fn assembly(dir: &Path, depth: usize, out: &mut Extraction) {
+    let manifest_path = dir.join("manifest.json");
+    let text = match std::fs::read_to_string(&manifest_path) {
+        Ok(text) => text,
+        Err(err) => {
+            out.errors.push(ExtractError::whole_file(
+                &manifest_path,
+                format!("cannot read: {err}"),
+            ));
+            return;
+        }
+    };
+    let manifest: Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(err) => {
+            out.errors.push(ExtractError {
+                file: manifest_path,
+                line: err.line(),
+                column: err.column(),
+                message: format!("not a cloud assembly manifest: {err}"),
+            });
+            return;
+        }
+    };
+    let Some(artifacts) = manifest.get("artifacts").and_then(Value::as_object) else {
+        return;
+    };
+    for (id, artifact) in artifacts {
+        let properties = artifact.get("properties");
+        let property = |key: &str| properties.and_then(|p| p.get(key)).and_then(Value::as_str);
+        match artifact.get("type").and_then(Value::as_str) {
+            Some("aws:cloudformation:stack") => {
+                let Some(file) = property("templateFile").and_then(|f| inside(dir, f)) else {
+                    continue;
+                };
+                let options = Options {
+                    // CloudFormation deploys the stack under `stackName`, else the artifact id.
+                    stack_name: Some(property("stackName").unwrap_or(id).to_string()),
+                    account: artifact
+                        .get("environment")
+                        .and_then(Value::as_str)
+                        .and_then(account),
+                };
+                stack(&file, &options, out);
+            }
+            Some("cdk:cloud-assembly") if depth < MAX_NESTING => {
+                if let Some(nested) = property("directoryName").and_then(|d| inside(dir, d)) {
+                    assembly(&nested, depth + 1, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn stack(file: &Path, options: &Options, out: &mut Extraction) {
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(err) => {
+            out.errors.push(ExtractError::whole_file(
+                file,
+                format!("cannot read: {err}"),
+            ));
+            return;
+        }
+    };
+    let mut extraction = extract_file(file, &text, options);
+    out.sites.append(&mut extraction.sites);
+    out.errors.append(&mut extraction.errors);
+}
+
+/// A path named by the manifest, only when it stays inside the assembly.
+fn inside(dir: &Path, relative: &str) -> Option<PathBuf> {
+    let rel = Path::new(relative);
+    rel.components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+        .then(|| dir.join(rel))
+}
+
+/// The account of `aws://ACCOUNT/REGION`, unless CDK left it unknown.
+fn account(environment: &str) -> Option<String> {
+    let rest = environment.strip_prefix("aws://")?;
+    let account = rest.split('/').next()?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| account.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accounts() {
+        assert_eq!(
+            account("aws://123456789012/us-east-1"),
+            Some("123456789012".into())
+        );
+        assert_eq!(account("aws://unknown-account/unknown-region"), None);
+        assert_eq!(account("x"), None);
+    }
+
+    #[test]
+    fn paths_stay_inside() {
+        let dir = Path::new("/a");
+        assert_eq!(inside(dir, "t.json"), Some(PathBuf::from("/a/t.json")));
+        assert_eq!(inside(dir, "../t.json"), None);
+        assert_eq!(inside(dir, "/etc/passwd"), None);
+    }
+
+    #[test]
+    fn missing_manifest_is_an_error() {
+        let out = extract_cdk_assembly(Path::new("/nonexistent/cdk.out"));
+        assert_eq!(out.errors.len(), 1);
+        assert_eq!(out.kind, Some(FileKind::CdkAssembly));
+    }
+}

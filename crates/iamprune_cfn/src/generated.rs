@@ -1,0 +1,86 @@
+//! Matching a role name that CloudFormation generated for a resource without an explicit name.
+
+/// The longest IAM role name.
+const MAX_NAME: usize = 64;
+
+/// Whether `actual_role_name` has the shape of a name CloudFormation generates for the resource
+/// `logical_id` of stack `stack`: `STACK-LOGICALID-SUFFIX`, the suffix being 12 or 13 upper-case
+/// letters and digits, the whole at most 64 characters.
+///
+/// When the full form would be longer than 64 characters CloudFormation shortens the stack and logical
+/// id parts; the exact split is not documented, so any non-empty prefixes of both are accepted then,
+/// but only when the full form really is too long. That keeps a short role `App-Fn-…` from matching
+/// logical id `FnTwo`, while a truncated name still finds its resource.
+pub fn generated_name_matches(stack: &str, logical_id: &str, actual_role_name: &str) -> bool {
+    if stack.is_empty() || logical_id.is_empty() || actual_role_name.len() > MAX_NAME {
+        return false;
+    }
+    let Some((prefix, suffix)) = actual_role_name.rsplit_once('-') else {
+        return false;
+    };
+    let suffix_ok = (12..=13).contains(&suffix.len())
+        && suffix
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if !suffix_ok {
+        return false;
+    }
+    let full_len = stack.len() + 1 + logical_id.len() + 1 + suffix.len();
+    if full_len <= MAX_NAME {
+        return prefix.len() == stack.len() + 1 + logical_id.len()
+            && prefix.strip_prefix(stack).and_then(|r| r.strip_prefix('-')) == Some(logical_id);
+    }
+    // Truncated: some split of `prefix` into a prefix of the stack, '-', a prefix of the logical id.
+    prefix.match_indices('-').any(|(at, _)| {
+        let (s, rest) = (prefix.get(..at), prefix.get(at + 1..));
+        match (s, rest) {
+            (Some(s), Some(l)) => {
+                !s.is_empty() && !l.is_empty() && stack.starts_with(s) && logical_id.starts_with(l)
+            }
+            _ => false,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::generated_name_matches as matches;
+
+    #[test]
+    fn full_names() {
+        assert!(matches("prod", "AppRole", "prod-AppRole-1ABCDEFGHIJK"));
+        assert!(matches("prod", "AppRole", "prod-AppRole-1ABCDEFGHIJKL"));
+        assert!(matches(
+            "my-stack",
+            "AppRole",
+            "my-stack-AppRole-ABCDEFGHIJKL"
+        ));
+        assert!(!matches("prod", "AppRole", "prod-AppRole-1abcdefghijk"));
+        assert!(!matches("prod", "AppRole", "prod-AppRole-SHORT"));
+        assert!(!matches("prod", "AppRole", "prod-AppRoleX-1ABCDEFGHIJK"));
+        assert!(!matches("prod", "AppRole", "dev-AppRole-1ABCDEFGHIJK"));
+        // A short full form is never matched by a truncated one.
+        assert!(!matches("prod", "AppRoleTwo", "prod-AppRole-1ABCDEFGHIJK"));
+        assert!(!matches("", "AppRole", "-AppRole-1ABCDEFGHIJK"));
+        assert!(!matches("prod", "AppRole", "prod-AppRole"));
+    }
+
+    #[test]
+    fn truncated_names() {
+        let stack = "a-very-long-stack-name-for-the-production-environment";
+        let id = "LambdaFunctionServiceRoleC0FFEE12";
+        let actual = "a-very-long-stack-name-for-th-LambdaFunctionServ-1ABCDEFGHIJK";
+        assert!(actual.len() <= 64);
+        assert!(matches(stack, id, actual));
+        assert!(!matches(stack, "OtherRole", actual));
+        assert!(!matches(
+            "another-stack-name-that-is-also-long-enough-here",
+            id,
+            actual
+        ));
+        // Longer than IAM allows: not a role name at all.
+        let long = format!("{stack}-{id}-1ABCDEFGHIJK");
+        assert!(long.len() > 64);
+        assert!(!matches(stack, id, &long));
+    }
+}

@@ -1,0 +1,205 @@
+//! CloudFormation templates (JSON and YAML, short tags included), standalone IAM policy JSON files and
+//! CDK cloud assemblies, turned into [`PolicySite`]s: every policy document with the exact byte span of
+//! every element, and the roles and users each identity policy reaches.
+//!
+//! Intrinsic functions inside a document (`Ref`, `Fn::*`, `Condition`) become
+//! [`iamprune_syntax::NodeKind::Opaque`], so that the policy model marks them undecidable. Nothing
+//! here panics on any input: files are often half-typed buffers in an editor.
+
+mod cdk;
+mod detect;
+mod embedded;
+mod generated;
+mod intrinsic;
+mod principals;
+mod template;
+pub mod yaml;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use iamprune_policy::{PolicySite, Purpose, Syntax};
+use iamprune_syntax::{Node, SyntaxError, json};
+
+pub use cdk::extract_cdk_assembly;
+pub use generated::generated_name_matches;
+
+/// What is known about the stack a template is deployed as; it resolves `${AWS::StackName}` and
+/// `${AWS::AccountId}` in names and the generated names of unnamed roles.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    pub stack_name: Option<String>,
+    pub account: Option<String>,
+}
+
+/// What a file was recognised as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileKind {
+    /// A CloudFormation (or SAM) template in JSON.
+    TemplateJson,
+    /// A CloudFormation (or SAM) template in YAML.
+    TemplateYaml,
+    /// A file holding one IAM policy document.
+    PolicyJson,
+    /// A CDK cloud assembly (`cdk.out`).
+    CdkAssembly,
+}
+
+/// The result of extracting one file or assembly. Errors are per file; a failing file leaves the
+/// others' sites in place.
+#[derive(Debug, Default)]
+pub struct Extraction {
+    /// `None` when the file is none of the kinds this crate reads.
+    pub kind: Option<FileKind>,
+    pub sites: Vec<PolicySite>,
+    pub errors: Vec<ExtractError>,
+}
+
+impl Extraction {
+    /// A file this crate does not read (a Kubernetes manifest, a `package.json`, a workflow).
+    pub fn skipped() -> Self {
+        Extraction::default()
+    }
+
+    fn failed(kind: Option<FileKind>, error: ExtractError) -> Self {
+        Extraction {
+            kind,
+            sites: Vec::new(),
+            errors: vec![error],
+        }
+    }
+}
+
+/// A file that could not be read or parsed, or a part of it that could not be.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ExtractError {
+    pub file: PathBuf,
+    /// 1-based; 0 when the error is about the whole file (it could not be read).
+    pub line: usize,
+    /// 1-based, in Unicode scalar values; 0 with `line`.
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ExtractError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.message
+        )
+    }
+}
+
+impl ExtractError {
+    fn syntax(file: &Path, error: &SyntaxError) -> Self {
+        ExtractError {
+            file: file.to_path_buf(),
+            line: error.line,
+            column: error.column,
+            message: error.message.clone(),
+        }
+    }
+
+    fn whole_file(file: &Path, message: impl Into<String>) -> Self {
+        ExtractError {
+            file: file.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: message.into(),
+        }
+    }
+}
+
+/// Extracts the policy sites of one file: a CloudFormation template (JSON or YAML), a standalone
+/// policy JSON file, or nothing ([`Extraction::skipped`]) for any other file.
+pub fn extract_file(path: &Path, text: &str, options: &Options) -> Extraction {
+    let Some(guess) = detect::sniff(path, text) else {
+        return Extraction::skipped();
+    };
+    let parsed = match guess {
+        detect::Guess::Json => json::parse(text).map(Parsed::Json),
+        detect::Guess::Yaml => yaml::parse(text).map(Parsed::Yaml),
+        // JSON-looking YAML: JSON when it is, YAML otherwise (a flow mapping with tags or comments).
+        detect::Guess::JsonOrYaml => json::parse(text)
+            .map(Parsed::Json)
+            .or_else(|_| yaml::parse(text).map(Parsed::Yaml)),
+    };
+    let parsed = match parsed {
+        Ok(parsed) => parsed,
+        Err(error) if detect::worth_reporting(path, text) => {
+            let kind = match guess {
+                detect::Guess::Yaml => FileKind::TemplateYaml,
+                _ => FileKind::TemplateJson,
+            };
+            return Extraction::failed(Some(kind), ExtractError::syntax(path, &error));
+        }
+        Err(_) => return Extraction::skipped(),
+    };
+    let (root, syntax, styles, aliased) = match &parsed {
+        Parsed::Json(root) => (root, Syntax::Json, None, &[][..]),
+        Parsed::Yaml(tree) => (
+            &tree.root,
+            Syntax::Yaml,
+            Some(&tree.styles),
+            tree.aliased.as_slice(),
+        ),
+    };
+    match detect::classify(root) {
+        detect::Shape::Template => {
+            let kind = match syntax {
+                Syntax::Yaml => FileKind::TemplateYaml,
+                _ => FileKind::TemplateJson,
+            };
+            let src = template::Source {
+                file: path,
+                text,
+                syntax,
+                styles,
+                aliased,
+            };
+            let mut errors = Vec::new();
+            let sites = template::extract(&src, root, options, &mut errors);
+            Extraction {
+                kind: Some(kind),
+                sites,
+                errors,
+            }
+        }
+        detect::Shape::Policy if syntax == Syntax::Json => Extraction {
+            kind: Some(FileKind::PolicyJson),
+            sites: vec![standalone(path, root)],
+            errors: Vec::new(),
+        },
+        detect::Shape::Policy | detect::Shape::Other => Extraction::skipped(),
+    }
+}
+
+enum Parsed {
+    Json(Node),
+    Yaml(yaml::YamlTree),
+}
+
+/// A policy JSON file on its own: who it is attached to is not in the file.
+fn standalone(path: &Path, root: &Node) -> PolicySite {
+    let owner = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    PolicySite {
+        file: path.to_path_buf(),
+        owner,
+        owner_file: path.to_path_buf(),
+        owner_span: root.span,
+        construct_path: None,
+        purpose: Purpose::ManagedPolicy,
+        document: root.clone(),
+        syntax: Syntax::Json,
+        principals: Vec::new(),
+        principals_complete: false,
+        notes: Vec::new(),
+    }
+}

@@ -1,0 +1,300 @@
+//! Which roles and users an identity policy of a template reaches, and how their names are known.
+
+use iamprune_policy::{PrincipalKind, PrincipalName, PrincipalRef};
+use iamprune_syntax::Node;
+
+use crate::intrinsic::{Target, as_intrinsic, substitute, target};
+
+/// The resources of one template, and what is known about the stack it is deployed as.
+pub(crate) struct Resolver<'a> {
+    resources: Vec<(&'a str, &'a Node)>,
+    stack_name: Option<&'a str>,
+    account: Option<&'a str>,
+}
+
+/// The principals a policy reaches.
+#[derive(Debug, Default)]
+pub(crate) struct Reach {
+    pub principals: Vec<PrincipalRef>,
+    /// `false` when a reaching principal could not be named or a reference could not be followed.
+    pub complete: bool,
+}
+
+impl Reach {
+    fn add(&mut self, principal: PrincipalRef) {
+        if principal.name == PrincipalName::Unknown {
+            self.complete = false;
+        }
+        if !self.principals.contains(&principal) {
+            self.principals.push(principal);
+        }
+    }
+}
+
+const ROLE: &str = "AWS::IAM::Role";
+const USER: &str = "AWS::IAM::User";
+const GROUP: &str = "AWS::IAM::Group";
+const SAM_FUNCTIONS: [&str; 2] = ["AWS::Serverless::Function", "AWS::Serverless::StateMachine"];
+
+fn resource_type(resource: &Node) -> Option<&str> {
+    resource.get("Type")?.value.as_str()
+}
+
+fn property<'a>(resource: &'a Node, key: &str) -> Option<&'a Node> {
+    Some(&resource.get("Properties")?.value.get(key)?.value)
+}
+
+/// The items of a list property; an expression in place of the list is one unfollowable item.
+fn items(node: &Node) -> Vec<&Node> {
+    match node.as_array() {
+        Some(items) => items.iter().collect(),
+        None => vec![node],
+    }
+}
+
+impl<'a> Resolver<'a> {
+    pub(crate) fn new(
+        resources: Vec<(&'a str, &'a Node)>,
+        stack_name: Option<&'a str>,
+        account: Option<&'a str>,
+    ) -> Self {
+        Resolver {
+            resources,
+            stack_name,
+            account,
+        }
+    }
+
+    fn resource(&self, id: &str) -> Option<&'a Node> {
+        self.resources
+            .iter()
+            .find(|(rid, _)| *rid == id)
+            .map(|(_, node)| *node)
+    }
+
+    fn of_type(&self, types: &[&str]) -> impl Iterator<Item = (&'a str, &'a Node)> + '_ {
+        let types: Vec<String> = types.iter().map(|t| t.to_string()).collect();
+        self.resources
+            .iter()
+            .filter(move |(_, r)| resource_type(r).is_some_and(|t| types.iter().any(|x| x == t)))
+            .copied()
+    }
+
+    /// The principals an identity policy of resource `owner_id` reaches. `path` is the place of the
+    /// document inside the resource's `Properties`.
+    pub(crate) fn reach(&self, owner_id: &str, owner: &Node) -> Reach {
+        let mut reach = Reach {
+            principals: Vec::new(),
+            complete: true,
+        };
+        match resource_type(owner).unwrap_or_default() {
+            ROLE => reach.add(self.principal(PrincipalKind::Role, owner_id, owner)),
+            USER => reach.add(self.principal(PrincipalKind::User, owner_id, owner)),
+            GROUP => self.group_members(&mut reach, Target::Ref(owner_id)),
+            "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => {
+                for (key, kind) in [
+                    ("Roles", PrincipalKind::Role),
+                    ("Users", PrincipalKind::User),
+                    ("Groups", PrincipalKind::Group),
+                ] {
+                    if let Some(list) = property(owner, key) {
+                        for item in items(list) {
+                            self.attached(&mut reach, kind, item);
+                        }
+                    }
+                }
+                if resource_type(owner) == Some("AWS::IAM::ManagedPolicy") {
+                    self.managed_policy_users(&mut reach, owner_id);
+                }
+            }
+            "AWS::IAM::RolePolicy" => {
+                self.named(&mut reach, PrincipalKind::Role, owner, "RoleName")
+            }
+            "AWS::IAM::UserPolicy" => {
+                self.named(&mut reach, PrincipalKind::User, owner, "UserName")
+            }
+            "AWS::IAM::GroupPolicy" => {
+                self.named(&mut reach, PrincipalKind::Group, owner, "GroupName");
+            }
+            t if SAM_FUNCTIONS.contains(&t) => self.sam_role(&mut reach, owner_id, owner),
+            _ => reach.complete = false,
+        }
+        reach
+    }
+
+    /// A role or user declared in the template.
+    fn principal(&self, kind: PrincipalKind, id: &str, resource: &Node) -> PrincipalRef {
+        let key = match kind {
+            PrincipalKind::Role => "RoleName",
+            PrincipalKind::User => "UserName",
+            PrincipalKind::Group => "GroupName",
+        };
+        PrincipalRef {
+            kind,
+            name: self.name(property(resource, key), id),
+            declared_as: id.to_string(),
+        }
+    }
+
+    fn name(&self, value: Option<&Node>, id: &str) -> PrincipalName {
+        let Some(value) = value else {
+            return PrincipalName::Generated {
+                stack: self.stack_name.map(str::to_string),
+                logical_id: id.to_string(),
+            };
+        };
+        if let Some(s) = value.as_str() {
+            return PrincipalName::Exact(s.to_string());
+        }
+        match as_intrinsic(value) {
+            Some(("Fn::Sub", arg)) => substitute(arg, self.stack_name, self.account)
+                .map_or(PrincipalName::Unknown, PrincipalName::Exact),
+            _ => PrincipalName::Unknown,
+        }
+    }
+
+    fn unknown(kind: PrincipalKind, declared_as: &str) -> PrincipalRef {
+        PrincipalRef {
+            kind,
+            name: PrincipalName::Unknown,
+            declared_as: declared_as.to_string(),
+        }
+    }
+
+    /// One entry of `Roles`/`Users`/`Groups`: a literal name or a reference to a resource of the
+    /// template (`Ref` of a role, user or group gives its name).
+    fn attached(&self, reach: &mut Reach, kind: PrincipalKind, item: &Node) {
+        let t = target(item);
+        if kind == PrincipalKind::Group {
+            self.group_members(reach, t);
+            return;
+        }
+        let wanted = if kind == PrincipalKind::Role {
+            ROLE
+        } else {
+            USER
+        };
+        match t {
+            Target::Literal(name) => {
+                let declared = self
+                    .of_type(&[wanted])
+                    .find(|(id, r)| {
+                        self.principal(kind, id, r).name == PrincipalName::Exact(name.into())
+                    })
+                    .map_or(name, |(id, _)| id);
+                reach.add(PrincipalRef {
+                    kind,
+                    name: PrincipalName::Exact(name.to_string()),
+                    declared_as: declared.to_string(),
+                });
+            }
+            Target::Ref(id) | Target::GetAtt(id) => match self.resource(id) {
+                Some(r) if resource_type(r) == Some(wanted) => {
+                    reach.add(self.principal(kind, id, r))
+                }
+                _ => reach.add(Self::unknown(kind, id)),
+            },
+            Target::Other => reach.add(Self::unknown(kind, "an expression")),
+        }
+    }
+
+    /// `RoleName`/`UserName`/`GroupName` of a `RolePolicy`/`UserPolicy`/`GroupPolicy`.
+    fn named(&self, reach: &mut Reach, kind: PrincipalKind, owner: &Node, key: &str) {
+        match property(owner, key) {
+            Some(value) => self.attached(reach, kind, value),
+            None => reach.complete = false,
+        }
+    }
+
+    /// The users of a group: those whose `Groups` name it, and `UserToGroupAddition`s. Members added
+    /// outside the template cannot be seen.
+    fn group_members(&self, reach: &mut Reach, group: Target<'_>) {
+        let (group_id, group_name) = match group {
+            Target::Ref(id) | Target::GetAtt(id) => match self.resource(id) {
+                Some(r) if resource_type(r) == Some(GROUP) => {
+                    let name = property(r, "GroupName").and_then(Node::as_str);
+                    (Some(id), name)
+                }
+                _ => {
+                    reach.add(Self::unknown(PrincipalKind::Group, id));
+                    return;
+                }
+            },
+            Target::Literal(name) => {
+                let id = self
+                    .of_type(&[GROUP])
+                    .find(|(_, r)| property(r, "GroupName").and_then(Node::as_str) == Some(name));
+                (id.map(|(id, _)| id), Some(name))
+            }
+            Target::Other => {
+                reach.add(Self::unknown(PrincipalKind::Group, "an expression"));
+                return;
+            }
+        };
+        let names_group = |item: &Node| match target(item) {
+            Target::Ref(id) | Target::GetAtt(id) => Some(id) == group_id,
+            Target::Literal(name) => Some(name) == group_name,
+            Target::Other => false,
+        };
+        for (id, user) in self.of_type(&[USER]) {
+            if property(user, "Groups").is_some_and(|g| items(g).into_iter().any(names_group)) {
+                reach.add(self.principal(PrincipalKind::User, id, user));
+            }
+        }
+        for (_, addition) in self.of_type(&["AWS::IAM::UserToGroupAddition"]) {
+            if property(addition, "GroupName").is_some_and(names_group) {
+                if let Some(users) = property(addition, "Users") {
+                    for item in items(users) {
+                        self.attached(reach, PrincipalKind::User, item);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Roles, users and groups of the template whose `ManagedPolicyArns` name the managed policy
+    /// `policy_id`, and SAM functions whose `Policies` do.
+    fn managed_policy_users(&self, reach: &mut Reach, policy_id: &str) {
+        let names_policy = |item: &Node| matches!(target(item), Target::Ref(id) | Target::GetAtt(id) if id == policy_id);
+        for (id, r) in self.of_type(&[ROLE, USER, GROUP]) {
+            let listed = property(r, "ManagedPolicyArns")
+                .is_some_and(|arns| items(arns).into_iter().any(names_policy));
+            if !listed {
+                continue;
+            }
+            match resource_type(r) {
+                Some(ROLE) => reach.add(self.principal(PrincipalKind::Role, id, r)),
+                Some(USER) => reach.add(self.principal(PrincipalKind::User, id, r)),
+                _ => self.group_members(reach, Target::Ref(id)),
+            }
+        }
+        for (id, f) in self.of_type(&SAM_FUNCTIONS) {
+            if property(f, "Policies").is_some_and(|p| items(p).into_iter().any(names_policy)) {
+                self.sam_role(reach, id, f);
+            }
+        }
+    }
+
+    /// The role of a SAM function: its `Role`, or the role the transform creates, `<Id>Role`.
+    fn sam_role(&self, reach: &mut Reach, id: &str, function: &Node) {
+        match property(function, "Role") {
+            None => reach.add(PrincipalRef {
+                kind: PrincipalKind::Role,
+                name: PrincipalName::Generated {
+                    stack: self.stack_name.map(str::to_string),
+                    logical_id: format!("{id}Role"),
+                },
+                declared_as: id.to_string(),
+            }),
+            Some(role) => match target(role) {
+                Target::Ref(rid) | Target::GetAtt(rid) => match self.resource(rid) {
+                    Some(r) if resource_type(r) == Some(ROLE) => {
+                        reach.add(self.principal(PrincipalKind::Role, rid, r));
+                    }
+                    _ => reach.add(Self::unknown(PrincipalKind::Role, rid)),
+                },
+                _ => reach.add(Self::unknown(PrincipalKind::Role, id)),
+            },
+        }
+    }
+}

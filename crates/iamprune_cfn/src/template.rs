@@ -1,0 +1,623 @@
+//! Policy documents of a CloudFormation template, wherever they are: every object with a `Statement`
+//! (identity, trust and resource policies, SAM custom statements), policies written as JSON strings,
+//! and SAM policy templates, which are reported as not refinable.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use iamprune_policy::{PolicySite, Purpose, SiteNote, StringStyle, Syntax};
+use iamprune_syntax::{LineIndex, Member, Node, NodeKind, Span, json};
+
+use crate::detect;
+use crate::embedded::{Escapes, align, remap, substitutions_opaque};
+use crate::intrinsic::{as_intrinsic, is_intrinsic_key, opaque};
+use crate::principals::Resolver;
+use crate::yaml::{self, ScalarStyle};
+use crate::{ExtractError, Options};
+
+/// The text a tree was parsed from.
+pub(crate) struct Source<'a> {
+    pub file: &'a Path,
+    pub text: &'a str,
+    pub syntax: Syntax,
+    /// For YAML: the style of each string scalar by the start of its span.
+    pub styles: Option<&'a HashMap<usize, ScalarStyle>>,
+    /// For YAML: the spans of anchored nodes that aliases copied.
+    pub aliased: &'a [Span],
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+const SAM_FUNCTIONS: [&str; 2] = ["AWS::Serverless::Function", "AWS::Serverless::StateMachine"];
+
+/// Extracts every policy site of a template. Documents written in strings that are not JSON add an
+/// error; nothing else about the template's shape does.
+pub(crate) fn extract(
+    src: &Source<'_>,
+    root: &Node,
+    options: &Options,
+    errors: &mut Vec<ExtractError>,
+) -> Vec<PolicySite> {
+    let resources: Vec<(&str, &Member)> = root
+        .get("Resources")
+        .and_then(|m| m.value.as_object())
+        .map(|members| members.iter().map(|m| (m.key.as_str(), m)).collect())
+        .unwrap_or_default();
+    let resolver = Resolver::new(
+        resources.iter().map(|(id, m)| (*id, &m.value)).collect(),
+        options.stack_name.as_deref(),
+        options.account.as_deref(),
+    );
+    let mut walker = Walker {
+        src,
+        resources,
+        resolver,
+        sites: Vec::new(),
+        errors,
+        lines: None,
+    };
+    let mut path = Vec::new();
+    walker.walk(root, &mut path);
+    walker.sites
+}
+
+struct Walker<'a, 's> {
+    src: &'s Source<'a>,
+    resources: Vec<(&'s str, &'s Member)>,
+    resolver: Resolver<'s>,
+    sites: Vec<PolicySite>,
+    errors: &'s mut Vec<ExtractError>,
+    lines: Option<LineIndex>,
+}
+
+/// The resource a path is inside, and the path inside its `Properties`.
+struct Place<'p, 's> {
+    owner: Option<&'s Member>,
+    in_properties: &'p [Seg<'s>],
+}
+
+impl<'a, 's> Walker<'a, 's> {
+    fn walk(&mut self, node: &'s Node, path: &mut Vec<Seg<'s>>) {
+        match &node.kind {
+            NodeKind::Object(members) => {
+                if let Some(statement) = node.get("Statement") {
+                    if is_document_statement(&statement.value) {
+                        self.document(node, path, self.src.syntax.clone(), Vec::new());
+                        return;
+                    }
+                }
+                if self.sam_policy_template(node, path) {
+                    return;
+                }
+                for member in members {
+                    if member.key == "CustomStatements"
+                        && matches!(member.value.kind, NodeKind::Array(_) | NodeKind::Object(_))
+                    {
+                        // SAM API resource policies: a list of statements without a document around it.
+                        let document = Node::new(
+                            member.value.span,
+                            NodeKind::Object(vec![Member {
+                                key: "Statement".into(),
+                                key_span: member.key_span,
+                                value: member.value.clone(),
+                            }]),
+                        );
+                        path.push(Seg::Key(&member.key));
+                        self.document(&document, path, self.src.syntax.clone(), Vec::new());
+                        path.pop();
+                        continue;
+                    }
+                    path.push(Seg::Key(&member.key));
+                    self.walk(&member.value, path);
+                    path.pop();
+                }
+            }
+            NodeKind::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    path.push(Seg::Index(i));
+                    self.walk(item, path);
+                    path.pop();
+                }
+            }
+            NodeKind::String(s) if matches!(path.last(), Some(Seg::Key("TemplateBody"))) => {
+                self.nested(node, s, path);
+            }
+            NodeKind::String(s) if s.contains("\"Statement\"") => self.embedded(node, s, path),
+            _ => {}
+        }
+    }
+
+    fn place<'p>(&self, path: &'p [Seg<'s>]) -> Place<'p, 's> {
+        match path {
+            [Seg::Key("Resources"), Seg::Key(id), rest @ ..] => {
+                let owner = self
+                    .resources
+                    .iter()
+                    .find(|(rid, _)| rid == id)
+                    .map(|(_, m)| *m);
+                let in_properties = match rest {
+                    [Seg::Key("Properties"), inner @ ..] => inner,
+                    _ => &[],
+                };
+                Place {
+                    owner,
+                    in_properties,
+                }
+            }
+            _ => Place {
+                owner: None,
+                in_properties: &[],
+            },
+        }
+    }
+
+    /// A SAM policy template (`- S3ReadPolicy: {BucketName: b}`) in a function's `Policies`: the
+    /// transform expands it into statements the template does not show, so it is reported as one
+    /// undecidable statement.
+    fn sam_policy_template(&mut self, node: &'s Node, path: &[Seg<'s>]) -> bool {
+        let place = self.place(path);
+        let Some(owner) = place.owner else {
+            return false;
+        };
+        let is_sam = owner
+            .value
+            .get("Type")
+            .and_then(|t| t.value.as_str())
+            .is_some_and(|t| SAM_FUNCTIONS.contains(&t));
+        let in_policies = matches!(
+            place
+                .in_properties
+                .iter()
+                .filter(|s| !matches!(s, Seg::Key(k) if is_intrinsic_key(k)))
+                .collect::<Vec<_>>()
+                .as_slice(),
+            [Seg::Key("Policies")]
+                | [Seg::Key("Policies"), Seg::Index(_)]
+                | [Seg::Key("Policies"), Seg::Index(_), Seg::Index(_)]
+        );
+        let Some([member]) = node.as_object() else {
+            return false;
+        };
+        if !is_sam
+            || !in_policies
+            || is_intrinsic_key(&member.key)
+            || !member.key.ends_with("Policy")
+        {
+            return false;
+        }
+        let document = Node::new(
+            node.span,
+            NodeKind::Object(vec![Member {
+                key: "Statement".into(),
+                key_span: member.key_span,
+                value: Node::new(
+                    node.span,
+                    NodeKind::Opaque(format!("SAM policy template {}", member.key)),
+                ),
+            }]),
+        );
+        let note = SiteNote {
+            span: member.key_span,
+            message: format!(
+                "SAM policy template `{}` is expanded by the SAM transform into statements this \
+                 template does not show: not refinable",
+                member.key
+            ),
+        };
+        self.document(&document, path, self.src.syntax.clone(), vec![note]);
+        true
+    }
+
+    /// A whole template written as a YAML block scalar (a StackSet's `TemplateBody: |`). Its text is
+    /// YAML in the file as it stands, so its sites are YAML sites; its stack is another one, whose
+    /// name is not known here.
+    fn nested(&mut self, node: &'s Node, decoded: &str, path: &[Seg<'s>]) {
+        let is_block = self
+            .src
+            .styles
+            .and_then(|styles| styles.get(&node.span.start))
+            .is_some_and(|s| *s == ScalarStyle::Literal);
+        if self.src.syntax != Syntax::Yaml || !is_block {
+            return;
+        }
+        let Some((raw_span, escapes, _)) = self.literal(node) else {
+            return;
+        };
+        let raw = self.src.text.get(raw_span.range()).unwrap_or_default();
+        let Some(map) = align(decoded, raw, raw_span.start, escapes) else {
+            return;
+        };
+        let Ok(tree) = yaml::parse(decoded) else {
+            return;
+        };
+        if detect::classify(&tree.root) != detect::Shape::Template {
+            return;
+        }
+        let Some(root) = remap(&tree.root, &map) else {
+            return;
+        };
+        let styles: HashMap<usize, ScalarStyle> = tree
+            .styles
+            .iter()
+            .filter_map(|(at, style)| Some((map.span(Span::new(*at, at + 1))?.start, *style)))
+            .collect();
+        let aliased: Vec<Span> = tree.aliased.iter().filter_map(|s| map.span(*s)).collect();
+        let src = Source {
+            file: self.src.file,
+            text: self.src.text,
+            syntax: Syntax::Yaml,
+            styles: Some(&styles),
+            aliased: &aliased,
+        };
+        let outer = owner_name(path);
+        let sites = extract(&src, &root, &Options::default(), self.errors);
+        self.sites.extend(sites.into_iter().map(|mut site| {
+            site.owner = format!("{outer}: {}", site.owner);
+            site
+        }));
+    }
+
+    /// A policy written as JSON inside a string value.
+    fn embedded(&mut self, node: &'s Node, decoded: &str, path: &[Seg<'s>]) {
+        let in_code = path.iter().any(|s| {
+            matches!(
+                s,
+                Seg::Key("ZipFile" | "InlineCode" | "TemplateBody" | "DefinitionString")
+            )
+        });
+        if in_code || !decoded.trim_start().starts_with('{') {
+            return;
+        }
+        let under_sub = matches!(
+            path,
+            [.., Seg::Key("Fn::Sub")] | [.., Seg::Key("Fn::Sub"), Seg::Index(0)]
+        );
+        let Some((raw_span, escapes, style)) = self.literal(node) else {
+            return;
+        };
+        let raw = self.src.text.get(raw_span.range()).unwrap_or_default();
+        let Some(map) = align(decoded, raw, raw_span.start, escapes) else {
+            return;
+        };
+        let tree = match json::parse(decoded) {
+            Ok(tree) => tree,
+            Err(err) => {
+                // A `Fn::Sub` may put `${…}` where JSON allows no string; that is only known after
+                // substitution, so it is no error of the file.
+                if !under_sub {
+                    let at = map.span(err.span).unwrap_or(node.span);
+                    self.error(
+                        at,
+                        format!("the policy in this string is not JSON: {}", err.message),
+                    );
+                }
+                return;
+            }
+        };
+        if !tree
+            .get("Statement")
+            .is_some_and(|m| is_document_statement(&m.value))
+        {
+            return;
+        }
+        let Some(mut document) = remap(&tree, &map) else {
+            return;
+        };
+        if under_sub {
+            document = substitutions_opaque(&document);
+        }
+        self.document(&document, path, Syntax::EmbeddedJson(style), Vec::new());
+    }
+
+    /// The raw text of a string literal's content (inside its quotes, after a block scalar's header),
+    /// its escapes, and how new text must be written into it.
+    fn literal(&self, node: &Node) -> Option<(Span, Escapes, StringStyle)> {
+        let inner = || {
+            Span::new(
+                node.span.start + 1,
+                node.span.end.saturating_sub(1).max(node.span.start + 1),
+            )
+        };
+        match (&self.src.syntax, self.src.styles) {
+            (Syntax::Json, _) => Some((inner(), Escapes::Backslash, StringStyle::DoubleQuoted)),
+            (Syntax::Yaml, Some(styles)) => match styles.get(&node.span.start)? {
+                ScalarStyle::DoubleQuoted => {
+                    Some((inner(), Escapes::Backslash, StringStyle::DoubleQuoted))
+                }
+                ScalarStyle::SingleQuoted => {
+                    Some((inner(), Escapes::DoubledQuote, StringStyle::Literal))
+                }
+                ScalarStyle::Plain => Some((node.span, Escapes::None, StringStyle::Literal)),
+                ScalarStyle::Literal | ScalarStyle::Folded => {
+                    let raw = self.src.text.get(node.span.range())?;
+                    let header = raw.find('\n')? + 1;
+                    Some((
+                        Span::new(node.span.start + header, node.span.end),
+                        Escapes::None,
+                        StringStyle::Literal,
+                    ))
+                }
+            },
+            _ => None,
+        }
+    }
+
+    fn error(&mut self, span: Span, message: String) {
+        let lines = self
+            .lines
+            .get_or_insert_with(|| LineIndex::new(self.src.text));
+        let position = lines.position(span.start);
+        self.errors.push(ExtractError {
+            file: self.src.file.to_path_buf(),
+            line: position.line,
+            column: position.column,
+            message,
+        });
+    }
+
+    /// Adds the site of the document `node` found at `path`.
+    fn document(
+        &mut self,
+        node: &Node,
+        path: &[Seg<'s>],
+        syntax: Syntax,
+        mut notes: Vec<SiteNote>,
+    ) {
+        let place = self.place(path);
+        let owner_type = place
+            .owner
+            .and_then(|m| m.value.get("Type"))
+            .and_then(|t| t.value.as_str())
+            .unwrap_or_default();
+        let purpose = purpose(owner_type, path, place.in_properties);
+        let document = opaque(node);
+        undecidable_notes(node, &document, &mut notes);
+        if let Some(span) = conditional(path, node.span) {
+            notes.push(SiteNote {
+                span,
+                message: "the policy is inside `Fn::If`: it applies only under a condition".into(),
+            });
+        }
+        if self
+            .src
+            .aliased
+            .iter()
+            .any(|a| a.start <= node.span.start && node.span.end <= a.end)
+        {
+            notes.push(SiteNote {
+                span: node.span,
+                message: "the policy is shared through a YAML alias: an edit changes every use"
+                    .into(),
+            });
+        }
+        let scope = place.owner.map_or(node, |m| &m.value);
+        for (key, span) in duplicate_keys(scope) {
+            notes.push(SiteNote {
+                span,
+                message: format!("duplicate key `{key}`: CloudFormation uses only one of them"),
+            });
+        }
+        let (principals, principals_complete) = match (purpose, place.owner) {
+            (Purpose::InlinePolicy | Purpose::ManagedPolicy, Some(owner)) => {
+                let reach = self.resolver.reach(&owner.key, &owner.value);
+                (reach.principals, reach.complete)
+            }
+            (Purpose::InlinePolicy | Purpose::ManagedPolicy, None) => (Vec::new(), false),
+            _ => (Vec::new(), true),
+        };
+        let construct_path = place
+            .owner
+            .and_then(|m| m.value.get("Metadata"))
+            .and_then(|m| m.value.get("aws:cdk:path"))
+            .and_then(|p| p.value.as_str())
+            .map(str::to_string);
+        self.sites.push(PolicySite {
+            file: self.src.file.to_path_buf(),
+            owner: owner_name(path),
+            owner_file: self.src.file.to_path_buf(),
+            owner_span: place.owner.map_or(node.span, |m| m.key_span),
+            construct_path,
+            purpose,
+            document,
+            syntax,
+            principals,
+            principals_complete,
+            notes,
+        });
+    }
+}
+
+/// `Statement` values that make an object a policy document: statements, or expressions standing for
+/// them. (WAF rules have a `Statement` key too.)
+fn is_document_statement(value: &Node) -> bool {
+    let is_statement = |node: &Node| {
+        as_intrinsic(node).is_some() || STATEMENT_KEYS.iter().any(|k| node.get(k).is_some())
+    };
+    match &value.kind {
+        NodeKind::Array(items) => items.is_empty() || items.iter().any(is_statement),
+        NodeKind::Object(_) => is_statement(value),
+        _ => false,
+    }
+}
+
+/// Keys only an IAM statement has; a WAF rule's `Statement` has none of them.
+const STATEMENT_KEYS: [&str; 7] = [
+    "Effect",
+    "Action",
+    "NotAction",
+    "Principal",
+    "NotPrincipal",
+    "Resource",
+    "Sid",
+];
+
+fn purpose(owner_type: &str, path: &[Seg<'_>], in_properties: &[Seg<'_>]) -> Purpose {
+    if path
+        .iter()
+        .any(|s| matches!(s, Seg::Key("AssumeRolePolicyDocument")))
+    {
+        return Purpose::Trust;
+    }
+    let first = match in_properties.first() {
+        Some(Seg::Key(k)) => *k,
+        _ => "",
+    };
+    match (owner_type, first) {
+        ("AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group", "Policies") => {
+            Purpose::InlinePolicy
+        }
+        (
+            "AWS::IAM::Policy"
+            | "AWS::IAM::RolePolicy"
+            | "AWS::IAM::UserPolicy"
+            | "AWS::IAM::GroupPolicy",
+            "PolicyDocument",
+        ) => Purpose::InlinePolicy,
+        ("AWS::IAM::ManagedPolicy", "PolicyDocument") => Purpose::ManagedPolicy,
+        (t, "Policies") if SAM_FUNCTIONS.contains(&t) => Purpose::InlinePolicy,
+        _ => Purpose::Resource,
+    }
+}
+
+/// `AppRole.Policies[0].PolicyDocument` for a document of resource `AppRole`.
+fn owner_name(path: &[Seg<'_>]) -> String {
+    let segments = match path {
+        [
+            Seg::Key("Resources"),
+            Seg::Key(id),
+            Seg::Key("Properties"),
+            rest @ ..,
+        ] => {
+            let mut out = (*id).to_string();
+            push_path(&mut out, rest);
+            return out;
+        }
+        [Seg::Key("Resources"), rest @ ..] => rest,
+        _ => path,
+    };
+    let mut out = String::new();
+    push_path(&mut out, segments);
+    if out.is_empty() {
+        out.push('$');
+    }
+    out
+}
+
+fn push_path(out: &mut String, segments: &[Seg<'_>]) {
+    for seg in segments {
+        match seg {
+            Seg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Seg::Index(i) => {
+                out.push('[');
+                out.push_str(&i.to_string());
+                out.push(']');
+            }
+        }
+    }
+}
+
+/// Whether the document is inside an `Fn::If`; the note then points at the document.
+fn conditional(path: &[Seg<'_>], fallback: Span) -> Option<Span> {
+    path.iter()
+        .any(|s| matches!(s, Seg::Key("Fn::If")))
+        .then_some(fallback)
+}
+
+/// Notes for the statements and action elements that are expressions. `original` is the document
+/// before its intrinsics became opaque, to say how many action entries an undecidable statement holds.
+fn undecidable_notes(original: &Node, document: &Node, notes: &mut Vec<SiteNote>) {
+    let (Some(statement), Some(original)) = (document.get("Statement"), original.get("Statement"))
+    else {
+        return;
+    };
+    let statements: Vec<&Node> = match &statement.value.kind {
+        NodeKind::Array(items) => items.iter().collect(),
+        _ => vec![&statement.value],
+    };
+    let originals: Vec<&Node> = match &original.value.kind {
+        NodeKind::Array(items) if statement.value.as_array().is_some() => items.iter().collect(),
+        _ => vec![&original.value],
+    };
+    for (i, s) in statements.into_iter().enumerate() {
+        if let NodeKind::Opaque(what) = &s.kind {
+            if !what.starts_with("SAM policy template") {
+                let held = originals.get(i).map_or(0, |o| action_entries(o));
+                notes.push(SiteNote {
+                    span: s.span,
+                    message: format!(
+                        "a statement given by `{what}` is undecidable: it is never refined \
+                         ({held} action entries)"
+                    ),
+                });
+            }
+            continue;
+        }
+        for key in ["Action", "NotAction"] {
+            let Some(member) = s.get(key) else { continue };
+            let elements: Vec<&Node> = match &member.value.kind {
+                NodeKind::Array(items) => items.iter().collect(),
+                _ => vec![&member.value],
+            };
+            for e in elements {
+                if let NodeKind::Opaque(what) = &e.kind {
+                    notes.push(SiteNote {
+                        span: e.span,
+                        message: format!(
+                            "an `{key}` element given by `{what}` is undecidable: it is never refined"
+                        ),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The `Action`/`NotAction` entries of the statements anywhere under `node` (the branches of an
+/// `Fn::If`), counted as written.
+fn action_entries(node: &Node) -> usize {
+    match &node.kind {
+        NodeKind::Object(members) => members
+            .iter()
+            .map(|m| match m.key.as_str() {
+                "Action" | "NotAction" => m.value.as_array().map_or(1, <[Node]>::len),
+                _ => action_entries(&m.value),
+            })
+            .sum(),
+        NodeKind::Array(items) => items.iter().map(action_entries).sum(),
+        _ => 0,
+    }
+}
+
+/// Keys that occur twice in one object anywhere under `node`.
+fn duplicate_keys(node: &Node) -> Vec<(String, Span)> {
+    let mut out = Vec::new();
+    collect_duplicates(node, &mut out);
+    out
+}
+
+fn collect_duplicates(node: &Node, out: &mut Vec<(String, Span)>) {
+    match &node.kind {
+        NodeKind::Object(members) => {
+            for (i, m) in members.iter().enumerate() {
+                if members
+                    .get(..i)
+                    .is_some_and(|before| before.iter().any(|b| b.key == m.key))
+                {
+                    out.push((m.key.clone(), m.key_span));
+                }
+                collect_duplicates(&m.value, out);
+            }
+        }
+        NodeKind::Array(items) => items.iter().for_each(|n| collect_duplicates(n, out)),
+        _ => {}
+    }
+}

@@ -1,0 +1,146 @@
+//! `iamprune.toml`: where findings and the catalog are, how principals map to the source, which rules
+//! run at which severity. Paths in it are relative to the file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::diagnostic::Severity;
+use crate::rules::Rule;
+
+pub const FILE_NAME: &str = "iamprune.toml";
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    /// Findings files or directories, any supported format.
+    #[serde(default)]
+    pub findings: Vec<PathBuf>,
+    /// A catalog TSV instead of the embedded one.
+    pub catalog: Option<PathBuf>,
+    /// Globs of paths not to scan (in addition to .gitignore).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// The lowest severity that fails the run.
+    pub fail_on: Option<Severity>,
+    /// Finding principal ARN → the source owner it is.
+    #[serde(default)]
+    pub principals: BTreeMap<String, String>,
+    #[serde(default)]
+    pub cloudformation: CloudFormation,
+    #[serde(default)]
+    pub rules: Rules,
+    /// The directory of the file, which its relative paths are resolved against.
+    #[serde(skip)]
+    pub base: PathBuf,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CloudFormation {
+    /// Template path (relative to the config file) → the name of the stack deployed from it.
+    #[serde(default)]
+    pub stack_names: BTreeMap<String, String>,
+    pub account: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    /// Codes or names of rules that do not run.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// Code or name → severity.
+    #[serde(default)]
+    pub severity: BTreeMap<String, Severity>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: cannot read: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let syntax = |offset: usize, message: String| {
+            let at = iamprune_syntax::LineIndex::new(&text).position(offset);
+            ConfigError::Syntax {
+                path: path.to_path_buf(),
+                line: at.line,
+                column: at.column,
+                message,
+            }
+        };
+        let mut config: Config = toml::from_str(&text).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            syntax(offset, e.message().to_string())
+        })?;
+        for name in config
+            .rules
+            .ignore
+            .iter()
+            .chain(config.rules.severity.keys())
+        {
+            if Rule::find(name).is_none() {
+                let offset = text.find(name.as_str()).unwrap_or(0);
+                return Err(syntax(offset, format!("unknown rule `{name}`")));
+            }
+        }
+        config.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(config)
+    }
+
+    /// The nearest `iamprune.toml` in `start` or a directory above it.
+    pub fn find(start: &Path) -> Option<PathBuf> {
+        let start = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
+        let dir = if start.is_dir() {
+            Some(start.as_path())
+        } else {
+            start.parent()
+        };
+        dir?.ancestors()
+            .map(|d| d.join(FILE_NAME))
+            .find(|p| p.is_file())
+    }
+
+    /// A path of the file, resolved against its directory.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.base.join(path)
+        }
+    }
+
+    pub fn is_ignored(&self, rule: Rule) -> bool {
+        self.rules
+            .ignore
+            .iter()
+            .any(|name| Rule::find(name) == Some(rule))
+    }
+
+    pub fn severity(&self, rule: Rule) -> Severity {
+        self.rules
+            .severity
+            .iter()
+            .find(|(name, _)| Rule::find(name) == Some(rule))
+            .map_or(rule.meta().severity, |(_, s)| *s)
+    }
+}

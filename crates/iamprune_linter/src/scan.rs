@@ -1,0 +1,393 @@
+//! Walking paths into units (a Terraform module, a template, a CDK assembly), extracting their policy
+//! sites in parallel, checking them, and the fix loop over a unit.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+
+use iamprune_policy::PolicySite;
+use rayon::prelude::*;
+
+use crate::diagnostic::Diagnostic;
+use crate::fix::{self, FixError};
+use crate::{Level, Linter, Message};
+
+/// Files larger than this are reported and skipped: no policy file is this big, and reading one
+/// would cost more than the whole rest of a scan.
+pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    pub paths: Vec<PathBuf>,
+    /// Globs (gitignore syntax) of paths to leave out.
+    pub exclude: Vec<String>,
+    /// Template path → the stack deployed from it.
+    pub stack_names: BTreeMap<PathBuf, String>,
+    pub account: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum UnitKind {
+    /// The `.tf` and `.tf.json` files of one directory.
+    TerraformModule,
+    /// One JSON or YAML file: a CloudFormation template, a standalone policy, or neither.
+    Template,
+    /// A `cdk.out` cloud assembly: generated, so its fixes are shown, not applied.
+    CdkAssembly,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Unit {
+    pub kind: UnitKind,
+    /// The directory of a module or assembly, the file of a template.
+    pub path: PathBuf,
+    pub files: Vec<PathBuf>,
+}
+
+/// A unit after extraction and checking.
+#[derive(Debug)]
+pub struct UnitReport {
+    pub unit: Unit,
+    pub sites: Vec<PolicySite>,
+    /// The texts of every file a site or diagnostic points into.
+    pub texts: BTreeMap<PathBuf, String>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub messages: Vec<Message>,
+}
+
+/// Finds the units under `options.paths`, honouring `.gitignore` and the excludes. Sorted, so output
+/// is the same from run to run.
+pub fn discover(options: &ScanOptions) -> (Vec<Unit>, Vec<Message>) {
+    let mut messages = Vec::new();
+    let mut files: BTreeSet<PathBuf> = BTreeSet::new();
+    for root in &options.paths {
+        if !root.exists() {
+            messages.push(error(root, "no such file or directory".into()));
+            continue;
+        }
+        let mut overrides = ignore::overrides::OverrideBuilder::new(root);
+        for glob in &options.exclude {
+            if let Err(e) = overrides.add(&format!("!{glob}")) {
+                messages.push(error(root, format!("bad exclude glob `{glob}`: {e}")));
+            }
+        }
+        let mut walk = ignore::WalkBuilder::new(root);
+        // Hidden directories hold CI workflows and tool state, not infrastructure; but a path the user
+        // names is scanned whatever its name.
+        walk.hidden(true).require_git(false);
+        if let Ok(overrides) = overrides.build() {
+            walk.overrides(overrides);
+        }
+        for entry in walk.build() {
+            match entry {
+                Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
+                    files.insert(entry.into_path());
+                }
+                Ok(_) => {}
+                Err(e) => messages.push(error(root, e.to_string())),
+            }
+        }
+    }
+    (units_of(files), messages)
+}
+
+fn units_of(files: BTreeSet<PathBuf>) -> Vec<Unit> {
+    let assemblies: BTreeSet<PathBuf> = files
+        .iter()
+        .filter(|f| f.file_name().is_some_and(|n| n == "manifest.json") && is_cdk_assembly(f))
+        .filter_map(|f| f.parent().map(Path::to_path_buf))
+        .collect();
+    // Nested assemblies (stages) are read through their parent's manifest.
+    let top: Vec<PathBuf> = assemblies
+        .iter()
+        .filter(|a| {
+            !assemblies
+                .iter()
+                .any(|other| other != *a && a.starts_with(other))
+        })
+        .cloned()
+        .collect();
+    let mut modules: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+    let mut units = Vec::new();
+    for file in files {
+        if let Some(assembly) = top.iter().find(|a| file.starts_with(a)) {
+            if file.file_name().is_some_and(|n| n == "manifest.json")
+                && file.parent() == Some(assembly)
+            {
+                units.push(Unit {
+                    kind: UnitKind::CdkAssembly,
+                    path: assembly.clone(),
+                    files: vec![file],
+                });
+            }
+            continue;
+        }
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if name.ends_with(".tf") || name.ends_with(".tf.json") {
+            let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+            modules.entry(dir).or_default().push(file);
+        } else if [".json", ".yaml", ".yml", ".template", ".cfn"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+        {
+            units.push(Unit {
+                kind: UnitKind::Template,
+                path: file.clone(),
+                files: vec![file],
+            });
+        }
+    }
+    units.extend(modules.into_iter().map(|(dir, files)| Unit {
+        kind: UnitKind::TerraformModule,
+        path: dir,
+        files,
+    }));
+    units.sort();
+    units
+}
+
+/// A `manifest.json` of a CDK cloud assembly names its artifacts; other manifests do not.
+fn is_cdk_assembly(manifest: &Path) -> bool {
+    std::fs::metadata(manifest).is_ok_and(|m| m.len() < MAX_FILE_BYTES)
+        && std::fs::read_to_string(manifest)
+            .is_ok_and(|t| t.contains("\"artifacts\"") && t.contains("aws:cloudformation:stack"))
+}
+
+/// Reads a file as text; a file that is too large, binary, or not UTF-8 is an error message.
+pub fn read_text(path: &Path) -> Result<String, Message> {
+    let meta = std::fs::metadata(path).map_err(|e| error(path, format!("cannot read: {e}")))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(error(
+            path,
+            format!(
+                "{} bytes: larger than the {MAX_FILE_BYTES} bytes a policy file could need; skipped",
+                meta.len()
+            ),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| error(path, format!("cannot read: {e}")))?;
+    if bytes.contains(&0) {
+        return Err(error(
+            path,
+            "a binary file (it holds NUL bytes); skipped".into(),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        error(
+            path,
+            format!(
+                "not UTF-8 text (invalid byte at offset {}); skipped",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
+pub(crate) fn error(path: &Path, message: String) -> Message {
+    Message {
+        level: Level::Error,
+        file: path.to_path_buf(),
+        span: None,
+        message,
+    }
+}
+
+/// Extracts and checks every unit, in parallel. A panic in one unit is reported as an internal error
+/// for that unit; the others go on.
+pub fn check(linter: &Linter<'_>, units: &[Unit], options: &ScanOptions) -> Vec<UnitReport> {
+    units
+        .par_iter()
+        .map(|unit| {
+            std::panic::catch_unwind(AssertUnwindSafe(|| check_unit(linter, unit, options))).unwrap_or_else(|_| {
+                UnitReport {
+                    unit: unit.clone(),
+                    sites: Vec::new(),
+                    texts: BTreeMap::new(),
+                    diagnostics: Vec::new(),
+                    messages: vec![error(
+                        &unit.path,
+                        "internal error: checking this file panicked; please report it with the file".into(),
+                    )],
+                }
+            })
+        })
+        .collect()
+}
+
+fn check_unit(linter: &Linter<'_>, unit: &Unit, options: &ScanOptions) -> UnitReport {
+    let mut texts = BTreeMap::new();
+    let mut messages = Vec::new();
+    if unit.kind != UnitKind::CdkAssembly {
+        for file in &unit.files {
+            match read_text(file) {
+                Ok(text) => {
+                    texts.insert(file.clone(), text);
+                }
+                Err(message) => messages.push(message),
+            }
+        }
+    }
+    let (sites, extract_messages) = crate::extract::extract(unit, &texts, options);
+    messages.extend(extract_messages);
+    let (diagnostics, lint_messages) = lint_sites(linter, unit, &sites, &mut texts);
+    messages.extend(lint_messages);
+    UnitReport {
+        unit: unit.clone(),
+        sites,
+        texts,
+        diagnostics,
+        messages,
+    }
+}
+
+/// Checks the sites of a unit, reading any file a site points into that is not read yet (the JSON
+/// file of a Terraform `file()`, the templates of a CDK assembly).
+fn lint_sites(
+    linter: &Linter<'_>,
+    unit: &Unit,
+    sites: &[PolicySite],
+    texts: &mut BTreeMap<PathBuf, String>,
+) -> (Vec<Diagnostic>, Vec<Message>) {
+    let mut diagnostics = Vec::new();
+    let mut messages = Vec::new();
+    for site in sites {
+        if !texts.contains_key(&site.file) {
+            match read_text(&site.file) {
+                Ok(text) => {
+                    texts.insert(site.file.clone(), text);
+                }
+                Err(message) => {
+                    messages.push(message);
+                    continue;
+                }
+            }
+        }
+        let text = texts.get(&site.file).map(String::as_str).unwrap_or("");
+        let report = linter.lint_site(site, text, unit.kind == UnitKind::CdkAssembly);
+        diagnostics.extend(report.diagnostics);
+        messages.extend(report.messages);
+    }
+    (diagnostics, messages)
+}
+
+/// What fixing a unit did.
+#[derive(Debug, Default)]
+pub struct FixOutcome {
+    /// File → (original text, fixed text), for the files that change.
+    pub changed: BTreeMap<PathBuf, (String, String)>,
+    /// How many fixes were applied.
+    pub applied: usize,
+    pub messages: Vec<Message>,
+}
+
+/// Applies the safe fixes of a unit in memory until none is left (or [`fix::MAX_ROUNDS`]), then
+/// re-extracts the result and verifies every document against the original before anything is
+/// returned for writing. A unit whose result fails is left as it was, with an error message.
+pub fn fix_unit(linter: &Linter<'_>, report: &UnitReport, options: &ScanOptions) -> FixOutcome {
+    let mut outcome = FixOutcome::default();
+    if report.unit.kind == UnitKind::CdkAssembly {
+        return outcome;
+    }
+    let mut texts = report.texts.clone();
+    let mut diagnostics = report.diagnostics.clone();
+    for _ in 0..fix::MAX_ROUNDS {
+        let selected = fix::select(&diagnostics);
+        if selected.is_empty() {
+            break;
+        }
+        for (file, edits) in &selected {
+            let Some(text) = texts.get(file) else {
+                continue;
+            };
+            match fix::apply(file, text, edits) {
+                Ok(new) => {
+                    texts.insert(file.clone(), new);
+                }
+                Err(e) => {
+                    outcome.messages.push(error(file, e.to_string()));
+                    return FixOutcome {
+                        messages: outcome.messages,
+                        ..FixOutcome::default()
+                    };
+                }
+            }
+        }
+        outcome.applied += selected.values().map(Vec::len).sum::<usize>();
+        let (sites, messages) = crate::extract::extract(&report.unit, &texts, options);
+        if messages.iter().any(|m| m.level == Level::Error) {
+            outcome.messages.push(error(
+                &report.unit.path,
+                "the fixed text does not parse; nothing was written".into(),
+            ));
+            outcome.messages.extend(messages);
+            return FixOutcome {
+                messages: outcome.messages,
+                ..FixOutcome::default()
+            };
+        }
+        diagnostics = lint_sites(linter, &report.unit, &sites, &mut texts).0;
+    }
+    if let Err(reason) = verify(linter, report, &texts, options) {
+        outcome.messages.push(error(
+            &report.unit.path,
+            format!("the fix failed its verification ({reason}); nothing was written"),
+        ));
+        return FixOutcome {
+            messages: outcome.messages,
+            ..FixOutcome::default()
+        };
+    }
+    for (file, text) in texts {
+        if let Some(original) = report.texts.get(&file).filter(|o| **o != text) {
+            outcome.changed.insert(file, (original.clone(), text));
+        }
+    }
+    outcome
+}
+
+/// Re-extracts the fixed texts and checks each document against its original.
+fn verify(
+    linter: &Linter<'_>,
+    report: &UnitReport,
+    texts: &BTreeMap<PathBuf, String>,
+    options: &ScanOptions,
+) -> Result<(), String> {
+    let (after, _) = crate::extract::extract(&report.unit, texts, options);
+    let pairs = fix::pair_sites(&report.sites, &after)?;
+    for (before, after) in pairs {
+        let (Ok(old), Ok(new)) = (
+            iamprune_policy::PolicyDocument::from_node(&before.document),
+            iamprune_policy::PolicyDocument::from_node(&after.document),
+        ) else {
+            return Err(format!("`{}` is no longer a policy document", before.owner));
+        };
+        let unused = linter.findings.and_then(|findings| {
+            let resolution = linter.resolver.resolve(before, findings);
+            crate::resolve::unused_for(linter.catalog, &resolution)
+        });
+        let identity = matches!(
+            before.purpose,
+            iamprune_policy::Purpose::ManagedPolicy | iamprune_policy::Purpose::InlinePolicy
+        );
+        fix::verify_document(
+            linter.catalog,
+            &old,
+            &new,
+            unused.as_ref().filter(|_| identity),
+        )
+        .map_err(|e| format!("{}: {e}", before.owner))?;
+    }
+    Ok(())
+}
+
+/// Writes the changed files of a fix.
+pub fn write(outcome: &FixOutcome) -> Result<(), FixError> {
+    for (file, (_, text)) in &outcome.changed {
+        fix::write_atomic(file, text)?;
+    }
+    Ok(())
+}

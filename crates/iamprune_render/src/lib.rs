@@ -1,0 +1,119 @@
+//! Diagnostics rendered for people (annotated source with the fix as a diff), for programs (JSON), for
+//! code scanning (SARIF 2.1.0) and for GitHub Actions (workflow commands).
+
+mod github;
+mod json;
+mod sarif;
+mod text;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use iamprune_linter::{Diagnostic, Message};
+use iamprune_syntax::{LineIndex, Position, Span};
+
+pub use github::github;
+pub use json::json;
+pub use sarif::sarif;
+pub use text::{TextOptions, text};
+
+/// Everything a run reports.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// `iamprune` version.
+    pub version: String,
+    /// The catalog's source and date.
+    pub catalog: String,
+    pub diagnostics: Vec<Diagnostic>,
+    pub messages: Vec<Message>,
+    pub stats: Stats,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    pub files: usize,
+    pub policies: usize,
+    pub statements: usize,
+    pub actions: usize,
+}
+
+/// The texts of the files diagnostics point into, for positions and snippets.
+#[derive(Debug, Default)]
+pub struct Sources {
+    texts: BTreeMap<PathBuf, (String, LineIndex)>,
+}
+
+impl Sources {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn insert(&mut self, path: PathBuf, text: String) {
+        let index = LineIndex::new(&text);
+        self.texts.insert(path, (text, index));
+    }
+
+    pub fn text(&self, path: &Path) -> Option<&str> {
+        self.texts.get(path).map(|(t, _)| t.as_str())
+    }
+
+    /// The position of a byte offset; line 1, column 1 when the file is unknown.
+    pub fn position(&self, path: &Path, offset: usize) -> Position {
+        match self.texts.get(path) {
+            Some((_, index)) => index.position(offset),
+            None => Position {
+                line: 1,
+                column: 1,
+                offset,
+            },
+        }
+    }
+
+    pub fn range(&self, path: &Path, span: Span) -> (Position, Position) {
+        (
+            self.position(path, span.start),
+            self.position(path, span.end),
+        )
+    }
+}
+
+/// Paths in reports use `/`, whatever the platform.
+pub fn path_string(path: &Path) -> String {
+    let text = path.display().to_string();
+    if std::path::MAIN_SEPARATOR == '\\' {
+        text.replace('\\', "/")
+    } else {
+        text
+    }
+}
+
+/// A fingerprint of a diagnostic that does not change when lines move: the rule, the file, the text
+/// the diagnostic points at and how many times the same rule and text occurred before in the file.
+pub fn fingerprints(report: &Report, sources: &Sources) -> Vec<String> {
+    let mut seen: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+    report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let text = sources
+                .text(&d.file)
+                .and_then(|t| t.get(d.span.range()))
+                .unwrap_or("")
+                .to_string();
+            let key = (d.rule.code().to_string(), path_string(&d.file), text);
+            let occurrence = seen.entry(key.clone()).or_default();
+            *occurrence += 1;
+            format!(
+                "{:016x}",
+                fnv1a(&format!("{}\0{}\0{}\0{}", key.0, key.1, key.2, occurrence))
+            )
+        })
+        .collect()
+}
+
+/// FNV-1a: stable across runs and platforms, which a fingerprint must be (std's hashers are not).
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}

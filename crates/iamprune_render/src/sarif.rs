@@ -1,0 +1,109 @@
+//! `--format sarif`: SARIF 2.1.0 as GitHub code scanning reads it.
+
+use serde_json::{Value, json};
+
+use iamprune_linter::{Rule, Severity};
+use iamprune_syntax::Span;
+
+use crate::{Report, Sources, fingerprints, path_string};
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+pub fn sarif(report: &Report, sources: &Sources) -> Value {
+    let rules: Vec<Value> = Rule::ALL.iter().map(|r| rule(*r)).collect();
+    let fingerprints = fingerprints(report, sources);
+    let results: Vec<Value> = report
+        .diagnostics
+        .iter()
+        .zip(&fingerprints)
+        .map(|(d, fingerprint)| {
+            let rule_index = Rule::ALL.iter().position(|r| *r == d.rule).unwrap_or(0);
+            let mut result = json!({
+                "ruleId": d.rule.code(),
+                "ruleIndex": rule_index,
+                "level": level(d.severity),
+                "message": {"text": d.message},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": path_string(&d.file)},
+                        "region": region(sources, &d.file, d.span),
+                    }
+                }],
+                "partialFingerprints": {"iamprune/v1": fingerprint},
+            });
+            if let (Some(fix), Some(map)) = (
+                d.fix.as_ref().filter(|f| !f.edits.is_empty()),
+                result.as_object_mut(),
+            ) {
+                let changes: Vec<Value> = fix
+                    .edits
+                    .iter()
+                    .map(|e| {
+                        json!({
+                            "artifactLocation": {"uri": path_string(&e.file)},
+                            "replacements": [{
+                                "deletedRegion": region(sources, &e.file, e.span),
+                                "insertedContent": {"text": e.content},
+                            }],
+                        })
+                    })
+                    .collect();
+                map.insert(
+                    "fixes".into(),
+                    json!([{"description": {"text": fix.title}, "artifactChanges": changes}]),
+                );
+            }
+            result
+        })
+        .collect();
+    json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "iamprune",
+                "version": report.version,
+                "semanticVersion": report.version,
+                "informationUri": env!("CARGO_PKG_REPOSITORY"),
+                "rules": rules,
+                "properties": {"catalog": report.catalog},
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    })
+}
+
+fn rule(rule: Rule) -> Value {
+    let meta = rule.meta();
+    json!({
+        "id": meta.code,
+        "name": meta.name,
+        "shortDescription": {"text": meta.summary},
+        "fullDescription": {"text": meta.summary},
+        "help": {"text": rule.page(), "markdown": rule.page()},
+        "helpUri": format!("{}/blob/main/rules/{}.md", env!("CARGO_PKG_REPOSITORY"), meta.code),
+        "defaultConfiguration": {"level": level(meta.severity)},
+    })
+}
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// 1-based lines and columns in code points (the run's `columnKind`), with byte offsets too.
+fn region(sources: &Sources, file: &std::path::Path, span: Span) -> Value {
+    let (start, end) = sources.range(file, span);
+    json!({
+        "startLine": start.line,
+        "startColumn": start.column,
+        "endLine": end.line,
+        "endColumn": end.column,
+        "byteOffset": span.start,
+        "byteLength": span.len(),
+    })
+}

@@ -1,0 +1,133 @@
+//! `--format text`: annotated source, the fix shown as a diff, and a summary line.
+
+use annotate_snippets::{AnnotationKind, Group, Level, Patch, Renderer, Snippet};
+
+use iamprune_linter::{Applicability, Level as MessageLevel, Severity};
+
+use crate::{Report, Sources, path_string};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextOptions {
+    pub color: bool,
+}
+
+pub fn text(report: &Report, sources: &Sources, options: TextOptions) -> String {
+    let renderer = if options.color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    let mut out = String::new();
+    for m in &report.messages {
+        let at = m.span.map(|s| sources.position(&m.file, s.start));
+        let place = match at {
+            Some(p) => format!("{}:{}:{}", path_string(&m.file), p.line, p.column),
+            None => path_string(&m.file),
+        };
+        let level = match m.level {
+            MessageLevel::Error => "error",
+            MessageLevel::Note => "note",
+        };
+        out.push_str(&format!("{place}: {level}: {}\n", m.message));
+    }
+    if !report.messages.is_empty() && !report.diagnostics.is_empty() {
+        out.push('\n');
+    }
+    for d in &report.diagnostics {
+        let path = path_string(&d.file);
+        let level = match d.severity {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+            Severity::Info => Level::INFO,
+        };
+        let Some(source) = sources.text(&d.file) else {
+            let at = sources.position(&d.file, d.span.start);
+            out.push_str(&format!(
+                "{path}:{}:{}: {} [{}] {}\n",
+                at.line,
+                at.column,
+                d.severity,
+                d.rule.code(),
+                d.message
+            ));
+            continue;
+        };
+        let mut title = level
+            .primary_title(d.message.as_str())
+            .id(d.rule.code())
+            .element(
+                Snippet::source(source).path(path.as_str()).annotation(
+                    AnnotationKind::Primary
+                        .span(d.span.range())
+                        .label(d.rule.name()),
+                ),
+            );
+        if let Some(construct) = &d.construct_path {
+            title = title.element(Level::NOTE.message(format!("construct {construct}")));
+        }
+        let mut groups = vec![title];
+        if let Some(fix) = &d.fix {
+            let edits: Vec<_> = fix.edits.iter().filter(|e| e.file == d.file).collect();
+            let label = match fix.applicability {
+                Applicability::Safe => format!("{} (`iamprune fix` applies it)", fix.title),
+                Applicability::DisplayOnly => format!("{} (not applied automatically)", fix.title),
+            };
+            let help = Level::HELP.secondary_title(label);
+            groups.push(if edits.is_empty() {
+                Group::with_title(help)
+            } else {
+                help.element(
+                    Snippet::source(source).path(path.as_str()).patches(
+                        edits
+                            .iter()
+                            .map(|e| Patch::new(e.span.range(), e.content.as_str())),
+                    ),
+                )
+            });
+        }
+        out.push_str(&renderer.render(&groups));
+        out.push_str("\n\n");
+    }
+    out.push_str(&summary(report));
+    out
+}
+
+fn summary(report: &Report) -> String {
+    let count = |s: Severity| {
+        report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == s)
+            .count()
+    };
+    let fixable = report
+        .diagnostics
+        .iter()
+        .filter(|d| {
+            d.fix
+                .as_ref()
+                .is_some_and(|f| f.applicability == Applicability::Safe && !f.edits.is_empty())
+        })
+        .count();
+    let errors = report
+        .messages
+        .iter()
+        .filter(|m| m.level == MessageLevel::Error)
+        .count();
+    let mut line = format!(
+        "{} error(s), {} warning(s), {} info in {} policies ({} files)",
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info),
+        report.stats.policies,
+        report.stats.files
+    );
+    if fixable > 0 {
+        line.push_str(&format!("; {fixable} fixable with `iamprune fix`"));
+    }
+    if errors > 0 {
+        line.push_str(&format!("; {errors} file(s) could not be checked"));
+    }
+    line.push_str(&format!("\ncatalog: {}\n", report.catalog));
+    line
+}

@@ -1,0 +1,798 @@
+//! Finding the policy documents of one module and tying each to whom it reaches.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+
+use iamprune_policy::{PolicySite, PrincipalKind, Purpose, SiteNote, StringStyle, Syntax};
+use iamprune_syntax::{Node, Span, json};
+
+use crate::document::{Converter, is_policy_object};
+use crate::embedded::{Embedded, parse_embedded};
+use crate::error::ExtractError;
+use crate::ir::{Block, Expr, ExprKind, MAX_DEPTH, TemplateForm};
+use crate::principals::{Reach, Resolver};
+use crate::scope::{Scope, SourceFile};
+use crate::template::{
+    Escapes, HoleKind, decode, heredoc_body, heredoc_is_indented, hole_expression, quoted_inner,
+};
+
+/// A document that other blocks use by reference.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum DocKey {
+    /// `data.aws_iam_policy_document.<name>`
+    Data(String),
+    /// `local.<name>`
+    Local(String),
+}
+
+/// Where a document is used, or written as an attribute value.
+#[derive(Clone)]
+enum Consumer<'a> {
+    /// The attribute `path` (top attribute or nested block first) of a block.
+    Attr {
+        file: usize,
+        block: &'a Block,
+        path: Vec<String>,
+    },
+    /// Merged into another document (`source_policy_documents`, ...), or a local referencing it.
+    Doc(DocKey),
+}
+
+pub(crate) struct ModuleExtractor<'s, 'a> {
+    scope: &'s Scope<'a>,
+    resolver: Resolver<'s, 'a>,
+    dir: &'s Path,
+    root: &'s Path,
+    /// Documents other blocks reference, and the file and span they are declared at.
+    keyed: HashMap<DocKey, (usize, Span)>,
+    consumers: HashMap<DocKey, Vec<Consumer<'a>>>,
+    pub errors: Vec<ExtractError>,
+}
+
+/// A site before its principals are known.
+struct Pending<'a> {
+    site: PolicySite,
+    holder: Holder<'a>,
+}
+
+#[derive(Clone)]
+enum Holder<'a> {
+    Consumer(Consumer<'a>),
+    Key(DocKey),
+}
+
+impl<'s, 'a> ModuleExtractor<'s, 'a> {
+    pub fn new(scope: &'s Scope<'a>, dir: &'s Path, root: &'s Path) -> Self {
+        ModuleExtractor {
+            scope,
+            resolver: Resolver::new(scope),
+            dir,
+            root,
+            keyed: HashMap::new(),
+            consumers: HashMap::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    fn path(&self, file: usize) -> PathBuf {
+        self.scope
+            .files
+            .get(file)
+            .map(|f| f.path.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn run(mut self) -> (Vec<PolicySite>, Vec<ExtractError>) {
+        let files: &'a [SourceFile] = self.scope.files;
+        let mut pending = Vec::new();
+        // Documents that are used by reference, so that uses can be tied to them.
+        for (file, source) in files.iter().enumerate() {
+            for block in &source.body.blocks {
+                if is_policy_document(block) {
+                    if let Some(name) = block.labels.get(1) {
+                        self.keyed
+                            .insert(DocKey::Data(name.clone()), (file, block.span));
+                    }
+                }
+                if block.ident == "locals" {
+                    for attr in &block.body.attrs {
+                        if holds_policy(&attr.value) {
+                            let span = Span::new(attr.key_span.start, attr.value.span.end);
+                            self.keyed
+                                .insert(DocKey::Local(attr.name.clone()), (file, span));
+                        }
+                    }
+                }
+            }
+        }
+        for (file, source) in files.iter().enumerate() {
+            for block in &source.body.blocks {
+                if is_policy_document(block) {
+                    self.policy_document(file, block, &mut pending);
+                    continue;
+                }
+                match block.ident.as_str() {
+                    "resource" | "data" | "module" | "output" => {
+                        self.walk_block(file, block, block, Vec::new(), &mut pending, 0);
+                    }
+                    "locals" => {
+                        for attr in &block.body.attrs {
+                            let holder = Holder::Key(DocKey::Local(attr.name.clone()));
+                            self.link_references(
+                                file,
+                                &attr.value,
+                                &Consumer::Doc(DocKey::Local(attr.name.clone())),
+                            );
+                            self.walk_value(
+                                file,
+                                block,
+                                &attr.name,
+                                &attr.value,
+                                &holder,
+                                &mut pending,
+                                0,
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut sites = Vec::new();
+        for Pending { mut site, holder } in pending {
+            let (reach, purpose) = self.reach_of(&holder, &site);
+            site.purpose = purpose;
+            if matches!(purpose, Purpose::ManagedPolicy | Purpose::InlinePolicy) {
+                site.principals = reach.principals;
+                site.principals_complete = reach.complete;
+                site.notes.extend(reach.notes);
+            } else {
+                // Trust and resource policies reach no identity whose unused access could narrow them.
+                site.principals_complete = true;
+            }
+            sites.push(site);
+        }
+        (sites, self.errors)
+    }
+
+    /// `data "aws_iam_policy_document" "x"`.
+    fn policy_document(&mut self, file: usize, block: &'a Block, pending: &mut Vec<Pending<'a>>) {
+        let name = block.labels.get(1).cloned().unwrap_or_default();
+        let mut converter = Converter::new(self.scope, file);
+        let document = converter.policy_document(block);
+        // Documents merged into this one reach whoever this one reaches.
+        for chain in [
+            "source_policy_documents",
+            "override_policy_documents",
+            "source_json",
+            "override_json",
+        ] {
+            if let Some(attr) = block.body.attr(chain) {
+                self.link_references(
+                    file,
+                    &attr.value,
+                    &Consumer::Doc(DocKey::Data(name.clone())),
+                );
+            }
+        }
+        let path = self.path(file);
+        pending.push(Pending {
+            site: PolicySite {
+                file: path.clone(),
+                owner: format!("data.aws_iam_policy_document.{name}"),
+                owner_file: path,
+                owner_span: block.span,
+                construct_path: None,
+                purpose: Purpose::InlinePolicy,
+                document,
+                syntax: Syntax::Hcl,
+                principals: Vec::new(),
+                principals_complete: false,
+                notes: converter.notes,
+            },
+            holder: Holder::Key(DocKey::Data(name)),
+        });
+    }
+
+    fn walk_block(
+        &mut self,
+        file: usize,
+        top: &'a Block,
+        block: &'a Block,
+        prefix: Vec<String>,
+        pending: &mut Vec<Pending<'a>>,
+        depth: usize,
+    ) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        for attr in &block.body.attrs {
+            let mut path = prefix.clone();
+            path.push(attr.name.clone());
+            let consumer = Consumer::Attr {
+                file,
+                block: top,
+                path,
+            };
+            self.link_references(file, &attr.value, &consumer);
+            let owner_attr = attr.name.as_str();
+            self.walk_value(
+                file,
+                top,
+                owner_attr,
+                &attr.value,
+                &Holder::Consumer(consumer),
+                pending,
+                0,
+            );
+        }
+        for nested in &block.body.blocks {
+            // A dynamic block's content is a template for blocks Terraform generates.
+            if nested.ident == "dynamic" {
+                continue;
+            }
+            let mut path = prefix.clone();
+            path.push(nested.ident.clone());
+            self.walk_block(file, top, nested, path, pending, depth + 1);
+        }
+    }
+
+    /// Ties every `data.aws_iam_policy_document.X` and policy-holding `local.X` an expression mentions
+    /// to `consumer`. Text is scanned rather than the tree so that uses inside templates and function
+    /// calls count too.
+    fn link_references(&mut self, file: usize, expr: &Expr, consumer: &Consumer<'a>) {
+        let Some(text) = expr.span.slice(self.scope.text(file)) else {
+            return;
+        };
+        for (prefix, make) in [
+            (
+                "data.aws_iam_policy_document.",
+                DocKey::Data as fn(String) -> DocKey,
+            ),
+            ("local.", DocKey::Local as fn(String) -> DocKey),
+        ] {
+            for (at, _) in text.match_indices(prefix) {
+                let before = text.get(..at).and_then(|b| b.chars().next_back());
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+                    continue;
+                }
+                let rest = text.get(at + prefix.len()..).unwrap_or_default();
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
+                    .collect();
+                let key = make(name);
+                if self.keyed.contains_key(&key) {
+                    let list = self.consumers.entry(key).or_default();
+                    if !list.iter().any(|c| same_consumer(c, consumer)) {
+                        list.push(consumer.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Looks for documents in an attribute value: `jsonencode({...})`, JSON in strings and heredocs,
+    /// `file()` / `templatefile()`, and policy objects in locals.
+    #[allow(clippy::too_many_arguments)]
+    fn walk_value(
+        &mut self,
+        file: usize,
+        block: &'a Block,
+        attr: &str,
+        expr: &'a Expr,
+        holder: &Holder<'a>,
+        pending: &mut Vec<Pending<'a>>,
+        depth: usize,
+    ) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        match &expr.kind {
+            ExprKind::Call { name, args } if name == "jsonencode" => match args.first() {
+                Some(arg) if is_policy_object(arg) => {
+                    let mut converter = Converter::new(self.scope, file);
+                    let document = converter.value(arg, 0);
+                    let notes = converter.notes;
+                    self.add(
+                        file,
+                        block,
+                        holder,
+                        document,
+                        Syntax::Hcl,
+                        None,
+                        notes,
+                        pending,
+                    );
+                }
+                Some(arg) => self.walk_value(file, block, attr, arg, holder, pending, depth + 1),
+                None => {}
+            },
+            ExprKind::Call { name, args } if name == "file" || name == "templatefile" => {
+                if let Some(path_arg) = args.first() {
+                    self.file_call(file, block, attr, name, path_arg, holder, pending);
+                }
+            }
+            ExprKind::Call { args, .. } | ExprKind::Array(args) => {
+                for arg in args {
+                    self.walk_value(file, block, attr, arg, holder, pending, depth + 1);
+                }
+            }
+            ExprKind::Object(_) if is_policy_object(expr) && matches!(holder, Holder::Key(_)) => {
+                // A local holding the document as an object, encoded where it is used.
+                let mut converter = Converter::new(self.scope, file);
+                let document = converter.value(expr, 0);
+                let notes = converter.notes;
+                self.add(
+                    file,
+                    block,
+                    holder,
+                    document,
+                    Syntax::Hcl,
+                    None,
+                    notes,
+                    pending,
+                );
+            }
+            ExprKind::Object(members) => {
+                for m in members {
+                    self.walk_value(file, block, attr, &m.value, holder, pending, depth + 1);
+                }
+            }
+            ExprKind::Str(value) => {
+                if looks_like_policy(value) {
+                    self.embedded(file, block, holder, expr, TemplateForm::Quoted, pending);
+                }
+            }
+            ExprKind::Template(form) => {
+                self.embedded(file, block, holder, expr, *form, pending);
+            }
+            _ => {}
+        }
+    }
+
+    /// JSON held in a string or heredoc, if the text looks like a policy.
+    fn embedded(
+        &mut self,
+        file: usize,
+        block: &'a Block,
+        holder: &Holder<'a>,
+        expr: &Expr,
+        form: TemplateForm,
+        pending: &mut Vec<Pending<'a>>,
+    ) {
+        let text = self.scope.text(file);
+        let (raw, style, escapes) = match form {
+            TemplateForm::Quoted => (
+                quoted_inner(text, expr.span),
+                StringStyle::DoubleQuoted,
+                Escapes::Backslash,
+            ),
+            TemplateForm::Heredoc => (
+                heredoc_body(text, expr.span),
+                if heredoc_is_indented(text, expr.span) {
+                    StringStyle::IndentedLiteral
+                } else {
+                    StringStyle::Literal
+                },
+                Escapes::Literal,
+            ),
+        };
+        let Some((raw, base)) = raw else { return };
+        if !looks_like_policy(&decode(raw, base, escapes).text) {
+            return;
+        }
+        match parse_embedded(text, raw, base, escapes) {
+            Ok(Embedded { document, notes }) => self.add(
+                file,
+                block,
+                holder,
+                document,
+                Syntax::EmbeddedJson(style),
+                None,
+                notes,
+                pending,
+            ),
+            Err(err) => self
+                .errors
+                .push(ExtractError::from_syntax(&self.path(file), &err)),
+        }
+    }
+
+    /// `file("...")` and `templatefile("...", {...})` with a literal path: the named file is the site.
+    #[allow(clippy::too_many_arguments)]
+    fn file_call(
+        &mut self,
+        file: usize,
+        block: &'a Block,
+        attr: &str,
+        function: &str,
+        path_arg: &Expr,
+        holder: &Holder<'a>,
+        pending: &mut Vec<Pending<'a>>,
+    ) {
+        let text = self.scope.text(file);
+        let Some(relative) = literal_path(text, path_arg) else {
+            return;
+        };
+        let policy_like_name = [".json", ".tpl", ".tftpl", ".tmpl"]
+            .iter()
+            .any(|ext| relative.ends_with(ext));
+        if !policy_like_name && !attr.contains("policy") {
+            return;
+        }
+        let error = |message: String| {
+            let position = iamprune_syntax::LineIndex::new(text).position(path_arg.span.start);
+            ExtractError {
+                file: self.path(file),
+                line: position.line,
+                column: position.column,
+                message,
+            }
+        };
+        let target = normalize(&self.dir.join(&relative));
+        if !target.starts_with(normalize(self.root)) {
+            self.errors.push(error(format!(
+                "`{relative}` is outside the scanned root; it is not read"
+            )));
+            return;
+        }
+        let content = match std::fs::read_to_string(&target) {
+            Ok(c) => c,
+            // A missing file named by a policy argument is worth an error; other arguments
+            // (`definition = file("machine.asl.json")`) may name files that are not policies.
+            Err(e) if attr.contains("policy") => {
+                self.errors
+                    .push(error(format!("cannot read `{}`: {e}", target.display())));
+                return;
+            }
+            Err(_) => return,
+        };
+        if !content.contains("\"Statement\"") {
+            return;
+        }
+        let parsed = if function == "templatefile" {
+            let (body, base) = match content.strip_prefix('\u{feff}') {
+                Some(rest) => (rest, '\u{feff}'.len_utf8()),
+                None => (content.as_str(), 0),
+            };
+            parse_embedded(&content, body, base, Escapes::Literal)
+        } else {
+            json::parse(&content).map(|document| Embedded {
+                document,
+                notes: Vec::new(),
+            })
+        };
+        match parsed {
+            Ok(Embedded { document, notes }) => self.add(
+                file,
+                block,
+                holder,
+                document,
+                Syntax::Json,
+                Some(target),
+                notes,
+                pending,
+            ),
+            Err(err) => self.errors.push(ExtractError::from_syntax(&target, &err)),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &self,
+        file: usize,
+        block: &Block,
+        holder: &Holder<'a>,
+        document: Node,
+        syntax: Syntax,
+        document_file: Option<PathBuf>,
+        notes: Vec<SiteNote>,
+        pending: &mut Vec<Pending<'a>>,
+    ) {
+        let owner_file = self.path(file);
+        let (owner, owner_span) = match holder {
+            Holder::Key(key) => (
+                key_name(key),
+                self.keyed.get(key).map_or(block.span, |(_, span)| *span),
+            ),
+            Holder::Consumer(Consumer::Attr { block, path, .. }) => {
+                (attr_owner(block, path), block.span)
+            }
+            Holder::Consumer(Consumer::Doc(key)) => (key_name(key), block.span),
+        };
+        pending.push(Pending {
+            site: PolicySite {
+                file: document_file.unwrap_or_else(|| owner_file.clone()),
+                owner,
+                owner_file,
+                owner_span,
+                construct_path: None,
+                purpose: Purpose::InlinePolicy,
+                document,
+                syntax,
+                principals: Vec::new(),
+                principals_complete: false,
+                notes,
+            },
+            holder: holder.clone(),
+        });
+    }
+
+    /// The principals and purpose of a site, from where it is written or everything that uses it.
+    fn reach_of(&self, holder: &Holder<'a>, site: &PolicySite) -> (Reach, Purpose) {
+        match holder {
+            Holder::Consumer(Consumer::Attr { file, block, path }) => (
+                self.consumer_reach(*file, block, path),
+                consumer_purpose(block, path),
+            ),
+            Holder::Consumer(Consumer::Doc(key)) | Holder::Key(key) => {
+                let mut seen = HashSet::new();
+                let mut uses = Vec::new();
+                self.uses_of(key, &mut seen, &mut uses);
+                if uses.is_empty() {
+                    let purpose = if has_principal(&site.document) {
+                        Purpose::Resource
+                    } else {
+                        Purpose::InlinePolicy
+                    };
+                    let note = SiteNote {
+                        span: site.owner_span,
+                        message: format!("`{}` is not used in this module", key_name(key)),
+                    };
+                    return (Reach::incomplete(note), purpose);
+                }
+                let mut reach = Reach::default();
+                let mut purpose = None;
+                for (file, block, path) in uses {
+                    reach.merge(self.consumer_reach(file, block, &path));
+                    purpose.get_or_insert(consumer_purpose(block, &path));
+                }
+                (reach, purpose.unwrap_or(Purpose::InlinePolicy))
+            }
+        }
+    }
+
+    /// The attributes that end up holding a document, following merges and locals.
+    fn uses_of(
+        &self,
+        key: &DocKey,
+        seen: &mut HashSet<DocKey>,
+        out: &mut Vec<(usize, &'a Block, Vec<String>)>,
+    ) {
+        if !seen.insert(key.clone()) {
+            return;
+        }
+        for consumer in self.consumers.get(key).into_iter().flatten() {
+            match consumer {
+                Consumer::Attr { file, block, path } => out.push((*file, block, path.clone())),
+                Consumer::Doc(other) => self.uses_of(other, seen, out),
+            }
+        }
+    }
+
+    /// Whom the document written at (or used by) an attribute of a block reaches.
+    fn consumer_reach(&self, file: usize, block: &Block, path: &[String]) -> Reach {
+        let first = path.first().map_or("", String::as_str);
+        let label = block.labels.get(1).map_or("?", String::as_str);
+        let arg = |name: &str| block.body.attr(name).map(|a| &a.value);
+        match block.ident.as_str() {
+            "resource" => match block.labels.first().map_or("", String::as_str) {
+                "aws_iam_policy" => self.resolver.attachments(label, block.span),
+                "aws_iam_role_policy" => match arg("role") {
+                    Some(e) => self.resolver.target(PrincipalKind::Role, file, block, e),
+                    None => {
+                        Reach::unknown(PrincipalKind::Role, format!("aws_iam_role_policy.{label}"))
+                    }
+                },
+                "aws_iam_user_policy" => match arg("user") {
+                    Some(e) => self.resolver.target(PrincipalKind::User, file, block, e),
+                    None => {
+                        Reach::unknown(PrincipalKind::User, format!("aws_iam_user_policy.{label}"))
+                    }
+                },
+                "aws_iam_group_policy" => match arg("group") {
+                    Some(e) => self.resolver.group_with_members(self.resolver.target(
+                        PrincipalKind::Group,
+                        file,
+                        block,
+                        e,
+                    )),
+                    None => Reach::unknown(
+                        PrincipalKind::Group,
+                        format!("aws_iam_group_policy.{label}"),
+                    ),
+                },
+                "aws_iam_role" if first == "inline_policy" => {
+                    self.resolver.identity(PrincipalKind::Role, file, block)
+                }
+                rtype if consumer_purpose(block, path) == Purpose::InlinePolicy => {
+                    Reach::incomplete(SiteNote {
+                        span: block.span,
+                        message: format!(
+                            "whom `{rtype}.{label}` reaches is not known from the source"
+                        ),
+                    })
+                }
+                _ => Reach::default(),
+            },
+            "module" => {
+                let name = block.labels.first().map_or("?", String::as_str);
+                let source = arg("source").and_then(Expr::as_str).unwrap_or_default();
+                let local = source.starts_with("./") || source.starts_with("../");
+                let message = if local {
+                    format!(
+                        "the document is passed to `module.{name}`; where it goes there is not followed"
+                    )
+                } else {
+                    format!(
+                        "the document is passed to the remote module `module.{name}` (`{source}`), which is not followed"
+                    )
+                };
+                Reach::incomplete(SiteNote {
+                    span: block.span,
+                    message,
+                })
+            }
+            other => Reach::incomplete(SiteNote {
+                span: block.span,
+                message: format!(
+                    "the document is used by `{other}` `{}`; whom it reaches there is not known",
+                    block.labels.join(".")
+                ),
+            }),
+        }
+    }
+}
+
+fn same_consumer(a: &Consumer<'_>, b: &Consumer<'_>) -> bool {
+    match (a, b) {
+        (
+            Consumer::Attr {
+                file: fa,
+                block: ba,
+                path: pa,
+            },
+            Consumer::Attr {
+                file: fb,
+                block: bb,
+                path: pb,
+            },
+        ) => fa == fb && ba.span == bb.span && pa == pb,
+        (Consumer::Doc(a), Consumer::Doc(b)) => a == b,
+        _ => false,
+    }
+}
+
+fn is_policy_document(block: &Block) -> bool {
+    block.ident == "data"
+        && block
+            .labels
+            .first()
+            .is_some_and(|t| t == "aws_iam_policy_document")
+}
+
+/// Whether a local's value is a document (written directly, or encoded).
+fn holds_policy(expr: &Expr) -> bool {
+    match &expr.kind {
+        ExprKind::Object(_) => is_policy_object(expr),
+        ExprKind::Call { name, args } if name == "jsonencode" => {
+            args.first().is_some_and(is_policy_object)
+        }
+        ExprKind::Str(s) => looks_like_policy(s),
+        ExprKind::Template(_) | ExprKind::Call { .. } => true,
+        _ => false,
+    }
+}
+
+fn has_principal(document: &Node) -> bool {
+    let statements = match document.get("Statement").map(|m| &m.value) {
+        Some(s) => s.as_array().map_or_else(|| vec![s], |a| a.iter().collect()),
+        None => Vec::new(),
+    };
+    statements
+        .iter()
+        .any(|s| s.get("Principal").is_some() || s.get("NotPrincipal").is_some())
+}
+
+/// Text that is a JSON object with a `Statement` key, judged cheaply before parsing.
+fn looks_like_policy(text: &str) -> bool {
+    text.trim_start().starts_with('{') && text.contains("\"Statement\"")
+}
+
+fn key_name(key: &DocKey) -> String {
+    match key {
+        DocKey::Data(name) => format!("data.aws_iam_policy_document.{name}"),
+        DocKey::Local(name) => format!("local.{name}"),
+    }
+}
+
+/// `aws_iam_role_policy.app` for its `policy`; `aws_iam_role.app.assume_role_policy` otherwise.
+fn attr_owner(block: &Block, path: &[String]) -> String {
+    let mut name = match block.ident.as_str() {
+        "resource" => block.labels.join("."),
+        "locals" => "local".to_string(),
+        other => std::iter::once(other.to_string())
+            .chain(block.labels.iter().cloned())
+            .collect::<Vec<_>>()
+            .join("."),
+    };
+    let default_policy =
+        block.ident == "resource" && path.len() == 1 && path.first().is_some_and(|p| p == "policy");
+    if !default_policy {
+        for part in path {
+            name.push('.');
+            name.push_str(part);
+        }
+    }
+    name
+}
+
+fn consumer_purpose(block: &Block, path: &[String]) -> Purpose {
+    let first = path.first().map_or("", String::as_str);
+    if first.contains("assume_role") || first.contains("trust") {
+        return Purpose::Trust;
+    }
+    if block.ident != "resource" {
+        return Purpose::InlinePolicy;
+    }
+    match block.labels.first().map_or("", String::as_str) {
+        "aws_iam_policy" => Purpose::ManagedPolicy,
+        "aws_iam_role_policy" | "aws_iam_user_policy" | "aws_iam_group_policy" => {
+            Purpose::InlinePolicy
+        }
+        "aws_iam_role" if first == "inline_policy" => Purpose::InlinePolicy,
+        rtype if rtype.starts_with("aws_iam_") || rtype.starts_with("aws_ssoadmin_") => {
+            Purpose::InlinePolicy
+        }
+        _ => Purpose::Resource,
+    }
+}
+
+/// The literal path of `file(...)`: a string, where only `path.module`, `path.root` and `path.cwd`
+/// may be interpolated (all three are the module directory as far as this extractor knows).
+fn literal_path(text: &str, expr: &Expr) -> Option<String> {
+    match &expr.kind {
+        ExprKind::Str(s) => Some(s.clone()),
+        ExprKind::Template(TemplateForm::Quoted) => {
+            let (raw, base) = quoted_inner(text, expr.span)?;
+            let decoded = decode(raw, base, Escapes::Backslash);
+            let mut out = String::new();
+            let mut cursor = 0;
+            for hole in &decoded.holes {
+                out.push_str(decoded.text.get(cursor..hole.decoded.start)?);
+                cursor = hole.decoded.end;
+                if hole.kind != HoleKind::Interpolation {
+                    return None;
+                }
+                match hole_expression(text, hole)?.as_str() {
+                    "path.module" | "path.root" | "path.cwd" => out.push('.'),
+                    _ => return None,
+                }
+            }
+            out.push_str(decoded.text.get(cursor..)?);
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+/// A path with `.` and `..` resolved lexically: the check against the root must not depend on what
+/// exists on disk, and must not follow links out of it.
+pub(crate) fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if out.file_name().is_some() {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}

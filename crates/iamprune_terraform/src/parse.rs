@@ -1,0 +1,224 @@
+//! Reading one file of a module into the configuration model: `.tf` through hcl-edit, `.tf.json`
+//! through the JSON parser.
+
+use std::path::Path;
+
+use iamprune_syntax::{LineIndex, Node, NodeKind, Span, json};
+
+use crate::error::ExtractError;
+use crate::ir::{
+    Attr, Block, Body, Expr, ExprKind, MAX_DEPTH, ObjMember, TemplateForm, body_from_hcl,
+    expr_from_hcl,
+};
+
+const BOM: &str = "\u{feff}";
+
+/// Parses a `.tf` or `.tf.json` file. Spans point into `text` as given, byte order mark included.
+pub(crate) fn parse_file(path: &Path, text: &str) -> Result<Body, ExtractError> {
+    let is_json = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".tf.json"));
+    if is_json {
+        return parse_json_file(path, text);
+    }
+    // hcl-edit does not accept a byte order mark; editors write one, and Terraform ignores it.
+    let (body, shift) = match text.strip_prefix(BOM) {
+        Some(rest) => (rest, BOM.len()),
+        None => (text, 0),
+    };
+    match hcl_edit::parser::parse_body(body) {
+        Ok(parsed) => Ok(body_from_hcl(&parsed, shift, 0)),
+        Err(err) => {
+            let location = err.location();
+            // Recompute line and column from the offset, so that they count the mark like every other
+            // position in this file.
+            let position = LineIndex::new(text).position(location.offset() + shift);
+            Err(ExtractError {
+                file: path.to_path_buf(),
+                line: position.line,
+                column: position.column,
+                message: err.message().to_string(),
+            })
+        }
+    }
+}
+
+fn parse_json_file(path: &Path, text: &str) -> Result<Body, ExtractError> {
+    let root = json::parse(text).map_err(|e| ExtractError::from_syntax(path, &e))?;
+    let mut body = Body::default();
+    for member in root.as_object().unwrap_or_default() {
+        match member.key.as_str() {
+            "resource" | "data" => {
+                for typed in objects(&member.value) {
+                    for type_member in typed {
+                        for named in objects(&type_member.value) {
+                            for name_member in named {
+                                for item in objects(&name_member.value) {
+                                    body.blocks.push(Block {
+                                        ident: member.key.clone(),
+                                        labels: vec![
+                                            type_member.key.clone(),
+                                            name_member.key.clone(),
+                                        ],
+                                        span: name_member.value.span,
+                                        body: json_body(item, text, 0),
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            "locals" => {
+                for item in objects(&member.value) {
+                    body.blocks.push(Block {
+                        ident: "locals".into(),
+                        labels: Vec::new(),
+                        span: member.value.span,
+                        body: json_body(item, text, 0),
+                    });
+                }
+            }
+            "variable" | "module" | "output" => {
+                for named in objects(&member.value) {
+                    for name_member in named {
+                        for item in objects(&name_member.value) {
+                            body.blocks.push(Block {
+                                ident: member.key.clone(),
+                                labels: vec![name_member.key.clone()],
+                                span: name_member.value.span,
+                                body: json_body(item, text, 0),
+                            });
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(body)
+}
+
+/// An object, or each object of an array: the JSON syntax writes repeated blocks as arrays.
+fn objects(node: &Node) -> Vec<&[iamprune_syntax::Member]> {
+    match &node.kind {
+        NodeKind::Object(members) => vec![members.as_slice()],
+        NodeKind::Array(items) => items.iter().filter_map(Node::as_object).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Nested blocks the extractor reads. The JSON syntax cannot tell a block from an object-valued
+/// attribute without the provider schema, so the names that matter here are listed.
+const NESTED_BLOCKS: &[&str] = &[
+    "statement",
+    "principals",
+    "not_principals",
+    "condition",
+    "inline_policy",
+];
+
+fn json_body(members: &[iamprune_syntax::Member], text: &str, depth: usize) -> Body {
+    let mut body = Body::default();
+    if depth > MAX_DEPTH {
+        return body;
+    }
+    for member in members {
+        let key = member.key.as_str();
+        if NESTED_BLOCKS.contains(&key) {
+            for item in objects(&member.value) {
+                body.blocks.push(Block {
+                    ident: key.to_string(),
+                    labels: Vec::new(),
+                    span: member.value.span,
+                    body: json_body(item, text, depth + 1),
+                });
+            }
+        } else if key == "dynamic" {
+            for labelled in objects(&member.value) {
+                for label in labelled {
+                    body.blocks.push(Block {
+                        ident: "dynamic".into(),
+                        labels: vec![label.key.clone()],
+                        span: label.value.span,
+                        body: Body::default(),
+                    });
+                }
+            }
+        } else {
+            body.attrs.push(Attr {
+                name: key.to_string(),
+                key_span: member.key_span,
+                value: json_expr(&member.value, text, depth + 1),
+            });
+        }
+    }
+    body
+}
+
+fn json_expr(node: &Node, text: &str, depth: usize) -> Expr {
+    let span = node.span;
+    if depth > MAX_DEPTH {
+        return Expr::new(span, ExprKind::Other);
+    }
+    let kind = match &node.kind {
+        NodeKind::Null => ExprKind::Null,
+        NodeKind::Bool(b) => ExprKind::Bool(*b),
+        NodeKind::Number(n) => ExprKind::Number(n.clone()),
+        NodeKind::String(s) if s.contains("${") || s.contains("%{") => {
+            return whole_interpolation(span, s, text)
+                .unwrap_or_else(|| Expr::new(span, ExprKind::Template(TemplateForm::Quoted)));
+        }
+        NodeKind::String(s) => ExprKind::Str(s.clone()),
+        NodeKind::Array(items) => ExprKind::Array(
+            items
+                .iter()
+                .map(|n| json_expr(n, text, depth + 1))
+                .collect(),
+        ),
+        NodeKind::Object(members) => ExprKind::Object(
+            members
+                .iter()
+                .map(|m| ObjMember {
+                    key: m.key.clone(),
+                    key_span: m.key_span,
+                    value: json_expr(&m.value, text, depth + 1),
+                })
+                .collect(),
+        ),
+        NodeKind::Opaque(_) => ExprKind::Other,
+    };
+    Expr::new(span, kind)
+}
+
+/// A JSON string that is one interpolation, `"${aws_iam_role.app.name}"`, is that expression.
+fn whole_interpolation(span: Span, value: &str, text: &str) -> Option<Expr> {
+    let inner = value.strip_prefix("${")?.strip_suffix('}')?;
+    if inner.contains("${") {
+        return None;
+    }
+    let raw = Span::new(span.start + 3, span.end.checked_sub(2)?);
+    // Spans are only exact when the raw text holds no escapes; otherwise they all point at the string.
+    let exact = raw.slice(text) == Some(inner);
+    let parsed = hcl_edit::parser::parse_expr(inner).ok()?;
+    let mut expr = expr_from_hcl(&parsed, if exact { raw.start } else { 0 }, 1);
+    if !exact {
+        flatten_spans(&mut expr, span);
+    }
+    Some(expr)
+}
+
+fn flatten_spans(expr: &mut Expr, span: Span) {
+    expr.span = span;
+    match &mut expr.kind {
+        ExprKind::Array(items) | ExprKind::Call { args: items, .. } => {
+            items.iter_mut().for_each(|e| flatten_spans(e, span));
+        }
+        ExprKind::Object(members) => members.iter_mut().for_each(|m| {
+            m.key_span = span;
+            flatten_spans(&mut m.value, span);
+        }),
+        _ => {}
+    }
+}

@@ -1,0 +1,341 @@
+//! What a module knows without evaluating anything: literal locals, variable defaults (or the literal
+//! inputs a caller passed), and string templates built only from those and from `each`/`count`.
+
+use std::collections::HashMap;
+
+use crate::ir::{Block, Body, Expr, ExprKind, TemplateForm, expr_from_hcl};
+use crate::template::{Escapes, HoleKind, decode, heredoc_body, hole_expression, quoted_inner};
+
+/// Resolution of locals through locals stops here, so a cycle (`a = local.b`, `b = local.a`) ends.
+const MAX_RESOLVE_DEPTH: usize = 16;
+
+/// A file of a module, parsed.
+pub(crate) struct SourceFile {
+    pub path: std::path::PathBuf,
+    pub text: String,
+    pub body: Body,
+}
+
+/// An expression with the file it is written in.
+#[derive(Clone, Copy)]
+pub(crate) struct Located<'a> {
+    pub file: usize,
+    pub expr: &'a Expr,
+}
+
+/// A literal value a caller passes for a variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputValue {
+    String(String),
+    List(Vec<String>),
+    /// Passed, but not a literal: the variable's default does not apply.
+    Unknown,
+}
+
+/// The instance a block expression is evaluated for (`each.key`, `count.index`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Instance {
+    pub each_key: Option<String>,
+    pub each_value: Option<String>,
+    pub count_index: Option<usize>,
+}
+
+pub(crate) struct Scope<'a> {
+    pub files: &'a [SourceFile],
+    locals: HashMap<&'a str, Located<'a>>,
+    defaults: HashMap<&'a str, Located<'a>>,
+    inputs: &'a HashMap<String, InputValue>,
+}
+
+impl<'a> Scope<'a> {
+    pub fn new(files: &'a [SourceFile], inputs: &'a HashMap<String, InputValue>) -> Self {
+        let mut locals = HashMap::new();
+        let mut defaults = HashMap::new();
+        for (file, source) in files.iter().enumerate() {
+            for block in &source.body.blocks {
+                match block.ident.as_str() {
+                    "locals" => {
+                        for attr in &block.body.attrs {
+                            locals.insert(
+                                attr.name.as_str(),
+                                Located {
+                                    file,
+                                    expr: &attr.value,
+                                },
+                            );
+                        }
+                    }
+                    "variable" => {
+                        if let (Some(name), Some(default)) =
+                            (block.labels.first(), block.body.attr("default"))
+                        {
+                            defaults.insert(
+                                name.as_str(),
+                                Located {
+                                    file,
+                                    expr: &default.value,
+                                },
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Scope {
+            files,
+            locals,
+            defaults,
+            inputs,
+        }
+    }
+
+    pub fn text(&self, file: usize) -> &'a str {
+        self.files.get(file).map_or("", |f| f.text.as_str())
+    }
+
+    /// The definition `local.X` or `var.X` (its default) refers to, if it is a plain reference.
+    pub fn definition(&self, path: &[String]) -> Option<Located<'a>> {
+        match path {
+            [root, name, ..] if root == "local" => self.locals.get(name.as_str()).copied(),
+            [root, name, ..] if root == "var" && !self.inputs.contains_key(name.as_str()) => {
+                self.defaults.get(name.as_str()).copied()
+            }
+            _ => None,
+        }
+    }
+
+    /// How often `local.X` / `var.X` is written in this module's text. Counting text, not parsed
+    /// references, also sees uses inside string templates, so a shared value is never taken for a
+    /// single-use one.
+    pub fn use_count(&self, path: &[String]) -> usize {
+        let [root, name, ..] = path else { return 0 };
+        let needle = format!("{root}.{name}");
+        self.files
+            .iter()
+            .map(|f| {
+                f.text
+                    .match_indices(&needle)
+                    .filter(|(at, _)| {
+                        let after = f
+                            .text
+                            .get(at + needle.len()..)
+                            .and_then(|r| r.chars().next());
+                        !after.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
+                    })
+                    .count()
+            })
+            .sum()
+    }
+
+    /// The literal string an expression stands for, if the module alone tells it.
+    pub fn string(&self, at: Located<'_>, instance: &Instance) -> Option<String> {
+        self.string_at(at, instance, 0)
+    }
+
+    /// The literal list of strings an expression stands for.
+    pub fn list(&self, at: Located<'_>, instance: &Instance) -> Option<Vec<String>> {
+        self.list_at(at, instance, 0)
+    }
+
+    fn string_at(&self, at: Located<'_>, instance: &Instance, depth: usize) -> Option<String> {
+        if depth > MAX_RESOLVE_DEPTH {
+            return None;
+        }
+        match &at.expr.kind {
+            ExprKind::Str(s) => Some(s.clone()),
+            ExprKind::Number(n) => Some(n.clone()),
+            ExprKind::Template(form) => self.template(at, *form, instance, depth),
+            ExprKind::Ref { path, .. } => match path.as_slice() {
+                [each, key] if each == "each" && key == "key" => instance.each_key.clone(),
+                [each, value] if each == "each" && value == "value" => instance.each_value.clone(),
+                [count, index] if count == "count" && index == "index" => {
+                    instance.count_index.map(|i| i.to_string())
+                }
+                [var, name] if var == "var" => match self.inputs.get(name.as_str()) {
+                    Some(InputValue::String(s)) => Some(s.clone()),
+                    Some(_) => None,
+                    None => {
+                        let def = self.defaults.get(name.as_str())?;
+                        self.string_at(*def, &Instance::default(), depth + 1)
+                    }
+                },
+                [local, name] if local == "local" => {
+                    let def = self.locals.get(name.as_str())?;
+                    self.string_at(*def, instance, depth + 1)
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn list_at(&self, at: Located<'_>, instance: &Instance, depth: usize) -> Option<Vec<String>> {
+        if depth > MAX_RESOLVE_DEPTH {
+            return None;
+        }
+        match &at.expr.kind {
+            ExprKind::Array(items) => items
+                .iter()
+                .map(|e| {
+                    self.string_at(
+                        Located {
+                            file: at.file,
+                            expr: e,
+                        },
+                        instance,
+                        depth + 1,
+                    )
+                })
+                .collect(),
+            ExprKind::Call { name, args } if matches!(name.as_str(), "toset" | "tolist") => {
+                let [arg] = args.as_slice() else { return None };
+                self.list_at(
+                    Located {
+                        file: at.file,
+                        expr: arg,
+                    },
+                    instance,
+                    depth + 1,
+                )
+            }
+            ExprKind::Ref { path, .. } => match path.as_slice() {
+                [var, name] if var == "var" => match self.inputs.get(name.as_str()) {
+                    Some(InputValue::List(items)) => Some(items.clone()),
+                    Some(_) => None,
+                    None => {
+                        let def = self.defaults.get(name.as_str())?;
+                        self.list_at(*def, &Instance::default(), depth + 1)
+                    }
+                },
+                [local, name] if local == "local" => {
+                    let def = self.locals.get(name.as_str())?;
+                    self.list_at(*def, instance, depth + 1)
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// A template whose interpolations all resolve to literals.
+    fn template(
+        &self,
+        at: Located<'_>,
+        form: TemplateForm,
+        instance: &Instance,
+        depth: usize,
+    ) -> Option<String> {
+        let text = self.text(at.file);
+        let (raw, base, escapes) = match form {
+            TemplateForm::Quoted => {
+                let (raw, base) = quoted_inner(text, at.expr.span)?;
+                (raw, base, Escapes::Backslash)
+            }
+            TemplateForm::Heredoc => {
+                let (raw, base) = heredoc_body(text, at.expr.span)?;
+                (raw, base, Escapes::Literal)
+            }
+        };
+        let decoded = decode(raw, base, escapes);
+        let mut out = String::new();
+        let mut cursor = 0;
+        for hole in &decoded.holes {
+            out.push_str(decoded.text.get(cursor..hole.decoded.start)?);
+            cursor = hole.decoded.end;
+            if hole.kind == HoleKind::Directive {
+                return None;
+            }
+            let inner = hole_expression(text, hole)?;
+            let parsed = hcl_edit::parser::parse_expr(&inner).ok()?;
+            let expr = expr_from_hcl(&parsed, 0, 1);
+            // The parsed expression has its own spans; only references and literals are evaluated,
+            // which need none.
+            if matches!(expr.kind, ExprKind::Template(_)) {
+                return None;
+            }
+            out.push_str(&self.string_at(
+                Located {
+                    file: at.file,
+                    expr: &expr,
+                },
+                instance,
+                depth + 1,
+            )?);
+        }
+        out.push_str(decoded.text.get(cursor..)?);
+        Some(out)
+    }
+
+    /// The instances of a block with `count` or `for_each`: `Some(vec![default])` without either,
+    /// `None` when the instances are not literal.
+    pub fn instances(&self, file: usize, block: &Block) -> Option<Vec<Instance>> {
+        if let Some(count) = block.body.attr("count") {
+            let n: usize = self
+                .string(
+                    Located {
+                        file,
+                        expr: &count.value,
+                    },
+                    &Instance::default(),
+                )?
+                .parse()
+                .ok()?;
+            // A literal count above this is not a set of principals anyone writes by hand.
+            if n > 1000 {
+                return None;
+            }
+            return Some(
+                (0..n)
+                    .map(|i| Instance {
+                        count_index: Some(i),
+                        ..Instance::default()
+                    })
+                    .collect(),
+            );
+        }
+        if let Some(for_each) = block.body.attr("for_each") {
+            let at = Located {
+                file,
+                expr: &for_each.value,
+            };
+            if let ExprKind::Object(members) = &for_each.value.kind {
+                return members
+                    .iter()
+                    .map(|m| {
+                        let value = self.string(
+                            Located {
+                                file,
+                                expr: &m.value,
+                            },
+                            &Instance::default(),
+                        );
+                        Some(Instance {
+                            each_key: Some(m.key.clone()),
+                            each_value: value,
+                            count_index: None,
+                        })
+                    })
+                    .collect();
+            }
+            let keys = self.list(at, &Instance::default())?;
+            return Some(
+                keys.into_iter()
+                    .map(|k| Instance {
+                        each_key: Some(k.clone()),
+                        each_value: Some(k),
+                        count_index: None,
+                    })
+                    .collect(),
+            );
+        }
+        Some(vec![Instance::default()])
+    }
+}
+
+/// Whether an expression mentions `each` or `count` (and so differs per instance).
+pub(crate) fn mentions_instance(text: &str, expr: &Expr) -> bool {
+    expr.span
+        .slice(text)
+        .is_some_and(|s| s.contains("each.") || s.contains("count.index"))
+}

@@ -1,0 +1,226 @@
+//! Extraction over several modules: local module calls (`source = "./..."`) pass their literal inputs
+//! into the called module, so that a role name given by the caller names the role the child declares.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use iamprune_policy::PolicySite;
+
+use crate::extract::{ModuleExtractor, normalize};
+use crate::parse::parse_file;
+use crate::scope::{InputValue, Located, Scope, SourceFile};
+use crate::{Extraction, Options};
+
+/// One module: a directory and the text of its `.tf` / `.tf.json` files.
+#[derive(Debug, Clone)]
+pub struct ModuleFiles {
+    pub dir: PathBuf,
+    pub files: Vec<(PathBuf, String)>,
+}
+
+/// Module calls nested deeper than this are not followed (and a module calling itself ends).
+const MAX_NESTING: usize = 8;
+
+/// Arguments of a `module` block that are not inputs.
+const META_ARGUMENTS: &[&str] = &[
+    "source",
+    "version",
+    "count",
+    "for_each",
+    "providers",
+    "depends_on",
+];
+
+/// One way a module is instantiated: the inputs it gets and the prefix of its addresses.
+struct Instantiation {
+    module: usize,
+    inputs: HashMap<String, InputValue>,
+    /// `module.app.` for a child, empty for a root.
+    address: String,
+    depth: usize,
+}
+
+/// Extracts every module. A module called from another one (with a local `source`) is extracted once
+/// per call, with the call's literal inputs in place of its variable defaults; a module no one calls
+/// is extracted with its defaults. Sites of the same document found through several calls are merged:
+/// their principals are united, and they are complete only if every call told them.
+pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
+    let mut errors = Vec::new();
+    let parsed: Vec<Vec<SourceFile>> = modules
+        .iter()
+        .map(|m| {
+            m.files
+                .iter()
+                .filter_map(|(path, text)| match parse_file(path, text) {
+                    Ok(body) => Some(SourceFile {
+                        path: path.clone(),
+                        text: text.clone(),
+                        body,
+                    }),
+                    Err(e) => {
+                        errors.push(e);
+                        None
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let dirs: Vec<PathBuf> = modules.iter().map(|m| normalize(&m.dir)).collect();
+    let calls = local_calls(&parsed, &dirs);
+    let called: Vec<bool> = (0..modules.len())
+        .map(|i| calls.iter().any(|c| c.child == i && c.parent != i))
+        .collect();
+
+    let mut queue: Vec<Instantiation> = (0..modules.len())
+        .filter(|&i| !called.get(i).copied().unwrap_or(false))
+        .map(|module| Instantiation {
+            module,
+            inputs: HashMap::new(),
+            address: String::new(),
+            depth: 0,
+        })
+        .collect();
+    let mut sites: Vec<PolicySite> = Vec::new();
+    let mut seen_errors = std::collections::HashSet::new();
+    while let Some(inst) = queue.pop() {
+        let (Some(files), Some(module)) = (parsed.get(inst.module), modules.get(inst.module))
+        else {
+            continue;
+        };
+        let scope = Scope::new(files, &inst.inputs);
+        let extractor = ModuleExtractor::new(&scope, &module.dir, &options.root);
+        let (found, errs) = extractor.run();
+        for e in errs {
+            if seen_errors.insert(e.to_string()) {
+                errors.push(e);
+            }
+        }
+        for mut site in found {
+            for p in &mut site.principals {
+                p.declared_as = format!("{}{}", inst.address, p.declared_as);
+            }
+            merge_site(&mut sites, site);
+        }
+        if inst.depth >= MAX_NESTING {
+            continue;
+        }
+        for call in calls.iter().filter(|c| c.parent == inst.module) {
+            for inputs in call_inputs(&scope, call) {
+                queue.push(Instantiation {
+                    module: call.child,
+                    inputs,
+                    address: format!("{}module.{}.", inst.address, call.name),
+                    depth: inst.depth + 1,
+                });
+            }
+        }
+    }
+    sites.sort_by(|a, b| {
+        (&a.file, a.document.span.start, &a.owner).cmp(&(&b.file, b.document.span.start, &b.owner))
+    });
+    Extraction { sites, errors }
+}
+
+struct Call {
+    parent: usize,
+    child: usize,
+    name: String,
+    /// The file of the parent the `module` block is in, and its index among that file's blocks.
+    file: usize,
+    block: usize,
+}
+
+fn local_calls(parsed: &[Vec<SourceFile>], dirs: &[PathBuf]) -> Vec<Call> {
+    let mut calls = Vec::new();
+    for (parent, files) in parsed.iter().enumerate() {
+        let Some(parent_dir) = dirs.get(parent) else {
+            continue;
+        };
+        for (file, source) in files.iter().enumerate() {
+            for (index, block) in source.body.blocks.iter().enumerate() {
+                if block.ident != "module" {
+                    continue;
+                }
+                let Some(src) = block.body.attr("source").and_then(|a| a.value.as_str()) else {
+                    continue;
+                };
+                if !(src.starts_with("./") || src.starts_with("../")) {
+                    continue;
+                }
+                let target = normalize(&parent_dir.join(src));
+                if let Some(child) = dirs.iter().position(|d| *d == target) {
+                    calls.push(Call {
+                        parent,
+                        child,
+                        name: block.labels.first().cloned().unwrap_or_default(),
+                        file,
+                        block: index,
+                    });
+                }
+            }
+        }
+    }
+    calls
+}
+
+/// The inputs of a call, one map per instance of the `module` block.
+fn call_inputs(scope: &Scope<'_>, call: &Call) -> Vec<HashMap<String, InputValue>> {
+    let Some(block) = scope
+        .files
+        .get(call.file)
+        .and_then(|f| f.body.blocks.get(call.block))
+    else {
+        return Vec::new();
+    };
+    let instances = scope
+        .instances(call.file, block)
+        .unwrap_or_else(|| vec![crate::scope::Instance::default()]);
+    instances
+        .iter()
+        .map(|instance| {
+            block
+                .body
+                .attrs
+                .iter()
+                .filter(|a| !META_ARGUMENTS.contains(&a.name.as_str()))
+                .map(|a| {
+                    let at = Located {
+                        file: call.file,
+                        expr: &a.value,
+                    };
+                    let value = match scope.string(at, instance) {
+                        Some(s) => InputValue::String(s),
+                        None => match scope.list(at, instance) {
+                            Some(list) => InputValue::List(list),
+                            None => InputValue::Unknown,
+                        },
+                    };
+                    (a.name.clone(), value)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Adds a site, or merges it into the site of the same document found through another call.
+fn merge_site(sites: &mut Vec<PolicySite>, site: PolicySite) {
+    let same = sites.iter_mut().find(|s| {
+        s.file == site.file && s.document.span == site.document.span && s.owner == site.owner
+    });
+    match same {
+        Some(existing) => {
+            for p in site.principals {
+                if !existing.principals.contains(&p) {
+                    existing.principals.push(p);
+                }
+            }
+            existing.principals_complete &= site.principals_complete;
+            for n in site.notes {
+                if !existing.notes.contains(&n) {
+                    existing.notes.push(n);
+                }
+            }
+        }
+        None => sites.push(site),
+    }
+}

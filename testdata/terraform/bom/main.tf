@@ -1,0 +1,3 @@
+﻿resource "aws_iam_policy" "bom" {
+  policy = jsonencode({ Statement = [{ Effect = "Allow", Action = ["s3:Get*"], Resource = "*" }] })
+}

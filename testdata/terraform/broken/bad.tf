@@ -1,0 +1,3 @@
+resource "aws_iam_policy" "bad" {
+  policy = jsonencode({ Statement = [
+}
