@@ -15,7 +15,6 @@ mod principals;
 mod template;
 pub mod yaml;
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use iamprune_policy::{PolicySite, Purpose, Syntax};
@@ -72,6 +71,7 @@ impl Extraction {
 
 /// A file that could not be read or parsed, or a part of it that could not be.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}:{column}: {message}", file.display())]
 pub struct ExtractError {
     pub file: PathBuf,
     /// 1-based; 0 when the error is about the whole file (it could not be read).
@@ -79,19 +79,6 @@ pub struct ExtractError {
     /// 1-based, in Unicode scalar values; 0 with `line`.
     pub column: usize,
     pub message: String,
-}
-
-impl fmt::Display for ExtractError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file.display(),
-            self.line,
-            self.column,
-            self.message
-        )
-    }
 }
 
 impl ExtractError {

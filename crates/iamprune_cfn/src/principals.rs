@@ -18,6 +18,9 @@ pub(crate) struct Reach {
     pub principals: Vec<PrincipalRef>,
     /// `false` when a reaching principal could not be named or a reference could not be followed.
     pub complete: bool,
+    /// Whether the policy reaches users through a group, whose members may also be added outside
+    /// the template.
+    pub through_group: bool,
 }
 
 impl Reach {
@@ -86,6 +89,7 @@ impl<'a> Resolver<'a> {
         let mut reach = Reach {
             principals: Vec::new(),
             complete: true,
+            through_group: false,
         };
         match resource_type(owner).unwrap_or_default() {
             ROLE => reach.add(self.principal(PrincipalKind::Role, owner_id, owner)),
@@ -129,9 +133,19 @@ impl<'a> Resolver<'a> {
             PrincipalKind::User => "UserName",
             PrincipalKind::Group => "GroupName",
         };
+        // With the name written twice, which one CloudFormation takes depends on its parser.
+        let written_twice = resource
+            .get("Properties")
+            .and_then(|p| p.value.as_object())
+            .is_some_and(|members| members.iter().filter(|m| m.key == key).count() > 1);
+        let name = if written_twice {
+            PrincipalName::Unknown
+        } else {
+            self.name(property(resource, key), id)
+        };
         PrincipalRef {
             kind,
-            name: self.name(property(resource, key), id),
+            name,
             declared_as: id.to_string(),
         }
     }
@@ -209,6 +223,7 @@ impl<'a> Resolver<'a> {
     /// The users of a group: those whose `Groups` name it, and `UserToGroupAddition`s. Members added
     /// outside the template cannot be seen.
     fn group_members(&self, reach: &mut Reach, group: Target<'_>) {
+        reach.through_group = true;
         let (group_id, group_name) = match group {
             Target::Ref(id) | Target::GetAtt(id) => match self.resource(id) {
                 Some(r) if resource_type(r) == Some(GROUP) => {
@@ -293,8 +308,20 @@ impl<'a> Resolver<'a> {
                     }
                     _ => reach.add(Self::unknown(PrincipalKind::Role, rid)),
                 },
-                _ => reach.add(Self::unknown(PrincipalKind::Role, id)),
+                Target::Literal(arn) => reach.add(PrincipalRef {
+                    kind: PrincipalKind::Role,
+                    name: Self::role_arn(arn).unwrap_or(PrincipalName::Unknown),
+                    declared_as: id.to_string(),
+                }),
+                Target::Other => reach.add(Self::unknown(PrincipalKind::Role, id)),
             },
         }
+    }
+
+    /// A role given by its ARN (`arn:aws:iam::123456789012:role/path/name`): the name is the last part.
+    fn role_arn(arn: &str) -> Option<PrincipalName> {
+        let (_, path) = arn.split_once(":role/")?;
+        let name = path.rsplit('/').next()?;
+        (!name.is_empty() && !name.contains("${")).then(|| PrincipalName::Exact(name.to_string()))
     }
 }

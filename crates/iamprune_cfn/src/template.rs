@@ -2,7 +2,7 @@
 //! (identity, trust and resource policies, SAM custom statements), policies written as JSON strings,
 //! and SAM policy templates, which are reported as not refinable.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use iamprune_policy::{PolicySite, Purpose, SiteNote, StringStyle, Syntax};
@@ -404,6 +404,14 @@ impl<'a, 's> Walker<'a, 's> {
         let (principals, principals_complete) = match (purpose, place.owner) {
             (Purpose::InlinePolicy | Purpose::ManagedPolicy, Some(owner)) => {
                 let reach = self.resolver.reach(&owner.key, &owner.value);
+                if reach.through_group {
+                    notes.push(SiteNote {
+                        span: owner.key_span,
+                        message: "the policy reaches users through a group: members added to the \
+                                  group outside this template are not known"
+                            .into(),
+                    });
+                }
                 (reach.principals, reach.complete)
             }
             (Purpose::InlinePolicy | Purpose::ManagedPolicy, None) => (Vec::new(), false),
@@ -607,11 +615,9 @@ fn duplicate_keys(node: &Node) -> Vec<(String, Span)> {
 fn collect_duplicates(node: &Node, out: &mut Vec<(String, Span)>) {
     match &node.kind {
         NodeKind::Object(members) => {
-            for (i, m) in members.iter().enumerate() {
-                if members
-                    .get(..i)
-                    .is_some_and(|before| before.iter().any(|b| b.key == m.key))
-                {
+            let mut seen = HashSet::new();
+            for m in members {
+                if !seen.insert(m.key.as_str()) {
                     out.push((m.key.clone(), m.key_span));
                 }
                 collect_duplicates(&m.value, out);

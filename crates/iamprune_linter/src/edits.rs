@@ -140,6 +140,9 @@ impl Writer<'_> {
             };
             let indent: String = indent.chars().take_while(|c| c.is_whitespace()).collect();
             format!(",\n{indent}")
+        } else if gap.trim() == "," {
+            // Keep the list's own spacing: `"a","b"` in compact JSON, `"a", "b"` elsewhere.
+            gap.to_string()
         } else {
             ", ".to_string()
         }

@@ -42,23 +42,74 @@ pub fn extract(
             (extraction.sites, messages)
         }
         UnitKind::TerraformModule => {
-            let files: Vec<(PathBuf, String)> = unit
-                .files
+            let mut modules: BTreeMap<PathBuf, Vec<(PathBuf, String)>> = BTreeMap::new();
+            for file in &unit.files {
+                if let Some(text) = texts.get(file) {
+                    let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+                    modules
+                        .entry(dir)
+                        .or_default()
+                        .push((file.clone(), text.clone()));
+                }
+            }
+            // Files read through `file()` are not module files; in a fix loop their edited texts are here.
+            let cwd = std::env::current_dir().unwrap_or_default();
+            let overrides = texts
                 .iter()
-                .filter_map(|f| texts.get(f).map(|t| (f.clone(), t.clone())))
+                .filter(|(path, _)| !unit.files.contains(path))
+                .map(|(path, text)| (lexical_absolute(&cwd, path), text.clone()))
                 .collect();
             let tf_options = iamprune_terraform::Options {
                 root: root_of(options, &unit.path),
+                overrides,
             };
-            let extraction = iamprune_terraform::extract_module(&unit.path, &files, &tf_options);
+            let extraction = if modules.len() == 1 {
+                let (dir, files) = modules.into_iter().next().unwrap_or_default();
+                iamprune_terraform::extract_module(&dir, &files, &tf_options)
+            } else {
+                let modules: Vec<iamprune_terraform::ModuleFiles> = modules
+                    .into_iter()
+                    .map(|(dir, files)| iamprune_terraform::ModuleFiles { dir, files })
+                    .collect();
+                iamprune_terraform::extract_tree(&modules, &tf_options)
+            };
             let messages = extraction
                 .errors
                 .iter()
                 .map(|e| at(&e.file, texts, e.line, e.column, e.message.clone()))
                 .collect();
-            (extraction.sites, messages)
+            let sites = extraction.sites.into_iter().map(relative_files).collect();
+            (sites, messages)
         }
     }
+}
+
+/// `path` made absolute against `cwd`, with `.` and `..` resolved as the Terraform extractor does.
+fn lexical_absolute(cwd: &Path, path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in cwd.join(path).components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The Terraform extractor resolves `file()` paths to check they stay inside the root; report them
+/// relative to the working directory again, as the user named the scanned paths.
+fn relative_files(mut site: PolicySite) -> PolicySite {
+    if let Ok(cwd) = std::env::current_dir() {
+        for path in [&mut site.file, &mut site.owner_file] {
+            if let Ok(relative) = path.strip_prefix(&cwd) {
+                *path = relative.to_path_buf();
+            }
+        }
+    }
+    site
 }
 
 /// The stack name configured for a template, matched by path suffix so that `template.yaml` in the

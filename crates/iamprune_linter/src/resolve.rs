@@ -108,7 +108,7 @@ impl Resolver {
             PrincipalName::Generated {
                 stack: Some(stack),
                 logical_id,
-            } => generated_name_matches(stack, logical_id, &arn.name),
+            } => iamprune_cfn::generated_name_matches(stack, logical_id, &arn.name),
             PrincipalName::Generated { stack: None, .. } | PrincipalName::Unknown => false,
         }
     }
@@ -137,28 +137,6 @@ fn describe(reference: &PrincipalRef) -> String {
     }
 }
 
-/// CloudFormation names a role it creates without `RoleName` `STACK-LOGICALID-SUFFIX`, cutting the
-/// stack and logical id parts so the whole fits in 64 characters. The actual name matches when it splits
-/// at some `-` into a non-empty start of the stack name and a non-empty start of the logical id, whole
-/// unless the full name would have been too long.
-pub fn generated_name_matches(stack: &str, logical_id: &str, actual: &str) -> bool {
-    let Some((head, suffix)) = actual.rsplit_once('-') else {
-        return false;
-    };
-    if suffix.is_empty() || !suffix.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return false;
-    }
-    let fits = stack.len() + logical_id.len() + suffix.len() + 2 <= 64;
-    head.match_indices('-').any(|(k, _)| {
-        let (stack_part, id_part) = (&head[..k], &head[k + 1..]);
-        let parts_match = !stack_part.is_empty()
-            && !id_part.is_empty()
-            && stack.starts_with(stack_part)
-            && logical_id.starts_with(id_part);
-        parts_match && (!fits || (stack_part == stack && id_part == logical_id))
-    })
-}
-
 /// What every principal left unused: `None` when nothing can be known (a principal without findings,
 /// one that could not be named, or none at all).
 pub fn unused_for<'c>(catalog: &'c Catalog, resolution: &Resolution) -> Option<UnusedSet<'c>> {
@@ -183,35 +161,4 @@ pub fn unused_for<'c>(catalog: &'c Catalog, resolution: &Resolution) -> Option<U
         });
     }
     result.filter(|u| !u.is_empty())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn generated_names() {
-        assert!(generated_name_matches(
-            "prod-app",
-            "AppRole",
-            "prod-app-AppRole-1A2B3C4D5E6F"
-        ));
-        assert!(!generated_name_matches(
-            "prod-app",
-            "AppRole",
-            "prod-api-AppRole-1A2B3C4D5E6F"
-        ));
-        assert!(!generated_name_matches(
-            "prod-app",
-            "AppRole",
-            "prod-app-OtherRole-1A2B3C4D5E6F"
-        ));
-        // Cut to fit 64 characters.
-        let stack = "a-very-long-stack-name-for-the-production-environment";
-        assert!(generated_name_matches(
-            stack,
-            "ApplicationExecutionRole",
-            "a-very-long-stack-name-for-the-produc-ApplicationExe-1A2B3C4D5E6F"
-        ));
-    }
 }

@@ -141,13 +141,85 @@ fn units_of(files: BTreeSet<PathBuf>) -> Vec<Unit> {
             });
         }
     }
-    units.extend(modules.into_iter().map(|(dir, files)| Unit {
+    units.extend(module_groups(modules).into_iter().map(|(dir, files)| Unit {
         kind: UnitKind::TerraformModule,
         path: dir,
         files,
     }));
     units.sort();
     units
+}
+
+/// Terraform modules that call each other through local paths (`source = "./modules/app"`) are one
+/// unit, so that a role name passed into a module reaches the policies inside it.
+fn module_groups(modules: BTreeMap<PathBuf, Vec<PathBuf>>) -> Vec<(PathBuf, Vec<PathBuf>)> {
+    let dirs: Vec<PathBuf> = modules.keys().cloned().collect();
+    let mut parent: Vec<usize> = (0..dirs.len()).collect();
+    fn find(parent: &mut [usize], i: usize) -> usize {
+        let mut root = i;
+        while parent[root] != root {
+            root = parent[root];
+        }
+        parent[i] = root;
+        root
+    }
+    for (i, (dir, files)) in modules.iter().enumerate() {
+        for file in files {
+            let Ok(text) = std::fs::read_to_string(file) else {
+                continue;
+            };
+            for target in local_sources(&text) {
+                let called = lexical_join(dir, &target);
+                if let Some(j) = dirs.iter().position(|d| *d == called) {
+                    let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+                    parent[a.max(b)] = a.min(b);
+                }
+            }
+        }
+    }
+    let mut groups: BTreeMap<usize, (PathBuf, Vec<PathBuf>)> = BTreeMap::new();
+    for (i, (dir, files)) in modules.into_iter().enumerate() {
+        let root = find(&mut parent, i);
+        let entry = groups
+            .entry(root)
+            .or_insert_with(|| (dir.clone(), Vec::new()));
+        entry.1.extend(files);
+    }
+    groups.into_values().collect()
+}
+
+/// The `source = "./…"` and `"../…"` paths of module calls, found line by line: a full parse here would
+/// be done again by the extractor.
+fn local_sources(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| {
+            let rest = line
+                .trim_start()
+                .strip_prefix("source")?
+                .trim_start()
+                .strip_prefix('=')?
+                .trim();
+            let value = rest.strip_prefix('"')?.split('"').next()?;
+            (value.starts_with("./") || value.starts_with("../")).then(|| value.to_string())
+        })
+        .collect()
+}
+
+/// `dir` joined with a relative path, `..` and `.` resolved without touching the file system.
+fn lexical_join(dir: &Path, relative: &str) -> PathBuf {
+    let mut out = dir.to_path_buf();
+    for part in relative.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if !out.pop() || out.as_os_str().is_empty() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// A `manifest.json` of a CDK cloud assembly names its artifacts; other manifests do not.
@@ -199,7 +271,7 @@ pub(crate) fn error(path: &Path, message: String) -> Message {
 /// Extracts and checks every unit, in parallel. A panic in one unit is reported as an internal error
 /// for that unit; the others go on.
 pub fn check(linter: &Linter<'_>, units: &[Unit], options: &ScanOptions) -> Vec<UnitReport> {
-    units
+    let mut reports: Vec<UnitReport> = units
         .par_iter()
         .map(|unit| {
             std::panic::catch_unwind(AssertUnwindSafe(|| check_unit(linter, unit, options))).unwrap_or_else(|_| {
@@ -215,7 +287,23 @@ pub fn check(linter: &Linter<'_>, units: &[Unit], options: &ScanOptions) -> Vec<
                 }
             })
         })
-        .collect()
+        .collect();
+    // A JSON file that a Terraform module reads with `file()` is checked as part of that module, where
+    // its principals are known, not a second time as a standalone policy.
+    let read_by_modules: BTreeSet<PathBuf> = reports
+        .iter()
+        .filter(|r| r.unit.kind == UnitKind::TerraformModule)
+        .flat_map(|r| r.sites.iter().map(|s| s.file.clone()))
+        .filter(|f| f.extension().is_none_or(|e| e != "tf"))
+        .map(|f| std::fs::canonicalize(&f).unwrap_or(f))
+        .collect();
+    reports.retain(|r| {
+        r.unit.kind != UnitKind::Template
+            || !r.unit.files.iter().all(|f| {
+                read_by_modules.contains(&std::fs::canonicalize(f).unwrap_or_else(|_| f.clone()))
+            })
+    });
+    reports
 }
 
 fn check_unit(linter: &Linter<'_>, unit: &Unit, options: &ScanOptions) -> UnitReport {

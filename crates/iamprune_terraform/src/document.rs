@@ -96,9 +96,15 @@ impl<'s, 'a> Converter<'s, 'a> {
         if let Some(value) = self.scope.string(here, &Instance::default()) {
             self.notes.push(SiteNote {
                 span: expr.span,
-                message: format!(
-                    "`{name}` is read as its literal value; a change writes the value in place of the reference"
-                ),
+                message: if name.starts_with("var.") {
+                    format!(
+                        "`{name}` is read as its default (or the literal a calling module passes); a value set elsewhere is not seen; a change writes the value in place of the reference"
+                    )
+                } else {
+                    format!(
+                        "`{name}` is read as its literal value; a change writes the value in place of the reference"
+                    )
+                },
             });
             return Node::new(expr.span, NodeKind::String(value));
         }

@@ -42,7 +42,7 @@ pub(crate) struct ModuleExtractor<'s, 'a> {
     scope: &'s Scope<'a>,
     resolver: Resolver<'s, 'a>,
     dir: &'s Path,
-    root: &'s Path,
+    options: &'s crate::Options,
     /// Documents other blocks reference, and the file and span they are declared at.
     keyed: HashMap<DocKey, (usize, Span)>,
     consumers: HashMap<DocKey, Vec<Consumer<'a>>>,
@@ -62,12 +62,12 @@ enum Holder<'a> {
 }
 
 impl<'s, 'a> ModuleExtractor<'s, 'a> {
-    pub fn new(scope: &'s Scope<'a>, dir: &'s Path, root: &'s Path) -> Self {
+    pub fn new(scope: &'s Scope<'a>, dir: &'s Path, options: &'s crate::Options) -> Self {
         ModuleExtractor {
             scope,
             resolver: Resolver::new(scope),
             dir,
-            root,
+            options,
             keyed: HashMap::new(),
             consumers: HashMap::new(),
             errors: Vec::new(),
@@ -145,7 +145,15 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
             if matches!(purpose, Purpose::ManagedPolicy | Purpose::InlinePolicy) {
                 site.principals = reach.principals;
                 site.principals_complete = reach.complete;
-                site.notes.extend(reach.notes);
+                // Notes point into the site's file; for a `file()` document the Terraform places they
+                // name are elsewhere, so they point at the document.
+                let foreign = site.file != site.owner_file;
+                site.notes.extend(reach.notes.into_iter().map(|mut n| {
+                    if foreign {
+                        n.span = site.document.span;
+                    }
+                    n
+                }));
             } else {
                 // Trust and resource policies reach no identity whose unused access could narrow them.
                 site.principals_complete = true;
@@ -168,11 +176,12 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
             "override_json",
         ] {
             if let Some(attr) = block.body.attr(chain) {
-                self.link_references(
-                    file,
-                    &attr.value,
-                    &Consumer::Doc(DocKey::Data(name.clone())),
-                );
+                let merged_into = Consumer::Doc(DocKey::Data(name.clone()));
+                self.link_references(file, &attr.value, &merged_into);
+                // A document written in place (`[file("x.json")]`, a heredoc) is a site of its own,
+                // reaching whoever the merged document reaches.
+                let holder = Holder::Consumer(merged_into);
+                self.walk_value(file, block, chain, &attr.value, &holder, pending, 0);
             }
         }
         let path = self.path(file);
@@ -339,10 +348,8 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
                     self.walk_value(file, block, attr, &m.value, holder, pending, depth + 1);
                 }
             }
-            ExprKind::Str(value) => {
-                if looks_like_policy(value) {
-                    self.embedded(file, block, holder, expr, TemplateForm::Quoted, pending);
-                }
+            ExprKind::Str(value) if looks_like_policy(value) => {
+                self.embedded(file, block, holder, expr, TemplateForm::Quoted, pending);
             }
             ExprKind::Template(form) => {
                 self.embedded(file, block, holder, expr, *form, pending);
@@ -430,14 +437,27 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
                 message,
             }
         };
-        let target = normalize(&self.dir.join(&relative));
-        if !target.starts_with(normalize(self.root)) {
+        let target = normalize(&absolute(&self.dir.join(&relative)));
+        let root = normalize(&absolute(&self.options.root));
+        // Checked lexically first (the path as written), then as resolved on disk, so that neither
+        // `..` nor a link inside the root leads a read outside it.
+        let resolved_inside = match (target.canonicalize(), root.canonicalize()) {
+            (Ok(t), Ok(r)) => t.starts_with(r),
+            _ => true,
+        };
+        if !target.starts_with(&root) || !resolved_inside {
             self.errors.push(error(format!(
                 "`{relative}` is outside the scanned root; it is not read"
             )));
             return;
         }
-        let content = match std::fs::read_to_string(&target) {
+        let content = match self
+            .options
+            .overrides
+            .get(&target)
+            .cloned()
+            .map_or_else(|| std::fs::read_to_string(&target), Ok)
+        {
             Ok(c) => c,
             // A missing file named by a policy argument is worth an error; other arguments
             // (`definition = file("machine.asl.json")`) may name files that are not policies.
@@ -499,7 +519,9 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
             Holder::Consumer(Consumer::Attr { block, path, .. }) => {
                 (attr_owner(block, path), block.span)
             }
-            Holder::Consumer(Consumer::Doc(key)) => (key_name(key), block.span),
+            Holder::Consumer(Consumer::Doc(key)) => {
+                (format!("{} (merged document)", key_name(key)), block.span)
+            }
         };
         pending.push(Pending {
             site: PolicySite {
@@ -672,7 +694,9 @@ fn is_policy_document(block: &Block) -> bool {
             .is_some_and(|t| t == "aws_iam_policy_document")
 }
 
-/// Whether a local's value is a document (written directly, or encoded).
+/// Whether a local's value may be a document (written directly, or encoded). Calls and templates may
+/// build one; keying them only ties their uses to them, and a site is made only where a document is
+/// found.
 fn holds_policy(expr: &Expr) -> bool {
     match &expr.kind {
         ExprKind::Object(_) => is_policy_object(expr),
@@ -775,6 +799,15 @@ fn literal_path(text: &str, expr: &Expr) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// The path made absolute against the working directory, so that a relative module directory and an
+/// absolute root (or the other way round) compare.
+fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        return path.to_path_buf();
+    }
+    std::env::current_dir().map_or_else(|_| path.to_path_buf(), |cwd| cwd.join(path))
 }
 
 /// A path with `.` and `..` resolved lexically: the check against the root must not depend on what

@@ -41,6 +41,9 @@ pub struct Options {
     /// `file()` and `templatefile()` paths may not leave this directory; a path that does is an error
     /// and is not read.
     pub root: PathBuf,
+    /// Texts to use instead of what is on disk, by absolute path: the files `file()` names, as a fix
+    /// loop has edited them in memory.
+    pub overrides: std::collections::BTreeMap<PathBuf, String>,
 }
 
 /// What an extraction found: the sites in file order, and the errors that kept files or documents from

@@ -27,6 +27,15 @@ pub(crate) fn parse_file(path: &Path, text: &str) -> Result<Body, ExtractError> 
         Some(rest) => (rest, BOM.len()),
         None => (text, 0),
     };
+    if let Some(at) = too_deep(body) {
+        let position = LineIndex::new(text).position(at + shift);
+        return Err(ExtractError {
+            file: path.to_path_buf(),
+            line: position.line,
+            column: position.column,
+            message: format!("nested more than {MAX_NESTING} levels deep"),
+        });
+    }
     match hcl_edit::parser::parse_body(body) {
         Ok(parsed) => Ok(body_from_hcl(&parsed, shift, 0)),
         Err(err) => {
@@ -42,6 +51,29 @@ pub(crate) fn parse_file(path: &Path, text: &str) -> Result<Body, ExtractError> 
             })
         }
     }
+}
+
+/// Brackets nested deeper than this are refused before hcl-edit sees them: its parser recurses, and a
+/// hostile file of a million `[` must give an error, not overflow the stack. Real configurations nest a
+/// few dozen levels (brackets inside strings and heredocs are counted too, which only overestimates).
+const MAX_NESTING: usize = 256;
+
+/// The offset where nesting first exceeds [`MAX_NESTING`].
+fn too_deep(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn parse_json_file(path: &Path, text: &str) -> Result<Body, ExtractError> {

@@ -169,19 +169,29 @@ impl<'s, 'a> Resolver<'s, 'a> {
     /// The principals an argument such as `role = aws_iam_role.app.name` names, for each instance of
     /// the block that holds it.
     pub fn target(&self, kind: PrincipalKind, file: usize, block: &Block, expr: &Expr) -> Reach {
+        // `for_each = aws_iam_role.app` with `role = each.value.name`: every instance of that role.
+        let rtype = resource_type(kind);
+        let each_resource = block
+            .body
+            .attr("for_each")
+            .and_then(|f| match f.value.ref_path() {
+                Some([root, label]) if root == rtype => Some(label),
+                _ => None,
+            });
+        if let (Some(label), Some([each, value, ..])) = (each_resource, expr.ref_path()) {
+            if each == "each" && value == "value" {
+                return match self.resources.find(rtype, label) {
+                    Some((f, b)) => self.identity(kind, f, b),
+                    None => Reach::unknown(kind, format!("{rtype}.{label}")),
+                };
+            }
+        }
         let instances = match self.scope.instances(file, block) {
             Some(list) => list,
             None if !mentions_instance(self.scope.text(file), expr) => vec![Instance::default()],
             None => {
-                return Reach::unknown(
-                    kind,
-                    format!(
-                        "{}",
-                        crate::embedded::short(
-                            expr.span.slice(self.scope.text(file)).unwrap_or("?")
-                        )
-                    ),
-                );
+                let text = expr.span.slice(self.scope.text(file)).unwrap_or("?");
+                return Reach::unknown(kind, crate::embedded::short(text));
             }
         };
         let mut reach = Reach::default();

@@ -285,7 +285,7 @@ mod tests {
         let d = decode(r#"{"a": ${x}, "b": "arn:${y}/z"}"#, 0, Escapes::Literal);
         assert_eq!(d.text, r#"{"a": "_", "b": "arn:_/z"}"#);
         assert_eq!(d.holes.len(), 2);
-        assert_eq!(d.holes[0].raw, Span::new(6, 10));
+        assert_eq!(d.holes.first().map(|h| h.raw), Some(Span::new(6, 10)));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use iamprune_policy::PolicySite;
+use iamprune_policy::{PolicySite, SiteNote};
 
 use crate::extract::{ModuleExtractor, normalize};
 use crate::parse::parse_file;
@@ -88,7 +88,7 @@ pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
             continue;
         };
         let scope = Scope::new(files, &inst.inputs);
-        let extractor = ModuleExtractor::new(&scope, &module.dir, &options.root);
+        let extractor = ModuleExtractor::new(&scope, &module.dir, options);
         let (found, errs) = extractor.run();
         for e in errs {
             if seen_errors.insert(e.to_string()) {
@@ -209,6 +209,19 @@ fn merge_site(sites: &mut Vec<PolicySite>, site: PolicySite) {
     });
     match same {
         Some(existing) => {
+            // Inputs can change a document (an action list from a variable): a fix written for one
+            // call would be wrong for another, so such a document is never narrowed.
+            if existing.document != site.document {
+                existing.principals_complete = false;
+                let note = SiteNote {
+                    span: existing.document.span,
+                    message: "the document differs between calls of its module; it is not narrowed"
+                        .into(),
+                };
+                if !existing.notes.contains(&note) {
+                    existing.notes.push(note);
+                }
+            }
             for p in site.principals {
                 if !existing.principals.contains(&p) {
                     existing.principals.push(p);

@@ -72,6 +72,7 @@ fn corpus_terraform_modules() {
     }
     let options = Options {
         root: files_root.clone(),
+        ..Options::default()
     };
     let started = Instant::now();
     let mut panicked = Vec::new();
@@ -126,12 +127,25 @@ fn corpus_terraform_modules() {
         failures.len()
     );
     assert!(panicked.is_empty(), "extraction panicked in: {panicked:#?}");
-    assert!(
-        failures
-            .iter()
-            .all(|f| !f.message.to_lowercase().contains("bom") && f.column > 0),
-        "a byte order mark made a file fail"
-    );
+    // A byte order mark must change nothing: the file extracts as it does without one.
+    let mut with_bom = 0;
+    for (dir, files) in &modules {
+        for (path, text) in files {
+            let Some(stripped) = text.strip_prefix('\u{feff}') else {
+                continue;
+            };
+            with_bom += 1;
+            let one = |t: &str| extract_module(dir, &[(path.clone(), t.to_string())], &options);
+            let (a, b) = (one(text), one(stripped));
+            assert_eq!(
+                (a.sites.len(), a.errors.len()),
+                (b.sites.len(), b.errors.len()),
+                "the byte order mark of {} changes the extraction",
+                path.display()
+            );
+        }
+    }
+    println!("{with_bom} files with a byte order mark extract as without it");
     assert!(
         documents * 100 >= REFERENCE_DOCUMENTS * 99,
         "documents {documents} < 99% of {REFERENCE_DOCUMENTS}"
@@ -140,4 +154,58 @@ fn corpus_terraform_modules() {
         actions * 100 >= REFERENCE_ACTIONS * 99,
         "action entries {actions} < 99% of {REFERENCE_ACTIONS}"
     );
+}
+
+/// The two whole repositories of the corpus (`trees/`), most of whose files hold no policy: every
+/// module extracts without a panic.
+#[test]
+fn corpus_trees_do_not_panic() {
+    let trees = corpus_dir().join("trees");
+    if !trees.is_dir() {
+        println!("corpus trees not found at {}: skipped", trees.display());
+        return;
+    }
+    let mut modules: BTreeMap<PathBuf, Vec<(PathBuf, String)>> = BTreeMap::new();
+    let mut pending = vec![trees.clone()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let path = entry.path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if path.is_dir() {
+                pending.push(path);
+            } else if name.ends_with(".tf") || name.ends_with(".tf.json") {
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    modules.entry(dir.clone()).or_default().push((path, text));
+                }
+            }
+        }
+    }
+    let options = Options {
+        root: trees,
+        ..Options::default()
+    };
+    let started = Instant::now();
+    let mut panicked = Vec::new();
+    let (mut sites, mut errors) = (0, 0);
+    for (dir, files) in &modules {
+        match std::panic::catch_unwind(|| extract_module(dir, files, &options)) {
+            Ok(extraction) => {
+                sites += extraction.sites.len();
+                errors += extraction.errors.len();
+            }
+            Err(_) => panicked.push(dir.display().to_string()),
+        }
+    }
+    println!(
+        "trees: {} modules in {:?}: {sites} sites, {errors} errors",
+        modules.len(),
+        started.elapsed()
+    );
+    assert!(panicked.is_empty(), "extraction panicked in: {panicked:#?}");
 }

@@ -46,3 +46,15 @@ resource "aws_iam_policy" "deny" {
     }
   })
 }
+
+resource "aws_iam_role" "inline" {
+  name_prefix        = "inline-"
+  assume_role_policy = data.aws_iam_policy_document.trust.json
+
+  inline_policy {
+    name = "inline"
+    policy = jsonencode({
+      Statement = [{ Effect = "Allow", Action = ["ec2:Describe*", "ec2:Get*"], Resource = "*" }]
+    })
+  }
+}

@@ -7,7 +7,8 @@ data "aws_iam_policy_document" "base" {
 }
 
 data "aws_iam_policy_document" "combined" {
-  source_policy_documents = [data.aws_iam_policy_document.base.json]
+  source_policy_documents   = [data.aws_iam_policy_document.base.json]
+  override_policy_documents = [file("${path.module}/override.json")]
 
   statement {
     effect      = "Allow"

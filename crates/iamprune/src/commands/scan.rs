@@ -202,6 +202,12 @@ impl Session {
             report.messages.extend(unit.messages.iter().cloned());
         }
         report.stats.files = files.len();
+        report
+            .diagnostics
+            .sort_by(|a, b| (&a.file, a.span.start, a.rule).cmp(&(&b.file, b.span.start, b.rule)));
+        report
+            .messages
+            .sort_by(|a, b| (&a.file, a.span, a.level).cmp(&(&b.file, b.span, b.level)));
         (report, sources)
     }
 

@@ -6,7 +6,7 @@
 
 mod events;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use iamprune_syntax::{Member, Node, NodeKind, Span, SyntaxError};
 
@@ -95,6 +95,8 @@ struct Frame {
     is_map: bool,
     items: Vec<Node>,
     members: Vec<Member>,
+    /// The keys seen so far, to find duplicates without a quadratic scan.
+    keys: HashSet<String>,
     pending_key: Option<(String, Span)>,
     depth: usize,
     count: usize,
@@ -176,6 +178,7 @@ impl Builder<'_> {
             is_map,
             items: Vec::new(),
             members: Vec::new(),
+            keys: HashSet::new(),
             pending_key: None,
             depth: 0,
             count: 1,
@@ -314,7 +317,7 @@ impl Builder<'_> {
                 frame.pending_key = Some((key, built.node.span));
             }
             Some((key, key_span)) => {
-                if frame.members.iter().any(|m| m.key == key) {
+                if !frame.keys.insert(key.clone()) {
                     self.duplicate_keys.push((key.clone(), key_span));
                 }
                 frame.members.push(Member {
@@ -402,8 +405,7 @@ fn properties(text: &str, span: Span) -> (usize, Span) {
     let end = span.end.min(bytes.len());
     let mut at = span.start.min(end);
     let mut tag_span = Span::new(at, at);
-    loop {
-        let Some(&first) = bytes.get(at) else { break };
+    while let Some(&first) = bytes.get(at) {
         if at >= end || (first != b'!' && first != b'&') {
             break;
         }

@@ -120,3 +120,16 @@ fn limits() {
     assert!(parse(&laughs).is_err());
     assert!(parse("").is_ok());
 }
+
+#[test]
+fn multi_line_flow_sequences() {
+    let text = "S:\n  - Action: [\n      \"s3:Get*\",\n      s3:List*\n    ]\n    Effect: Allow\n";
+    let t = tree(text);
+    let action = at(&t.root, &["S", "0", "Action"]);
+    assert_eq!(
+        slice(text, action),
+        "[\n      \"s3:Get*\",\n      s3:List*\n    ]"
+    );
+    assert_eq!(slice(text, at(action, &["1"])), "s3:List*");
+    assert_eq!(at(&t.root, &["S", "0", "Effect"]).as_str(), Some("Allow"));
+}
