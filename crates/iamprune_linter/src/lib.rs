@@ -13,6 +13,7 @@ mod fixes;
 pub mod resolve;
 pub mod rules;
 pub mod scan;
+pub mod suppress;
 
 use std::path::PathBuf;
 

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use crate::diagnostic::Diagnostic;
 use crate::fix::{self, FixError};
+use crate::suppress;
 use crate::{Level, Linter, Message};
 
 /// Files larger than this are reported and skipped: no policy file is this big, and reading one
@@ -321,8 +322,9 @@ fn check_unit(linter: &Linter<'_>, unit: &Unit, options: &ScanOptions) -> UnitRe
     }
     let (sites, extract_messages) = crate::extract::extract(unit, &texts, options);
     messages.extend(extract_messages);
-    let (diagnostics, lint_messages) = lint_sites(linter, unit, &sites, &mut texts);
+    let (mut diagnostics, lint_messages) = lint_sites(linter, unit, &sites, &mut texts);
     messages.extend(lint_messages);
+    apply_suppressions(&texts, &mut diagnostics, &mut messages);
     UnitReport {
         unit: unit.clone(),
         sites,
@@ -360,6 +362,36 @@ fn lint_sites(
         messages.extend(report.messages);
     }
     (diagnostics, messages)
+}
+
+/// Drops the diagnostics that inline suppressions cover, and reports the suppressions that cover
+/// nothing. Only texts that mention `iamprune` are searched, which keeps this off the hot path.
+fn apply_suppressions(
+    texts: &BTreeMap<PathBuf, String>,
+    diagnostics: &mut Vec<Diagnostic>,
+    messages: &mut Vec<Message>,
+) {
+    let mut suppressions = Vec::new();
+    for (path, text) in texts.iter().filter(|(_, t)| t.contains("iamprune")) {
+        let name = path.to_string_lossy().to_ascii_lowercase();
+        if name.ends_with(".json") || name.ends_with(".template") {
+            if let Ok(tree) = iamprune_syntax::json::parse(text) {
+                suppressions.extend(suppress::from_metadata(path, &tree));
+            }
+            continue;
+        }
+        let (found, problems) = suppress::from_comments(path, text);
+        suppressions.extend(found);
+        messages.extend(problems);
+        if name.ends_with(".yaml") || name.ends_with(".yml") {
+            if let Ok(tree) = iamprune_cfn::yaml::parse(text) {
+                suppressions.extend(suppress::from_metadata(path, &tree.root));
+            }
+        }
+    }
+    if !suppressions.is_empty() {
+        suppress::apply(diagnostics, &suppressions, messages);
+    }
 }
 
 /// What fixing a unit did.
@@ -418,6 +450,7 @@ pub fn fix_unit(linter: &Linter<'_>, report: &UnitReport, options: &ScanOptions)
             };
         }
         diagnostics = lint_sites(linter, &report.unit, &sites, &mut texts).0;
+        apply_suppressions(&texts, &mut diagnostics, &mut Vec::new());
     }
     if let Err(reason) = verify(linter, report, &texts, options) {
         outcome.messages.push(error(

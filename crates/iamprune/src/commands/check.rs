@@ -1,11 +1,13 @@
 //! `iamprune check`: report unused actions, over-broad wildcards and catalog problems at their source.
 
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use iamprune_render::TextOptions;
 
+use super::baseline;
 use super::scan::{ScanArgs, Session};
 use crate::CatalogArgs;
 
@@ -19,6 +21,13 @@ pub struct CheckArgs {
     /// Exit 0 even when diagnostics are found (errors in the run itself still exit 2).
     #[arg(long)]
     pub exit_zero: bool,
+    /// Report only diagnostics not recorded in this baseline (see `--write-baseline`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record the fingerprints of every diagnostic found in FILE, and exit 0: later runs with
+    /// `--baseline FILE` report only new problems. Fingerprints do not depend on line numbers.
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    pub write_baseline: Option<PathBuf>,
     #[command(flatten)]
     pub catalog: CatalogArgs,
 }
@@ -35,7 +44,18 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let session = Session::load(&args.scan, &args.catalog)?;
     let linter = session.linter();
     let (_, reports, messages) = session.scan(&linter);
-    let (report, sources) = session.report(&reports, messages);
+    let (mut report, sources) = session.report(&reports, messages);
+    if let Some(path) = &args.write_baseline {
+        baseline::write(path, &report, &sources)?;
+        eprintln!(
+            "iamprune: wrote {} fingerprint(s) to {}",
+            report.diagnostics.len(),
+            path.display()
+        );
+    }
+    if let Some(path) = &args.baseline {
+        baseline::filter(path, &mut report, &sources)?;
+    }
     let rendered = match args.format {
         Format::Text => {
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -61,9 +81,11 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::from(2));
     }
-    Ok(if session.fails(&report) && !args.exit_zero {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(
+        if session.fails(&report) && !args.exit_zero && args.write_baseline.is_none() {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }

@@ -1,3 +1,4 @@
+mod baseline;
 pub mod check;
 pub mod expand;
 pub mod findings;
