@@ -11,7 +11,7 @@ use crate::rules::Rule;
 
 pub const FILE_NAME: &str = "iamprune.toml";
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Config {
     /// Findings files or directories, any supported format.
@@ -33,10 +33,11 @@ pub struct Config {
     pub rules: Rules,
     /// The directory of the file, which its relative paths are resolved against.
     #[serde(skip)]
+    #[schemars(skip)]
     pub base: PathBuf,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct CloudFormation {
     /// Template path (relative to the config file) → the name of the stack deployed from it.
@@ -45,7 +46,7 @@ pub struct CloudFormation {
     pub account: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rules {
     /// Codes or names of rules that do not run.
@@ -74,6 +75,11 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// The JSON schema of the file, for editors (`iamprune.schema.json` at the repository root).
+    pub fn json_schema() -> serde_json::Value {
+        serde_json::to_value(schemars::schema_for!(Config)).unwrap_or_default()
+    }
+
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
             path: path.to_path_buf(),
