@@ -272,6 +272,16 @@ pub(crate) fn error(path: &Path, message: String) -> Message {
 /// Extracts and checks every unit, in parallel. A panic in one unit is reported as an internal error
 /// for that unit; the others go on.
 pub fn check(linter: &Linter<'_>, units: &[Unit], options: &ScanOptions) -> Vec<UnitReport> {
+    check_with_progress(linter, units, options, &|| {})
+}
+
+/// As [`check`], calling `done` after each unit (for a progress bar).
+pub fn check_with_progress(
+    linter: &Linter<'_>,
+    units: &[Unit],
+    options: &ScanOptions,
+    done: &(dyn Fn() + Sync),
+) -> Vec<UnitReport> {
     let mut reports: Vec<UnitReport> = units
         .par_iter()
         .map(|unit| {
@@ -288,6 +298,7 @@ pub fn check(linter: &Linter<'_>, units: &[Unit], options: &ScanOptions) -> Vec<
                 }
             })
         })
+        .inspect(|_| done())
         .collect();
     // A JSON file that a Terraform module reads with `file()` is checked as part of that module, where
     // its principals are known, not a second time as a standalone policy.

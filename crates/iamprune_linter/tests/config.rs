@@ -39,21 +39,50 @@ severity = { IAM010 = "error", unused-principal = "info" }
     assert_eq!(config.severity(Rule::UnknownAction), Severity::Error);
     assert_eq!(config.severity(Rule::UnusedPrincipal), Severity::Info);
     assert_eq!(config.severity(Rule::UnusedAction), Severity::Error);
-    assert_eq!(config.cloudformation.stack_names.get("template.yaml").map(String::as_str), Some("prod-app"));
-    assert_eq!(Config::find(&dir.join("sub/dir")).as_deref(), Some(path.as_path()));
+    assert_eq!(
+        config
+            .cloudformation
+            .stack_names
+            .get("template.yaml")
+            .map(String::as_str),
+        Some("prod-app")
+    );
+    assert_eq!(
+        Config::find(&dir.join("sub/dir")).as_deref(),
+        Some(path.as_path())
+    );
 }
 
 #[test]
 fn mistakes_name_their_line_and_column() {
     let cases = [
-        ("unknown-key", "findings = []\ncatalogue = \"x\"\n", "iamprune.toml:2:1: unknown field `catalogue`, expected one of `findings`, `catalog`, `exclude`, `fail-on`, `principals`, `cloudformation`, `rules`"),
-        ("bad-rule", "[rules]\nignore = [\"IAM999\"]\n", "iamprune.toml:2:12: unknown rule `IAM999`"),
-        ("bad-type", "findings = \"one\"\n", "iamprune.toml:1:12: invalid type: string \"one\", expected a sequence"),
-        ("bad-severity", "fail-on = \"fatal\"\n", "iamprune.toml:1:11: unknown variant `fatal`, expected one of `info`, `warning`, `error`"),
+        (
+            "unknown-key",
+            "findings = []\ncatalogue = \"x\"\n",
+            "iamprune.toml:2:1: unknown field `catalogue`, expected one of `findings`, `catalog`, `exclude`, `fail-on`, `principals`, `cloudformation`, `rules`",
+        ),
+        (
+            "bad-rule",
+            "[rules]\nignore = [\"IAM999\"]\n",
+            "iamprune.toml:2:12: unknown rule `IAM999`",
+        ),
+        (
+            "bad-type",
+            "findings = \"one\"\n",
+            "iamprune.toml:1:12: invalid type: string \"one\", expected a sequence",
+        ),
+        (
+            "bad-severity",
+            "fail-on = \"fatal\"\n",
+            "iamprune.toml:1:11: unknown variant `fatal`, expected one of `info`, `warning`, `error`",
+        ),
     ];
     for (name, text, expected) in cases {
         let path = write(name, text);
-        let error = Config::load(&path).err().map(|e| e.to_string()).unwrap_or_default();
+        let error = Config::load(&path)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(error.ends_with(expected), "{name}: {error}");
     }
 }

@@ -53,6 +53,14 @@ fn config_schema_matches_the_config() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../iamprune.schema.json");
     let schema = iamprune_linter::config::Config::json_schema();
     let text = serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n";
-    check(&path, &text, std::env::var_os("IAMPRUNE_UPDATE_RULES").is_some());
-    assert!(text.contains("\"findings\"") && text.contains("\"stack-names\"") && text.contains("\"fail-on\""));
+    check(
+        &path,
+        &text,
+        std::env::var_os("IAMPRUNE_UPDATE_RULES").is_some(),
+    );
+    assert!(
+        text.contains("\"findings\"")
+            && text.contains("\"stack-names\"")
+            && text.contains("\"fail-on\"")
+    );
 }

@@ -1,7 +1,12 @@
 //! What `check` and `fix` share: configuration, catalog, findings, and the scan itself.
 
 use std::collections::BTreeSet;
+use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
@@ -38,6 +43,9 @@ pub struct ScanArgs {
     /// The AWS account id, for `${AWS::AccountId}` in names.
     #[arg(long, value_name = "ID")]
     pub account: Option<String>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -66,6 +74,8 @@ pub struct Session {
     pub findings_errors: Vec<String>,
     pub options: ScanOptions,
     pub fail_on: Severity,
+    /// Show a progress bar on a terminal when a scan takes more than a moment.
+    pub progress: bool,
 }
 
 impl Session {
@@ -135,7 +145,9 @@ impl Session {
             .map(Severity::from)
             .or(config.fail_on)
             .unwrap_or(Severity::Error);
+        let progress = !args.quiet && std::io::stderr().is_terminal();
         Ok(Session {
+            progress,
             config,
             catalog,
             findings,
@@ -156,7 +168,28 @@ impl Session {
     /// Discovers and checks every unit.
     pub fn scan(&self, linter: &Linter<'_>) -> (Vec<Unit>, Vec<UnitReport>, Vec<Message>) {
         let (units, messages) = scan::discover(&self.options);
-        let reports = scan::check(linter, &units, &self.options);
+        let bar =
+            ProgressBar::with_draw_target(Some(units.len() as u64), ProgressDrawTarget::hidden());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} checking {pos}/{len} files and modules {wide_bar} {elapsed}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let started = Instant::now();
+        let shown = AtomicBool::new(false);
+        let done = || {
+            bar.inc(1);
+            // Only scans that take longer than a moment get a bar; quick ones stay quiet.
+            if self.progress
+                && started.elapsed() > Duration::from_millis(300)
+                && !shown.swap(true, Ordering::Relaxed)
+            {
+                bar.set_draw_target(ProgressDrawTarget::stderr());
+            }
+        };
+        let reports = scan::check_with_progress(linter, &units, &self.options, &done);
+        bar.finish_and_clear();
         (units, reports, messages)
     }
 
