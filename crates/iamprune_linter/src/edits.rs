@@ -98,11 +98,119 @@ impl Writer<'_> {
         } else {
             Span::new(spans[i - 1].end, spans[i].end)
         };
+        // Deleting up to the next item (or back to the previous one) takes whatever lies between them.
+        // Where that holds a comment, the comment lines before the next item would go with the removed
+        // item, and removing the last item would delete the previous item's own comment and leave the
+        // removed one's in its place; so then the item's own line(s) go, trailing comment included,
+        // and every other comment stays where it was.
+        if self.has_comment(spans, i) {
+            if let Some(edit) = self.remove_lines(spans, i) {
+                return Some(edit);
+            }
+        }
         Some(self.edit(span, ""))
+    }
+
+    /// Whether the text around item `i` that a removal would touch holds a comment (YAML and HCL only:
+    /// JSON has none).
+    fn has_comment(&self, spans: &[Span], i: usize) -> bool {
+        if !matches!(self.syntax, Syntax::Yaml | Syntax::Hcl) {
+            return false;
+        }
+        let from = if i > 0 {
+            spans[i - 1].end
+        } else {
+            spans[i].end
+        };
+        let to = match spans.get(i + 1) {
+            Some(next) => next.start,
+            None => self.line_tail(spans[i].end).map_or(spans[i].end, |t| t.end),
+        };
+        let between = |a: usize, b: usize| self.text.get(a..b).unwrap_or("");
+        let gaps = [between(from, spans[i].start), between(spans[i].end, to)];
+        gaps.iter()
+            .any(|gap| gap.contains('#') || gap.contains("//") || gap.contains("/*"))
+    }
+
+    /// Removes item `i` of a list written one item per line by deleting its own line(s), with the
+    /// separator and comment that end its last line; for a last item without a separator of its own,
+    /// the separator of the previous item goes too. `None` when the layout is not that simple.
+    fn remove_lines(&self, spans: &[Span], i: usize) -> Option<Edit> {
+        let span = spans[i];
+        let line_start = self.text[..span.start].rfind('\n').map_or(0, |n| n + 1);
+        let prefix = self.text.get(line_start..span.start)?;
+        let block_item = *self.syntax == Syntax::Yaml && prefix.trim() == "-";
+        if !prefix.trim().is_empty() && !block_item {
+            return None;
+        }
+        let tail = self.line_tail(span.end)?;
+        if let Some(next) = spans.get(i + 1) {
+            // The next item must start on a later line, and the separator must end this one.
+            if next.start < tail.end || !(block_item || tail.separator) {
+                return None;
+            }
+            // Between blank lines (HCL blocks), one blank line goes too, so no two are left in a row.
+            let blank = |line: &str| line.trim().is_empty();
+            let before = self.text[..line_start.saturating_sub(1)]
+                .rsplit('\n')
+                .next()
+                .filter(|_| line_start > 0);
+            let after_end = self.text[tail.end..].find('\n').map(|n| tail.end + n + 1);
+            let end = match (before, after_end) {
+                (Some(line), Some(end)) if blank(line) && blank(&self.text[tail.end..end]) => end,
+                _ => tail.end,
+            };
+            return Some(self.edit(Span::new(line_start, end), ""));
+        }
+        let previous = spans[i - 1];
+        if previous.end > line_start {
+            return None;
+        }
+        if block_item || tail.separator {
+            return Some(self.edit(Span::new(line_start, tail.end), ""));
+        }
+        // The previous item's separator is the first thing after it; keep all else up to this line.
+        let between = self.text.get(previous.end..line_start)?;
+        let comma = between.find(|c: char| !c.is_whitespace())?;
+        if !between[comma..].starts_with(',') {
+            return None;
+        }
+        let kept = format!("{}{}", &between[..comma], &between[comma + 1..]);
+        Some(self.edit(Span::new(previous.end, tail.end), kept))
+    }
+
+    /// The rest of the line after an item: blanks, an optional `,`, blanks, an optional comment and
+    /// the line break. `None` when anything else follows on that line.
+    fn line_tail(&self, from: usize) -> Option<LineTail> {
+        let rest = self.text.get(from..)?;
+        let line = rest.find('\n').map_or(rest, |n| &rest[..n]);
+        let end = from + line.len() + usize::from(line.len() < rest.len());
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let after_blanks = line.trim_start_matches([' ', '\t']);
+        let separator = after_blanks.starts_with(',');
+        let after = after_blanks
+            .strip_prefix(',')
+            .unwrap_or(after_blanks)
+            .trim_start_matches([' ', '\t']);
+        let comment = match self.syntax {
+            Syntax::Yaml => after.starts_with('#') && after.len() < line.len(),
+            Syntax::Hcl => after.starts_with('#') || after.starts_with("//"),
+            _ => false,
+        };
+        (after.is_empty() || comment).then_some(LineTail { end, separator })
     }
 
     fn edit(&self, span: Span, content: impl Into<String>) -> Edit {
         Edit::replace(self.file.clone(), span, content)
+    }
+
+    /// The line break used at byte `at`: the one that ends its line, `\n` at the end of the text.
+    fn line_break(&self, at: usize) -> &'static str {
+        let rest = self.text.get(at..).unwrap_or("");
+        match rest.find('\n') {
+            Some(n) if rest[..n].ends_with('\r') => "\r\n",
+            _ => "\n",
+        }
     }
 
     /// The text between two items of this list in the style it is written in.
@@ -130,8 +238,10 @@ impl Writer<'_> {
         } else {
             yaml_block || (!prefix.is_empty() && prefix.trim().is_empty())
         };
+        // New lines take the file's own line break, so a CRLF file stays CRLF throughout.
+        let newline = self.line_break(element.start);
         if yaml_block {
-            format!("\n{prefix}")
+            format!("{newline}{prefix}")
         } else if one_per_line {
             let indent = if spans.len() > 1 {
                 gap.rsplit('\n').next().unwrap_or("")
@@ -139,7 +249,7 @@ impl Writer<'_> {
                 prefix
             };
             let indent: String = indent.chars().take_while(|c| c.is_whitespace()).collect();
-            format!(",\n{indent}")
+            format!(",{newline}{indent}")
         } else if gap.trim() == "," {
             // Keep the list's own spacing: `"a","b"` in compact JSON, `"a", "b"` elsewhere.
             gap.to_string()
@@ -173,6 +283,14 @@ impl Writer<'_> {
         let items: Vec<String> = patterns.iter().map(|p| self.item(p, like)).collect();
         format!("[{}]", items.join(", "))
     }
+}
+
+/// What follows an item on its line (see [`Writer::line_tail`]).
+struct LineTail {
+    /// Just past the line break (or the end of the text).
+    end: usize,
+    /// A `,` follows the item.
+    separator: bool,
 }
 
 fn spans(block: &ActionBlock) -> Vec<Span> {

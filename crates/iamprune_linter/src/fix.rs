@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use iamprune_catalog::{ActionSet, Catalog};
 use iamprune_policy::{ActionKey, Effect, PolicyDocument, PolicySite, Statement, UnusedSet};
+use iamprune_syntax::{Node, NodeKind};
 
 use crate::diagnostic::{Applicability, Diagnostic, Edit};
 
@@ -113,27 +114,41 @@ pub fn write_atomic(path: &Path, content: &str) -> Result<(), FixError> {
     Ok(())
 }
 
-/// The proof that a fixed document means what the refinement promised: statement by statement, the
-/// fixed `Allow` statements allow over the catalog exactly what the originals allowed minus the unused
-/// actions, a statement goes only when nothing of it was used, and `Deny` statements are unchanged.
+/// The proof that a fixed document is sound, statement by statement: an `Allow` statement now allows at
+/// least what it allowed minus the unused actions (nothing used is lost) and at most what it allowed
+/// (nothing new is granted), over the catalog; it keeps everything but its actions (effect, resources,
+/// conditions, …); it goes only when nothing of it was used; `Deny` statements and statements with
+/// expressions are unchanged. Bounds rather than equality, because not every fix is applied: some are
+/// display-only, suppressed, or left for a later round.
 pub fn verify_document(
     catalog: &Catalog,
-    before: &PolicyDocument,
-    after: &PolicyDocument,
+    before: (&Node, &PolicyDocument),
+    after: (&Node, &PolicyDocument),
     unused: Option<&UnusedSet<'_>>,
 ) -> Result<(), String> {
-    let mut next = after.statements.iter().peekable();
-    for statement in &before.statements {
-        let expected = expected_after(catalog, statement, unused);
+    let rest_before = statement_rest(before.0);
+    let rest_after = statement_rest(after.0);
+    let mut next = after.1.statements.iter().zip(rest_after).peekable();
+    for (statement, rest) in before.1.statements.iter().zip(rest_before) {
+        let bounds = bounds(catalog, statement, unused);
+        let fits = |candidate: &Statement, candidate_rest: &serde_json::Value| {
+            candidate.effect == statement.effect
+                && *candidate_rest == rest
+                && expressions(candidate) == expressions(statement)
+                && match &bounds {
+                    Some((lower, upper)) => allowed(catalog, candidate)
+                        .is_some_and(|a| lower.is_subset(&a) && a.is_subset(upper)),
+                    None => patterns(candidate) == patterns(statement),
+                }
+        };
         match next.peek() {
-            Some(candidate) if same_meaning(catalog, candidate, statement, &expected) => {
+            Some((candidate, candidate_rest)) if fits(candidate, candidate_rest) => {
                 next.next();
             }
-            _ if statement.effect == Effect::Allow
-                && expected.as_ref().is_some_and(ActionSet::is_empty) => {}
+            _ if bounds.as_ref().is_some_and(|(lower, _)| lower.is_empty()) => {}
             _ => {
                 return Err(format!(
-                    "statement {} of the fixed document does not allow what the refinement promised",
+                    "statement {} of the fixed document does not keep what was used or grants more than before",
                     statement.index + 1
                 ));
             }
@@ -145,47 +160,60 @@ pub fn verify_document(
     Ok(())
 }
 
-/// What a statement must allow after the fix: `None` when that cannot be computed (not an `Allow`,
-/// or an element that is an expression), in which case it must stay as it was.
-fn expected_after(
+/// What an `Allow` statement must allow after a fix, at least and at most: `None` for statements that
+/// must stay as they are.
+fn bounds(
     catalog: &Catalog,
     statement: &Statement,
     unused: Option<&UnusedSet<'_>>,
-) -> Option<ActionSet> {
+) -> Option<(ActionSet, ActionSet)> {
     if statement.effect != Effect::Allow {
         return None;
     }
-    let mut allowed = allowed(catalog, statement)?;
+    let upper = allowed(catalog, statement)?;
+    let mut lower = upper.clone();
     if let Some(unused) = unused {
-        allowed.difference_with(unused.ids());
+        lower.difference_with(unused.ids());
     }
-    Some(allowed)
+    Some((lower, upper))
 }
 
-fn same_meaning(
-    catalog: &Catalog,
-    candidate: &Statement,
-    original: &Statement,
-    expected: &Option<ActionSet>,
-) -> bool {
-    if candidate.effect != original.effect || candidate.sid != original.sid {
-        return false;
-    }
-    match expected {
-        Some(expected) => allowed(catalog, candidate).as_ref() == Some(expected),
-        None => patterns(candidate) == patterns(original),
-    }
+/// Each statement of a document as JSON without its `Action`/`NotAction`: what a fix must not touch.
+fn statement_rest(document: &Node) -> Vec<serde_json::Value> {
+    let statements: Vec<&Node> = match document.get("Statement").map(|m| &m.value) {
+        Some(node) => match &node.kind {
+            NodeKind::Array(items) => items.iter().collect(),
+            _ => vec![node],
+        },
+        None => Vec::new(),
+    };
+    statements
+        .into_iter()
+        .map(|node| {
+            let mut value = iamprune_policy::output::to_json(node);
+            if let Some(map) = value.as_object_mut() {
+                map.remove("Action");
+                map.remove("NotAction");
+            }
+            value
+        })
+        .collect()
 }
 
-/// The catalog actions a statement allows, if every element is a pattern.
+/// The catalog actions the patterns of a statement allow. Elements that are expressions are left out:
+/// a fix never touches them, and [`expressions`] checks they stay. `None` for a `NotAction` with an
+/// expression, which could exclude anything.
 fn allowed(catalog: &Catalog, statement: &Statement) -> Option<ActionSet> {
     let block = statement.actions.as_ref()?;
-    let patterns: Option<Vec<_>> = block
+    if block.key == ActionKey::NotAction && expressions(statement) > 0 {
+        return None;
+    }
+    let patterns: Vec<_> = block
         .elements
         .iter()
-        .map(|e| e.pattern().cloned())
+        .filter_map(|e| e.pattern().cloned())
         .collect();
-    let expanded = catalog.expand_all(patterns?.iter());
+    let expanded = catalog.expand_all(patterns.iter());
     Some(match block.key {
         ActionKey::Action => expanded,
         ActionKey::NotAction => {
@@ -194,6 +222,16 @@ fn allowed(catalog: &Catalog, statement: &Statement) -> Option<ActionSet> {
             all
         }
     })
+}
+
+/// How many elements of a statement are expressions.
+fn expressions(statement: &Statement) -> usize {
+    statement
+        .actions
+        .iter()
+        .flat_map(|b| &b.elements)
+        .filter(|e| e.pattern().is_none())
+        .count()
 }
 
 fn patterns(statement: &Statement) -> Vec<String> {

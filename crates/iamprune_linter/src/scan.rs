@@ -449,7 +449,12 @@ pub fn fix_unit(linter: &Linter<'_>, report: &UnitReport, options: &ScanOptions)
         }
         outcome.applied += selected.values().map(Vec::len).sum::<usize>();
         let (sites, messages) = crate::extract::extract(&report.unit, &texts, options);
-        if messages.iter().any(|m| m.level == Level::Error) {
+        // Errors the original had too (a missing `file()` target) are not the fix's doing.
+        let known: BTreeSet<&str> = report.messages.iter().map(|m| m.message.as_str()).collect();
+        if messages
+            .iter()
+            .any(|m| m.level == Level::Error && !known.contains(m.message.as_str()))
+        {
             outcome.messages.push(error(
                 &report.unit.path,
                 "the fixed text does not parse; nothing was written".into(),
@@ -491,10 +496,20 @@ fn verify(
     let (after, _) = crate::extract::extract(&report.unit, texts, options);
     let pairs = fix::pair_sites(&report.sites, &after)?;
     for (before, after) in pairs {
-        let (Ok(old), Ok(new)) = (
-            iamprune_policy::PolicyDocument::from_node(&before.document),
-            iamprune_policy::PolicyDocument::from_node(&after.document),
-        ) else {
+        let Ok(old) = iamprune_policy::PolicyDocument::from_node(&before.document) else {
+            // Not a policy document before the fix either (it was reported): nothing was refined in it,
+            // so it must be exactly as it was.
+            if iamprune_policy::output::to_json(&before.document)
+                != iamprune_policy::output::to_json(&after.document)
+            {
+                return Err(format!(
+                    "`{}` changed though it is not a policy document",
+                    before.owner
+                ));
+            }
+            continue;
+        };
+        let Ok(new) = iamprune_policy::PolicyDocument::from_node(&after.document) else {
             return Err(format!("`{}` is no longer a policy document", before.owner));
         };
         let unused = linter.findings.and_then(|findings| {
@@ -507,8 +522,8 @@ fn verify(
         );
         fix::verify_document(
             linter.catalog,
-            &old,
-            &new,
+            (&before.document, &old),
+            (&after.document, &new),
             unused.as_ref().filter(|_| identity),
         )
         .map_err(|e| format!("{}: {e}", before.owner))?;

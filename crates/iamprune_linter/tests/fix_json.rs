@@ -103,8 +103,13 @@ fn check_and_fix_a_json_policy() {
         PolicyDocument::from_node(&site(&file, &text).document).unwrap_or_else(|e| panic!("{e}"));
     let resolution = linter.resolver.resolve(&site(&file, &original), &findings);
     let unused = iamprune_linter::resolve::unused_for(&catalog, &resolution);
-    fix::verify_document(&catalog, &before, &after, unused.as_ref())
-        .unwrap_or_else(|e| panic!("{e}"));
+    fix::verify_document(
+        &catalog,
+        (&site(&file, &original).document, &before),
+        (&site(&file, &text).document, &after),
+        unused.as_ref(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     // A second check finds nothing left to fix; what remains is the misspelled action.
     let report = linter.lint_site(&site(&file, &text), &text, false);
     insta::assert_snapshot!("json_after_fix", render(&text, &report.diagnostics));
@@ -118,6 +123,29 @@ fn verification_catches_a_wrong_fix() {
     let linter = Linter::new(&catalog, Some(&findings));
     let file = testdata("linter/seed-policy.json");
     let original = std::fs::read_to_string(&file).unwrap_or_default();
+    let verify = |tampered: &str| {
+        let before = PolicyDocument::from_node(&site(&file, &original).document)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let after = PolicyDocument::from_node(&site(&file, tampered).document)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let resolution = linter.resolver.resolve(&site(&file, &original), &findings);
+        let unused = iamprune_linter::resolve::unused_for(&catalog, &resolution);
+        fix::verify_document(
+            &catalog,
+            (&site(&file, &original).document, &before),
+            (&site(&file, tampered).document, &after),
+            unused.as_ref(),
+        )
+    };
+    // Removing only unused actions, or nothing at all, is sound.
+    assert!(verify(&original).is_ok());
+    assert!(verify(&original.replace("        \"lambda:GetFunction\",\n", "")).is_ok());
+    // Granting more than before is not.
+    assert!(verify(&original.replace("\"lambda:Invoke*\"", "\"lambda:*\"")).is_err());
+    // Nor is touching anything but the actions.
+    assert!(verify(&original.replace("function:my-lambda", "function:*")).is_err());
+    // Nor dropping a statement that holds used actions.
+    assert!(verify(&original.replace("\"Effect\": \"Deny\"", "\"Effect\": \"Allow\"")).is_err());
     // Narrowing s3:List* is not what the findings allow: List actions were used.
     let tampered = original.replace("\"s3:List*\"", "\"s3:ListBucket\"");
     let before = PolicyDocument::from_node(&site(&file, &original).document)
@@ -126,7 +154,15 @@ fn verification_catches_a_wrong_fix() {
         .unwrap_or_else(|e| panic!("{e}"));
     let resolution = linter.resolver.resolve(&site(&file, &original), &findings);
     let unused = iamprune_linter::resolve::unused_for(&catalog, &resolution);
-    assert!(fix::verify_document(&catalog, &before, &after, unused.as_ref()).is_err());
+    assert!(
+        fix::verify_document(
+            &catalog,
+            (&site(&file, &original).document, &before),
+            (&site(&file, &tampered).document, &after),
+            unused.as_ref()
+        )
+        .is_err()
+    );
 }
 
 #[test]

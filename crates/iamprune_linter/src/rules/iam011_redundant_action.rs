@@ -1,3 +1,5 @@
+use iamprune_policy::Effect;
+
 use super::{Rule, RuleMeta};
 use crate::context::SiteContext;
 use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
@@ -31,6 +33,12 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let patterns: Vec<_> = block.elements.iter().map(|e| e.pattern()).collect();
+        // `fix` proves an edited document against its original before writing it, and that proof
+        // compares over the catalog only `Allow` statements whose elements are all patterns; any other
+        // statement must come out unchanged. A removal from a `Deny` (or from a list holding an
+        // expression) would fail that proof and take every other fix of the file down with it, so
+        // it is shown, not applied.
+        let provable = statement.effect == Effect::Allow && patterns.iter().all(Option::is_some);
         for (i, element) in block.elements.iter().enumerate() {
             let Some(pattern) = patterns[i] else {
                 continue;
@@ -47,7 +55,7 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
             };
             let edits = fixes::writer(ctx).remove_element(block, i);
             let fix = (!edits.is_empty()).then(|| Fix {
-                applicability: if ctx.generated {
+                applicability: if ctx.generated || !provable {
                     Applicability::DisplayOnly
                 } else {
                     Applicability::Safe
