@@ -238,6 +238,22 @@ fn the_seed_in_a_cdk_assembly_points_at_the_construct_and_is_not_rewritten() {
         );
     }
     insta::assert_snapshot!("check_cdk", diagnostics_summary(&report));
+    // The app's source writes `s3:Get*` once: the diagnostic points there too. It writes
+    // `lambda:DeleteFunction` twice: no single line can be named.
+    let related = |action: &str| {
+        diagnostics
+            .iter()
+            .find(|d| {
+                d["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with(&format!("`{action}`")))
+            })
+            .map(|d| d["related"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(related("s3:Get*")[0]["file"], "lib/seed-stack.ts");
+    assert_eq!(related("s3:Get*")[0]["range"]["start"]["line"], 26);
+    assert!(related("lambda:DeleteFunction").is_null());
     let fix = run(
         &dir,
         &["fix", "cdk.out", "--findings", "findings.json", "--diff"],

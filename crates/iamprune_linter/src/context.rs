@@ -54,6 +54,7 @@ impl SiteContext<'_> {
                 .map(|p| p.label.clone())
                 .collect(),
             construct_path: self.site.construct_path.clone(),
+            related: Vec::new(),
             fix,
         }
     }

@@ -63,7 +63,17 @@ pub struct Diagnostic {
     pub principals: Vec<String>,
     /// For CDK output: the construct the element belongs to.
     pub construct_path: Option<String>,
+    /// Other places worth showing: for CDK output, the line of the app's source that wrote the action.
+    pub related: Vec<Related>,
     pub fix: Option<Fix>,
+}
+
+/// Another place a diagnostic points to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub file: PathBuf,
+    pub span: Span,
+    pub message: String,
 }
 
 /// How a fix may be applied.

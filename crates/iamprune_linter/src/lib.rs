@@ -3,6 +3,7 @@
 //! It knows nothing of file formats (extractors hand it [`PolicySite`]s) nor of output formats (renderers
 //! take its [`Diagnostic`]s).
 
+mod cdk_source;
 pub mod config;
 mod context;
 pub mod diagnostic;
@@ -23,7 +24,7 @@ use iamprune_policy::{PolicyDocument, PolicySite, Purpose, refine_document};
 use iamprune_syntax::Span;
 
 pub use context::{MatchedPrincipal, SiteContext};
-pub use diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
+pub use diagnostic::{Applicability, Diagnostic, Edit, Fix, Related, Severity};
 pub use resolve::Resolver;
 pub use rules::{Rule, RuleMeta};
 

@@ -336,6 +336,19 @@ fn check_unit(linter: &Linter<'_>, unit: &Unit, options: &ScanOptions) -> UnitRe
     let (mut diagnostics, lint_messages) = lint_sites(linter, unit, &sites, &mut texts);
     messages.extend(lint_messages);
     apply_suppressions(&texts, &mut diagnostics, &mut messages);
+    if unit.kind == UnitKind::CdkAssembly && !diagnostics.is_empty() {
+        let sources = crate::cdk_source::app_sources(&unit.path);
+        crate::cdk_source::point_to_sources(&mut diagnostics, &texts, &sources);
+        for diagnostic in &diagnostics {
+            for related in &diagnostic.related {
+                if let Some(text) = sources.get(&related.file) {
+                    texts
+                        .entry(related.file.clone())
+                        .or_insert_with(|| text.clone());
+                }
+            }
+        }
+    }
     UnitReport {
         unit: unit.clone(),
         sites,

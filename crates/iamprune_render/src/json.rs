@@ -66,6 +66,14 @@ fn diagnostic(d: &Diagnostic, sources: &Sources) -> Value {
     if let (Some(path), Some(map)) = (&d.construct_path, object.as_object_mut()) {
         map.insert("construct".into(), json!(path));
     }
+    if let (false, Some(map)) = (d.related.is_empty(), object.as_object_mut()) {
+        let related: Vec<Value> = d
+            .related
+            .iter()
+            .map(|r| json!({"file": path_string(&r.file), "range": range(sources, &r.file, r.span), "message": r.message}))
+            .collect();
+        map.insert("related".into(), json!(related));
+    }
     object
 }
 

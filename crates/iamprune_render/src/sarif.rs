@@ -31,6 +31,24 @@ pub fn sarif(report: &Report, sources: &Sources) -> Value {
                 }],
                 "partialFingerprints": {"iamprune/v1": fingerprint},
             });
+            if let (false, Some(map)) = (d.related.is_empty(), result.as_object_mut()) {
+                let related: Vec<Value> = d
+                    .related
+                    .iter()
+                    .enumerate()
+                    .map(|(id, r)| {
+                        json!({
+                            "id": id,
+                            "message": {"text": r.message},
+                            "physicalLocation": {
+                                "artifactLocation": {"uri": path_string(&r.file)},
+                                "region": region(sources, &r.file, r.span),
+                            },
+                        })
+                    })
+                    .collect();
+                map.insert("relatedLocations".into(), json!(related));
+            }
             if let (Some(fix), Some(map)) = (
                 d.fix.as_ref().filter(|f| !f.edits.is_empty()),
                 result.as_object_mut(),

@@ -66,6 +66,21 @@ pub fn text(report: &Report, sources: &Sources, options: TextOptions) -> String 
             title = title.element(Level::NOTE.message(format!("construct {construct}")));
         }
         let mut groups = vec![title];
+        for related in &d.related {
+            let Some(related_source) = sources.text(&related.file) else {
+                continue;
+            };
+            let related_path = path_string(&related.file);
+            groups.push(
+                Level::NOTE
+                    .secondary_title(related.message.clone())
+                    .element(
+                        Snippet::source(related_source)
+                            .path(related_path)
+                            .annotation(AnnotationKind::Context.span(related.span.range())),
+                    ),
+            );
+        }
         if let Some(fix) = &d.fix {
             let edits: Vec<_> = fix.edits.iter().filter(|e| e.file == d.file).collect();
             let label = match fix.applicability {
