@@ -223,6 +223,59 @@ fn lexical_join(dir: &Path, relative: &str) -> PathBuf {
     out
 }
 
+/// The unit a file belongs to, for checking one file as an editor has it: a Terraform file's module
+/// (every `.tf` and `.tf.json` beside it), a CDK assembly's template, or the file alone.
+pub fn unit_for(file: &Path) -> Option<Unit> {
+    let name = file.file_name()?.to_str()?.to_ascii_lowercase();
+    let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    if name.ends_with(".tf") || name.ends_with(".tf.json") {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            &dir
+        })
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| dir.join(e.file_name()))
+                .filter(|p| {
+                    let n = p.to_string_lossy().to_ascii_lowercase();
+                    n.ends_with(".tf") || n.ends_with(".tf.json")
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+        if !files.contains(&file.to_path_buf()) {
+            files.push(file.to_path_buf());
+        }
+        files.sort();
+        return Some(Unit {
+            kind: UnitKind::TerraformModule,
+            path: dir,
+            files,
+        });
+    }
+    if [".json", ".yaml", ".yml", ".template", ".cfn"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+    {
+        let manifest = dir.join("manifest.json");
+        if name != "manifest.json" && manifest.is_file() && is_cdk_assembly(&manifest) {
+            return Some(Unit {
+                kind: UnitKind::CdkAssembly,
+                path: dir,
+                files: vec![manifest],
+            });
+        }
+        return Some(Unit {
+            kind: UnitKind::Template,
+            path: file.to_path_buf(),
+            files: vec![file.to_path_buf()],
+        });
+    }
+    None
+}
+
 /// A `manifest.json` of a CDK cloud assembly names its artifacts; other manifests do not.
 fn is_cdk_assembly(manifest: &Path) -> bool {
     std::fs::metadata(manifest).is_ok_and(|m| m.len() < MAX_FILE_BYTES)
@@ -319,10 +372,25 @@ pub fn check_with_progress(
 }
 
 fn check_unit(linter: &Linter<'_>, unit: &Unit, options: &ScanOptions) -> UnitReport {
+    check_unit_with(linter, unit, options, &BTreeMap::new())
+}
+
+/// Checks one unit, taking the texts of some files from `open` instead of the disk: the buffers an
+/// editor holds, unsaved.
+pub fn check_unit_with(
+    linter: &Linter<'_>,
+    unit: &Unit,
+    options: &ScanOptions,
+    open: &BTreeMap<PathBuf, String>,
+) -> UnitReport {
     let mut texts = BTreeMap::new();
     let mut messages = Vec::new();
     if unit.kind != UnitKind::CdkAssembly {
         for file in &unit.files {
+            if let Some(text) = open.get(file) {
+                texts.insert(file.clone(), text.clone());
+                continue;
+            }
             match read_text(file) {
                 Ok(text) => {
                     texts.insert(file.clone(), text);
