@@ -263,4 +263,37 @@ fn the_seed_in_a_cdk_assembly_points_at_the_construct_and_is_not_rewritten() {
     assert!(
         String::from_utf8_lossy(&fix.stderr).contains("9 fix(es) in CDK output were not applied")
     );
+
+    // Asked to, fix rewrites the template too, verified like any other file.
+    let work = std::env::temp_dir().join(format!("iamprune-e2e-cdk-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    copy_dir(&dir, &work);
+    let fix = run(
+        &work,
+        &[
+            "fix",
+            "cdk.out",
+            "--findings",
+            "findings.json",
+            "--fix-generated",
+        ],
+    );
+    assert_eq!(
+        fix.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&fix.stderr)
+    );
+    let fixed =
+        std::fs::read_to_string(work.join("cdk.out/SeedStack.template.json")).unwrap_or_default();
+    for action in refined_actions() {
+        assert!(
+            fixed.contains(action.as_str()),
+            "`{action}` missing in\n{fixed}"
+        );
+    }
+    assert!(!fixed.contains("lambda:GetFunction"));
+    let again = run(&work, &["check", "cdk.out", "--findings", "findings.json"]);
+    assert_eq!(again.status.code(), Some(0));
+    let _ = std::fs::remove_dir_all(&work);
 }

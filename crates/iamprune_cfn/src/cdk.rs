@@ -1,6 +1,7 @@
 //! CDK cloud assemblies (`cdk.out`): the stacks listed in `manifest.json`, nested assemblies (stages)
 //! included, each template extracted with its stack name and account known.
 
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use serde_json::Value;
@@ -13,16 +14,22 @@ const MAX_NESTING: usize = 8;
 /// Extracts every stack template of the cloud assembly in `dir` (the folder holding `manifest.json`).
 /// A file that cannot be read or parsed adds an error; the other stacks are still extracted.
 pub fn extract_cdk_assembly(dir: &Path) -> Extraction {
+    extract_cdk_assembly_with(dir, &BTreeMap::new())
+}
+
+/// As [`extract_cdk_assembly`], taking the texts of some templates from `overrides` (by the path the
+/// manifest gives them, joined to `dir`) instead of the disk: a fix loop edits them in memory.
+pub fn extract_cdk_assembly_with(dir: &Path, overrides: &BTreeMap<PathBuf, String>) -> Extraction {
     let mut out = Extraction {
         kind: Some(FileKind::CdkAssembly),
         sites: Vec::new(),
         errors: Vec::new(),
     };
-    assembly(dir, 0, &mut out);
+    assembly(dir, 0, overrides, &mut out);
     out
 }
 
-fn assembly(dir: &Path, depth: usize, out: &mut Extraction) {
+fn assembly(dir: &Path, depth: usize, overrides: &BTreeMap<PathBuf, String>, out: &mut Extraction) {
     let manifest_path = dir.join("manifest.json");
     let text = match std::fs::read_to_string(&manifest_path) {
         Ok(text) => text,
@@ -65,11 +72,11 @@ fn assembly(dir: &Path, depth: usize, out: &mut Extraction) {
                         .and_then(Value::as_str)
                         .and_then(account),
                 };
-                stack(&file, &options, out);
+                stack(&file, &options, overrides, out);
             }
             Some("cdk:cloud-assembly") if depth < MAX_NESTING => {
                 if let Some(nested) = property("directoryName").and_then(|d| inside(dir, d)) {
-                    assembly(&nested, depth + 1, out);
+                    assembly(&nested, depth + 1, overrides, out);
                 }
             }
             _ => {}
@@ -77,8 +84,17 @@ fn assembly(dir: &Path, depth: usize, out: &mut Extraction) {
     }
 }
 
-fn stack(file: &Path, options: &Options, out: &mut Extraction) {
-    let text = match std::fs::read_to_string(file) {
+fn stack(
+    file: &Path,
+    options: &Options,
+    overrides: &BTreeMap<PathBuf, String>,
+    out: &mut Extraction,
+) {
+    let text = match overrides
+        .get(file)
+        .cloned()
+        .map_or_else(|| std::fs::read_to_string(file), Ok)
+    {
         Ok(text) => text,
         Err(err) => {
             out.errors.push(ExtractError::whole_file(

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use iamprune_policy::{PolicySite, Purpose, Syntax};
 use iamprune_syntax::{Node, SyntaxError, json};
 
-pub use cdk::extract_cdk_assembly;
+pub use cdk::{extract_cdk_assembly, extract_cdk_assembly_with};
 pub use generated::generated_name_matches;
 
 /// What is known about the stack a template is deployed as; it resolves `${AWS::StackName}` and

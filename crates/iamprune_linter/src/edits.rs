@@ -144,9 +144,15 @@ impl Writer<'_> {
             return None;
         }
         let tail = self.line_tail(span.end)?;
+        // Lists separate items with `,`; YAML block sequences and HCL blocks do not.
+        let comma_after = |from: usize, to: usize| {
+            self.text
+                .get(from..to)
+                .is_some_and(|gap| gap.trim_start().starts_with(','))
+        };
         if let Some(next) = spans.get(i + 1) {
-            // The next item must start on a later line, and the separator must end this one.
-            if next.start < tail.end || !(block_item || tail.separator) {
+            // The next item must start on a later line, and a separator must end this one.
+            if next.start < tail.end || (comma_after(span.end, next.start) && !tail.separator) {
                 return None;
             }
             // Between blank lines (HCL blocks), one blank line goes too, so no two are left in a row.
@@ -166,15 +172,12 @@ impl Writer<'_> {
         if previous.end > line_start {
             return None;
         }
-        if block_item || tail.separator {
+        if tail.separator || !comma_after(previous.end, span.start) {
             return Some(self.edit(Span::new(line_start, tail.end), ""));
         }
         // The previous item's separator is the first thing after it; keep all else up to this line.
         let between = self.text.get(previous.end..line_start)?;
         let comma = between.find(|c: char| !c.is_whitespace())?;
-        if !between[comma..].starts_with(',') {
-            return None;
-        }
         let kept = format!("{}{}", &between[..comma], &between[comma + 1..]);
         Some(self.edit(Span::new(previous.end, tail.end), kept))
     }
@@ -182,6 +185,13 @@ impl Writer<'_> {
     /// The rest of the line after an item: blanks, an optional `,`, blanks, an optional comment and
     /// the line break. `None` when anything else follows on that line.
     fn line_tail(&self, from: usize) -> Option<LineTail> {
+        // An item whose span takes in its line break (an HCL block) ends where the next line starts.
+        if from > 0 && self.text.get(..from)?.ends_with('\n') {
+            return Some(LineTail {
+                end: from,
+                separator: false,
+            });
+        }
         let rest = self.text.get(from..)?;
         let line = rest.find('\n').map_or(rest, |n| &rest[..n]);
         let end = from + line.len() + usize::from(line.len() < rest.len());

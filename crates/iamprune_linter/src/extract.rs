@@ -33,7 +33,7 @@ pub fn extract(
             (extraction.sites, messages)
         }
         UnitKind::CdkAssembly => {
-            let extraction = iamprune_cfn::extract_cdk_assembly(&unit.path);
+            let extraction = iamprune_cfn::extract_cdk_assembly_with(&unit.path, texts);
             let messages = extraction
                 .errors
                 .iter()

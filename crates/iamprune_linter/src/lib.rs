@@ -58,6 +58,8 @@ pub struct Linter<'a> {
     /// `None`: no findings given; only the catalog rules can report.
     pub findings: Option<&'a FindingsSet>,
     pub resolver: Resolver,
+    /// Apply fixes to generated output (CDK templates) too, rather than only showing them.
+    pub fix_generated: bool,
 }
 
 impl<'a> Linter<'a> {
@@ -66,6 +68,7 @@ impl<'a> Linter<'a> {
             catalog,
             findings,
             resolver: Resolver::default(),
+            fix_generated: false,
         }
     }
 

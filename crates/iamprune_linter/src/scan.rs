@@ -449,7 +449,8 @@ fn lint_sites(
             }
         }
         let text = texts.get(&site.file).map(String::as_str).unwrap_or("");
-        let report = linter.lint_site(site, text, unit.kind == UnitKind::CdkAssembly);
+        let generated = unit.kind == UnitKind::CdkAssembly && !linter.fix_generated;
+        let report = linter.lint_site(site, text, generated);
         diagnostics.extend(report.diagnostics);
         messages.extend(report.messages);
     }
@@ -501,7 +502,7 @@ pub struct FixOutcome {
 /// returned for writing. A unit whose result fails is left as it was, with an error message.
 pub fn fix_unit(linter: &Linter<'_>, report: &UnitReport, options: &ScanOptions) -> FixOutcome {
     let mut outcome = FixOutcome::default();
-    if report.unit.kind == UnitKind::CdkAssembly {
+    if report.unit.kind == UnitKind::CdkAssembly && !linter.fix_generated {
         return outcome;
     }
     let mut texts = report.texts.clone();

@@ -15,6 +15,10 @@ pub struct FixArgs {
     /// Print a unified diff of the changes and write nothing.
     #[arg(long, alias = "dry-run")]
     pub diff: bool,
+    /// Also fix generated output (CDK templates in `cdk.out`); the next synth overwrites it, so prefer
+    /// changing the construct.
+    #[arg(long)]
+    pub fix_generated: bool,
     #[command(flatten)]
     pub catalog: CatalogArgs,
 }
@@ -27,7 +31,8 @@ pub fn run(args: &FixArgs) -> anyhow::Result<ExitCode> {
         }
         anyhow::bail!("findings could not be loaded; nothing was changed");
     }
-    let linter = session.linter();
+    let mut linter = session.linter();
+    linter.fix_generated = args.fix_generated;
     let (_, reports, messages) = session.scan(&linter);
     let mut applied = 0;
     let mut changed_files = 0;
@@ -82,7 +87,7 @@ pub fn run(args: &FixArgs) -> anyhow::Result<ExitCode> {
         .count();
     let verb = if args.diff { "would apply" } else { "applied" };
     eprintln!("iamprune: {verb} {applied} edit(s) in {changed_files} file(s)");
-    if generated > 0 {
+    if generated > 0 && !args.fix_generated {
         eprintln!(
             "iamprune: {generated} fix(es) in CDK output were not applied: change the construct in the CDK app (`iamprune check` names it)"
         );
