@@ -5,7 +5,7 @@ use iamprune_findings::PrincipalFindings;
 use iamprune_policy::{PolicyDocument, PolicySite, Refinement, UnusedSet};
 use iamprune_syntax::Span;
 
-use crate::diagnostic::{Diagnostic, Fix};
+use crate::diagnostic::{Applicability, Diagnostic, Fix};
 use crate::rules::Rule;
 
 /// A principal of the site, matched to the findings.
@@ -56,6 +56,15 @@ impl SiteContext<'_> {
             construct_path: self.site.construct_path.clone(),
             related: Vec::new(),
             fix,
+        }
+    }
+
+    /// Fixes in generated output are shown, not applied.
+    pub fn applicability(&self) -> Applicability {
+        if self.generated {
+            Applicability::DisplayOnly
+        } else {
+            Applicability::Safe
         }
     }
 

@@ -25,20 +25,24 @@ pub fn extract(
                 account: options.account.clone(),
             };
             let extraction = iamprune_cfn::extract_file(file, text, &cfn_options);
-            let messages = extraction
-                .errors
-                .iter()
-                .map(|e| at(&e.file, texts, e.line, e.column, e.message.clone()))
-                .collect();
+            let messages = errors(
+                texts,
+                extraction
+                    .errors
+                    .iter()
+                    .map(|e| (&e.file, e.line, e.column, &e.message)),
+            );
             (extraction.sites, messages)
         }
         UnitKind::CdkAssembly => {
             let extraction = iamprune_cfn::extract_cdk_assembly_with(&unit.path, texts);
-            let messages = extraction
-                .errors
-                .iter()
-                .map(|e| at(&e.file, texts, e.line, e.column, e.message.clone()))
-                .collect();
+            let messages = errors(
+                texts,
+                extraction
+                    .errors
+                    .iter()
+                    .map(|e| (&e.file, e.line, e.column, &e.message)),
+            );
             (extraction.sites, messages)
         }
         UnitKind::TerraformModule => {
@@ -73,11 +77,13 @@ pub fn extract(
                     .collect();
                 iamprune_terraform::extract_tree(&modules, &tf_options)
             };
-            let messages = extraction
-                .errors
-                .iter()
-                .map(|e| at(&e.file, texts, e.line, e.column, e.message.clone()))
-                .collect();
+            let messages = errors(
+                texts,
+                extraction
+                    .errors
+                    .iter()
+                    .map(|e| (&e.file, e.line, e.column, &e.message)),
+            );
             let sites = extraction.sites.into_iter().map(relative_files).collect();
             (sites, messages)
         }
@@ -136,6 +142,16 @@ fn root_of(options: &ScanOptions, path: &Path) -> PathBuf {
             }
         })
         .unwrap_or_else(|| path.to_path_buf())
+}
+
+/// Extractor errors as messages.
+fn errors<'e>(
+    texts: &BTreeMap<PathBuf, String>,
+    errors: impl Iterator<Item = (&'e PathBuf, usize, usize, &'e String)>,
+) -> Vec<Message> {
+    errors
+        .map(|(file, line, column, message)| at(file, texts, line, column, message.clone()))
+        .collect()
 }
 
 /// An extractor error, its 1-based line and column turned back into a byte offset of the text.

@@ -60,11 +60,7 @@ pub fn element_fix(
         return Some(display_only(title));
     }
     Some(Fix {
-        applicability: if ctx.generated {
-            Applicability::DisplayOnly
-        } else {
-            Applicability::Safe
-        },
+        applicability: ctx.applicability(),
         title,
         edits,
         refined,

@@ -2,7 +2,7 @@ use iamprune_policy::StatementRefinement;
 
 use super::{Rule, RuleMeta};
 use crate::context::SiteContext;
-use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
+use crate::diagnostic::{Diagnostic, Fix, Severity};
 use crate::fixes;
 
 pub const META: RuleMeta = RuleMeta {
@@ -50,11 +50,7 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
             ctx.who()
         );
         let fix = Fix {
-            applicability: if ctx.generated {
-                Applicability::DisplayOnly
-            } else {
-                Applicability::Safe
-            },
+            applicability: ctx.applicability(),
             title: format!("add {} to `NotAction`", fixes::list(added)),
             edits: fixes::writer(ctx).extend_list(block, added),
             refined: added.clone(),
