@@ -1,5 +1,7 @@
 use std::path::{Path, PathBuf};
 
+use iamprune_syntax::LineIndex;
+
 /// A file that could not be loaded, with the 1-based position of the offending value.
 ///
 /// Errors about a whole file (too large, unreadable, not text) point at `1:1`.
@@ -47,15 +49,8 @@ impl FindingsError {
 /// 1-based line and column (in characters) of a byte offset; offsets past the end or inside
 /// a multi-byte character clamp to the nearest earlier character.
 pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut end = offset.min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let before = &text[..end];
-    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..].chars().count() + 1;
-    (line, column)
+    let position = LineIndex::new(text).position(offset);
+    (position.line, position.column)
 }
 
 /// Quotes a string taken from a file for an error message: escaped, and cut short so that a

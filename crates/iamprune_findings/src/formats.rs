@@ -3,12 +3,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use iamprune_syntax::{Node, NodeKind};
 use serde_json::Value;
 
 use crate::LoadOptions;
 use crate::arn::PrincipalArn;
 use crate::error::{FindingsError, quote};
-use crate::json::{Doc, JPath, Obj, kind_of};
+use crate::json::{self, Doc, Obj};
 use crate::model::{FormatKind, Principal, PrincipalFact, Recommendation, RecommendedAction};
 
 /// What one source says about one service of its principal.
@@ -116,10 +117,9 @@ impl Shape {
     }
 }
 
-fn classify(m: &Obj) -> Option<Shape> {
+fn classify(m: Obj<'_>) -> Option<Shape> {
     let has = |k: &str| m.contains_key(k);
-    if has("detail-type") || m.get("source").and_then(Value::as_str) == Some("aws.access-analyzer")
-    {
+    if has("detail-type") || m.get("source").and_then(Node::as_str) == Some("aws.access-analyzer") {
         return Some(Shape::EventBridge);
     }
     if has("Findings") || (has("SchemaVersion") && has("ProductArn")) {
@@ -159,138 +159,107 @@ pub(crate) fn parse_text(
     batch: &mut Batch,
 ) -> Result<FormatKind, FindingsError> {
     let mut ctx = Ctx { file, opts, batch };
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
     let mut first = None;
-    loop {
-        let start = skip_ws(text, stream.byte_offset());
-        match stream.next() {
-            None => break,
-            Some(Err(e)) => return Err(json_error(file, &e)),
-            Some(Ok(value)) => {
-                let doc = Doc { text, start, file };
-                let kind = parse_document(&doc, &value, &mut ctx)?;
-                first.get_or_insert(kind);
-            }
-        }
-    }
+    json::for_each_document(text, file, |doc, node| {
+        let kind = parse_document(doc, node, &mut ctx)?;
+        first.get_or_insert(kind);
+        Ok(())
+    })?;
     first.ok_or_else(|| FindingsError::whole_file(file, format!("the file is empty: {EXPECTED}")))
-}
-
-fn skip_ws(text: &str, from: usize) -> usize {
-    let rest = text.get(from..).unwrap_or("");
-    from + (rest.len() - rest.trim_start_matches([' ', '\t', '\n', '\r']).len())
-}
-
-fn json_error(file: &Path, e: &serde_json::Error) -> FindingsError {
-    let full = e.to_string();
-    // serde_json appends the position, which the error already carries as FILE:LINE:COL.
-    let message = match full.rfind(" at line ") {
-        Some(i) => &full[..i],
-        None => full.as_str(),
-    };
-    let message = if e.is_eof() {
-        format!("the JSON ends early (truncated file?): {message}")
-    } else {
-        format!("invalid JSON: {message}")
-    };
-    FindingsError::new(file, e.line(), e.column(), message)
 }
 
 fn parse_document(
     doc: &Doc<'_>,
-    value: &Value,
+    value: &Node,
     ctx: &mut Ctx<'_>,
 ) -> Result<FormatKind, FindingsError> {
-    let root = JPath::Root;
-    match value {
-        Value::Object(m) => {
-            let shape = classify(m).ok_or_else(|| unknown_object(doc, &root, m))?;
-            parse_shape(doc, m, &root, shape, ctx)
-        }
-        Value::Array(items) => parse_array(doc, items, &root, ctx),
-        other => Err(doc.err(
-            &root,
-            format!("found {} at the top level: {EXPECTED}", kind_of(other)),
+    if let Some(m) = Obj::of(value) {
+        let shape = classify(m).ok_or_else(|| unknown_object(doc, m))?;
+        return parse_shape(doc, m, shape, ctx);
+    }
+    match value.as_array() {
+        Some(items) => parse_array(doc, items, ctx),
+        None => Err(doc.err(
+            value,
+            format!("found {} at the top level: {EXPECTED}", value.type_name()),
         )),
     }
 }
 
-fn unknown_object(doc: &Doc<'_>, path: &JPath<'_>, m: &Obj) -> FindingsError {
-    let keys: Vec<String> = m.keys().take(6).map(|k| quote(k)).collect();
+fn unknown_object(doc: &Doc<'_>, m: Obj<'_>) -> FindingsError {
+    let keys: Vec<String> = m.fields().take(6).map(|(k, _)| quote(k)).collect();
     let keys = if keys.is_empty() {
         "an empty object".to_string()
     } else {
         format!("an object with keys {}", keys.join(", "))
     };
-    doc.err(path, format!("unrecognised document ({keys}): {EXPECTED}"))
+    doc.err(
+        m.node,
+        format!("unrecognised document ({keys}): {EXPECTED}"),
+    )
 }
 
 fn parse_shape(
     doc: &Doc<'_>,
-    m: &Obj,
-    path: &JPath<'_>,
+    m: Obj<'_>,
     shape: Shape,
     ctx: &mut Ctx<'_>,
 ) -> Result<FormatKind, FindingsError> {
     let kind = match shape {
         Shape::Finding => {
-            parse_finding(doc, m, path, ctx)?;
+            parse_finding(doc, m, ctx)?;
             FormatKind::GetFindingV2
         }
         Shape::Summary => {
             let mut skipped = Vec::new();
-            parse_summary(doc, m, path, ctx, &mut skipped)?;
+            parse_summary(doc, m, ctx, &mut skipped)?;
             note_skipped_summaries(ctx, &skipped);
             ctx.batch.summaries_seen = true;
             FormatKind::ListFindingsV2
         }
         Shape::FindingList => {
-            parse_finding_list(doc, m, path, ctx)?;
+            parse_finding_list(doc, m, ctx)?;
             FormatKind::ListFindingsV2
         }
         Shape::Recommendation => {
-            parse_recommendation(doc, m, path, ctx)?;
+            parse_recommendation(doc, m, ctx)?;
             FormatKind::FindingRecommendation
         }
         Shape::LastAccessed => {
-            parse_last_accessed(doc, m, path, ctx)?;
+            parse_last_accessed(doc, m, ctx)?;
             FormatKind::ServiceLastAccessed
         }
         Shape::SimpleEntry => {
             let mut source = ctx.source(simple_list_principal(ctx)?);
-            source.mentions.push(parse_service_entry(doc, m, path)?);
+            source.mentions.push(parse_service_entry(doc, m)?);
             ctx.batch.sources.push(source);
             FormatKind::SimpleList
         }
-        Shape::EventBridge => return Err(reject_event(doc, m, path)),
-        Shape::SecurityHub => return Err(reject_security_hub(doc, m, path)),
+        Shape::EventBridge => return Err(reject_event(doc, m)),
+        Shape::SecurityHub => return Err(reject_security_hub(doc, m)),
     };
     Ok(kind)
 }
 
 fn parse_array(
     doc: &Doc<'_>,
-    items: &[Value],
-    path: &JPath<'_>,
+    items: &[Node],
     ctx: &mut Ctx<'_>,
 ) -> Result<FormatKind, FindingsError> {
     let Some(first) = items.first() else {
         ctx.note("an empty array: nothing to load");
         return Ok(FormatKind::SimpleList);
     };
-    let first_path = path.index(0);
-    let first_obj = doc.object(first, &first_path, "a finding or a simple-list entry")?;
-    let shape = classify(first_obj).ok_or_else(|| unknown_object(doc, &first_path, first_obj))?;
+    let first_obj = doc.object(first, "a finding or a simple-list entry")?;
+    let shape = classify(first_obj).ok_or_else(|| unknown_object(doc, first_obj))?;
     if shape == Shape::SimpleEntry {
         let mut source = ctx.source(simple_list_principal(ctx)?);
-        for (i, item) in items.iter().enumerate() {
-            let p = path.index(i);
+        for item in items {
             let m = doc.object(
                 item,
-                &p,
                 "a simple-list entry {\"serviceNamespace\": ..., \"actions\": [...]}",
             )?;
-            source.mentions.push(parse_service_entry(doc, m, &p)?);
+            source.mentions.push(parse_service_entry(doc, m)?);
         }
         ctx.batch.sources.push(source);
         return Ok(FormatKind::SimpleList);
@@ -298,12 +267,11 @@ fn parse_array(
     let mut skipped = Vec::new();
     // Summaries are gathered so that the skipped ones make one note for the whole array.
     let mut kind = FormatKind::ListFindingsV2;
-    for (i, item) in items.iter().enumerate() {
-        let p = path.index(i);
-        let m = doc.object(item, &p, shape.describe())?;
+    for item in items {
+        let m = doc.object(item, shape.describe())?;
         if classify(m) != Some(shape) {
             return Err(doc.err(
-                &p,
+                item,
                 format!(
                     "expected {} like the first element of the array",
                     shape.describe()
@@ -311,23 +279,23 @@ fn parse_array(
             ));
         }
         if shape == Shape::Summary {
-            parse_summary(doc, m, &p, ctx, &mut skipped)?;
+            parse_summary(doc, m, ctx, &mut skipped)?;
             ctx.batch.summaries_seen = true;
         } else {
-            kind = parse_shape(doc, m, &p, shape, ctx)?;
+            kind = parse_shape(doc, m, shape, ctx)?;
         }
     }
     note_skipped_summaries(ctx, &skipped);
     Ok(kind)
 }
 
-fn reject_event(doc: &Doc<'_>, m: &Obj, path: &JPath<'_>) -> FindingsError {
+fn reject_event(doc: &Doc<'_>, m: Obj<'_>) -> FindingsError {
     let id = m
         .get("detail")
-        .and_then(|d| d.get("findingId"))
-        .and_then(Value::as_str);
+        .and_then(|d| json::member(d, "findingId"))
+        .and_then(Node::as_str);
     doc.err(
-        path,
+        m.node,
         format!(
             "this is an EventBridge event about an Access Analyzer finding: it carries counts of unused \
              services and actions, not their names; export the finding with `aws accessanalyzer \
@@ -337,20 +305,19 @@ fn reject_event(doc: &Doc<'_>, m: &Obj, path: &JPath<'_>) -> FindingsError {
     )
 }
 
-fn reject_security_hub(doc: &Doc<'_>, m: &Obj, path: &JPath<'_>) -> FindingsError {
+fn reject_security_hub(doc: &Doc<'_>, m: Obj<'_>) -> FindingsError {
     let first = m
         .get("Findings")
-        .and_then(Value::as_array)
-        .and_then(|f| f.first())
-        .unwrap_or(&Value::Null);
+        .and_then(Node::as_array)
+        .and_then(|f| f.first());
     let product_fields = m
         .get("ProductFields")
-        .or_else(|| first.get("ProductFields"));
+        .or_else(|| first.and_then(|f| json::member(f, "ProductFields")));
     let id = product_fields
-        .and_then(|p| p.get("findingId"))
-        .and_then(Value::as_str);
+        .and_then(|p| json::member(p, "findingId"))
+        .and_then(Node::as_str);
     doc.err(
-        path,
+        m.node,
         format!(
             "this is a Security Hub (ASFF) finding from Access Analyzer: it carries counts of unused \
              services and actions, not their names; export the finding with `aws accessanalyzer \
@@ -379,15 +346,15 @@ fn simple_list_principal(ctx: &Ctx<'_>) -> Result<Principal, FindingsError> {
 /// The principal a finding names in `resource`, else the one the caller gave.
 fn finding_principal(
     doc: &Doc<'_>,
-    m: &Obj,
-    path: &JPath<'_>,
+    m: Obj<'_>,
     ctx: &Ctx<'_>,
     what: &str,
 ) -> Result<Option<PrincipalArn>, FindingsError> {
-    match doc.opt_str(m, path, "resource")? {
+    match doc.opt_str(m, "resource")? {
         Some(resource) => resource.parse::<PrincipalArn>().map(Some).map_err(|e| {
-            doc.err(
-                &path.key("resource"),
+            doc.err_at(
+                m,
+                "resource",
                 format!(
                     "`resource` {} is not an IAM principal ARN: {e}",
                     quote(resource)
@@ -397,7 +364,7 @@ fn finding_principal(
         None => match ctx.given_principal()? {
             Some(p) => Ok(Some(p)),
             None => Err(doc.err(
-                path,
+                m.node,
                 format!("{what} has no `resource`: pass `--principal ARN` to say whom it is about"),
             )),
         },
@@ -412,16 +379,16 @@ enum Status {
 
 fn finding_status(
     doc: &Doc<'_>,
-    m: &Obj,
-    path: &JPath<'_>,
+    m: Obj<'_>,
     what: &str,
 ) -> Result<(Status, String), FindingsError> {
-    let status = doc.req_str(m, path, "status", what)?;
+    let status = doc.req_str(m, "status", what)?;
     match status {
         "ACTIVE" => Ok((Status::Active, status.to_string())),
         "ARCHIVED" | "RESOLVED" => Ok((Status::Inactive, status.to_string())),
-        other => Err(doc.err(
-            &path.key("status"),
+        other => Err(doc.err_at(
+            m,
+            "status",
             format!(
                 "expected `status` to be ACTIVE, ARCHIVED or RESOLVED, found {}",
                 quote(other)
@@ -437,25 +404,18 @@ const UNUSED_TYPES: [&str; 4] = [
     "UnusedIAMUserPassword",
 ];
 
-fn parse_finding(
-    doc: &Doc<'_>,
-    m: &Obj,
-    path: &JPath<'_>,
-    ctx: &mut Ctx<'_>,
-) -> Result<(), FindingsError> {
-    let id = doc.opt_str(m, path, "id")?.unwrap_or("(no id)");
-    let finding_type = doc.opt_str(m, path, "findingType")?;
-    let (status, status_text) = finding_status(doc, m, path, "the finding")?;
-    let details_path = path.key("findingDetails");
-    let Some(details) = doc.opt_array(m, path, "findingDetails")? else {
-        return Err(doc.missing(
+fn parse_finding(doc: &Doc<'_>, m: Obj<'_>, ctx: &mut Ctx<'_>) -> Result<(), FindingsError> {
+    let id = doc.opt_str(m, "id")?.unwrap_or("(no id)");
+    let finding_type = doc.opt_str(m, "findingType")?;
+    let (status, status_text) = finding_status(doc, m, "the finding")?;
+    let Some(details) = doc.opt_array(m, "findingDetails")? else {
+        return Err(doc.err_at(
             m,
-            path,
             "findingDetails",
             "the finding has no `findingDetails` array",
         ));
     };
-    let resource_text = doc.opt_str(m, path, "resource")?.unwrap_or("(no resource)");
+    let resource_text = doc.opt_str(m, "resource")?.unwrap_or("(no resource)");
     if let Some(t) = finding_type {
         if !UNUSED_TYPES.contains(&t) {
             ctx.note(format!(
@@ -475,43 +435,41 @@ fn parse_finding(
         ));
         return Ok(());
     }
-    let principal = finding_principal(doc, m, path, ctx, "the finding")?;
+    let principal = finding_principal(doc, m, ctx, "the finding")?;
     let mut source = ctx.source(principal.map_or(Principal::Any, Principal::Arn));
-    source.analyzed_at = doc.opt_time(m, path, "analyzedAt")?;
-    source.updated_at = doc.opt_time(m, path, "updatedAt")?;
+    source.analyzed_at = doc.opt_time(m, "analyzedAt")?;
+    source.updated_at = doc.opt_time(m, "updatedAt")?;
 
-    for (i, detail) in details.iter().enumerate() {
-        let dp = details_path.index(i);
-        let dm = doc.object(detail, &dp, "a finding detail")?;
-        for (key, value) in dm {
-            if value.is_null() {
+    for detail in details {
+        let dm = doc.object(detail, "a finding detail")?;
+        for (key, value) in dm.fields() {
+            if matches!(value.kind, NodeKind::Null) {
                 continue;
             }
-            let kp = dp.key(key);
-            match key.as_str() {
+            match key {
                 "unusedPermissionDetails" => {
-                    let o = doc.object(value, &kp, "`unusedPermissionDetails`")?;
-                    source.mentions.push(parse_service_entry(doc, o, &kp)?);
+                    let o = doc.object(value, "`unusedPermissionDetails`")?;
+                    source.mentions.push(parse_service_entry(doc, o)?);
                 }
                 "unusedIamRoleDetails" => {
-                    let o = doc.object(value, &kp, "`unusedIamRoleDetails`")?;
+                    let o = doc.object(value, "`unusedIamRoleDetails`")?;
                     source.facts.push(PrincipalFact::UnusedIAMRole {
-                        last_accessed: doc.opt_time(o, &kp, "lastAccessed")?,
+                        last_accessed: doc.opt_time(o, "lastAccessed")?,
                     });
                 }
                 "unusedIamUserAccessKeyDetails" => {
-                    let o = doc.object(value, &kp, "`unusedIamUserAccessKeyDetails`")?;
+                    let o = doc.object(value, "`unusedIamUserAccessKeyDetails`")?;
                     source.facts.push(PrincipalFact::UnusedIAMUserAccessKey {
                         access_key_id: doc
-                            .req_str(o, &kp, "accessKeyId", "`unusedIamUserAccessKeyDetails`")?
+                            .req_str(o, "accessKeyId", "`unusedIamUserAccessKeyDetails`")?
                             .to_string(),
-                        last_accessed: doc.opt_time(o, &kp, "lastAccessed")?,
+                        last_accessed: doc.opt_time(o, "lastAccessed")?,
                     });
                 }
                 "unusedIamUserPasswordDetails" => {
-                    let o = doc.object(value, &kp, "`unusedIamUserPasswordDetails`")?;
+                    let o = doc.object(value, "`unusedIamUserPasswordDetails`")?;
                     source.facts.push(PrincipalFact::UnusedIAMUserPassword {
-                        last_accessed: doc.opt_time(o, &kp, "lastAccessed")?,
+                        last_accessed: doc.opt_time(o, "lastAccessed")?,
                     });
                 }
                 other => ctx.note(format!(
@@ -550,22 +508,23 @@ fn parse_finding(
                 .iter()
                 .any(|f| matches!(f, PrincipalFact::UnusedIAMUserAccessKey { .. })) =>
         {
-            return Err(doc.err(
-                &details_path,
+            return Err(doc.err_at(
+                m,
+                "findingDetails",
                 "an UnusedIAMUserAccessKey finding without `unusedIamUserAccessKeyDetails`: the access key id is unknown",
             ));
         }
         _ => {}
     }
 
-    if let Some(error) = doc.opt_str(m, path, "error")? {
+    if let Some(error) = doc.opt_str(m, "error")? {
         ctx.note(format!(
             "finding {} reports an analyzer error: {}",
             quote(id),
             quote(error)
         ));
     }
-    if doc.opt_str(m, path, "nextToken")?.is_some() {
+    if doc.opt_str(m, "nextToken")?.is_some() {
         ctx.note(format!(
             "finding {} has more detail pages (`nextToken`); only the services in this page were read",
             quote(id)
@@ -577,42 +536,35 @@ fn parse_finding(
 
 /// One `{"serviceNamespace": ..., "actions": [...]}` entry: a detail of get-finding-v2, or an
 /// element of the simple list. No `actions` (absent, `null` or empty) means the whole service.
-fn parse_service_entry(
-    doc: &Doc<'_>,
-    m: &Obj,
-    path: &JPath<'_>,
-) -> Result<(String, Mention), FindingsError> {
-    let ns_raw = doc.req_str(m, path, "serviceNamespace", "the entry")?;
-    let ns =
-        normalise_service(ns_raw).map_err(|msg| doc.err(&path.key("serviceNamespace"), msg))?;
-    let actions = doc.opt_array(m, path, "actions")?;
+fn parse_service_entry(doc: &Doc<'_>, m: Obj<'_>) -> Result<(String, Mention), FindingsError> {
+    let ns_raw = doc.req_str(m, "serviceNamespace", "the entry")?;
+    let ns = normalise_service(ns_raw).map_err(|msg| doc.err_at(m, "serviceNamespace", msg))?;
+    let actions = doc.opt_array(m, "actions")?;
     let mut mention = Mention {
         whole_unused: actions.is_none_or(|a| a.is_empty()),
-        last_accessed: doc.opt_time(m, path, "lastAccessed")?,
+        last_accessed: doc.opt_time(m, "lastAccessed")?,
         unused: BTreeMap::new(),
         judged: None,
     };
-    let actions_path = path.key("actions");
-    for (j, action) in actions.into_iter().flatten().enumerate() {
-        let ap = actions_path.index(j);
-        let (name, last, name_path) = match action {
-            Value::String(s) => (s.as_str(), None, ap),
-            Value::Object(am) => (
-                doc.req_str(am, &ap, "action", "the action entry")?,
-                doc.opt_time(am, &ap, "lastAccessed")?,
-                ap.key("action"),
+    for action in actions.into_iter().flatten() {
+        let (name, last, name_at) = match (&action.kind, Obj::of(action)) {
+            (NodeKind::String(s), _) => (s.as_str(), None, action),
+            (_, Some(am)) => (
+                doc.req_str(am, "action", "the action entry")?,
+                doc.opt_time(am, "lastAccessed")?,
+                am.get("action").unwrap_or(action),
             ),
-            other => {
+            _ => {
                 return Err(doc.err(
-                    &ap,
+                    action,
                     format!(
                         "expected an action name or an object {{\"action\": ...}}, found {}",
-                        kind_of(other)
+                        action.type_name()
                     ),
                 ));
             }
         };
-        let full = normalise_action(&ns, name).map_err(|msg| doc.err(&name_path, msg))?;
+        let full = normalise_action(&ns, name).map_err(|msg| doc.err(name_at, msg))?;
         mention
             .unused
             .entry(full.to_ascii_lowercase())
@@ -669,29 +621,21 @@ fn normalise_action(ns: &str, name: &str) -> Result<String, String> {
     Ok(format!("{ns}:{bare}"))
 }
 
-fn parse_finding_list(
-    doc: &Doc<'_>,
-    m: &Obj,
-    path: &JPath<'_>,
-    ctx: &mut Ctx<'_>,
-) -> Result<(), FindingsError> {
-    let list_path = path.key("findings");
-    let Some(findings) = doc.opt_array(m, path, "findings")? else {
-        return Err(doc.missing(
+fn parse_finding_list(doc: &Doc<'_>, m: Obj<'_>, ctx: &mut Ctx<'_>) -> Result<(), FindingsError> {
+    let Some(findings) = doc.opt_array(m, "findings")? else {
+        return Err(doc.err_at(
             m,
-            path,
             "findings",
             "expected `findings` to be an array of finding summaries",
         ));
     };
     let mut skipped = Vec::new();
-    for (i, item) in findings.iter().enumerate() {
-        let p = list_path.index(i);
-        let s = doc.object(item, &p, "a finding summary")?;
-        parse_summary(doc, s, &p, ctx, &mut skipped)?;
+    for item in findings {
+        let s = doc.object(item, "a finding summary")?;
+        parse_summary(doc, s, ctx, &mut skipped)?;
     }
     note_skipped_summaries(ctx, &skipped);
-    if doc.opt_str(m, path, "nextToken")?.is_some() {
+    if doc.opt_str(m, "nextToken")?.is_some() {
         ctx.note("the list has more pages (`nextToken`); only this page was read");
     }
     ctx.batch.summaries_seen = true;
@@ -700,15 +644,14 @@ fn parse_finding_list(
 
 fn parse_summary(
     doc: &Doc<'_>,
-    m: &Obj,
-    path: &JPath<'_>,
+    m: Obj<'_>,
     ctx: &mut Ctx<'_>,
     skipped: &mut Vec<String>,
 ) -> Result<(), FindingsError> {
-    let id = doc.opt_str(m, path, "id")?.unwrap_or("(no id)");
-    let (status, status_text) = finding_status(doc, m, path, "the finding summary")?;
-    let finding_type = doc.opt_str(m, path, "findingType")?;
-    let resource = doc.opt_str(m, path, "resource")?;
+    let id = doc.opt_str(m, "id")?.unwrap_or("(no id)");
+    let (status, status_text) = finding_status(doc, m, "the finding summary")?;
+    let finding_type = doc.opt_str(m, "findingType")?;
+    let resource = doc.opt_str(m, "resource")?;
     let finding_type = match finding_type {
         Some(t) if UNUSED_TYPES.contains(&t) => t,
         Some(t) => {
@@ -729,8 +672,9 @@ fn parse_summary(
         return Ok(());
     };
     let arn = resource.parse::<PrincipalArn>().map_err(|e| {
-        doc.err(
-            &path.key("resource"),
+        doc.err_at(
+            m,
+            "resource",
             format!(
                 "`resource` {} is not an IAM principal ARN: {e}",
                 quote(resource)
@@ -738,8 +682,8 @@ fn parse_summary(
         )
     })?;
     let mut source = ctx.source(Principal::Arn(arn));
-    source.analyzed_at = doc.opt_time(m, path, "analyzedAt")?;
-    source.updated_at = doc.opt_time(m, path, "updatedAt")?;
+    source.analyzed_at = doc.opt_time(m, "analyzedAt")?;
+    source.updated_at = doc.opt_time(m, "updatedAt")?;
     source.facts.push(PrincipalFact::SummaryOnly {
         finding_type: finding_type.to_string(),
     });
@@ -767,18 +711,14 @@ fn note_skipped_summaries(ctx: &mut Ctx<'_>, skipped: &[String]) {
     ));
 }
 
-fn parse_recommendation(
-    doc: &Doc<'_>,
-    m: &Obj,
-    path: &JPath<'_>,
-    ctx: &mut Ctx<'_>,
-) -> Result<(), FindingsError> {
-    if let Some(t) = doc.opt_str(m, path, "recommendationType")? {
+fn parse_recommendation(doc: &Doc<'_>, m: Obj<'_>, ctx: &mut Ctx<'_>) -> Result<(), FindingsError> {
+    if let Some(t) = doc.opt_str(m, "recommendationType")? {
         // The API model spells it `UnusedPermissionRecommendation`; the CLI has been seen printing
         // `UNUSED_PERMISSION_RECOMMENDATION`.
         if t != "UnusedPermissionRecommendation" && t != "UNUSED_PERMISSION_RECOMMENDATION" {
-            return Err(doc.err(
-                &path.key("recommendationType"),
+            return Err(doc.err_at(
+                m,
+                "recommendationType",
                 format!(
                     "unsupported recommendationType {}: expected UnusedPermissionRecommendation",
                     quote(t)
@@ -786,8 +726,8 @@ fn parse_recommendation(
             ));
         }
     }
-    let status = doc.req_str(m, path, "status", "the recommendation")?;
-    let principal = match doc.opt_str(m, path, "resourceArn")? {
+    let status = doc.req_str(m, "status", "the recommendation")?;
+    let principal = match doc.opt_str(m, "resourceArn")? {
         Some(arn) => Some(arn.to_string()),
         None => ctx.opts.principal.as_deref().map(|p| p.trim().to_string()),
     };
@@ -803,13 +743,9 @@ fn parse_recommendation(
             return Ok(());
         }
         "FAILED" => {
-            let error = doc.opt_object(m, path, "error")?;
-            let ep = path.key("error");
+            let error = doc.opt_object(m, "error")?;
             let (code, message) = match error {
-                Some(e) => (
-                    doc.opt_str(e, &ep, "code")?,
-                    doc.opt_str(e, &ep, "message")?,
-                ),
+                Some(e) => (doc.opt_str(e, "code")?, doc.opt_str(e, "message")?),
                 None => (None, None),
             };
             ctx.note(format!(
@@ -820,8 +756,9 @@ fn parse_recommendation(
             return Ok(());
         }
         other => {
-            return Err(doc.err(
-                &path.key("status"),
+            return Err(doc.err_at(
+                m,
+                "status",
                 format!(
                     "expected `status` to be SUCCEEDED, IN_PROGRESS or FAILED, found {}",
                     quote(other)
@@ -829,19 +766,16 @@ fn parse_recommendation(
             ));
         }
     }
-    let steps_path = path.key("recommendedSteps");
-    let steps = doc.opt_array(m, path, "recommendedSteps")?;
+    let steps = doc.opt_array(m, "recommendedSteps")?;
     if steps.is_none_or(|s| s.is_empty()) {
         ctx.note(format!("recommendation{about} succeeded with no steps"));
     }
-    for (i, step) in steps.into_iter().flatten().enumerate() {
-        let sp = steps_path.index(i);
-        let sm = doc.object(step, &sp, "a recommended step")?;
-        for (key, value) in sm {
-            if value.is_null() {
+    for step in steps.into_iter().flatten() {
+        let sm = doc.object(step, "a recommended step")?;
+        for (key, value) in sm.fields() {
+            if matches!(value.kind, NodeKind::Null) {
                 continue;
             }
-            let kp = sp.key(key);
             if key != "unusedPermissionsRecommendedStep" {
                 ctx.note(format!(
                     "ignored recommended step of unknown kind {}",
@@ -849,13 +783,14 @@ fn parse_recommendation(
                 ));
                 continue;
             }
-            let o = doc.object(value, &kp, "`unusedPermissionsRecommendedStep`")?;
-            let action = match doc.req_str(o, &kp, "recommendedAction", "the recommended step")? {
+            let o = doc.object(value, "`unusedPermissionsRecommendedStep`")?;
+            let action = match doc.req_str(o, "recommendedAction", "the recommended step")? {
                 "CREATE_POLICY" => RecommendedAction::CreatePolicy,
                 "DETACH_POLICY" => RecommendedAction::DetachPolicy,
                 other => {
-                    return Err(doc.err(
-                        &kp.key("recommendedAction"),
+                    return Err(doc.err_at(
+                        o,
+                        "recommendedAction",
                         format!(
                             "expected `recommendedAction` to be CREATE_POLICY or DETACH_POLICY, found {}",
                             quote(other)
@@ -863,12 +798,13 @@ fn parse_recommendation(
                     ));
                 }
             };
-            let existing = doc.req_str(o, &kp, "existingPolicyId", "the recommended step")?;
-            let policy = doc.opt_str(o, &kp, "recommendedPolicy")?;
+            let existing = doc.req_str(o, "existingPolicyId", "the recommended step")?;
+            let policy = doc.opt_str(o, "recommendedPolicy")?;
             if let Some(text) = policy {
                 if let Err(e) = serde_json::from_str::<Value>(text) {
-                    return Err(doc.err(
-                        &kp.key("recommendedPolicy"),
+                    return Err(doc.err_at(
+                        o,
+                        "recommendedPolicy",
                         format!("`recommendedPolicy` is not a JSON policy document: {e}"),
                     ));
                 }
@@ -878,12 +814,12 @@ fn parse_recommendation(
                 existing_policy_id: existing.to_string(),
                 action,
                 recommended_policy: policy.map(str::to_string),
-                policy_updated_at: doc.opt_time(o, &kp, "policyUpdatedAt")?,
+                policy_updated_at: doc.opt_time(o, "policyUpdatedAt")?,
                 source: ctx.file.to_path_buf(),
             });
         }
     }
-    if doc.opt_str(m, path, "nextToken")?.is_some() {
+    if doc.opt_str(m, "nextToken")?.is_some() {
         ctx.note("the recommendation has more pages (`nextToken`); only this page was read");
     }
     Ok(())
@@ -897,35 +833,30 @@ struct TrackedService<'v> {
     /// Action names with whether they were used.
     tracked: Vec<(String, bool)>,
     has_tracked_list: bool,
+    /// The service's object, where an error about its fields belongs.
+    entry: Obj<'v>,
 }
 
-fn parse_last_accessed(
-    doc: &Doc<'_>,
-    m: &Obj,
-    path: &JPath<'_>,
-    ctx: &mut Ctx<'_>,
-) -> Result<(), FindingsError> {
-    let status = doc.req_str(m, path, "JobStatus", "the last-accessed report")?;
+fn parse_last_accessed(doc: &Doc<'_>, m: Obj<'_>, ctx: &mut Ctx<'_>) -> Result<(), FindingsError> {
+    let status = doc.req_str(m, "JobStatus", "the last-accessed report")?;
     match status {
         "COMPLETED" => {}
         "IN_PROGRESS" => {
-            return Err(doc.err(
-                &path.key("JobStatus"),
+            return Err(doc.err_at(
+                m,
+                "JobStatus",
                 "the last-accessed job is still IN_PROGRESS: run `aws iam get-service-last-accessed-details` \
                  again once it is COMPLETED",
             ));
         }
         "FAILED" => {
-            let ep = path.key("Error");
-            let (code, message) = match doc.opt_object(m, path, "Error")? {
-                Some(e) => (
-                    doc.opt_str(e, &ep, "Code")?,
-                    doc.opt_str(e, &ep, "Message")?,
-                ),
+            let (code, message) = match doc.opt_object(m, "Error")? {
+                Some(e) => (doc.opt_str(e, "Code")?, doc.opt_str(e, "Message")?),
                 None => (None, None),
             };
-            return Err(doc.err(
-                &path.key("JobStatus"),
+            return Err(doc.err_at(
+                m,
+                "JobStatus",
                 format!(
                     "the last-accessed job FAILED: {}: {}",
                     code.unwrap_or("no error code"),
@@ -934,8 +865,9 @@ fn parse_last_accessed(
             ));
         }
         other => {
-            return Err(doc.err(
-                &path.key("JobStatus"),
+            return Err(doc.err_at(
+                m,
+                "JobStatus",
                 format!(
                     "expected `JobStatus` to be COMPLETED, IN_PROGRESS or FAILED, found {}",
                     quote(other)
@@ -943,11 +875,9 @@ fn parse_last_accessed(
             ));
         }
     }
-    let services_path = path.key("ServicesLastAccessed");
-    let Some(services) = doc.opt_array(m, path, "ServicesLastAccessed")? else {
-        return Err(doc.missing(
+    let Some(services) = doc.opt_array(m, "ServicesLastAccessed")? else {
+        return Err(doc.err_at(
             m,
-            path,
             "ServicesLastAccessed",
             "the last-accessed report has no `ServicesLastAccessed` array",
         ));
@@ -955,43 +885,40 @@ fn parse_last_accessed(
 
     let mut read = Vec::with_capacity(services.len());
     for (i, service) in services.iter().enumerate() {
-        let sp = services_path.index(i);
-        let sm = doc.object(service, &sp, "a service entry")?;
-        let ns_raw = doc.req_str(sm, &sp, "ServiceNamespace", "the service entry")?;
+        let sm = doc.object(service, "a service entry")?;
+        let ns_raw = doc.req_str(sm, "ServiceNamespace", "the service entry")?;
         let ns =
-            normalise_service(ns_raw).map_err(|msg| doc.err(&sp.key("ServiceNamespace"), msg))?;
-        let tracked_path = sp.key("TrackedActionsLastAccessed");
-        let list = doc.opt_array(sm, &sp, "TrackedActionsLastAccessed")?;
+            normalise_service(ns_raw).map_err(|msg| doc.err_at(sm, "ServiceNamespace", msg))?;
+        let list = doc.opt_array(sm, "TrackedActionsLastAccessed")?;
         let mut tracked = Vec::new();
-        for (j, action) in list.into_iter().flatten().enumerate() {
-            let ap = tracked_path.index(j);
-            let am = doc.object(action, &ap, "a tracked action")?;
-            let name = doc.req_str(am, &ap, "ActionName", "the tracked action")?;
+        for action in list.into_iter().flatten() {
+            let am = doc.object(action, "a tracked action")?;
+            let name = doc.req_str(am, "ActionName", "the tracked action")?;
             let full =
-                normalise_action(&ns, name).map_err(|msg| doc.err(&ap.key("ActionName"), msg))?;
-            let used = doc.opt_time(am, &ap, "LastAccessedTime")?.is_some();
+                normalise_action(&ns, name).map_err(|msg| doc.err_at(am, "ActionName", msg))?;
+            let used = doc.opt_time(am, "LastAccessedTime")?.is_some();
             tracked.push((full, used));
         }
         read.push(TrackedService {
             ns,
-            total: doc.opt_u64(sm, &sp, "TotalAuthenticatedEntities")?,
-            last_authenticated: doc.opt_time(sm, &sp, "LastAuthenticated")?,
-            entity: doc
-                .opt_str(sm, &sp, "LastAuthenticatedEntity")?
-                .map(|e| (e, i)),
+            total: doc.opt_u64(sm, "TotalAuthenticatedEntities")?,
+            last_authenticated: doc.opt_time(sm, "LastAuthenticated")?,
+            entity: doc.opt_str(sm, "LastAuthenticatedEntity")?.map(|e| (e, i)),
             tracked,
             has_tracked_list: list.is_some(),
+            entry: sm,
         });
     }
 
-    let action_level = match doc.opt_str(m, path, "JobType")? {
+    let action_level = match doc.opt_str(m, "JobType")? {
         Some("ACTION_LEVEL") => true,
         Some("SERVICE_LEVEL") => false,
         // Older outputs omit JobType; only action-level jobs have tracked-action lists.
         None => read.iter().any(|s| s.has_tracked_list),
         Some(other) => {
-            return Err(doc.err(
-                &path.key("JobType"),
+            return Err(doc.err_at(
+                m,
+                "JobType",
                 format!(
                     "expected `JobType` to be ACTION_LEVEL or SERVICE_LEVEL, found {}",
                     quote(other)
@@ -1005,16 +932,16 @@ fn parse_last_accessed(
              with `--granularity ACTION_LEVEL` for unused actions",
         );
     }
-    if doc.opt_bool(m, path, "IsTruncated")? == Some(true) {
+    if doc.opt_bool(m, "IsTruncated")? == Some(true) {
         ctx.note("the last-accessed report is truncated (`IsTruncated`); only the services in it were read");
     }
 
     let principal = match ctx.given_principal()? {
         Some(p) => p,
-        None => last_accessed_principal(doc, &services_path, &read, ctx)?,
+        None => last_accessed_principal(doc, m, &read, ctx)?,
     };
     let mut source = ctx.source(Principal::Arn(principal));
-    source.analyzed_at = doc.opt_time(m, path, "JobCompletionDate")?;
+    source.analyzed_at = doc.opt_time(m, "JobCompletionDate")?;
     for service in read {
         // A service that lists a used action was used, whatever its entity count says.
         let any_used = service.tracked.iter().any(|(_, used)| *used);
@@ -1048,7 +975,7 @@ fn parse_last_accessed(
 /// with a single entity throughout, it is taken as the principal.
 fn last_accessed_principal(
     doc: &Doc<'_>,
-    services_path: &JPath<'_>,
+    report: Obj<'_>,
     read: &[TrackedService<'_>],
     ctx: &mut Ctx<'_>,
 ) -> Result<PrincipalArn, FindingsError> {
@@ -1058,9 +985,10 @@ fn last_accessed_principal(
     match entities.as_slice() {
         [(entity, index)] => {
             let arn = entity.parse::<PrincipalArn>().map_err(|e| {
-                let sp = services_path.index(*index);
-                doc.err(
-                    &sp.key("LastAuthenticatedEntity"),
+                let at = read.get(*index).map_or(report, |s| s.entry);
+                doc.err_at(
+                    at,
+                    "LastAuthenticatedEntity",
                     format!("`LastAuthenticatedEntity` {} is not an IAM principal ARN: {e}", quote(entity)),
                 )
             })?;
@@ -1071,14 +999,16 @@ fn last_accessed_principal(
             ));
             Ok(arn)
         }
-        [] => Err(doc.err(
-            services_path,
+        [] => Err(doc.err_at(
+            report,
+            "ServicesLastAccessed",
             "the last-accessed report does not say which principal it is about: pass `--principal ARN`",
         )),
         several => {
             let names: Vec<String> = several.iter().take(3).map(|(e, _)| quote(e)).collect();
-            Err(doc.err(
-                services_path,
+            Err(doc.err_at(
+                report,
+                "ServicesLastAccessed",
                 format!(
                     "the last-accessed report names several entities ({}): pass `--principal ARN` to say \
                      which principal it is about",
@@ -1119,12 +1049,5 @@ mod tests {
         );
         assert!(normalise_service("").is_err());
         assert!(normalise_service("s3:").is_err());
-    }
-
-    #[test]
-    fn skip_ws_stays_in_bounds() {
-        assert_eq!(skip_ws("  x", 0), 2);
-        assert_eq!(skip_ws("ab", 5), 5);
-        assert_eq!(skip_ws("a \n", 1), 3);
     }
 }

@@ -1,208 +1,22 @@
-//! Typed access to a `serde_json::Value` that reports errors at the position of the offending
-//! value in the original text.
+//! The JSON documents of a file as spanned trees, with typed access that reports errors at the
+//! position of the offending value.
 //!
-//! `serde_json::Value` keeps no positions, so each value is addressed by its path from the
-//! document root, and the path is only walked through the text when an error needs a position.
+//! A file may hold several documents in a row (JSON Lines, or outputs concatenated with `cat`).
+//! serde_json's stream reader finds where each one ends and gives the syntax errors their usual
+//! wording; each document's text is then parsed once into an [`iamprune_syntax::Node`], whose
+//! spans give the position of any later error.
 
+use std::collections::HashMap;
+use std::fmt;
 use std::path::Path;
 
-use serde_json::{Map, Value};
+use iamprune_syntax::{Member, Node, NodeKind};
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::error::FindingsError;
 
-/// Where a value sits in its document: a borrowed linked list from the value back to the root,
-/// so that descending costs nothing until an error needs the path.
-#[derive(Clone, Copy)]
-pub(crate) enum JPath<'a> {
-    Root,
-    Key(&'a JPath<'a>, &'a str),
-    Index(&'a JPath<'a>, usize),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Seg<'a> {
-    Key(&'a str),
-    Index(usize),
-}
-
-impl<'a> JPath<'a> {
-    pub(crate) fn key(&'a self, key: &'a str) -> JPath<'a> {
-        JPath::Key(self, key)
-    }
-
-    pub(crate) fn index(&'a self, index: usize) -> JPath<'a> {
-        JPath::Index(self, index)
-    }
-
-    fn segments(&self) -> Vec<Seg<'a>> {
-        let mut out = Vec::new();
-        let mut cur = *self;
-        loop {
-            match cur {
-                JPath::Root => break,
-                JPath::Key(parent, k) => {
-                    out.push(Seg::Key(k));
-                    cur = *parent;
-                }
-                JPath::Index(parent, i) => {
-                    out.push(Seg::Index(i));
-                    cur = *parent;
-                }
-            }
-        }
-        out.reverse();
-        out
-    }
-}
-
-/// Byte offset of the value at `path` in a document that starts at `start` and that serde_json
-/// has already accepted. When a key or index is missing, the offset of the deepest container
-/// that exists is returned, which is where a "missing field" error belongs.
-fn locate(text: &str, start: usize, path: &JPath<'_>) -> usize {
-    let b = text.as_bytes();
-    let mut pos = skip_ws(b, start);
-    for seg in path.segments() {
-        let container = pos;
-        let found = match seg {
-            Seg::Key(key) => find_key(text, pos, key),
-            Seg::Index(index) => find_index(b, pos, index),
-        };
-        match found {
-            Some(p) => pos = p,
-            None => return container,
-        }
-    }
-    pos
-}
-
-fn at(b: &[u8], pos: usize) -> u8 {
-    b.get(pos).copied().unwrap_or(0)
-}
-
-fn skip_ws(b: &[u8], mut pos: usize) -> usize {
-    while matches!(at(b, pos), b' ' | b'\t' | b'\n' | b'\r') {
-        pos += 1;
-    }
-    pos
-}
-
-/// Offset just past the closing quote of the string that opens at `pos`.
-fn skip_string(b: &[u8], mut pos: usize) -> usize {
-    pos += 1;
-    while pos < b.len() {
-        match b[pos] {
-            b'\\' => pos += 2,
-            b'"' => return pos + 1,
-            _ => pos += 1,
-        }
-    }
-    b.len()
-}
-
-fn skip_value(b: &[u8], pos: usize) -> usize {
-    match at(b, pos) {
-        b'"' => skip_string(b, pos),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut p = pos;
-            while p < b.len() {
-                match b[p] {
-                    b'"' => {
-                        p = skip_string(b, p);
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth = depth.saturating_sub(1);
-                        if depth == 0 {
-                            return p + 1;
-                        }
-                    }
-                    _ => {}
-                }
-                p += 1;
-            }
-            b.len()
-        }
-        _ => {
-            let mut p = pos;
-            while p < b.len() && !matches!(b[p], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
-            {
-                p += 1;
-            }
-            p
-        }
-    }
-}
-
-/// Offset of the value of the last `key` in the object at `pos` (serde_json keeps the last of
-/// duplicate keys, so the last one is the value that was read).
-fn find_key(text: &str, pos: usize, key: &str) -> Option<usize> {
-    let b = text.as_bytes();
-    if at(b, pos) != b'{' {
-        return None;
-    }
-    let mut p = pos + 1;
-    let mut found = None;
-    loop {
-        p = skip_ws(b, p);
-        if at(b, p) != b'"' {
-            return found;
-        }
-        let key_end = skip_string(b, p);
-        let raw_key = text.get(p..key_end)?;
-        let matches = if raw_key.contains('\\') {
-            serde_json::from_str::<String>(raw_key).is_ok_and(|k| k == key)
-        } else {
-            raw_key.get(1..raw_key.len().saturating_sub(1)) == Some(key)
-        };
-        p = skip_ws(b, key_end);
-        if at(b, p) != b':' {
-            return found;
-        }
-        p = skip_ws(b, p + 1);
-        if matches {
-            found = Some(p);
-        }
-        p = skip_ws(b, skip_value(b, p));
-        if at(b, p) != b',' {
-            return found;
-        }
-        p += 1;
-    }
-}
-
-fn find_index(b: &[u8], pos: usize, index: usize) -> Option<usize> {
-    if at(b, pos) != b'[' {
-        return None;
-    }
-    let mut p = skip_ws(b, pos + 1);
-    if at(b, p) == b']' {
-        return None;
-    }
-    for _ in 0..index {
-        p = skip_ws(b, skip_value(b, p));
-        if at(b, p) != b',' {
-            return None;
-        }
-        p = skip_ws(b, p + 1);
-    }
-    Some(p)
-}
-
-/// What a value is, for "expected X, found Y" messages.
-pub(crate) fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// One JSON document of a file: the text it came from and where it starts in it.
+/// One JSON document of a file: the text it came from and where it starts in it. Spans in its
+/// tree are relative to `start`, since the tree was parsed from the document's slice alone.
 #[derive(Clone, Copy)]
 pub(crate) struct Doc<'t> {
     pub text: &'t str,
@@ -210,163 +24,325 @@ pub(crate) struct Doc<'t> {
     pub file: &'t Path,
 }
 
-pub(crate) type Obj = Map<String, Value>;
+/// Calls `each` with every document of `text` and its tree, in order, and stops at the first
+/// error.
+pub(crate) fn for_each_document<'t>(
+    text: &'t str,
+    file: &'t Path,
+    mut each: impl FnMut(&Doc<'t>, &Node) -> Result<(), FindingsError>,
+) -> Result<(), FindingsError> {
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Checked>();
+    loop {
+        let start = skip_ws(text, stream.byte_offset());
+        match stream.next() {
+            None => return Ok(()),
+            Some(Err(e)) => return Err(json_error(file, &e)),
+            Some(Ok(Checked)) => {
+                let end = stream.byte_offset();
+                let doc = Doc { text, start, file };
+                let node = doc.parse(end)?;
+                each(&doc, &node)?;
+            }
+        }
+    }
+}
 
-impl<'t> Doc<'t> {
-    pub(crate) fn err(&self, path: &JPath<'_>, message: impl Into<String>) -> FindingsError {
-        let offset = locate(self.text, self.start, path);
-        FindingsError::at_offset(self.file, self.text, offset, message)
+fn skip_ws(text: &str, from: usize) -> usize {
+    let rest = text.get(from..).unwrap_or("");
+    from + (rest.len() - rest.trim_start_matches([' ', '\t', '\n', '\r']).len())
+}
+
+fn json_error(file: &Path, e: &serde_json::Error) -> FindingsError {
+    let full = e.to_string();
+    // serde_json appends the position, which the error already carries as FILE:LINE:COL.
+    let message = match full.rfind(" at line ") {
+        Some(i) => &full[..i],
+        None => full.as_str(),
+    };
+    let message = if e.is_eof() {
+        format!("the JSON ends early (truncated file?): {message}")
+    } else {
+        format!("invalid JSON: {message}")
+    };
+    FindingsError::new(file, e.line(), e.column(), message)
+}
+
+/// A JSON value that serde_json has read and accepted, keeping nothing of it.
+///
+/// It reads through `deserialize_any`, as `serde_json::Value` does, so that a file gets the same
+/// checks (recursion limit, number range, string escapes) and the same error messages and
+/// positions as a `Value` would, without building a tree that is thrown away.
+/// [`serde::de::IgnoredAny`] would skip more leniently and word some errors differently.
+struct Checked;
+
+impl<'de> Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(CheckedVisitor)
+    }
+}
+
+struct CheckedVisitor;
+
+impl<'de> Visitor<'de> for CheckedVisitor {
+    type Value = Checked;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
     }
 
-    pub(crate) fn object<'v>(
-        &self,
-        v: &'v Value,
-        path: &JPath<'_>,
-        what: &str,
-    ) -> Result<&'v Obj, FindingsError> {
-        match v {
-            Value::Object(m) => Ok(m),
-            other => Err(self.err(
-                path,
-                format!("expected {what} (a JSON object), found {}", kind_of(other)),
-            )),
+    fn visit_bool<E>(self, _: bool) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_unit<E>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_none<E>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+        while map.next_key::<Checked>()?.is_some() {
+            map.next_value::<Checked>()?;
         }
+        Ok(Checked)
+    }
+}
+
+/// An object of a document. Of duplicate keys the last value counts, at the place of the first
+/// key, as serde_json reads them into a map: files that worked with other JSON tools keep
+/// meaning the same here.
+#[derive(Clone, Copy)]
+pub(crate) struct Obj<'v> {
+    pub node: &'v Node,
+    members: &'v [Member],
+}
+
+impl<'v> Obj<'v> {
+    pub(crate) fn of(node: &'v Node) -> Option<Self> {
+        node.as_object().map(|members| Obj { node, members })
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&'v Node> {
+        self.members
+            .iter()
+            .rev()
+            .find(|m| m.key == key)
+            .map(|m| &m.value)
+    }
+
+    pub(crate) fn contains_key(&self, key: &str) -> bool {
+        self.members.iter().any(|m| m.key == key)
+    }
+
+    /// Each key once, in the order it first appears, with its last value.
+    pub(crate) fn fields(&self) -> impl Iterator<Item = (&'v str, &'v Node)> + use<'v> {
+        let mut last: HashMap<&'v str, &'v Node> = HashMap::with_capacity(self.members.len());
+        for m in self.members {
+            last.insert(m.key.as_str(), &m.value);
+        }
+        self.members
+            .iter()
+            .filter_map(move |m| last.remove_entry(m.key.as_str()))
+    }
+}
+
+/// The value of `key` in `node` when it is an object, with the same duplicate-key rule as [`Obj`].
+pub(crate) fn member<'v>(node: &'v Node, key: &str) -> Option<&'v Node> {
+    Obj::of(node)?.get(key)
+}
+
+fn is_null(node: &Node) -> bool {
+    matches!(node.kind, NodeKind::Null)
+}
+
+impl Doc<'_> {
+    /// Parses the document that ends at `end` into a tree.
+    fn parse(&self, end: usize) -> Result<Node, FindingsError> {
+        let slice = self.text.get(self.start..end).unwrap_or("");
+        iamprune_syntax::json::parse(slice).map_err(|e| {
+            // serde_json has accepted the text; this is the rare case the stricter parser is not
+            // satisfied with, reported in the same words as other syntax errors.
+            FindingsError::at_offset(
+                self.file,
+                self.text,
+                self.start + e.span.start,
+                format!("invalid JSON: {}", e.message),
+            )
+        })
+    }
+
+    /// An error at `node`.
+    pub(crate) fn err(&self, node: &Node, message: impl Into<String>) -> FindingsError {
+        FindingsError::at_offset(self.file, self.text, self.start + node.span.start, message)
+    }
+
+    /// An error about the field `key` of `m`: at its value when there is one (even `null`), else
+    /// at the object, which is where a missing field belongs.
+    pub(crate) fn err_at(
+        &self,
+        m: Obj<'_>,
+        key: &str,
+        message: impl Into<String>,
+    ) -> FindingsError {
+        self.err(m.get(key).unwrap_or(m.node), message)
+    }
+
+    pub(crate) fn object<'v>(&self, v: &'v Node, what: &str) -> Result<Obj<'v>, FindingsError> {
+        Obj::of(v).ok_or_else(|| {
+            self.err(
+                v,
+                format!("expected {what} (a JSON object), found {}", v.type_name()),
+            )
+        })
+    }
+
+    /// A field that may be absent or `null`.
+    fn opt<'v>(&self, m: Obj<'v>, key: &str) -> Option<&'v Node> {
+        m.get(key).filter(|v| !is_null(v))
     }
 
     /// A field that may be absent or `null`.
     pub(crate) fn opt_str<'v>(
         &self,
-        m: &'v Obj,
-        path: &JPath<'_>,
+        m: Obj<'v>,
         key: &str,
     ) -> Result<Option<&'v str>, FindingsError> {
-        match m.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(other) => Err(self.err(
-                &path.key(key),
-                format!("expected `{key}` to be a string, found {}", kind_of(other)),
-            )),
+        match self.opt(m, key) {
+            None => Ok(None),
+            Some(v) => match v.as_str() {
+                Some(s) => Ok(Some(s)),
+                None => Err(self.err(
+                    v,
+                    format!("expected `{key}` to be a string, found {}", v.type_name()),
+                )),
+            },
         }
     }
 
     pub(crate) fn req_str<'v>(
         &self,
-        m: &'v Obj,
-        path: &JPath<'_>,
+        m: Obj<'v>,
         key: &str,
         what: &str,
     ) -> Result<&'v str, FindingsError> {
-        match self.opt_str(m, path, key)? {
+        match self.opt_str(m, key)? {
             Some(s) => Ok(s),
-            None => Err(self.missing(m, path, key, &format!("{what} has no `{key}` string"))),
-        }
-    }
-
-    /// An error about a required field: at its `null` when there is one, else at the object.
-    pub(crate) fn missing(
-        &self,
-        m: &Obj,
-        path: &JPath<'_>,
-        key: &str,
-        message: &str,
-    ) -> FindingsError {
-        if m.contains_key(key) {
-            self.err(&path.key(key), message)
-        } else {
-            self.err(path, message)
+            None => Err(self.err_at(m, key, format!("{what} has no `{key}` string"))),
         }
     }
 
     /// A timestamp kept as the string AWS printed.
-    pub(crate) fn opt_time(
-        &self,
-        m: &Obj,
-        path: &JPath<'_>,
-        key: &str,
-    ) -> Result<Option<String>, FindingsError> {
-        match m.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(self.err(
-                &path.key(key),
-                format!(
-                    "expected `{key}` to be an ISO 8601 timestamp string, found {} \
-                     (set `cli_timestamp_format = iso8601` in the AWS CLI config)",
-                    kind_of(other)
-                ),
-            )),
+    pub(crate) fn opt_time(&self, m: Obj<'_>, key: &str) -> Result<Option<String>, FindingsError> {
+        match self.opt(m, key) {
+            None => Ok(None),
+            Some(v) => match v.as_str() {
+                Some(s) => Ok(Some(s.to_string())),
+                None => Err(self.err(
+                    v,
+                    format!(
+                        "expected `{key}` to be an ISO 8601 timestamp string, found {} \
+                         (set `cli_timestamp_format = iso8601` in the AWS CLI config)",
+                        v.type_name()
+                    ),
+                )),
+            },
         }
     }
 
     pub(crate) fn opt_array<'v>(
         &self,
-        m: &'v Obj,
-        path: &JPath<'_>,
+        m: Obj<'v>,
         key: &str,
-    ) -> Result<Option<&'v Vec<Value>>, FindingsError> {
-        match m.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Array(a)) => Ok(Some(a)),
-            Some(other) => Err(self.err(
-                &path.key(key),
-                format!("expected `{key}` to be an array, found {}", kind_of(other)),
-            )),
+    ) -> Result<Option<&'v [Node]>, FindingsError> {
+        match self.opt(m, key) {
+            None => Ok(None),
+            Some(v) => match v.as_array() {
+                Some(a) => Ok(Some(a)),
+                None => Err(self.err(
+                    v,
+                    format!("expected `{key}` to be an array, found {}", v.type_name()),
+                )),
+            },
         }
     }
 
     pub(crate) fn opt_object<'v>(
         &self,
-        m: &'v Obj,
-        path: &JPath<'_>,
+        m: Obj<'v>,
         key: &str,
-    ) -> Result<Option<&'v Obj>, FindingsError> {
-        match m.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Object(o)) => Ok(Some(o)),
-            Some(other) => Err(self.err(
-                &path.key(key),
-                format!("expected `{key}` to be an object, found {}", kind_of(other)),
-            )),
-        }
-    }
-
-    pub(crate) fn opt_u64(
-        &self,
-        m: &Obj,
-        path: &JPath<'_>,
-        key: &str,
-    ) -> Result<Option<u64>, FindingsError> {
-        match m.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v @ Value::Number(n)) => match n.as_u64() {
-                Some(x) => Ok(Some(x)),
+    ) -> Result<Option<Obj<'v>>, FindingsError> {
+        match self.opt(m, key) {
+            None => Ok(None),
+            Some(v) => match Obj::of(v) {
+                Some(o) => Ok(Some(o)),
                 None => Err(self.err(
-                    &path.key(key),
-                    format!("expected `{key}` to be a whole number, found {v}"),
+                    v,
+                    format!("expected `{key}` to be an object, found {}", v.type_name()),
                 )),
             },
-            Some(other) => Err(self.err(
-                &path.key(key),
-                format!("expected `{key}` to be a number, found {}", kind_of(other)),
-            )),
         }
     }
 
-    pub(crate) fn opt_bool(
-        &self,
-        m: &Obj,
-        path: &JPath<'_>,
-        key: &str,
-    ) -> Result<Option<bool>, FindingsError> {
-        match m.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(other) => Err(self.err(
-                &path.key(key),
+    pub(crate) fn opt_u64(&self, m: Obj<'_>, key: &str) -> Result<Option<u64>, FindingsError> {
+        let Some(v) = self.opt(m, key) else {
+            return Ok(None);
+        };
+        let NodeKind::Number(written) = &v.kind else {
+            return Err(self.err(
+                v,
+                format!("expected `{key}` to be a number, found {}", v.type_name()),
+            ));
+        };
+        // Read as serde_json reads numbers, so that the value shown in the message is the one
+        // serde_json prints (`1e3` as `1000.0`).
+        let number = serde_json::from_str::<serde_json::Number>(written).ok();
+        match number.as_ref().and_then(serde_json::Number::as_u64) {
+            Some(x) => Ok(Some(x)),
+            None => {
+                let shown = number.map_or_else(|| written.clone(), |n| n.to_string());
+                Err(self.err(
+                    v,
+                    format!("expected `{key}` to be a whole number, found {shown}"),
+                ))
+            }
+        }
+    }
+
+    pub(crate) fn opt_bool(&self, m: Obj<'_>, key: &str) -> Result<Option<bool>, FindingsError> {
+        match self.opt(m, key) {
+            None => Ok(None),
+            Some(Node {
+                kind: NodeKind::Bool(b),
+                ..
+            }) => Ok(Some(*b)),
+            Some(v) => Err(self.err(
+                v,
                 format!(
                     "expected `{key}` to be true or false, found {}",
-                    kind_of(other)
+                    v.type_name()
                 ),
             )),
         }
@@ -377,50 +353,116 @@ impl<'t> Doc<'t> {
 mod tests {
     use super::*;
 
-    fn pos(text: &str, path: &JPath<'_>) -> (usize, usize) {
-        crate::error::line_col(text, locate(text, 0, path))
+    /// Each document's text, as the tree's spans give it.
+    fn documents(text: &str) -> Result<Vec<String>, FindingsError> {
+        let mut out = Vec::new();
+        for_each_document(text, Path::new("t.json"), |doc, node| {
+            let span = node.span.shifted(doc.start);
+            out.push(span.slice(doc.text).unwrap_or("?").to_string());
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn position(text: &str, pick: impl Fn(&Node) -> Option<&Node>) -> (usize, usize) {
+        let mut found = None;
+        let result = for_each_document(text, Path::new("t.json"), |doc, node| {
+            if let Some(n) = pick(node) {
+                let e = doc.err(n, "here");
+                found = Some((e.line, e.column));
+            }
+            Ok(())
+        });
+        assert!(result.is_ok());
+        found.unwrap_or((0, 0))
     }
 
     #[test]
-    fn locates_nested_values() {
-        let text = "{\n  \"a\": [1, {\"b\": \"x\"}],\n  \"c\\u0041\": {\"d\": [ [], \"y\" ]}\n}";
-        let root = JPath::Root;
-        let a = root.key("a");
-        let a1 = a.index(1);
-        let a1b = a1.key("b");
-        assert_eq!(pos(text, &a), (2, 8));
-        assert_eq!(pos(text, &a1), (2, 12));
-        assert_eq!(pos(text, &a1b), (2, 18));
-        let c = root.key("cA");
-        let d = c.key("d");
-        let d1 = d.index(1);
-        assert_eq!(pos(text, &d1), (3, 26));
+    fn skip_ws_stays_in_bounds() {
+        assert_eq!(skip_ws("  x", 0), 2);
+        assert_eq!(skip_ws("ab", 5), 5);
+        assert_eq!(skip_ws("a \n", 1), 3);
     }
 
     #[test]
-    fn missing_keys_point_at_the_container() {
-        let text = "[{\"x\": 1}, {\"y\": {\"z\": 2}}]";
-        let root = JPath::Root;
-        let e1 = root.index(1);
-        let missing = e1.key("nope");
-        assert_eq!(pos(text, &missing), (1, 12));
-        let out_of_range = root.index(5);
-        assert_eq!(pos(text, &out_of_range), (1, 1));
+    fn splits_documents() {
+        let text = " {\"a\": 1}\n[2, 3] \"s\"\n\n 4 null\r\n";
+        assert_eq!(
+            documents(text).ok(),
+            Some(vec![
+                "{\"a\": 1}".to_string(),
+                "[2, 3]".to_string(),
+                "\"s\"".to_string(),
+                "4".to_string(),
+                "null".to_string()
+            ])
+        );
+        assert_eq!(documents(" \n").ok(), Some(Vec::new()));
     }
 
     #[test]
-    fn last_duplicate_key_wins() {
-        let text = r#"{"k": 1, "k": "two"}"#;
-        let root = JPath::Root;
-        let k = root.key("k");
-        assert_eq!(pos(text, &k), (1, 15));
+    fn positions_come_from_spans() {
+        let text = "{\"a\": 1}\n{\n  \"c\\u0041\": {\"d\": [ [], \"é\", \"y\" ]}\n}";
+        let pos = position(text, |n| {
+            let d = member(member(n, "cA")?, "d")?;
+            d.as_array()?.get(2)
+        });
+        assert_eq!(pos, (3, 31));
     }
 
     #[test]
-    fn strings_with_brackets_do_not_confuse_skipping() {
-        let text = r#"{"a": "]}\"[{", "b": {"c": "}"}, "d": true}"#;
-        let root = JPath::Root;
-        let d = root.key("d");
-        assert_eq!(pos(text, &d), (1, 39));
+    fn last_duplicate_key_wins_at_the_first_place() {
+        let text = r#"{"k": 1, "j": null, "k": "two"}"#;
+        assert_eq!(position(text, |n| member(n, "k")), (1, 26));
+        let mut fields = Vec::new();
+        let result = for_each_document(text, Path::new("t.json"), |_, node| {
+            let m = Obj::of(node).map(|o| o.fields().collect::<Vec<_>>());
+            for (key, value) in m.unwrap_or_default() {
+                fields.push((key.to_string(), value.as_str().map(str::to_string)));
+            }
+            Ok(())
+        });
+        assert!(result.is_ok());
+        assert_eq!(
+            fields,
+            [
+                ("k".to_string(), Some("two".to_string())),
+                ("j".to_string(), None)
+            ]
+        );
+    }
+
+    #[test]
+    fn syntax_errors_keep_serde_json_wording() {
+        let err = documents("{\"a\": 1}\n[1, 2,]").err();
+        assert_eq!(
+            err.map(|e| (e.line, e.column, e.message)),
+            Some((2, 7, "invalid JSON: trailing comma".to_string()))
+        );
+        let err = documents("[1e400]").err();
+        assert!(err.is_some_and(|e| e.message.contains("number out of range")));
+    }
+
+    #[test]
+    fn numbers_are_shown_as_serde_json_prints_them() {
+        let text = r#"{"n": 1e3, "m": 7}"#;
+        let mut got = Vec::new();
+        let result = for_each_document(text, Path::new("t.json"), |doc, node| {
+            if let Some(m) = Obj::of(node) {
+                got.push(doc.opt_u64(m, "n").map_err(|e| e.message));
+                got.push(doc.opt_u64(m, "m").map_err(|e| e.message));
+                got.push(doc.opt_u64(m, "x").map_err(|e| e.message));
+            }
+            Ok(())
+        });
+        assert!(result.is_ok());
+        assert_eq!(
+            got,
+            [
+                Err("expected `n` to be a whole number, found 1000.0".to_string()),
+                Ok(Some(7)),
+                Ok(None)
+            ]
+        );
     }
 }
