@@ -117,8 +117,8 @@ pub fn write_atomic(path: &Path, content: &str) -> Result<(), FixError> {
 /// The proof that a fixed document is sound, statement by statement: an `Allow` statement now allows at
 /// least what it allowed minus the unused actions (nothing used is lost) and at most what it allowed
 /// (nothing new is granted), over the catalog; it keeps everything but its actions (effect, resources,
-/// conditions, …); it goes only when nothing of it was used; `Deny` statements and statements with
-/// expressions are unchanged. Bounds rather than equality, because not every fix is applied: some are
+/// conditions, …); it goes only when nothing of it was used; a `Deny` statement denies exactly what it
+/// denied; expressions stay. Bounds rather than equality, because not every fix is applied: some are
 /// display-only, suppressed, or left for a later round.
 pub fn verify_document(
     catalog: &Catalog,
@@ -145,7 +145,8 @@ pub fn verify_document(
             Some((candidate, candidate_rest)) if fits(candidate, candidate_rest) => {
                 next.next();
             }
-            _ if bounds.as_ref().is_some_and(|(lower, _)| lower.is_empty()) => {}
+            _ if statement.effect == Effect::Allow
+                && bounds.as_ref().is_some_and(|(lower, _)| lower.is_empty()) => {}
             _ => {
                 return Err(format!(
                     "statement {} of the fixed document does not keep what was used or grants more than before",
@@ -160,22 +161,26 @@ pub fn verify_document(
     Ok(())
 }
 
-/// What an `Allow` statement must allow after a fix, at least and at most: `None` for statements that
-/// must stay as they are.
+/// What a statement must match after a fix, at least and at most: an `Allow` statement may lose unused
+/// actions; a `Deny` statement must deny exactly what it denied (only redundant patterns may go); `None`
+/// for statements that must stay as they are.
 fn bounds(
     catalog: &Catalog,
     statement: &Statement,
     unused: Option<&UnusedSet<'_>>,
 ) -> Option<(ActionSet, ActionSet)> {
-    if statement.effect != Effect::Allow {
-        return None;
-    }
     let upper = allowed(catalog, statement)?;
-    let mut lower = upper.clone();
-    if let Some(unused) = unused {
-        lower.difference_with(unused.ids());
+    match statement.effect {
+        Effect::Allow => {
+            let mut lower = upper.clone();
+            if let Some(unused) = unused {
+                lower.difference_with(unused.ids());
+            }
+            Some((lower, upper))
+        }
+        Effect::Deny => Some((upper.clone(), upper)),
+        Effect::Unknown => None,
     }
-    Some((lower, upper))
 }
 
 /// Each statement of a document as JSON without its `Action`/`NotAction`: what a fix must not touch.

@@ -1,4 +1,4 @@
-use iamprune_policy::Effect;
+use iamprune_policy::ActionKey;
 
 use super::{Rule, RuleMeta};
 use crate::context::SiteContext;
@@ -33,12 +33,10 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let patterns: Vec<_> = block.elements.iter().map(|e| e.pattern()).collect();
-        // `fix` proves an edited document against its original before writing it, and that proof
-        // compares over the catalog only `Allow` statements whose elements are all patterns; any other
-        // statement must come out unchanged. A removal from a `Deny` (or from a list holding an
-        // expression) would fail that proof and take every other fix of the file down with it, so
-        // it is shown, not applied.
-        let provable = statement.effect == Effect::Allow && patterns.iter().all(Option::is_some);
+        // `fix` proves an edited document against its original before writing it; a `NotAction` that
+        // holds an expression could exclude anything, so nothing in it can be proved and it must come
+        // out unchanged: a removal there would take every other fix of the file down with it.
+        let provable = block.key == ActionKey::Action || patterns.iter().all(Option::is_some);
         for (i, element) in block.elements.iter().enumerate() {
             let Some(pattern) = patterns[i] else {
                 continue;
@@ -67,7 +65,11 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
             out.push(ctx.diagnostic(
                 Rule::RedundantAction,
                 element.span,
-                format!("`{pattern}` is already covered by `{cover}` in the same statement"),
+                if cover.lower() == pattern.lower() {
+                    format!("`{pattern}` is listed twice in the same statement")
+                } else {
+                    format!("`{pattern}` is already covered by `{cover}` in the same statement")
+                },
                 fix,
             ));
         }
