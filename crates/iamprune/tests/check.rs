@@ -1,23 +1,12 @@
 //! `check` and `fix` on the demo project, as a user runs them.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-use insta_cmd::{assert_cmd_snapshot, get_cargo_bin};
+use common::*;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use std::path::PathBuf;
 
-fn iamprune_in(dir: &Path) -> Command {
-    let mut cmd = Command::new(get_cargo_bin("iamprune"));
-    cmd.current_dir(dir).env("NO_COLOR", "1");
-    cmd
-}
-
-fn iamprune() -> Command {
-    iamprune_in(&root())
-}
+use insta_cmd::assert_cmd_snapshot;
 
 /// A copy of the demo project in a fresh temporary directory.
 fn demo_copy(name: &str) -> PathBuf {
@@ -25,21 +14,6 @@ fn demo_copy(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     copy_dir(&root().join("testdata/demo"), &dir.join("demo"));
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{e}"));
-    for entry in std::fs::read_dir(from)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .flatten()
-    {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap_or_else(|e| panic!("{e}"));
-        }
-    }
 }
 
 #[test]

@@ -1,9 +1,12 @@
 //! The command line as a user runs it: output and exit codes.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
-use insta_cmd::{assert_cmd_snapshot, get_cargo_bin};
+use common::*;
+
+use std::path::PathBuf;
+
+use insta_cmd::assert_cmd_snapshot;
 
 fn testdata(path: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -11,12 +14,6 @@ fn testdata(path: &str) -> String {
         .join(path)
         .display()
         .to_string()
-}
-
-fn iamprune() -> Command {
-    let mut cmd = Command::new(get_cargo_bin("iamprune"));
-    cmd.current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."));
-    cmd
 }
 
 #[test]

@@ -1,10 +1,11 @@
 //! `check` and `fix` over the real-world corpus in `../shared/corpus` (skipped when it is absent).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
+mod common;
 
-use insta_cmd::get_cargo_bin;
+use common::*;
+
+use std::path::PathBuf;
+use std::time::Instant;
 
 fn corpus() -> Option<PathBuf> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/files");
@@ -16,34 +17,11 @@ fn corpus() -> Option<PathBuf> {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{e}"));
-    for entry in std::fs::read_dir(from)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .flatten()
-    {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap_or_else(|e| panic!("{e}"));
-        }
-    }
-}
-
 fn findings() -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../testdata/corpus/unused-by-every-role.json")
         .display()
         .to_string()
-}
-
-fn run(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(get_cargo_bin("iamprune"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]

@@ -1,10 +1,11 @@
 //! The seed example end to end in every syntax: `check` reports IAM001/IAM002 at their places, `fix`
 //! leaves exactly the refined actions `refine` prints, and the fixed file parses and checks clean.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-use insta_cmd::get_cargo_bin;
+use common::*;
+
+use std::path::Path;
 
 const SYNTAXES: [&str; 8] = [
     "cfn-yaml",
@@ -16,24 +17,6 @@ const SYNTAXES: [&str; 8] = [
     "tf-quoted",
     "tf-file",
 ];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn run(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(get_cargo_bin("iamprune"))
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn json(output: &std::process::Output) -> serde_json::Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
-}
 
 /// The actions `iamprune refine` leaves in the seed policy, with the embedded catalog.
 fn refined_actions() -> Vec<String> {
@@ -75,21 +58,6 @@ fn diagnostics_summary(report: &serde_json::Value) -> String {
         ));
     }
     out
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{e}"));
-    for entry in std::fs::read_dir(from)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .flatten()
-    {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap_or_else(|e| panic!("{e}"));
-        }
-    }
 }
 
 #[test]

@@ -1,17 +1,15 @@
 //! Findings in every export shape feed `refine` the same way, and `findings` summarizes them.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-use insta_cmd::{assert_cmd_snapshot, get_cargo_bin};
+use common::*;
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use insta_cmd::assert_cmd_snapshot;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/SeedRole";
-
-fn iamprune() -> Command {
-    let mut cmd = Command::new(get_cargo_bin("iamprune"));
-    cmd.current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."));
-    cmd
-}
 
 fn refine(findings_args: &[&str]) -> Output {
     iamprune()

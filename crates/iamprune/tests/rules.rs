@@ -14,39 +14,18 @@
 //!
 //! A new directory is picked up without changing this file.
 
+mod common;
+
+use common::*;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-use insta_cmd::get_cargo_bin;
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn fixtures() -> PathBuf {
     root().join("testdata/rules")
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(get_cargo_bin("iamprune"))
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
 }
 
 /// Every file under `dir`, by its path relative to `dir` (with `/`), with its bytes.

@@ -1,16 +1,13 @@
 //! Inline suppressions and baselines, as a user writes them.
 
+mod common;
+
+use common::*;
+
 use std::path::PathBuf;
 use std::process::Command;
 
 use insta_cmd::get_cargo_bin;
-
-fn iamprune() -> Command {
-    let mut cmd = Command::new(get_cargo_bin("iamprune"));
-    cmd.current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."))
-        .env("NO_COLOR", "1");
-    cmd
-}
 
 fn summary(args: &[&str]) -> (Option<i32>, String) {
     let out = iamprune()
@@ -50,21 +47,6 @@ fn suppressions_in_comments_and_metadata() {
     ]);
     assert_eq!(code, Some(1));
     insta::assert_snapshot!(text);
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{e}"));
-    for entry in std::fs::read_dir(from)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .flatten()
-    {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap_or_else(|e| panic!("{e}"));
-        }
-    }
 }
 
 #[test]
