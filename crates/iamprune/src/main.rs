@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
-use iamprune_catalog::Catalog;
+use iamprune_catalog::{Catalog, CatalogRef};
 
 /// Narrow IAM wildcards and remove unused actions, using IAM Access Analyzer unused-access findings.
 #[derive(Debug, Parser)]
@@ -39,6 +39,8 @@ enum Command {
     Rules,
     /// Print what a rule checks, why, an example and its fix.
     Explain(commands::rules::ExplainArgs),
+    /// Run the language server on stdin and stdout: diagnostics, quick fixes and hover in editors.
+    Server,
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -63,23 +65,6 @@ impl CatalogArgs {
     }
 }
 
-/// The embedded catalog, or one loaded for this run.
-pub enum CatalogRef {
-    Embedded(&'static Catalog),
-    Loaded(Box<Catalog>),
-}
-
-impl std::ops::Deref for CatalogRef {
-    type Target = Catalog;
-
-    fn deref(&self) -> &Catalog {
-        match self {
-            CatalogRef::Embedded(c) => c,
-            CatalogRef::Loaded(c) => c,
-        }
-    }
-}
-
 fn main() -> ExitCode {
     // The version names the catalog, since every result depends on it.
     let version = format!(
@@ -99,6 +84,9 @@ fn main() -> ExitCode {
         Command::Expand(args) => commands::expand::run(args),
         Command::Findings(args) => commands::findings::run(args),
         Command::Rules => commands::rules::list(),
+        Command::Server => iamprune_server::run_stdio()
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(anyhow::Error::from),
         Command::Explain(args) => commands::rules::explain(args),
         Command::Completions { shell } => {
             clap_complete::generate(

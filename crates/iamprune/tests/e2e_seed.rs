@@ -265,3 +265,31 @@ fn the_seed_in_a_cdk_assembly_points_at_the_construct_and_is_not_rewritten() {
     assert_eq!(again.status.code(), Some(0));
     let _ = std::fs::remove_dir_all(&work);
 }
+
+#[test]
+fn absolute_paths_fix_like_relative_ones() {
+    for syntax in ["tf-jsonencode", "tf-file", "cfn-yaml"] {
+        let dir = root().join("testdata/e2e").join(syntax);
+        let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+        let findings = root()
+            .join("testdata/e2e/findings.json")
+            .display()
+            .to_string();
+        let out = run(
+            &root(),
+            &[
+                "fix",
+                &dir.display().to_string(),
+                "--findings",
+                &findings,
+                "--diff",
+            ],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{syntax}: {stderr}");
+        assert!(
+            stderr.contains("would apply 9 edit(s)"),
+            "{syntax}: {stderr}"
+        );
+    }
+}

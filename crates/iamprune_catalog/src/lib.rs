@@ -328,6 +328,23 @@ impl Catalog {
     }
 }
 
+/// The embedded catalog, or one loaded for this run: what a command or an editor session holds.
+pub enum CatalogRef {
+    Embedded(&'static Catalog),
+    Loaded(Box<Catalog>),
+}
+
+impl std::ops::Deref for CatalogRef {
+    type Target = Catalog;
+
+    fn deref(&self) -> &Catalog {
+        match self {
+            CatalogRef::Embedded(c) => c,
+            CatalogRef::Loaded(c) => c,
+        }
+    }
+}
+
 impl fmt::Debug for Catalog {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Catalog")

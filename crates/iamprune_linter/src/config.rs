@@ -135,6 +135,21 @@ impl Config {
         }
     }
 
+    /// The scan options this configuration gives for `paths`: excludes, stack names, account.
+    pub fn scan_options(&self, paths: Vec<PathBuf>) -> crate::scan::ScanOptions {
+        crate::scan::ScanOptions {
+            paths,
+            exclude: self.exclude.clone(),
+            stack_names: self
+                .cloudformation
+                .stack_names
+                .iter()
+                .map(|(path, name)| (self.resolve(Path::new(path)), name.clone()))
+                .collect(),
+            account: self.cloudformation.account.clone(),
+        }
+    }
+
     pub fn is_ignored(&self, rule: Rule) -> bool {
         self.rules
             .ignore

@@ -84,7 +84,12 @@ pub fn extract(
                     .iter()
                     .map(|e| (&e.file, e.line, e.column, &e.message)),
             );
-            let sites = extraction.sites.into_iter().map(relative_files).collect();
+            // Absolute paths stay absolute: the unit's own files were named that way.
+            let sites = if unit.path.is_relative() {
+                extraction.sites.into_iter().map(relative_files).collect()
+            } else {
+                extraction.sites
+            };
             (sites, messages)
         }
     }

@@ -115,31 +115,16 @@ impl Session {
             let (set, errors) = findings::load(&findings_paths, None);
             (Some(set), errors.iter().map(ToString::to_string).collect())
         };
-        let mut stack_names: std::collections::BTreeMap<PathBuf, String> = config
-            .cloudformation
-            .stack_names
-            .iter()
-            .map(|(path, name)| (config.resolve(std::path::Path::new(path)), name.clone()))
-            .collect();
+        let mut options = config.scan_options(paths.clone());
         if let Some(name) = &args.stack_name {
             for path in &paths {
-                stack_names.insert(path.clone(), name.clone());
+                options.stack_names.insert(path.clone(), name.clone());
             }
         }
-        let options = ScanOptions {
-            paths,
-            exclude: config
-                .exclude
-                .iter()
-                .chain(&args.exclude)
-                .cloned()
-                .collect(),
-            stack_names,
-            account: args
-                .account
-                .clone()
-                .or_else(|| config.cloudformation.account.clone()),
-        };
+        options.exclude.extend(args.exclude.iter().cloned());
+        if let Some(account) = &args.account {
+            options.account = Some(account.clone());
+        }
         let fail_on = args
             .fail_on
             .map(Severity::from)

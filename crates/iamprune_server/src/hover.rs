@@ -1,0 +1,175 @@
+//! Hover on an action pattern: what it grants in the catalog, and what the findings say of it.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use iamprune_catalog::Pattern;
+use iamprune_linter::Linter;
+use iamprune_linter::resolve;
+use iamprune_policy::{
+    ActionKey, Effect, Outcome, PolicyDocument, PolicySite, Purpose, Statement, refine_pattern,
+};
+use iamprune_syntax::Span;
+
+/// How many matched actions a hover lists; the count says how many there are in all.
+const LISTED: usize = 20;
+
+/// The span of the action element under `offset` in `file`, and the markdown to show for it.
+pub fn at(
+    linter: &Linter<'_>,
+    sites: &[PolicySite],
+    file: &Path,
+    offset: usize,
+) -> Option<(Span, String)> {
+    for site in sites.iter().filter(|s| same_file(&s.file, file)) {
+        let Ok(document) = PolicyDocument::from_node(&site.document) else {
+            continue;
+        };
+        for statement in &document.statements {
+            let Some(block) = &statement.actions else {
+                continue;
+            };
+            for element in &block.elements {
+                // The end is included: the cursor right after the closing quote still points at it.
+                if element.span.start <= offset && offset <= element.span.end {
+                    let markdown = match element.pattern() {
+                        Some(pattern) => describe(linter, site, statement, pattern),
+                        None => "This element is an expression: iamprune cannot tell which actions it grants, so it is never narrowed.".to_string(),
+                    };
+                    return Some((element.span, markdown));
+                }
+            }
+        }
+    }
+    None
+}
+
+fn same_file(site_file: &Path, file: &Path) -> bool {
+    site_file == file
+        || (site_file.is_relative()
+            && std::env::current_dir().is_ok_and(|cwd| {
+                std::fs::canonicalize(cwd.join(site_file)).is_ok_and(|p| p == file)
+            }))
+}
+
+fn describe(
+    linter: &Linter<'_>,
+    site: &PolicySite,
+    statement: &Statement,
+    pattern: &Pattern,
+) -> String {
+    let catalog = linter.catalog;
+    let expansion = catalog.expand(pattern);
+    let mut out = String::new();
+    let count = expansion.len();
+    let _ = writeln!(
+        out,
+        "**`{}`** matches **{count}** action(s) of the catalog ({}).",
+        pattern.as_str(),
+        catalog.describe()
+    );
+    let key = statement.actions.as_ref().map(|b| b.key);
+    if key == Some(ActionKey::NotAction) {
+        let _ = writeln!(
+            out,
+            "\nIn `NotAction`: the statement applies to every action except these."
+        );
+    }
+    if count > 0 {
+        out.push_str("\n| action | access level |\n|---|---|\n");
+        for id in expansion.iter().take(LISTED) {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} |",
+                catalog.name(id),
+                catalog.access_level(id).as_str()
+            );
+        }
+        if count > LISTED {
+            let _ = writeln!(out, "| … and {} more | |", count - LISTED);
+        }
+    }
+    if let Some(findings) = linter.findings {
+        out.push('\n');
+        out.push_str(&findings_part(
+            linter, site, statement, key, pattern, findings,
+        ));
+    }
+    out
+}
+
+/// What the findings say of the pattern: how much of it is unused, and what it would be narrowed to.
+fn findings_part(
+    linter: &Linter<'_>,
+    site: &PolicySite,
+    statement: &Statement,
+    key: Option<ActionKey>,
+    pattern: &Pattern,
+    findings: &iamprune_findings::FindingsSet,
+) -> String {
+    if !matches!(site.purpose, Purpose::ManagedPolicy | Purpose::InlinePolicy) {
+        return "Findings apply to identity policies only; this is a trust or resource policy.\n"
+            .into();
+    }
+    let resolution = linter.resolver.resolve(site, findings);
+    let names: Vec<String> = resolution
+        .principals
+        .iter()
+        .filter(|p| p.findings.is_some())
+        .map(|p| short(&p.label))
+        .collect();
+    let Some(unused) = resolve::unused_for(linter.catalog, &resolution) else {
+        return if !resolution.complete {
+            format!(
+                "Not every principal `{}` reaches can be named from the source, so it is not narrowed (map them in `iamprune.toml` `[principals]`).\n",
+                site.owner
+            )
+        } else if names.is_empty() {
+            format!("No findings name a principal `{}` reaches.\n", site.owner)
+        } else {
+            format!(
+                "Nothing it grants is unused by {} according to the findings.\n",
+                names.join(", ")
+            )
+        };
+    };
+    let who = if names.is_empty() {
+        "any principal".to_string()
+    } else {
+        names.join(", ")
+    };
+    let refinement = refine_pattern(pattern, &unused);
+    let unused_count = refinement.unused.len();
+    let mut out = format!(
+        "**{unused_count}** of them unused by {who}{}.\n",
+        if unused_count > 0 { "" } else { " (none)" }
+    );
+    if statement.effect != Effect::Allow || key != Some(ActionKey::Action) {
+        return out;
+    }
+    match &refinement.outcome {
+        Outcome::Keep => {}
+        Outcome::Remove => out.push_str("\nRefinement: remove it.\n"),
+        Outcome::Replace(patterns) => {
+            let listed: Vec<String> = patterns.iter().map(|p| format!("`{p}`")).collect();
+            let _ = writeln!(
+                out,
+                "\nRefinement: replace it with {} pattern(s): {}.",
+                patterns.len(),
+                listed.join(", ")
+            );
+        }
+    }
+    out
+}
+
+/// `arn:aws:iam::1:role/path/Name` → `role Name`; anything else as it is.
+fn short(label: &str) -> String {
+    match label.rsplit_once(':') {
+        Some((_, resource)) => match resource.split_once('/') {
+            Some((kind, rest)) => format!("{kind} {}", rest.rsplit('/').next().unwrap_or(rest)),
+            None => label.to_string(),
+        },
+        None => label.to_string(),
+    }
+}

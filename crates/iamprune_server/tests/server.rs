@@ -1,0 +1,900 @@
+//! The server in process, over `Connection::memory()`, as an editor drives it.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use iamprune_catalog::{Catalog, Pattern};
+use iamprune_linter::scan;
+use iamprune_server::{Encoding, LineMap, ServerError};
+use lsp_server::{Connection, Message, Notification, Request, RequestId, Response};
+use lsp_types::Position;
+use serde_json::{Value, json};
+
+type TestResult = Result<(), String>;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// The client end of a server running on another thread.
+struct Client {
+    connection: Connection,
+    server: Option<JoinHandle<Result<(), ServerError>>>,
+    inbox: VecDeque<Notification>,
+    next_id: i32,
+}
+
+impl Client {
+    fn start(initialize: Value) -> Result<(Client, Value), String> {
+        let (server, connection) = Connection::memory();
+        let handle = std::thread::spawn(move || iamprune_server::run(server));
+        let mut client = Client {
+            connection,
+            server: Some(handle),
+            inbox: VecDeque::new(),
+            next_id: 0,
+        };
+        let result = client.request_ok("initialize", initialize)?;
+        client.notify("initialized", json!({}))?;
+        Ok((client, result))
+    }
+
+    fn notify(&self, method: &str, params: Value) -> TestResult {
+        self.connection
+            .sender
+            .send(Notification::new(method.into(), params).into())
+            .map_err(|e| e.to_string())
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Result<Response, String> {
+        self.next_id += 1;
+        let id = RequestId::from(self.next_id);
+        self.connection
+            .sender
+            .send(Request::new(id.clone(), method.into(), params).into())
+            .map_err(|e| e.to_string())?;
+        loop {
+            match self.receive()? {
+                Message::Response(response) if response.id == id => return Ok(response),
+                Message::Response(_) => {}
+                Message::Notification(notification) => self.inbox.push_back(notification),
+                Message::Request(request) => self.answer(request)?,
+            }
+        }
+    }
+
+    fn request_ok(&mut self, method: &str, params: Value) -> Result<Value, String> {
+        self.request(method, params)?
+            .response_result
+            .map_err(|e| format!("`{method}` failed: {}", e.message))
+    }
+
+    /// The next diagnostics published for `uri`; other notifications stay for later.
+    fn diagnostics(&mut self, uri: &str) -> Result<Vec<Value>, String> {
+        let wanted = |n: &Notification| {
+            n.method == "textDocument/publishDiagnostics" && n.params["uri"] == uri
+        };
+        loop {
+            if let Some(at) = self.inbox.iter().position(wanted) {
+                let notification = self.inbox.remove(at).ok_or("inbox")?;
+                return notification.params["diagnostics"]
+                    .as_array()
+                    .cloned()
+                    .ok_or_else(|| "diagnostics is not a list".to_string());
+            }
+            match self.receive()? {
+                Message::Notification(n) => self.inbox.push_back(n),
+                Message::Request(request) => self.answer(request)?,
+                Message::Response(_) => {}
+            }
+        }
+    }
+
+    /// Server-to-client requests (capability registration) get an empty success.
+    fn answer(&self, request: Request) -> TestResult {
+        self.connection
+            .sender
+            .send(Response::new_ok(request.id, Value::Null).into())
+            .map_err(|e| e.to_string())
+    }
+
+    fn receive(&self) -> Result<Message, String> {
+        self.connection
+            .receiver
+            .recv_timeout(WAIT)
+            .map_err(|e| format!("no message from the server: {e}"))
+    }
+
+    fn open(&self, uri: &str, text: &str) -> TestResult {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "terraform", "version": 1, "text": text}}),
+        )
+    }
+
+    fn change(&self, uri: &str, version: i32, text: &str) -> TestResult {
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        )
+    }
+
+    /// `shutdown`, then `exit`; the server must end without an error.
+    fn stop(mut self) -> TestResult {
+        let result = self.request_ok("shutdown", Value::Null)?;
+        if !result.is_null() {
+            return Err(format!("shutdown answered {result}"));
+        }
+        self.notify("exit", Value::Null)?;
+        let handle = self.server.take().ok_or("no server thread")?;
+        match handle.join() {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(format!("the server ended with {e}")),
+            Err(_) => Err("the server panicked".into()),
+        }
+    }
+}
+
+fn initialize_params(encodings: &[&str], root: &Path) -> Value {
+    json!({
+        "processId": null,
+        "rootUri": uri(root),
+        "capabilities": {
+            "general": {"positionEncodings": encodings},
+            "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}},
+        },
+    })
+}
+
+fn uri(path: &Path) -> String {
+    lsp_types::Uri::from_file_path(path)
+        .map(|u| u.to_string())
+        .unwrap_or_default()
+}
+
+fn testdata(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(path)
+}
+
+/// A project with the seed policy in Terraform, the seed's findings, and a configuration naming them.
+fn project() -> Result<(tempfile::TempDir, PathBuf, String), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let root = std::fs::canonicalize(dir.path()).map_err(|e| e.to_string())?;
+    let copy = |from: &str, to: &str| {
+        std::fs::copy(testdata(from), root.join(to))
+            .map(drop)
+            .map_err(|e| format!("{from}: {e}"))
+    };
+    copy("e2e/findings.json", "findings.json")?;
+    copy("e2e/tf-jsonencode/main.tf", "main.tf")?;
+    std::fs::write(
+        root.join("iamprune.toml"),
+        "findings = [\"findings.json\"]\n",
+    )
+    .map_err(|e| e.to_string())?;
+    let text = std::fs::read_to_string(root.join("main.tf")).map_err(|e| e.to_string())?;
+    Ok((dir, root, text))
+}
+
+fn position(value: &Value) -> Result<Position, String> {
+    serde_json::from_value(value.clone()).map_err(|e| e.to_string())
+}
+
+/// Applies LSP text edits (non-overlapping) to a text.
+fn apply(text: &str, edits: &[Value], encoding: Encoding) -> Result<String, String> {
+    let map = LineMap::new(text);
+    let mut spans = Vec::new();
+    for edit in edits {
+        let start = map.offset(position(&edit["range"]["start"])?, encoding);
+        let end = map.offset(position(&edit["range"]["end"])?, encoding);
+        let new = edit["newText"].as_str().ok_or("newText")?.to_string();
+        spans.push((start, end, new));
+    }
+    spans.sort_by_key(|s| std::cmp::Reverse(s.0));
+    let mut out = text.to_string();
+    for (start, end, new) in spans {
+        out.replace_range(start..end, &new);
+    }
+    Ok(out)
+}
+
+fn range_of(text: &str, needle: &str, encoding: Encoding) -> Result<Value, String> {
+    let start = text
+        .find(needle)
+        .ok_or(format!("`{needle}` not in the text"))?;
+    let map = LineMap::new(text);
+    let range = map.range(
+        iamprune_syntax::Span::new(start, start + needle.len()),
+        encoding,
+    );
+    serde_json::to_value(range).map_err(|e| e.to_string())
+}
+
+#[test]
+fn initialize_prefers_utf8_and_falls_back_to_utf16() -> TestResult {
+    let root = std::env::temp_dir();
+    for (offered, expected) in [
+        (&["utf-16", "utf-8"][..], "utf-8"),
+        (&["utf-32", "utf-16"][..], "utf-16"),
+        (&[][..], "utf-16"),
+    ] {
+        let (client, result) = Client::start(initialize_params(offered, &root))?;
+        let capabilities = &result["capabilities"];
+        if capabilities["positionEncoding"] != expected {
+            return Err(format!("offered {offered:?}, got {capabilities}"));
+        }
+        if capabilities["textDocumentSync"]["change"] != 1
+            || capabilities["hoverProvider"] != true
+            || capabilities["codeActionProvider"]["codeActionKinds"]
+                != json!(["quickfix", "source.fixAll.iamprune"])
+        {
+            return Err(format!("unexpected capabilities {capabilities}"));
+        }
+        if result["serverInfo"]["name"] != "iamprune" {
+            return Err(format!("unexpected server info {result}"));
+        }
+        client.stop()?;
+    }
+    Ok(())
+}
+
+#[test]
+fn requests_before_initialize_and_exit_without_shutdown() -> TestResult {
+    let (server, connection) = Connection::memory();
+    let handle = std::thread::spawn(move || iamprune_server::run(server));
+    let send = |message: Message| connection.sender.send(message).map_err(|e| e.to_string());
+    send(Request::new(RequestId::from(7), "textDocument/hover".into(), json!({})).into())?;
+    match connection.receiver.recv_timeout(WAIT) {
+        Ok(Message::Response(r)) if r.response_result.as_ref().is_err_and(|e| e.code == -32002) => {
+        }
+        other => return Err(format!("expected ServerNotInitialized, got {other:?}")),
+    }
+    send(
+        Request::new(
+            RequestId::from(8),
+            "initialize".into(),
+            json!({"capabilities": {}}),
+        )
+        .into(),
+    )?;
+    let _ = connection.receiver.recv_timeout(WAIT);
+    send(Notification::new("exit".into(), Value::Null).into())?;
+    match handle.join() {
+        Ok(Err(ServerError::ExitWithoutShutdown)) => Ok(()),
+        other => Err(format!("expected ExitWithoutShutdown, got {other:?}")),
+    }
+}
+
+#[test]
+fn diagnostics_quick_fix_fix_all_and_clearing() -> TestResult {
+    let (_dir, root, text) = project()?;
+    let encoding = Encoding::Utf16;
+    let (mut client, _) = Client::start(initialize_params(&["utf-16"], &root))?;
+    let main = uri(&root.join("main.tf"));
+    client.open(&main, &text)?;
+    let diagnostics = client.diagnostics(&main)?;
+
+    let codes: Vec<&str> = diagnostics
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    let mut expected = vec!["IAM001"; 8];
+    expected.push("IAM002");
+    if codes != expected {
+        return Err(format!("codes {codes:?}"));
+    }
+    let wildcard = diagnostics
+        .iter()
+        .find(|d| d["code"] == "IAM002")
+        .ok_or("no IAM002")?;
+    if wildcard["range"] != range_of(&text, "\"s3:Get*\"", encoding)? {
+        return Err(format!("IAM002 at {}", wildcard["range"]));
+    }
+    if wildcard["source"] != "iamprune"
+        || wildcard["severity"] != 1
+        || wildcard["codeDescription"]["href"]
+            != "https://github.com/iamprune/iamprune/blob/main/rules/IAM002.md"
+    {
+        return Err(format!("unexpected diagnostic {wildcard}"));
+    }
+    let unused = diagnostics
+        .iter()
+        .find(|d| d["code"] == "IAM001")
+        .ok_or("no IAM001")?;
+    if unused["range"] != range_of(&text, "\"lambda:AddPermission\"", encoding)? {
+        return Err(format!("IAM001 at {}", unused["range"]));
+    }
+
+    // What `iamprune fix` does to the same module, through the library the CLI calls.
+    let session_findings = {
+        let mut set = iamprune_findings::FindingsSet::new();
+        let errors = set.load_path(&root.join("findings.json"), &Default::default());
+        if !errors.is_empty() {
+            return Err(format!("{errors:?}"));
+        }
+        set
+    };
+    let linter = iamprune_linter::Linter::new(Catalog::embedded(), Some(&session_findings));
+    let unit = scan::unit_for(&root.join("main.tf")).ok_or("no unit")?;
+    let options = scan::ScanOptions {
+        paths: vec![root.clone()],
+        ..Default::default()
+    };
+    let report = scan::check_unit_with(&linter, &unit, &options, &Default::default());
+    let outcome = scan::fix_unit(&linter, &report, &options);
+    let fixed = outcome
+        .changed
+        .get(&root.join("main.tf"))
+        .map(|(_, after)| after.clone())
+        .ok_or("`fix` changes nothing")?;
+
+    // The quick fix on `s3:Get*`: the same replacement `fix` makes.
+    let actions = client.request_ok(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": main},
+            "range": wildcard["range"],
+            "context": {"diagnostics": [wildcard], "only": ["quickfix"]},
+        }),
+    )?;
+    let actions = actions.as_array().ok_or("no actions")?;
+    if actions.len() != 1 || actions[0]["kind"] != "quickfix" {
+        return Err(format!("actions {actions:?}"));
+    }
+    let edits = actions[0]["edit"]["changes"][&main]
+        .as_array()
+        .ok_or("no edits for main.tf")?;
+    let after = apply(&text, edits, encoding)?;
+    let refined = "[\"s3:GetAccess*\", \"s3:GetAccountPublicAccessBlock\", \"s3:GetBucketAbac\", \"s3:GetBucketMetadataTableConfiguration\", \"s3:GetDataAccess\", \"s3:GetJobTagging\", \"s3:GetMulti*\", \"s3:GetObject*\", \"s3:GetStorage*\", \"s3:List*\"]";
+    if !after.contains(refined) || !fixed.contains(refined) {
+        return Err(format!("the quick fix gives\n{after}"));
+    }
+    if actions[0]["diagnostics"][0]["code"] != "IAM002" {
+        return Err(format!(
+            "the quick fix resolves {}",
+            actions[0]["diagnostics"]
+        ));
+    }
+
+    // Fix all: every safe fix at once, the text `iamprune fix` writes.
+    let actions = client.request_ok(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": main},
+            "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+            "context": {"diagnostics": [], "only": ["source.fixAll"]},
+        }),
+    )?;
+    let actions = actions.as_array().ok_or("no actions")?;
+    if actions.len() != 1 || actions[0]["kind"] != "source.fixAll.iamprune" {
+        return Err(format!("fix-all actions {actions:?}"));
+    }
+    let edits = actions[0]["edit"]["changes"][&main]
+        .as_array()
+        .ok_or("no edits for main.tf")?;
+    let all_fixed = apply(&text, edits, encoding)?;
+    if all_fixed != fixed {
+        return Err(format!(
+            "fix-all gives\n{all_fixed}\n`iamprune fix` gives\n{fixed}"
+        ));
+    }
+
+    // The fixed buffer has nothing left to report.
+    client.change(&main, 2, &all_fixed)?;
+    let diagnostics = client.diagnostics(&main)?;
+    if !diagnostics.is_empty() {
+        return Err(format!("after the fix: {diagnostics:?}"));
+    }
+    client.stop()
+}
+
+#[test]
+fn hover_shows_the_expansion_and_the_refinement() -> TestResult {
+    let (_dir, root, text) = project()?;
+    let encoding = Encoding::Utf8;
+    let (mut client, _) = Client::start(initialize_params(&["utf-8", "utf-16"], &root))?;
+    let main = uri(&root.join("main.tf"));
+    client.open(&main, &text)?;
+    client.diagnostics(&main)?;
+    let at = text.find("\"s3:Get*\"").ok_or("no s3:Get*")? + 3;
+    let position = LineMap::new(&text).position(at, encoding);
+    let hover = client.request_ok(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": main}, "position": position}),
+    )?;
+    let markdown = hover["contents"]["value"].as_str().ok_or("no markdown")?;
+    let count = Catalog::embedded().expand(&Pattern::new("s3:Get*")).len();
+    for expected in [
+        format!("**`s3:Get*`** matches **{count}** action(s)"),
+        "| `s3:GetAccessGrant` |".to_string(),
+        "**22** of them unused by role SeedRole".to_string(),
+        "`s3:GetObject*`".to_string(),
+    ] {
+        if !markdown.contains(&expected) {
+            return Err(format!("no `{expected}` in\n{markdown}"));
+        }
+    }
+    if hover["range"] != range_of(&text, "\"s3:Get*\"", encoding)? {
+        return Err(format!("hover range {}", hover["range"]));
+    }
+    // Outside any action element: nothing.
+    let hover = client.request_ok(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": main}, "position": {"line": 0, "character": 0}}),
+    )?;
+    if !hover.is_null() {
+        return Err(format!("hover outside an action: {hover}"));
+    }
+    client.stop()
+}
+
+#[test]
+fn broken_buffers_and_bad_requests_do_not_stop_the_server() -> TestResult {
+    let (_dir, root, text) = project()?;
+    let (mut client, _) = Client::start(initialize_params(&["utf-16"], &root))?;
+    let main = uri(&root.join("main.tf"));
+    client.open(&main, &text)?;
+    client.diagnostics(&main)?;
+
+    // Half typed: cut in the middle of the second statement.
+    let cut = text.find("\"s3:List*\"").ok_or("no s3:List*")?;
+    client.change(&main, 2, &text[..cut])?;
+    let diagnostics = client.diagnostics(&main)?;
+    if !diagnostics
+        .iter()
+        .any(|d| d["severity"] == 1 && d["code"].is_null())
+    {
+        return Err(format!("no syntax error in {diagnostics:?}"));
+    }
+
+    // A request with params of the wrong shape is answered with an error.
+    let response = client.request("textDocument/codeAction", json!({"nonsense": true}))?;
+    match response.response_result {
+        Err(e) if e.code == -32602 => {}
+        other => return Err(format!("expected InvalidParams, got {other:?}")),
+    }
+    // An unknown method too.
+    let response = client.request("textDocument/rename", json!({}))?;
+    if response.response_result.is_ok() {
+        return Err("an unknown method succeeded".into());
+    }
+    // A malformed notification is dropped.
+    client.notify("textDocument/didChange", json!({"textDocument": 3}))?;
+
+    // Still serving: the repaired buffer is checked again.
+    client.change(&main, 3, &text)?;
+    let diagnostics = client.diagnostics(&main)?;
+    if diagnostics.len() != 9 {
+        return Err(format!("after the repair: {diagnostics:?}"));
+    }
+    client.stop()
+}
+
+#[test]
+fn columns_follow_the_negotiated_encoding() -> TestResult {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let root = std::fs::canonicalize(dir.path()).map_err(|e| e.to_string())?;
+    let text = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"é—😀\", \"Effect\": \"Allow\", \"Action\": [\"s3:NoSuchAction\"], \"Resource\": \"*\"}]}\n";
+    let path = root.join("policy.json");
+    std::fs::write(&path, text).map_err(|e| e.to_string())?;
+    for (offered, encoding) in [("utf-8", Encoding::Utf8), ("utf-16", Encoding::Utf16)] {
+        let (mut client, _) = Client::start(initialize_params(&[offered], &root))?;
+        let file = uri(&path);
+        client.open(&file, text)?;
+        let diagnostics = client.diagnostics(&file)?;
+        let unknown = diagnostics
+            .iter()
+            .find(|d| d["code"] == "IAM010")
+            .ok_or(format!("no IAM010 in {diagnostics:?}"))?;
+        if unknown["range"] != range_of(text, "\"s3:NoSuchAction\"", encoding)? {
+            return Err(format!("{offered}: IAM010 at {}", unknown["range"]));
+        }
+        client.stop()?;
+    }
+    Ok(())
+}
+
+#[test]
+fn a_changed_configuration_is_reloaded() -> TestResult {
+    let (_dir, root, text) = project()?;
+    std::fs::write(root.join("iamprune.toml"), "").map_err(|e| e.to_string())?;
+    let (mut client, _) = Client::start(initialize_params(&["utf-16"], &root))?;
+    let main = uri(&root.join("main.tf"));
+    client.open(&main, &text)?;
+    // Without findings only the catalog rules run: nothing to say about this module.
+    let diagnostics = client.diagnostics(&main)?;
+    if !diagnostics.is_empty() {
+        return Err(format!("without findings: {diagnostics:?}"));
+    }
+    let config = root.join("iamprune.toml");
+    std::fs::write(&config, "findings = [\"findings.json\"]\n").map_err(|e| e.to_string())?;
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&config), "type": 2}]}),
+    )?;
+    let diagnostics = client.diagnostics(&main)?;
+    if diagnostics.len() != 9 {
+        return Err(format!("after the reload: {diagnostics:?}"));
+    }
+    // New findings: only one `s3:Get*` action is unused, by any principal.
+    let findings = root.join("findings.json");
+    std::fs::write(
+        &findings,
+        r#"[{"serviceNamespace": "s3", "actions": ["GetBucketAcl"]}]"#,
+    )
+    .map_err(|e| e.to_string())?;
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&findings), "type": 2}]}),
+    )?;
+    let diagnostics = client.diagnostics(&main)?;
+    if diagnostics.len() != 1 || diagnostics[0]["code"] != "IAM002" {
+        return Err(format!("after new findings: {diagnostics:?}"));
+    }
+    // Saving the configuration in the editor reloads it too.
+    std::fs::write(&config, "").map_err(|e| e.to_string())?;
+    client.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": uri(&config)}}),
+    )?;
+    let diagnostics = client.diagnostics(&main)?;
+    if !diagnostics.is_empty() {
+        return Err(format!("after saving the configuration: {diagnostics:?}"));
+    }
+    client.stop()
+}
+
+#[test]
+fn excluded_files_are_not_checked() -> TestResult {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let root = std::fs::canonicalize(dir.path()).map_err(|e| e.to_string())?;
+    let text = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"s3:NoSuchAction\"], \"Resource\": \"*\"}]}\n";
+    std::fs::create_dir(root.join("vendor")).map_err(|e| e.to_string())?;
+    let (checked, excluded) = (root.join("policy.json"), root.join("vendor/policy.json"));
+    for path in [&checked, &excluded] {
+        std::fs::write(path, text).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(root.join("iamprune.toml"), "exclude = [\"vendor/\"]\n")
+        .map_err(|e| e.to_string())?;
+    let (mut client, _) = Client::start(initialize_params(&["utf-16"], &root))?;
+    client.open(&uri(&excluded), text)?;
+    client.open(&uri(&checked), text)?;
+    let diagnostics = client.diagnostics(&uri(&excluded))?;
+    if !diagnostics.is_empty() {
+        return Err(format!("an excluded file: {diagnostics:?}"));
+    }
+    let diagnostics = client.diagnostics(&uri(&checked))?;
+    if diagnostics.len() != 1 || diagnostics[0]["code"] != "IAM010" {
+        return Err(format!("the checked file: {diagnostics:?}"));
+    }
+    client.stop()
+}
+
+/// A project made of one e2e directory, the seed's findings and a configuration naming them.
+fn e2e_project(case: &str) -> Result<(tempfile::TempDir, PathBuf), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let root = std::fs::canonicalize(dir.path()).map_err(|e| e.to_string())?;
+    let from = testdata("e2e").join(case);
+    for entry in std::fs::read_dir(&from).map_err(|e| e.to_string())? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        std::fs::copy(entry.path(), root.join(entry.file_name())).map_err(|e| e.to_string())?;
+    }
+    std::fs::copy(testdata("e2e/findings.json"), root.join("findings.json"))
+        .map_err(|e| e.to_string())?;
+    std::fs::write(
+        root.join("iamprune.toml"),
+        "findings = [\"findings.json\"]\n",
+    )
+    .map_err(|e| e.to_string())?;
+    Ok((dir, root))
+}
+
+#[test]
+fn a_policy_file_read_by_a_module_gets_the_module_diagnostics() -> TestResult {
+    let (_dir, root) = e2e_project("tf-file")?;
+    let (mut client, _) = Client::start(initialize_params(&["utf-16"], &root))?;
+    let policy_path = root.join("seed-policy.json");
+    let policy = uri(&policy_path);
+    let policy_text = std::fs::read_to_string(&policy_path).map_err(|e| e.to_string())?;
+    let main_text = std::fs::read_to_string(root.join("main.tf")).map_err(|e| e.to_string())?;
+    // Alone, the policy reaches no principal: only the catalog rules run, and they find nothing; a
+    // hint says why it is not narrowed.
+    client.open(&policy, &policy_text)?;
+    let alone = client.diagnostics(&policy)?;
+    if alone.len() != 1 || alone[0]["severity"] != 4 {
+        return Err(format!("the policy alone: {alone:?}"));
+    }
+    // With its module open, the role it is attached to is known.
+    client.open(&uri(&root.join("main.tf")), &main_text)?;
+    let diagnostics = client.diagnostics(&policy)?;
+    if diagnostics.len() != 9 {
+        return Err(format!("with the module: {diagnostics:?}"));
+    }
+    let wildcard = diagnostics
+        .iter()
+        .find(|d| d["code"] == "IAM002")
+        .ok_or("no IAM002")?;
+    if wildcard["range"] != range_of(&policy_text, "\"s3:Get*\"", Encoding::Utf16)? {
+        return Err(format!("IAM002 at {}", wildcard["range"]));
+    }
+    // Edited, it is still checked in its module.
+    client.change(&policy, 2, &policy_text)?;
+    let diagnostics = client.diagnostics(&policy)?;
+    if diagnostics.len() != 9 {
+        return Err(format!("after an edit: {diagnostics:?}"));
+    }
+    client.stop()
+}
+
+#[test]
+fn hover_in_a_policy_document_block() -> TestResult {
+    let (_dir, root) = e2e_project("tf-policy-document")?;
+    let (mut client, _) = Client::start(initialize_params(&["utf-16"], &root))?;
+    let path = root.join("main.tf");
+    let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+    let main = uri(&path);
+    client.open(&main, &text)?;
+    let diagnostics = client.diagnostics(&main)?;
+    if diagnostics.len() != 9 {
+        return Err(format!("diagnostics {diagnostics:?}"));
+    }
+    let at = text.find("\"lambda:Invoke*\"").ok_or("no lambda:Invoke*")? + 1;
+    let hover = client.request_ok(
+        "textDocument/hover",
+        json!({
+            "textDocument": {"uri": main},
+            "position": LineMap::new(&text).position(at, Encoding::Utf16),
+        }),
+    )?;
+    let markdown = hover["contents"]["value"].as_str().ok_or("no markdown")?;
+    let count = Catalog::embedded()
+        .expand(&Pattern::new("lambda:Invoke*"))
+        .len();
+    for expected in [
+        format!("**`lambda:Invoke*`** matches **{count}** action(s)"),
+        "| `lambda:InvokeFunction` |".to_string(),
+    ] {
+        if !markdown.contains(&expected) {
+            return Err(format!("no `{expected}` in\n{markdown}"));
+        }
+    }
+    client.stop()
+}
+
+#[test]
+fn incremental_changes_count_utf16_units() -> TestResult {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let root = std::fs::canonicalize(dir.path()).map_err(|e| e.to_string())?;
+    let text = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"é—😀\", \"Effect\": \"Allow\", \"Action\": [\"s3:NoSuchAction\"], \"Resource\": \"*\"}]}\n";
+    let path = root.join("policy.json");
+    std::fs::write(&path, text).map_err(|e| e.to_string())?;
+    let (mut client, _) = Client::start(initialize_params(&["utf-16"], &root))?;
+    let file = uri(&path);
+    client.open(&file, text)?;
+    if client.diagnostics(&file)?.len() != 1 {
+        return Err("no IAM010 before the edit".into());
+    }
+    // Replace the unknown action by a real one, with a range counted in UTF-16 units.
+    let range = range_of(text, "NoSuchAction", Encoding::Utf16)?;
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": file, "version": 2},
+            "contentChanges": [{"range": range, "text": "GetObject"}],
+        }),
+    )?;
+    let diagnostics = client.diagnostics(&file)?;
+    if !diagnostics.is_empty() {
+        return Err(format!("after the edit: {diagnostics:?}"));
+    }
+    // The buffer is what the edit made: hovering the new action shows it.
+    let edited = text.replace("NoSuchAction", "GetObject");
+    let at = edited.find("s3:GetObject").ok_or("no s3:GetObject")?;
+    let hover = client.request_ok(
+        "textDocument/hover",
+        json!({
+            "textDocument": {"uri": file},
+            "position": LineMap::new(&edited).position(at, Encoding::Utf16),
+        }),
+    )?;
+    let markdown = hover["contents"]["value"].as_str().ok_or("no markdown")?;
+    if !markdown.contains("**`s3:GetObject`** matches **1** action(s)") {
+        return Err(format!("hover after the edit:\n{markdown}"));
+    }
+    client.stop()
+}
+
+fn copy_dir(from: &Path, to: &Path) -> TestResult {
+    std::fs::create_dir_all(to).map_err(|e| e.to_string())?;
+    for entry in std::fs::read_dir(from).map_err(|e| e.to_string())? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+/// What `iamprune fix` writes for the unit of `file`, through the library the CLI calls.
+fn library_fix(root: &Path, file: &Path) -> Result<Vec<(PathBuf, String)>, String> {
+    let mut findings = iamprune_findings::FindingsSet::new();
+    let errors = findings.load_path(&root.join("findings.json"), &Default::default());
+    if !errors.is_empty() {
+        return Err(format!("{errors:?}"));
+    }
+    let linter = iamprune_linter::Linter::new(Catalog::embedded(), Some(&findings));
+    // Paths as a user types them: relative to the working directory when under it.
+    let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
+    let relative = |p: &Path| p.strip_prefix(&cwd).unwrap_or(p).to_path_buf();
+    let unit = scan::unit_for(&relative(file)).ok_or("no unit")?;
+    let options = scan::ScanOptions {
+        paths: vec![relative(root)],
+        ..Default::default()
+    };
+    let report = scan::check_unit_with(&linter, &unit, &options, &Default::default());
+    let outcome = scan::fix_unit(&linter, &report, &options);
+    Ok(outcome
+        .changed
+        .into_iter()
+        .map(|(path, (_, after))| (cwd.join(path), after))
+        .collect())
+}
+
+#[test]
+fn every_syntax_gets_the_diagnostics_and_the_fixes_of_the_cli() -> TestResult {
+    for (case, module_file, policy_file) in [
+        ("cfn-yaml", "template.yaml", "template.yaml"),
+        ("cfn-yaml-flow", "template.yaml", "template.yaml"),
+        ("cfn-json", "template.json", "template.json"),
+        ("tf-jsonencode", "main.tf", "main.tf"),
+        ("tf-policy-document", "main.tf", "main.tf"),
+        ("tf-heredoc", "main.tf", "main.tf"),
+        ("tf-quoted", "main.tf", "main.tf"),
+        ("tf-file", "main.tf", "seed-policy.json"),
+    ] {
+        let (_dir, root) = e2e_project(case)?;
+        let (mut client, _) = Client::start(initialize_params(&["utf-16"], &root))?;
+        let module = root.join(module_file);
+        let policy = root.join(policy_file);
+        let module_text = std::fs::read_to_string(&module).map_err(|e| e.to_string())?;
+        client.open(&uri(&module), &module_text)?;
+        if policy != module {
+            // Diagnostics are published for open files only.
+            let policy_text = std::fs::read_to_string(&policy).map_err(|e| e.to_string())?;
+            client.open(&uri(&policy), &policy_text)?;
+        }
+        let diagnostics = client
+            .diagnostics(&uri(&policy))
+            .map_err(|e| format!("{case}: {e}"))?;
+        let codes: Vec<&str> = diagnostics
+            .iter()
+            .filter_map(|d| d["code"].as_str())
+            .collect();
+        if codes.len() != 9 || codes.iter().filter(|c| **c == "IAM001").count() != 8 {
+            return Err(format!("{case}: codes {codes:?}"));
+        }
+        let actions = client.request_ok(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": uri(&policy)},
+                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+                "context": {"diagnostics": [], "only": ["source.fixAll.iamprune"]},
+            }),
+        )?;
+        let edits = actions[0]["edit"]["changes"][uri(&policy)]
+            .as_array()
+            .ok_or(format!("{case}: no fix-all edits in {actions}"))?;
+        let policy_text = std::fs::read_to_string(&policy).map_err(|e| e.to_string())?;
+        let fixed = apply(&policy_text, edits, Encoding::Utf16)?;
+        let expected = library_fix(&root, &module)?;
+        if expected != vec![(policy.clone(), fixed.clone())] {
+            return Err(format!(
+                "{case}: fix-all gives\n{fixed}\n`iamprune fix` gives\n{expected:?}"
+            ));
+        }
+        client.stop()?;
+    }
+    Ok(())
+}
+
+#[test]
+fn cdk_output_shows_its_fixes_without_offering_them() -> TestResult {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let root = std::fs::canonicalize(dir.path()).map_err(|e| e.to_string())?;
+    copy_dir(&testdata("e2e/cdk"), &root)?;
+    std::fs::write(
+        root.join("iamprune.toml"),
+        "findings = [\"findings.json\"]\n",
+    )
+    .map_err(|e| e.to_string())?;
+    let (mut client, _) = Client::start(initialize_params(&["utf-8"], &root))?;
+    let template = root.join("cdk.out/SeedStack.template.json");
+    let text = std::fs::read_to_string(&template).map_err(|e| e.to_string())?;
+    client.open(&uri(&template), &text)?;
+    let diagnostics = client.diagnostics(&uri(&template))?;
+    if diagnostics.len() != 9 {
+        return Err(format!("diagnostics {diagnostics:?}"));
+    }
+    // The app's source line that writes the action is related information.
+    let app = uri(&root.join("lib/seed-stack.ts"));
+    let wildcard = diagnostics
+        .iter()
+        .find(|d| d["code"] == "IAM002")
+        .ok_or("no IAM002")?;
+    if wildcard["relatedInformation"][0]["location"]["uri"] != app.as_str() {
+        return Err(format!("related {}", wildcard["relatedInformation"]));
+    }
+    let actions = client.request_ok(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": uri(&template)},
+            "range": wildcard["range"],
+            "context": {"diagnostics": [wildcard]},
+        }),
+    )?;
+    if actions != json!([]) {
+        return Err(format!("display-only fixes offered: {actions}"));
+    }
+    client.stop()
+}
+
+#[test]
+fn unsaved_buffers_under_the_working_directory() -> TestResult {
+    // The extractors report paths under the working directory relative to it: a project there (as
+    // when an editor starts the server in the workspace) must still be checked from its buffers.
+    let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
+    let dir = tempfile::Builder::new()
+        .prefix(".lsp-test-")
+        .tempdir_in(&cwd)
+        .map_err(|e| e.to_string())?;
+    let root = std::fs::canonicalize(dir.path()).map_err(|e| e.to_string())?;
+    copy_dir(&testdata("e2e/tf-jsonencode"), &root)?;
+    std::fs::copy(testdata("e2e/findings.json"), root.join("findings.json"))
+        .map_err(|e| e.to_string())?;
+    std::fs::write(
+        root.join("iamprune.toml"),
+        "findings = [\"findings.json\"]\n",
+    )
+    .map_err(|e| e.to_string())?;
+    let path = root.join("main.tf");
+    let disk = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+    // Unsaved: a comment above everything moves every span.
+    let buffer = format!("# a comment the disk does not have\n\n{disk}");
+    let (mut client, _) = Client::start(initialize_params(&["utf-16"], &root))?;
+    let main = uri(&path);
+    client.open(&main, &buffer)?;
+    let diagnostics = client.diagnostics(&main)?;
+    let wildcard = diagnostics
+        .iter()
+        .find(|d| d["code"] == "IAM002")
+        .ok_or(format!("no IAM002 in {diagnostics:?}"))?;
+    if wildcard["range"] != range_of(&buffer, "\"s3:Get*\"", Encoding::Utf16)? {
+        return Err(format!("IAM002 at {}", wildcard["range"]));
+    }
+    let actions = client.request_ok(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": main},
+            "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+            "context": {"diagnostics": [], "only": ["source.fixAll.iamprune"]},
+        }),
+    )?;
+    let edits = actions[0]["edit"]["changes"][&main]
+        .as_array()
+        .ok_or(format!("no fix-all edits in {actions}"))?;
+    let fixed = apply(&buffer, edits, Encoding::Utf16)?;
+    let expected = library_fix(&root, &path)?;
+    let on_disk = expected
+        .first()
+        .map(|(_, after)| after.clone())
+        .ok_or("`fix` changes nothing")?;
+    if fixed != format!("# a comment the disk does not have\n\n{on_disk}") {
+        return Err(format!("fix-all on the buffer gives\n{fixed}"));
+    }
+    client.stop()
+}
