@@ -217,22 +217,12 @@ pub(crate) fn remap(node: &Node, map: &RawMap) -> Option<Node> {
 /// In the string of an `Fn::Sub`, a string holding `${Name}` is only known after substitution.
 /// (`${!Name}` is a literal `${Name}`.)
 pub(crate) fn substitutions_opaque(node: &Node) -> Node {
-    let kind = match &node.kind {
-        NodeKind::String(s) if has_substitution(s) => NodeKind::Opaque("Fn::Sub".into()),
-        NodeKind::Array(items) => NodeKind::Array(items.iter().map(substitutions_opaque).collect()),
-        NodeKind::Object(members) => NodeKind::Object(
-            members
-                .iter()
-                .map(|m| Member {
-                    key: m.key.clone(),
-                    key_span: m.key_span,
-                    value: substitutions_opaque(&m.value),
-                })
-                .collect(),
-        ),
-        other => other.clone(),
-    };
-    Node::new(node.span, kind)
+    node.rewrite(&|n| match &n.kind {
+        NodeKind::String(s) if has_substitution(s) => {
+            Some(Node::new(n.span, NodeKind::Opaque("Fn::Sub".into())))
+        }
+        _ => None,
+    })
 }
 
 pub(crate) fn has_substitution(s: &str) -> bool {

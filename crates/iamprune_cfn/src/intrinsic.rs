@@ -1,7 +1,7 @@
 //! CloudFormation intrinsic functions in the JSON form (`{"Ref": …}`, `{"Fn::Sub": …}`), which is
 //! also what YAML short tags become.
 
-use iamprune_syntax::{Member, Node, NodeKind};
+use iamprune_syntax::{Node, NodeKind};
 
 /// Whether `key` names an intrinsic function or a condition reference.
 pub(crate) fn is_intrinsic_key(key: &str) -> bool {
@@ -19,24 +19,9 @@ pub(crate) fn as_intrinsic(node: &Node) -> Option<(&str, &Node)> {
 /// A copy of a policy document in which every intrinsic is an opaque value with the intrinsic's span,
 /// so that the policy model treats it as undecidable.
 pub(crate) fn opaque(node: &Node) -> Node {
-    if let Some((name, _)) = as_intrinsic(node) {
-        return Node::new(node.span, NodeKind::Opaque(name.to_string()));
-    }
-    let kind = match &node.kind {
-        NodeKind::Array(items) => NodeKind::Array(items.iter().map(opaque).collect()),
-        NodeKind::Object(members) => NodeKind::Object(
-            members
-                .iter()
-                .map(|m| Member {
-                    key: m.key.clone(),
-                    key_span: m.key_span,
-                    value: opaque(&m.value),
-                })
-                .collect(),
-        ),
-        other => other.clone(),
-    };
-    Node::new(node.span, kind)
+    node.rewrite(&|n| {
+        as_intrinsic(n).map(|(name, _)| Node::new(n.span, NodeKind::Opaque(name.to_string())))
+    })
 }
 
 /// What a value refers to, for following attachments between resources.

@@ -9,12 +9,28 @@ use iamprune_syntax::Span;
 use crate::scan::{ScanOptions, Unit, UnitKind};
 use crate::{Level, Message};
 
+/// An extractor's error: file, 1-based line and column (0 for the whole file), message.
+type Located = (PathBuf, usize, usize, String);
+
 /// The policy sites of a unit, from the texts given (which may be edited ones, in the fix loop).
 pub fn extract(
     unit: &Unit,
     texts: &BTreeMap<PathBuf, String>,
     options: &ScanOptions,
 ) -> (Vec<PolicySite>, Vec<Message>) {
+    let (sites, errors) = by_kind(unit, texts, options);
+    let messages = errors
+        .into_iter()
+        .map(|(file, line, column, message)| at(&file, texts, line, column, message))
+        .collect();
+    (sites, messages)
+}
+
+fn by_kind(
+    unit: &Unit,
+    texts: &BTreeMap<PathBuf, String>,
+    options: &ScanOptions,
+) -> (Vec<PolicySite>, Vec<Located>) {
     match unit.kind {
         UnitKind::Template => {
             let Some((file, text)) = unit.files.first().and_then(|f| texts.get_key_value(f)) else {
@@ -25,25 +41,21 @@ pub fn extract(
                 account: options.account.clone(),
             };
             let extraction = iamprune_cfn::extract_file(file, text, &cfn_options);
-            let messages = errors(
-                texts,
-                extraction
-                    .errors
-                    .iter()
-                    .map(|e| (&e.file, e.line, e.column, &e.message)),
-            );
-            (extraction.sites, messages)
+            let errors = extraction
+                .errors
+                .into_iter()
+                .map(|e| (e.file, e.line, e.column, e.message))
+                .collect();
+            (extraction.sites, errors)
         }
         UnitKind::CdkAssembly => {
             let extraction = iamprune_cfn::extract_cdk_assembly_with(&unit.path, texts);
-            let messages = errors(
-                texts,
-                extraction
-                    .errors
-                    .iter()
-                    .map(|e| (&e.file, e.line, e.column, &e.message)),
-            );
-            (extraction.sites, messages)
+            let errors = extraction
+                .errors
+                .into_iter()
+                .map(|e| (e.file, e.line, e.column, e.message))
+                .collect();
+            (extraction.sites, errors)
         }
         UnitKind::TerraformModule => {
             let mut modules: BTreeMap<PathBuf, Vec<(PathBuf, String)>> = BTreeMap::new();
@@ -77,20 +89,18 @@ pub fn extract(
                     .collect();
                 iamprune_terraform::extract_tree(&modules, &tf_options)
             };
-            let messages = errors(
-                texts,
-                extraction
-                    .errors
-                    .iter()
-                    .map(|e| (&e.file, e.line, e.column, &e.message)),
-            );
+            let errors = extraction
+                .errors
+                .into_iter()
+                .map(|e| (e.file, e.line, e.column, e.message))
+                .collect();
             // Absolute paths stay absolute: the unit's own files were named that way.
             let sites = if unit.path.is_relative() {
                 extraction.sites.into_iter().map(relative_files).collect()
             } else {
                 extraction.sites
             };
-            (sites, messages)
+            (sites, errors)
         }
     }
 }
@@ -147,16 +157,6 @@ fn root_of(options: &ScanOptions, path: &Path) -> PathBuf {
             }
         })
         .unwrap_or_else(|| path.to_path_buf())
-}
-
-/// Extractor errors as messages.
-fn errors<'e>(
-    texts: &BTreeMap<PathBuf, String>,
-    errors: impl Iterator<Item = (&'e PathBuf, usize, usize, &'e String)>,
-) -> Vec<Message> {
-    errors
-        .map(|(file, line, column, message)| at(file, texts, line, column, message.clone()))
-        .collect()
 }
 
 /// An extractor error, its 1-based line and column turned back into a byte offset of the text.

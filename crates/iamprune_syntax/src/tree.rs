@@ -62,6 +62,31 @@ impl Node {
         self.as_object()?.iter().find(|m| m.key == key)
     }
 
+    /// A copy of the tree in which `replace` may stand in for any node: where it returns a node, that
+    /// node is used and its children are not visited; elsewhere the children are rewritten the same way.
+    pub fn rewrite(&self, replace: &impl Fn(&Node) -> Option<Node>) -> Node {
+        if let Some(replacement) = replace(self) {
+            return replacement;
+        }
+        let kind = match &self.kind {
+            NodeKind::Array(items) => {
+                NodeKind::Array(items.iter().map(|i| i.rewrite(replace)).collect())
+            }
+            NodeKind::Object(members) => NodeKind::Object(
+                members
+                    .iter()
+                    .map(|m| Member {
+                        key: m.key.clone(),
+                        key_span: m.key_span,
+                        value: m.value.rewrite(replace),
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        };
+        Node::new(self.span, kind)
+    }
+
     /// A short name of the node's type, for messages such as "expected a string, found an object".
     pub fn type_name(&self) -> &'static str {
         match self.kind {

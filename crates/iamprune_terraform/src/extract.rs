@@ -300,19 +300,7 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
         match &expr.kind {
             ExprKind::Call { name, args } if name == "jsonencode" => match args.first() {
                 Some(arg) if is_policy_object(arg) => {
-                    let mut converter = Converter::new(self.scope, file);
-                    let document = converter.value(arg, 0);
-                    let notes = converter.notes;
-                    self.add(
-                        file,
-                        block,
-                        holder,
-                        document,
-                        Syntax::Hcl,
-                        None,
-                        notes,
-                        pending,
-                    );
+                    self.add_object(file, block, holder, arg, pending);
                 }
                 Some(arg) => self.walk_value(file, block, attr, arg, holder, pending, depth + 1),
                 None => {}
@@ -329,19 +317,7 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
             }
             ExprKind::Object(_) if is_policy_object(expr) && matches!(holder, Holder::Key(_)) => {
                 // A local holding the document as an object, encoded where it is used.
-                let mut converter = Converter::new(self.scope, file);
-                let document = converter.value(expr, 0);
-                let notes = converter.notes;
-                self.add(
-                    file,
-                    block,
-                    holder,
-                    document,
-                    Syntax::Hcl,
-                    None,
-                    notes,
-                    pending,
-                );
+                self.add_object(file, block, holder, expr, pending);
             }
             ExprKind::Object(members) => {
                 for m in members {
@@ -496,6 +472,30 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
             ),
             Err(err) => self.errors.push(ExtractError::from_syntax(&target, &err)),
         }
+    }
+
+    /// A document written as an HCL object (`jsonencode({...})`, or a local encoded where it is used).
+    fn add_object(
+        &self,
+        file: usize,
+        block: &Block,
+        holder: &Holder<'a>,
+        object: &'a Expr,
+        pending: &mut Vec<Pending<'a>>,
+    ) {
+        let mut converter = Converter::new(self.scope, file);
+        let document = converter.value(object, 0);
+        let notes = converter.notes;
+        self.add(
+            file,
+            block,
+            holder,
+            document,
+            Syntax::Hcl,
+            None,
+            notes,
+            pending,
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
