@@ -14,6 +14,9 @@ pub struct Resolver {
     /// Finding principal ARN → the source owner it is (`aws_iam_role.app`, `AppRole`,
     /// `Stack/AppRole`): always wins over matching by name.
     pub explicit: BTreeMap<String, String>,
+    /// The AWS account the scanned source deploys to, when known: findings about principals of other
+    /// accounts (an organisation-wide export) are not matched by name.
+    pub account: Option<String>,
 }
 
 /// The outcome for one site.
@@ -48,13 +51,35 @@ impl Resolver {
             });
         }
         for reference in &site.principals {
-            if reference.name == PrincipalName::Unknown && !self.explicitly_mapped(reference) {
+            if reference.name == PrincipalName::Unknown
+                && self.explicitly_mapped_to(reference, site).is_empty()
+            {
                 complete = false;
             }
+            let mapped = self.explicitly_mapped_to(reference, site);
             let matched: Vec<&PrincipalFindings> = findings
                 .principals()
-                .filter(|p| self.matches(reference, p))
+                .filter(|p| match &p.principal {
+                    // A reference the configuration maps is tied to exactly the ARNs mapped to it.
+                    Principal::Arn(arn) if !mapped.is_empty() => mapped.contains(&arn.raw.as_str()),
+                    _ => mapped.is_empty() && self.matches_by_name(reference, p),
+                })
                 .collect();
+            if let PrincipalName::Generated {
+                stack: Some(stack),
+                logical_id,
+            } = &reference.name
+            {
+                // A name CloudFormation cut to 64 characters could belong to another role of the stack
+                // whose logical id starts the same way: not known for sure, so not narrowed.
+                let full = format!("{stack}-{logical_id}-");
+                if matched.iter().any(|p| match &p.principal {
+                    Principal::Arn(arn) => !arn.name.starts_with(&full),
+                    Principal::Any => false,
+                }) {
+                    complete = false;
+                }
+            }
             if matched.is_empty() {
                 principals.push(MatchedPrincipal {
                     label: describe(reference),
@@ -76,18 +101,29 @@ impl Resolver {
         }
     }
 
-    fn explicitly_mapped(&self, reference: &PrincipalRef) -> bool {
+    /// The ARNs the configuration maps to this reference.
+    fn explicitly_mapped_to(&self, reference: &PrincipalRef, site: &PolicySite) -> Vec<&str> {
         self.explicit
-            .values()
-            .any(|owner| owner_matches(owner, reference))
+            .iter()
+            .filter(|(_, owner)| owner_matches(owner, reference, site))
+            .map(|(arn, _)| arn.as_str())
+            .collect()
     }
 
-    fn matches(&self, reference: &PrincipalRef, found: &PrincipalFindings) -> bool {
+    fn matches_by_name(&self, reference: &PrincipalRef, found: &PrincipalFindings) -> bool {
         let Principal::Arn(arn) = &found.principal else {
             return false;
         };
-        if let Some(owner) = self.explicit.get(&arn.raw) {
-            return owner_matches(owner, reference);
+        if self.explicit.contains_key(&arn.raw) {
+            // Mapped ARNs are tied only to what they are mapped to.
+            return false;
+        }
+        if self
+            .account
+            .as_ref()
+            .is_some_and(|account| *account != arn.account)
+        {
+            return false;
         }
         let kind_matches = matches!(
             (reference.kind, &arn.kind),
@@ -101,10 +137,16 @@ impl Resolver {
         match &reference.name {
             // IAM names are unique case-insensitively.
             PrincipalName::Exact(name) => arn.name.eq_ignore_ascii_case(name),
-            PrincipalName::Prefix(prefix) => arn
-                .name
-                .to_ascii_lowercase()
-                .starts_with(&prefix.to_ascii_lowercase()),
+            // Terraform appends a 26-digit unique id to a `name_prefix`; any other name that merely
+            // starts with the prefix is another principal.
+            PrincipalName::Prefix(prefix) => {
+                arn.name
+                    .get(..prefix.len())
+                    .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+                    && arn.name.get(prefix.len()..).is_some_and(|rest| {
+                        rest.len() == 26 && rest.bytes().all(|b| b.is_ascii_digit())
+                    })
+            }
             PrincipalName::Generated {
                 stack: Some(stack),
                 logical_id,
@@ -114,10 +156,25 @@ impl Resolver {
     }
 }
 
-/// `aws_iam_role.app` matches `aws_iam_role.app`; `Stack/AppRole` and `AppRole` match a logical id.
-fn owner_matches(owner: &str, reference: &PrincipalRef) -> bool {
-    owner == reference.declared_as
-        || owner.rsplit('/').next() == Some(reference.declared_as.as_str())
+/// `aws_iam_role.app` matches `aws_iam_role.app`; `AppRole` matches the logical id `AppRole`;
+/// `Stack/AppRole` matches it only in that stack (a CDK construct path, or a name generated in it).
+fn owner_matches(owner: &str, reference: &PrincipalRef, site: &PolicySite) -> bool {
+    if owner == reference.declared_as {
+        return true;
+    }
+    let Some((stack, id)) = owner.rsplit_once('/') else {
+        return false;
+    };
+    if id != reference.declared_as {
+        return false;
+    }
+    let in_construct = site
+        .construct_path
+        .as_deref()
+        .is_some_and(|path| path.split('/').next() == Some(stack));
+    let in_generated =
+        matches!(&reference.name, PrincipalName::Generated { stack: Some(s), .. } if s == stack);
+    in_construct || in_generated
 }
 
 fn site_is(owner: &str, site: &PolicySite) -> bool {

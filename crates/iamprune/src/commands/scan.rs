@@ -146,6 +146,7 @@ impl Session {
         let mut linter = Linter::new(&self.catalog, self.findings.as_ref());
         linter.resolver = Resolver {
             explicit: self.config.principals.clone(),
+            account: self.options.account.clone(),
         };
         linter
     }
