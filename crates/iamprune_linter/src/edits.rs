@@ -51,14 +51,23 @@ impl Writer<'_> {
 
     /// Turns `Action: <anything>` into `NotAction: [patterns]`.
     pub fn to_not_action(&self, block: &ActionBlock, patterns: &[String]) -> Vec<Edit> {
-        let key = block.key_span.slice(self.text).unwrap_or("Action");
+        let key = block.key_span.slice(self.text).unwrap_or("");
+        // `Action` (JSON, YAML, `jsonencode`) or `actions` (an `aws_iam_policy_document` statement);
+        // a key written any other way is not rewritten, so no fix is offered.
+        let not_key = if key.contains("Action") {
+            key.replacen("Action", "NotAction", 1)
+        } else if key == "actions" {
+            "not_actions".to_string()
+        } else {
+            return Vec::new();
+        };
         let sample = block
             .elements
             .first()
             .and_then(|e| e.span.slice(self.text))
             .unwrap_or("\"\"");
         vec![
-            self.edit(block.key_span, key.replacen("Action", "NotAction", 1)),
+            self.edit(block.key_span, not_key),
             self.edit(block.span, self.list_literal(patterns, sample)),
         ]
     }

@@ -3,7 +3,7 @@ use iamprune_policy::{Outcome, StatementRefinement};
 
 use super::{Rule, RuleMeta};
 use crate::context::SiteContext;
-use crate::diagnostic::{Diagnostic, Fix, Severity};
+use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
 use crate::fixes;
 
 pub const META: RuleMeta = RuleMeta {
@@ -84,7 +84,11 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
             ctx.who()
         );
         let fix = Fix {
-            applicability: ctx.applicability(),
+            applicability: if edits.is_empty() {
+                Applicability::DisplayOnly
+            } else {
+                ctx.applicability()
+            },
             title: format!(
                 "replace `Action` with `NotAction`: {}",
                 fixes::list(not_action)
