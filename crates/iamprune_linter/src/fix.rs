@@ -101,6 +101,9 @@ pub fn write_atomic(path: &Path, content: &str) -> Result<(), FixError> {
         file: path.to_path_buf(),
         source,
     };
+    // Through a symbolic link, the file it points to is what changes; the link stays a link.
+    let resolved = std::fs::canonicalize(path).map_err(error)?;
+    let path = resolved.as_path();
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -131,10 +134,14 @@ pub fn verify_document(
     let mut next = after.1.statements.iter().zip(rest_after).peekable();
     for (statement, rest) in before.1.statements.iter().zip(rest_before) {
         let bounds = bounds(catalog, statement, unused);
+        // Names the catalog does not know are beyond the set comparison: each one that is not unused must
+        // still be there.
+        let kept_unknown = unknown_names(catalog, statement, unused);
         let fits = |candidate: &Statement, candidate_rest: &serde_json::Value| {
             candidate.effect == statement.effect
                 && *candidate_rest == rest
                 && expressions(candidate) == expressions(statement)
+                && kept_unknown.is_subset(&unknown_names(catalog, candidate, None))
                 && match &bounds {
                     Some((lower, upper)) => allowed(catalog, candidate)
                         .is_some_and(|a| lower.is_subset(&a) && a.is_subset(upper)),
@@ -146,6 +153,8 @@ pub fn verify_document(
                 next.next();
             }
             _ if statement.effect == Effect::Allow
+                && expressions(statement) == 0
+                && kept_unknown.is_empty()
                 && bounds.as_ref().is_some_and(|(lower, _)| lower.is_empty()) => {}
             _ => {
                 return Err(format!(
@@ -227,6 +236,23 @@ fn allowed(catalog: &Catalog, statement: &Statement) -> Option<ActionSet> {
             all
         }
     })
+}
+
+/// The lower-cased exact names of a statement that the catalog does not know, less those unused.
+fn unknown_names(
+    catalog: &Catalog,
+    statement: &Statement,
+    unused: Option<&UnusedSet<'_>>,
+) -> std::collections::BTreeSet<String> {
+    statement
+        .actions
+        .iter()
+        .flat_map(|b| &b.elements)
+        .filter_map(|e| e.pattern())
+        .filter(|p| !p.has_wildcard() && catalog.lookup(p.lower()).is_none())
+        .filter(|p| !unused.is_some_and(|u| u.is_unused(p.as_str())))
+        .map(|p| p.lower().to_string())
+        .collect()
 }
 
 /// How many elements of a statement are expressions.
