@@ -141,7 +141,7 @@ pub fn verify_document(
             candidate.effect == statement.effect
                 && *candidate_rest == rest
                 && expressions(candidate) == expressions(statement)
-                && kept_unknown.is_subset(&unknown_names(catalog, candidate, None))
+                && still_allowed(candidate, &kept_unknown)
                 && match &bounds {
                     Some((lower, upper)) => allowed(catalog, candidate)
                         .is_some_and(|a| lower.is_subset(&a) && a.is_subset(upper)),
@@ -247,12 +247,32 @@ fn unknown_names(
     statement
         .actions
         .iter()
+        .filter(|b| b.key == ActionKey::Action)
         .flat_map(|b| &b.elements)
         .filter_map(|e| e.pattern())
         .filter(|p| !p.has_wildcard() && catalog.lookup(p.lower()).is_none())
         .filter(|p| !unused.is_some_and(|u| u.is_unused(p.as_str())))
         .map(|p| p.lower().to_string())
         .collect()
+}
+
+/// Whether every name is still matched by a pattern of the statement's `Action` (a `NotAction` is not
+/// asked: its unknown names are exclusions, kept by the pattern comparison).
+fn still_allowed(statement: &Statement, names: &std::collections::BTreeSet<String>) -> bool {
+    let Some(block) = statement
+        .actions
+        .as_ref()
+        .filter(|b| b.key == ActionKey::Action)
+    else {
+        return true;
+    };
+    names.iter().all(|name| {
+        block
+            .elements
+            .iter()
+            .filter_map(|e| e.pattern())
+            .any(|p| p.matches_lower(name))
+    })
 }
 
 /// How many elements of a statement are expressions.
