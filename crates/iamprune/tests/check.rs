@@ -180,3 +180,35 @@ fn sarif_output_is_valid_sarif_2_1_0() {
         assert!(errors.is_empty(), "{args:?}: {errors:#?}");
     }
 }
+
+#[test]
+fn a_policy_file_two_modules_share_loses_only_what_neither_used() {
+    let run_check = |findings: &str| {
+        let out = iamprune()
+            .args([
+                "check",
+                "testdata/shared-file",
+                "--format",
+                "json",
+                "--findings",
+                findings,
+            ])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let report = json(&out);
+        report["diagnostics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| d["message"].as_str().unwrap_or("").to_string())
+            .collect::<Vec<_>>()
+    };
+    // Nothing is known of WorkerRole: the shared file is not narrowed.
+    assert!(run_check("testdata/shared-file/app-only.jsonl").is_empty());
+    let both = run_check("testdata/shared-file/both.jsonl");
+    assert_eq!(both.len(), 1, "{both:?}");
+    assert!(
+        both[0].starts_with("`s3:DeleteObject` is unused by role WorkerRole, role AppRole"),
+        "{both:?}"
+    );
+}

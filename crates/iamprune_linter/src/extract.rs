@@ -19,11 +19,50 @@ pub fn extract(
     options: &ScanOptions,
 ) -> (Vec<PolicySite>, Vec<Message>) {
     let (sites, errors) = by_kind(unit, texts, options);
+    let sites = merge_shared(sites);
     let messages = errors
         .into_iter()
         .map(|(file, line, column, message)| at(&file, texts, line, column, message))
         .collect();
     (sites, messages)
+}
+
+/// One document text reached from several places (a JSON file two modules read with `file()`) is one
+/// site reaching the principals of all of them, so that it loses only what none of them used.
+fn merge_shared(sites: Vec<PolicySite>) -> Vec<PolicySite> {
+    let mut out: Vec<PolicySite> = Vec::with_capacity(sites.len());
+    let mut index: BTreeMap<(PathBuf, usize, usize), usize> = BTreeMap::new();
+    for site in sites {
+        let key = (
+            site.file.clone(),
+            site.document.span.start,
+            site.document.span.end,
+        );
+        match index
+            .get(&key)
+            .and_then(|&i| out.get_mut(i))
+            .filter(|s| s.purpose == site.purpose)
+        {
+            Some(existing) => {
+                for principal in site.principals {
+                    if !existing.principals.contains(&principal) {
+                        existing.principals.push(principal);
+                    }
+                }
+                existing.principals_complete &= site.principals_complete;
+                for note in site.notes {
+                    if !existing.notes.contains(&note) {
+                        existing.notes.push(note);
+                    }
+                }
+            }
+            None => {
+                index.insert(key, out.len());
+                out.push(site);
+            }
+        }
+    }
+    out
 }
 
 fn by_kind(

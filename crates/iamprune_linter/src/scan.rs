@@ -156,6 +156,9 @@ fn units_of(files: BTreeSet<PathBuf>) -> Vec<Unit> {
 fn module_groups(modules: BTreeMap<PathBuf, Vec<PathBuf>>) -> Vec<(PathBuf, Vec<PathBuf>)> {
     let dirs: Vec<PathBuf> = modules.keys().cloned().collect();
     let mut parent: Vec<usize> = (0..dirs.len()).collect();
+    // A policy file that two modules read with `file()` reaches the principals of both: they are one
+    // unit, so that it is narrowed only by what none of them used.
+    let mut readers: BTreeMap<PathBuf, usize> = BTreeMap::new();
     fn find(parent: &mut [usize], i: usize) -> usize {
         let mut root = i;
         while parent[root] != root {
@@ -174,6 +177,18 @@ fn module_groups(modules: BTreeMap<PathBuf, Vec<PathBuf>>) -> Vec<(PathBuf, Vec<
                 if let Some(j) = dirs.iter().position(|d| *d == called) {
                     let (a, b) = (find(&mut parent, i), find(&mut parent, j));
                     parent[a.max(b)] = a.min(b);
+                }
+            }
+            for target in read_files(&text) {
+                let path = lexical_join(dir, &target);
+                match readers.get(&path) {
+                    Some(&j) => {
+                        let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+                        parent[a.max(b)] = a.min(b);
+                    }
+                    None => {
+                        readers.insert(path, i);
+                    }
                 }
             }
         }
@@ -204,6 +219,32 @@ fn local_sources(text: &str) -> Vec<String> {
             (value.starts_with("./") || value.starts_with("../")).then(|| value.to_string())
         })
         .collect()
+}
+
+/// The literal paths `file("${path.module}/x.json")` and `templatefile(...)` name, relative to the
+/// module's directory.
+fn read_files(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (at, _) in text.match_indices("file(") {
+        let Some(rest) = text.get(at + "file(".len()..) else {
+            continue;
+        };
+        let Some(literal) = rest
+            .trim_start()
+            .strip_prefix('"')
+            .and_then(|r| r.split('"').next())
+        else {
+            continue;
+        };
+        let path = literal
+            .strip_prefix("${path.module}/")
+            .map(str::to_string)
+            .unwrap_or_else(|| literal.to_string());
+        if !path.contains("${") && !path.starts_with('/') {
+            out.push(path);
+        }
+    }
+    out
 }
 
 /// `dir` joined with a relative path, `..` and `.` resolved without touching the file system.
