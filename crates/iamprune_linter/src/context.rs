@@ -6,6 +6,7 @@ use iamprune_policy::{PolicyDocument, PolicySite, Refinement, UnusedSet};
 use iamprune_syntax::Span;
 
 use crate::diagnostic::{Applicability, Diagnostic, Fix};
+use crate::edits::Writer;
 use crate::rules::Rule;
 
 /// A principal of the site, matched to the findings.
@@ -30,6 +31,8 @@ pub struct SiteContext<'a> {
     pub refinement: Option<&'a Refinement>,
     /// The site is in generated output (a CDK assembly): fixes are shown, not applied.
     pub generated: bool,
+    /// Spells the fixes' edits in the site's syntax.
+    pub writer: Writer<'a>,
 }
 
 impl SiteContext<'_> {

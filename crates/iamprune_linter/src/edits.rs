@@ -15,12 +15,47 @@ use crate::diagnostic::Edit;
 
 /// The file text and syntax edits are made in.
 pub struct Writer<'a> {
-    pub file: PathBuf,
-    pub text: &'a str,
-    pub syntax: &'a Syntax,
+    file: PathBuf,
+    text: &'a str,
+    syntax: &'a Syntax,
+    /// Where each line starts, found once: a minified policy is one long line, and searching it for
+    /// line breaks at every edit would make fixing it quadratic.
+    lines: std::cell::OnceCell<Vec<usize>>,
 }
 
-impl Writer<'_> {
+impl<'a> Writer<'a> {
+    pub fn new(file: PathBuf, text: &'a str, syntax: &'a Syntax) -> Self {
+        Writer {
+            file,
+            text,
+            syntax,
+            lines: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.lines.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        })
+    }
+
+    /// The start of the line holding byte `at`.
+    fn line_start(&self, at: usize) -> usize {
+        let starts = self.line_starts();
+        let index = starts.partition_point(|&s| s <= at).saturating_sub(1);
+        starts.get(index).copied().unwrap_or(0)
+    }
+
+    /// The offset of the line break ending the line that holds byte `at` (the text's length on the
+    /// last line).
+    fn line_break_at(&self, at: usize) -> usize {
+        let starts = self.line_starts();
+        let next = starts.partition_point(|&s| s <= at);
+        starts.get(next).map_or(self.text.len(), |&s| s - 1)
+    }
+
     /// Replaces element `i` of the list by `patterns` (at least one).
     pub fn replace_element(&self, block: &ActionBlock, i: usize, patterns: &[String]) -> Vec<Edit> {
         let Some(element) = block.elements.get(i) else {
@@ -146,7 +181,7 @@ impl Writer<'_> {
     /// the separator of the previous item goes too. `None` when the layout is not that simple.
     fn remove_lines(&self, spans: &[Span], i: usize) -> Option<Edit> {
         let span = spans[i];
-        let line_start = self.text[..span.start].rfind('\n').map_or(0, |n| n + 1);
+        let line_start = self.line_start(span.start);
         let prefix = self.text.get(line_start..span.start)?;
         let block_item = *self.syntax == Syntax::Yaml && prefix.trim() == "-";
         if !prefix.trim().is_empty() && !block_item {
@@ -166,11 +201,15 @@ impl Writer<'_> {
             }
             // Between blank lines (HCL blocks), one blank line goes too, so no two are left in a row.
             let blank = |line: &str| line.trim().is_empty();
-            let before = self.text[..line_start.saturating_sub(1)]
-                .rsplit('\n')
-                .next()
-                .filter(|_| line_start > 0);
-            let after_end = self.text[tail.end..].find('\n').map(|n| tail.end + n + 1);
+            let before = (line_start > 0)
+                .then(|| {
+                    self.text
+                        .get(self.line_start(line_start - 1)..line_start - 1)
+                })
+                .flatten();
+            let after_end = (tail.end < self.text.len())
+                .then(|| self.line_break_at(tail.end) + 1)
+                .filter(|&end| end <= self.text.len());
             let end = match (before, after_end) {
                 (Some(line), Some(end)) if blank(line) && blank(&self.text[tail.end..end]) => end,
                 _ => tail.end,
@@ -202,7 +241,7 @@ impl Writer<'_> {
             });
         }
         let rest = self.text.get(from..)?;
-        let line = rest.find('\n').map_or(rest, |n| &rest[..n]);
+        let line = self.text.get(from..self.line_break_at(from).max(from))?;
         let end = from + line.len() + usize::from(line.len() < rest.len());
         let line = line.strip_suffix('\r').unwrap_or(line);
         let after_blanks = line.trim_start_matches([' ', '\t']);
@@ -225,10 +264,11 @@ impl Writer<'_> {
 
     /// The line break used at byte `at`: the one that ends its line, `\n` at the end of the text.
     fn line_break(&self, at: usize) -> &'static str {
-        let rest = self.text.get(at..).unwrap_or("");
-        match rest.find('\n') {
-            Some(n) if rest[..n].ends_with('\r') => "\r\n",
-            _ => "\n",
+        let end = self.line_break_at(at.min(self.text.len()));
+        if end < self.text.len() && self.text.get(..end).is_some_and(|t| t.ends_with('\r')) {
+            "\r\n"
+        } else {
+            "\n"
         }
     }
 
@@ -244,9 +284,7 @@ impl Writer<'_> {
             ""
         };
         let element = spans.get(i).copied().unwrap_or_default();
-        let line_start = self.text[..element.start.min(self.text.len())]
-            .rfind('\n')
-            .map_or(0, |n| n + 1);
+        let line_start = self.line_start(element.start.min(self.text.len()));
         let prefix = self.text.get(line_start..element.start).unwrap_or("");
         let yaml_block = *self.syntax == Syntax::Yaml && {
             let trimmed = prefix.trim_start();

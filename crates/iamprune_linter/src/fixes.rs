@@ -7,12 +7,9 @@ use crate::context::SiteContext;
 use crate::diagnostic::{Applicability, Edit, Fix};
 use crate::edits::Writer;
 
-pub fn writer<'a>(ctx: &'a SiteContext<'a>) -> Writer<'a> {
-    Writer {
-        file: ctx.site.file.clone(),
-        text: ctx.text,
-        syntax: &ctx.site.syntax,
-    }
+/// The site's writer: one per site, so its line index is built once.
+pub fn writer<'a>(ctx: &'a SiteContext<'a>) -> &'a Writer<'a> {
+    &ctx.writer
 }
 
 /// The fix for one changed element of an `Allow` + `Action` statement.

@@ -139,6 +139,7 @@ impl<'a> Linter<'a> {
             unused: unused.as_ref(),
             refinement: refinement.as_ref(),
             generated,
+            writer: edits::Writer::new(site.file.clone(), text, &site.syntax),
         };
         rules::check_site(&ctx, &mut report.diagnostics);
         report

@@ -256,8 +256,9 @@ fn find<'a>(members: &'a [Member], key: &str) -> Option<&'a Member> {
 /// IAM rejects a document with a key twice; a tool that silently took the first or the last would
 /// judge a different policy than AWS does.
 fn reject_duplicates(members: &[Member]) -> Result<(), PolicyError> {
-    for (i, member) in members.iter().enumerate() {
-        if members[..i].iter().any(|m| m.key == member.key) {
+    let mut seen = std::collections::HashSet::with_capacity(members.len());
+    for member in members {
+        if !seen.insert(member.key.as_str()) {
             return Err(PolicyError::new(
                 member.key_span,
                 format!("duplicate key `{}`", member.key),
