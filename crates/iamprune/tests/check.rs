@@ -212,3 +212,61 @@ fn a_policy_file_two_modules_share_loses_only_what_neither_used() {
         "{both:?}"
     );
 }
+
+#[test]
+fn the_same_files_named_twice_are_checked_once() {
+    let count = |args: &[&str]| {
+        let out = iamprune()
+            .args(args)
+            .args(["--format", "json"])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let report = json(&out);
+        (
+            report["diagnostics"].as_array().map_or(0, Vec::len),
+            report["stats"]["files"].clone(),
+        )
+    };
+    let once = count(&["check", "testdata/demo"]);
+    let abs = root()
+        .join("testdata/demo")
+        .canonicalize()
+        .unwrap_or_default()
+        .display()
+        .to_string();
+    assert_eq!(count(&["check", "testdata/demo", "./testdata/demo"]), once);
+    assert_eq!(count(&["check", "testdata/demo", &abs]), once);
+}
+
+#[test]
+fn a_stack_name_applies_to_the_templates_under_a_directory() {
+    // e2e/cdk's template has an unnamed role; as a plain template it needs the stack name.
+    let dir = scratch("stack-name");
+    std::fs::copy(
+        root().join("testdata/e2e/cdk/cdk.out/SeedStack.template.json"),
+        dir.join("template.json"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let findings = root()
+        .join("testdata/e2e/cdk/findings.json")
+        .display()
+        .to_string();
+    let diagnostics = |args: &[&str]| {
+        let out = run(
+            &dir,
+            &[
+                &["check", "--format", "json", "--findings", &findings][..],
+                args,
+            ]
+            .concat(),
+        );
+        json(&out)["diagnostics"].as_array().map_or(0, Vec::len)
+    };
+    assert_eq!(diagnostics(&["."]), 0);
+    assert_eq!(diagnostics(&[".", "--stack-name", "SeedStack"]), 9);
+    assert_eq!(
+        diagnostics(&["template.json", "--stack-name", "SeedStack"]),
+        9
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

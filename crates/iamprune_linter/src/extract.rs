@@ -178,7 +178,11 @@ fn stack_name(options: &ScanOptions, file: &Path) -> Option<String> {
     options
         .stack_names
         .iter()
-        .find(|(path, _)| file.ends_with(path) || path.ends_with(file))
+        .find(|(path, _)| {
+            file.ends_with(path)
+                || path.ends_with(file)
+                || (path.is_dir() && file.starts_with(path))
+        })
         .map(|(_, name)| name.clone())
 }
 

@@ -61,6 +61,8 @@ pub struct UnitReport {
 pub fn discover(options: &ScanOptions) -> (Vec<Unit>, Vec<Message>) {
     let mut messages = Vec::new();
     let mut files: BTreeSet<PathBuf> = BTreeSet::new();
+    // `check a ./a` or an absolute and a relative path to the same place: each file once.
+    let mut seen: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     for root in &options.paths {
         if !root.exists() {
             messages.push(error(root, "no such file or directory".into()));
@@ -82,7 +84,10 @@ pub fn discover(options: &ScanOptions) -> (Vec<Unit>, Vec<Message>) {
         for entry in walk.build() {
             match entry {
                 Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
-                    files.insert(entry.into_path());
+                    let path = entry.into_path();
+                    if seen.insert(std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone())) {
+                        files.insert(path);
+                    }
                 }
                 Ok(_) => {}
                 Err(e) => messages.push(error(root, e.to_string())),
@@ -542,6 +547,23 @@ pub struct FixOutcome {
 /// re-extracts the result and verifies every document against the original before anything is
 /// returned for writing. A unit whose result fails is left as it was, with an error message.
 pub fn fix_unit(linter: &Linter<'_>, report: &UnitReport, options: &ScanOptions) -> FixOutcome {
+    // A panic while fixing one unit leaves it unwritten and reported; the others go on.
+    std::panic::catch_unwind(AssertUnwindSafe(|| fix_unit_unguarded(linter, report, options))).unwrap_or_else(|_| {
+        FixOutcome {
+            messages: vec![error(
+                &report.unit.path,
+                "internal error: fixing this file panicked; nothing was written; please report it with the file".into(),
+            )],
+            ..FixOutcome::default()
+        }
+    })
+}
+
+fn fix_unit_unguarded(
+    linter: &Linter<'_>,
+    report: &UnitReport,
+    options: &ScanOptions,
+) -> FixOutcome {
     let mut outcome = FixOutcome::default();
     if report.unit.kind == UnitKind::CdkAssembly && !linter.fix_generated {
         return outcome;

@@ -100,7 +100,7 @@ pub fn fingerprints(report: &Report, sources: &Sources) -> Vec<String> {
                 .and_then(|t| t.get(d.span.range()))
                 .unwrap_or("")
                 .to_string();
-            let key = (d.rule.code().to_string(), path_string(&d.file), text);
+            let key = (d.rule.code().to_string(), stable_path(&d.file), text);
             let occurrence = seen.entry(key.clone()).or_default();
             *occurrence += 1;
             format!(
@@ -111,9 +111,53 @@ pub fn fingerprints(report: &Report, sources: &Sources) -> Vec<String> {
         .collect()
 }
 
+/// The path as it is from the working directory, however it was given (`./a`, `a`, `/abs/a`), so that a
+/// baseline written from one invocation matches another.
+fn stable_path(path: &Path) -> String {
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let relative = std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .ok()
+        .and_then(|cwd| canonical.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or(canonical);
+    path_string(&relative)
+}
+
+/// A path as a URI reference for SARIF: relative paths stay relative, absolute ones become `file://`
+/// URIs; characters outside the unreserved set are percent-encoded.
+pub fn uri(path: &Path) -> String {
+    let text = path_string(path);
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    if path.is_absolute() {
+        format!("file://{out}")
+    } else {
+        out
+    }
+}
+
 /// FNV-1a: stable across runs and platforms, which a fingerprint must be (std's hashers are not).
 fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
         (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_encoded() {
+        assert_eq!(uri(Path::new("P q/web.yaml")), "P%20q/web.yaml");
+        assert_eq!(uri(Path::new("/tmp/a#b/x.tf")), "file:///tmp/a%23b/x.tf");
+        assert_eq!(uri(Path::new("café.json")), "caf%C3%A9.json");
+    }
 }

@@ -2,10 +2,10 @@
 
 use serde_json::{Value, json};
 
-use iamprune_linter::{Rule, Severity};
+use iamprune_linter::{Level, Rule, Severity};
 use iamprune_syntax::Span;
 
-use crate::{Report, Sources, fingerprints, path_string};
+use crate::{Report, Sources, fingerprints, uri};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -25,7 +25,7 @@ pub fn sarif(report: &Report, sources: &Sources) -> Value {
                 "message": {"text": d.message},
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": {"uri": path_string(&d.file)},
+                        "artifactLocation": {"uri": uri(&d.file)},
                         "region": region(sources, &d.file, d.span),
                     }
                 }],
@@ -41,7 +41,7 @@ pub fn sarif(report: &Report, sources: &Sources) -> Value {
                             "id": id,
                             "message": {"text": r.message},
                             "physicalLocation": {
-                                "artifactLocation": {"uri": path_string(&r.file)},
+                                "artifactLocation": {"uri": uri(&r.file)},
                                 "region": region(sources, &r.file, r.span),
                             },
                         })
@@ -58,7 +58,7 @@ pub fn sarif(report: &Report, sources: &Sources) -> Value {
                     .iter()
                     .map(|e| {
                         json!({
-                            "artifactLocation": {"uri": path_string(&e.file)},
+                            "artifactLocation": {"uri": uri(&e.file)},
                             "replacements": [{
                                 "deletedRegion": region(sources, &e.file, e.span),
                                 "insertedContent": {"text": e.content},
@@ -88,8 +88,29 @@ pub fn sarif(report: &Report, sources: &Sources) -> Value {
             }},
             "columnKind": "unicodeCodePoints",
             "results": results,
+            "invocations": [invocation(report, sources)],
         }],
     })
+}
+
+/// Files that could not be checked are the run's notifications, so code scanning shows them too.
+fn invocation(report: &Report, sources: &Sources) -> Value {
+    let notifications: Vec<Value> = report
+        .messages
+        .iter()
+        .filter(|m| m.level == Level::Error)
+        .map(|m| {
+            let mut location =
+                json!({"physicalLocation": {"artifactLocation": {"uri": uri(&m.file)}}});
+            if let (Some(span), Some(physical)) =
+                (m.span, location["physicalLocation"].as_object_mut())
+            {
+                physical.insert("region".into(), region(sources, &m.file, span));
+            }
+            json!({"level": "error", "message": {"text": m.message}, "locations": [location]})
+        })
+        .collect();
+    json!({"executionSuccessful": true, "toolExecutionNotifications": notifications})
 }
 
 fn rule(rule: Rule) -> Value {

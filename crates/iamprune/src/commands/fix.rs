@@ -37,6 +37,11 @@ pub fn run(args: &FixArgs) -> anyhow::Result<ExitCode> {
     let mut applied = 0;
     let mut changed_files = 0;
     let mut failed = false;
+    // A file that could not be checked was not fixed either: the run fails, as `check` would.
+    let unchecked = messages
+        .iter()
+        .chain(reports.iter().flat_map(|r| &r.messages))
+        .any(|m| m.level == iamprune_linter::Level::Error);
     for message in messages
         .iter()
         .chain(reports.iter().flat_map(|r| &r.messages))
@@ -96,7 +101,7 @@ pub fn run(args: &FixArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     // With --diff, pending changes fail the run, so CI can ask "is everything fixed?".
-    Ok(if args.diff && changed_files > 0 {
+    Ok(if unchecked || (args.diff && changed_files > 0) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -71,7 +71,7 @@ pub struct Session {
     pub catalog: CatalogRef,
     pub findings: Option<FindingsSet>,
     /// Errors loading findings: reported, and the run exits 2.
-    pub findings_errors: Vec<String>,
+    pub findings_errors: Vec<iamprune_findings::FindingsError>,
     pub options: ScanOptions,
     pub fail_on: Severity,
     /// Show a progress bar on a terminal when a scan takes more than a moment.
@@ -85,6 +85,11 @@ impl Session {
         } else {
             args.paths.clone()
         };
+        for path in &paths {
+            if !path.exists() {
+                anyhow::bail!("{}: no such file or directory", path.display());
+            }
+        }
         let config_path = match &args.config {
             Some(path) => Some(path.clone()),
             None => paths.first().and_then(|p| Config::find(p)),
@@ -113,7 +118,7 @@ impl Session {
             (None, Vec::new())
         } else {
             let (set, errors) = findings::load(&findings_paths, None);
-            (Some(set), errors.iter().map(ToString::to_string).collect())
+            (Some(set), errors)
         };
         let mut options = config.scan_options(paths.clone());
         if let Some(name) = &args.stack_name {
@@ -124,6 +129,11 @@ impl Session {
         options.exclude.extend(args.exclude.iter().cloned());
         if let Some(account) = &args.account {
             options.account = Some(account.clone());
+        }
+        for glob in &options.exclude {
+            if let Err(e) = ignore::overrides::OverrideBuilder::new(".").add(&format!("!{glob}")) {
+                anyhow::bail!("bad --exclude glob `{glob}`: {e}");
+            }
         }
         let fail_on = args
             .fail_on
@@ -221,6 +231,15 @@ impl Session {
             report.messages.extend(unit.messages.iter().cloned());
         }
         report.stats.files = files.len();
+        // Findings that did not load are errors of the run, in every format as on stderr.
+        for error in &self.findings_errors {
+            report.messages.push(Message {
+                level: Level::Error,
+                file: error.file.clone(),
+                span: None,
+                message: format!("{}:{}: {}", error.line, error.column, error.message),
+            });
+        }
         report
             .diagnostics
             .sort_by(|a, b| (&a.file, a.span.start, a.rule).cmp(&(&b.file, b.span.start, b.rule)));

@@ -1,4 +1,4 @@
-use iamprune_policy::{PolicyKind, PrincipalKind, Purpose, document_size, output};
+use iamprune_policy::{PolicyKind, PolicySite, PrincipalKind, Purpose, document_size, output};
 
 use super::{Rule, RuleMeta};
 use crate::context::SiteContext;
@@ -27,21 +27,43 @@ None offered: split the policy, or move statements to a managed policy.
 "#,
 };
 
-pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
-    let kind = match ctx.site.purpose {
-        Purpose::ManagedPolicy => PolicyKind::Managed,
+/// The quota a site's document is held to: `None` for trust and resource policies, whose quotas vary
+/// by service.
+pub(crate) fn quota_kind(site: &PolicySite) -> Option<PolicyKind> {
+    match site.purpose {
+        Purpose::ManagedPolicy => Some(PolicyKind::Managed),
         Purpose::InlinePolicy => {
-            let kinds = || ctx.site.principals.iter().map(|p| p.kind);
-            if kinds().any(|k| k == PrincipalKind::User) {
+            let kinds = || site.principals.iter().map(|p| p.kind);
+            Some(if kinds().any(|k| k == PrincipalKind::User) {
                 PolicyKind::UserInline
             } else if kinds().any(|k| k == PrincipalKind::Group) {
                 PolicyKind::GroupInline
             } else {
                 PolicyKind::RoleInline
-            }
+            })
         }
-        // Trust and resource policies have their own quotas, which vary by service.
-        Purpose::Trust | Purpose::Resource => return,
+        Purpose::Trust | Purpose::Resource => None,
+    }
+}
+
+/// Whether applying the refinement would leave the document over its quota: its fixes are then shown,
+/// not applied, since AWS would reject the result.
+pub(crate) fn refined_over_quota(ctx: &SiteContext<'_>) -> bool {
+    let (Some(kind), Some(refinement)) =
+        (quota_kind(ctx.site), ctx.refinement.filter(|r| r.changes()))
+    else {
+        return false;
+    };
+    document_size(&output::refined_json(
+        &ctx.site.document,
+        ctx.document,
+        refinement,
+    )) > kind.quota()
+}
+
+pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
+    let Some(kind) = quota_kind(ctx.site) else {
+        return;
     };
     let before = document_size(&output::to_json(&ctx.site.document));
     if before > kind.quota() {

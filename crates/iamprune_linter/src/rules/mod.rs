@@ -8,7 +8,7 @@ mod iam004_notaction_grants_unused;
 mod iam005_unused_principal;
 mod iam010_unknown_action;
 mod iam011_redundant_action;
-mod iam020_policy_too_large;
+pub(crate) mod iam020_policy_too_large;
 
 use std::fmt;
 
