@@ -754,6 +754,26 @@ impl<'c> Server<'c> {
                         .into(),
             }],
         });
+        // Quick fixes are offered only when applying them all passes the same verification `fix` runs
+        // before it writes; otherwise they are shown as display-only.
+        let mut report = report;
+        let has_fixes = report.diagnostics.iter().any(|d| {
+            d.fix
+                .as_ref()
+                .is_some_and(|f| f.applicability == Applicability::Safe)
+        });
+        if has_fixes {
+            let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                scan::fix_unit(&linter, &report, &options)
+            }));
+            let verified =
+                outcome.is_ok_and(|o| o.messages.iter().all(|m| m.level != Level::Error));
+            if !verified {
+                for fix in report.diagnostics.iter_mut().filter_map(|d| d.fix.as_mut()) {
+                    fix.applicability = Applicability::DisplayOnly;
+                }
+            }
+        }
         let config = &session.config;
         let texts: BTreeMap<PathBuf, String> = report
             .texts
