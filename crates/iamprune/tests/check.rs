@@ -270,3 +270,24 @@ fn a_stack_name_applies_to_the_templates_under_a_directory() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_terraform_file_named_alone_is_checked_in_its_module() {
+    let dir = scratch("module-file");
+    copy_dir(&root().join("testdata/demo"), &dir);
+    let main = std::fs::read_to_string(dir.join("terraform/main.tf")).unwrap_or_default();
+    // The role goes to a file of its own: the policy file alone no longer names it.
+    let at = main
+        .find("resource \"aws_iam_role_policy\" \"read\"")
+        .unwrap_or(0);
+    std::fs::write(dir.join("terraform/roles.tf"), &main[..at]).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("terraform/main.tf"), &main[at..]).unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&dir, &["check", "terraform/main.tf", "--format", "json"]);
+    let report = json(&out);
+    assert_eq!(
+        report["diagnostics"].as_array().map_or(0, Vec::len),
+        5,
+        "{report}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -74,6 +74,21 @@ pub fn discover(options: &ScanOptions) -> (Vec<Unit>, Vec<Message>) {
                 messages.push(error(root, format!("bad exclude glob `{glob}`: {e}")));
             }
         }
+        // A Terraform file named alone is checked in its module: its principals are known only there.
+        let is_tf = |p: &Path| {
+            let name = p.to_string_lossy().to_ascii_lowercase();
+            name.ends_with(".tf") || name.ends_with(".tf.json")
+        };
+        if root.is_file() && is_tf(root) {
+            if let Some(Unit { files: module, .. }) = unit_for(root) {
+                for file in module.into_iter().filter(|f| is_tf(f)) {
+                    if seen.insert(std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone())) {
+                        files.insert(file);
+                    }
+                }
+            }
+            continue;
+        }
         let mut walk = ignore::WalkBuilder::new(root);
         // Hidden directories hold CI workflows and tool state, not infrastructure; but a path the user
         // names is scanned whatever its name.
