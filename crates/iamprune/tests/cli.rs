@@ -171,3 +171,26 @@ fn usage_errors_exit_2() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn refine_keeps_numbers_as_written() {
+    let dir = scratch("numbers");
+    let policy = dir.join("policy.json");
+    std::fs::write(
+        &policy,
+        r#"{"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+            "Condition": {"NumericLessThan": {"s3:max-keys": 12345678901234567890123, "aws:MultiFactorAuthAge": 1.0e2}}}]}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = iamprune()
+        .args(["refine", "--policy"])
+        .arg(&policy)
+        .args(["--unused", "testdata/seed/unused.json"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("12345678901234567890123"), "{text}");
+    // The same number, its exponent written with a sign: no precision is lost.
+    assert!(text.contains("1.0e+2") || text.contains("1.0e2"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
