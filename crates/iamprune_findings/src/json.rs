@@ -439,12 +439,13 @@ mod tests {
             err.map(|e| (e.line, e.column, e.message)),
             Some((2, 7, "invalid JSON: trailing comma".to_string()))
         );
-        let err = documents("[1e400]").err();
-        assert!(err.is_some_and(|e| e.message.contains("number out of range")));
+        // Numbers are kept as written (the workspace keeps JSON numbers exact), so a huge one is valid
+        // JSON here; where a whole number is expected it is refused by the reader that expects it.
+        assert!(documents("[1e400]").is_ok());
     }
 
     #[test]
-    fn numbers_are_shown_as_serde_json_prints_them() {
+    fn numbers_are_shown_as_written() {
         let text = r#"{"n": 1e3, "m": 7}"#;
         let mut got = Vec::new();
         let result = for_each_document(text, Path::new("t.json"), |doc, node| {
@@ -459,7 +460,7 @@ mod tests {
         assert_eq!(
             got,
             [
-                Err("expected `n` to be a whole number, found 1000.0".to_string()),
+                Err("expected `n` to be a whole number, found 1e+3".to_string()),
                 Ok(Some(7)),
                 Ok(None)
             ]
