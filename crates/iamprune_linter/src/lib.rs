@@ -108,6 +108,24 @@ impl<'a> Linter<'a> {
                 complete: site.principals_complete,
             });
         let identity = matches!(site.purpose, Purpose::ManagedPolicy | Purpose::InlinePolicy);
+        if self.findings.is_some() && identity {
+            for reference in &site.principals {
+                if let iamprune_policy::PrincipalName::Generated {
+                    stack: None,
+                    logical_id,
+                } = &reference.name
+                {
+                    report.messages.push(message(
+                        Level::Note,
+                        Some(site.owner_span),
+                        format!(
+                            "{}: `{logical_id}` gets the name CloudFormation generates from the stack; name the stack (--stack-name, or [cloudformation] stack-names in iamprune.toml) to tie findings to it",
+                            site.owner
+                        ),
+                    ));
+                }
+            }
+        }
         if self.findings.is_some() && identity && !resolution.complete {
             report.messages.push(message(
                 Level::Note,

@@ -231,6 +231,37 @@ impl Session {
             report.messages.extend(unit.messages.iter().cloned());
         }
         report.stats.files = files.len();
+        // Findings about principals no source declares are worth saying: a typo in a role name, a
+        // missing stack name or account, or a mapping that iamprune.toml lacks.
+        if let Some(findings) = &self.findings {
+            let resolver = self.linter().resolver;
+            let matched: BTreeSet<String> = reports
+                .iter()
+                .flat_map(|unit| &unit.sites)
+                .flat_map(|site| resolver.resolve(site, findings).principals)
+                .filter(|p| p.findings.is_some())
+                .map(|p| p.label)
+                .collect();
+            for principal in findings.principals() {
+                let iamprune_findings::Principal::Arn(arn) = &principal.principal else {
+                    continue;
+                };
+                if matched.contains(&arn.raw)
+                    || principal.unused_actions.is_empty() && principal.unused_services.is_empty()
+                {
+                    continue;
+                }
+                report.messages.push(Message {
+                    level: Level::Note,
+                    file: principal.sources.first().cloned().unwrap_or_default(),
+                    span: None,
+                    message: format!(
+                        "the findings for {} match no role or user in the scanned source (map it in iamprune.toml [principals])",
+                        arn.raw
+                    ),
+                });
+            }
+        }
         // Findings that did not load are errors of the run, in every format as on stderr.
         for error in &self.findings_errors {
             report.messages.push(Message {
