@@ -291,3 +291,34 @@ fn a_terraform_file_named_alone_is_checked_in_its_module() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn findings_that_match_nothing_are_noted() {
+    let out = iamprune()
+        .args([
+            "check",
+            "testdata/demo/terraform",
+            "--config",
+            "testdata/demo/iamprune.toml",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let notes: Vec<String> = json(&out)["notes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["message"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        notes.iter().any(|n| n.starts_with(
+            "the findings for arn:aws:iam::123456789012:role/WebAppRole match no role"
+        )),
+        "{notes:?}"
+    );
+    assert!(
+        !notes.iter().any(|n| n.contains("DataPipelineRole")),
+        "{notes:?}"
+    );
+}
