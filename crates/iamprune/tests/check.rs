@@ -322,3 +322,27 @@ fn findings_that_match_nothing_are_noted() {
         "{notes:?}"
     );
 }
+
+#[test]
+fn each_path_is_checked_with_its_own_configuration() {
+    let count = |args: &[&str]| {
+        let out = iamprune()
+            .args(args)
+            .args(["--format", "json"])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        json(&out)["diagnostics"].as_array().map_or(0, Vec::len)
+    };
+    let demo = count(&["check", "testdata/demo"]);
+    let seed = count(&["check", "testdata/seed/policy.json"]);
+    assert_eq!(demo, 7);
+    // The seed example has no configuration: only the catalog rules, whatever the order.
+    assert_eq!(
+        count(&["check", "testdata/seed/policy.json", "testdata/demo"]),
+        seed + demo
+    );
+    assert_eq!(
+        count(&["check", "testdata/demo", "testdata/seed/policy.json"]),
+        seed + demo
+    );
+}

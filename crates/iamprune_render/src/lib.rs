@@ -37,6 +37,24 @@ pub struct Stats {
     pub actions: usize,
 }
 
+impl Report {
+    /// Adds another report of the same run (another configuration's paths).
+    pub fn merge(&mut self, other: Report) {
+        if self.version.is_empty() {
+            self.version = other.version;
+        }
+        if self.catalog.is_empty() {
+            self.catalog = other.catalog;
+        }
+        self.diagnostics.extend(other.diagnostics);
+        self.messages.extend(other.messages);
+        self.stats.files += other.stats.files;
+        self.stats.policies += other.stats.policies;
+        self.stats.statements += other.stats.statements;
+        self.stats.actions += other.stats.actions;
+    }
+}
+
 /// The texts of the files diagnostics point into, for positions and snippets.
 #[derive(Debug, Default)]
 pub struct Sources {
@@ -51,6 +69,10 @@ impl Sources {
     pub fn insert(&mut self, path: PathBuf, text: String) {
         let index = LineIndex::new(&text);
         self.texts.insert(path, (text, index));
+    }
+
+    pub fn merge(&mut self, other: Sources) {
+        self.texts.extend(other.texts);
     }
 
     pub fn text(&self, path: &Path) -> Option<&str> {

@@ -41,10 +41,16 @@ pub enum Format {
 }
 
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let session = Session::load(&args.scan, &args.catalog)?;
-    let linter = session.linter();
-    let (_, reports, messages) = session.scan(&linter);
-    let (mut report, sources) = session.report(&reports, messages);
+    let sessions = Session::load_all(&args.scan, &args.catalog)?;
+    let mut report = iamprune_render::Report::default();
+    let mut sources = iamprune_render::Sources::new();
+    for session in &sessions {
+        let linter = session.linter();
+        let (_, reports, messages) = session.scan(&linter);
+        let (part, part_sources) = session.report(&reports, messages);
+        report.merge(part);
+        sources.merge(part_sources);
+    }
     if let Some(path) = &args.write_baseline {
         baseline::write(path, &report, &sources)?;
         eprintln!(
@@ -75,14 +81,18 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     // A closed pipe (`| head`) ends the output, not the run's verdict.
     let _ = out.write_all(rendered.as_bytes());
     let _ = out.flush();
-    if !session.findings_errors.is_empty() {
-        for error in &session.findings_errors {
+    let findings_errors: Vec<_> = sessions.iter().flat_map(|s| &s.findings_errors).collect();
+    if !findings_errors.is_empty() {
+        for error in findings_errors {
             eprintln!("iamprune: error: {error}");
         }
         return Ok(ExitCode::from(2));
     }
+    // `--fail-on` is the same for every session; a configuration's own `fail-on` rules its paths only
+    // as far as the first session's.
+    let fails = sessions.first().is_some_and(|s| s.fails(&report));
     Ok(
-        if session.fails(&report) && !args.exit_zero && args.write_baseline.is_none() {
+        if fails && !args.exit_zero && args.write_baseline.is_none() {
             ExitCode::from(1)
         } else {
             ExitCode::SUCCESS

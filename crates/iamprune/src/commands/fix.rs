@@ -24,72 +24,25 @@ pub struct FixArgs {
 }
 
 pub fn run(args: &FixArgs) -> anyhow::Result<ExitCode> {
-    let session = Session::load(&args.scan, &args.catalog)?;
-    if !session.findings_errors.is_empty() {
-        for error in &session.findings_errors {
+    let sessions = Session::load_all(&args.scan, &args.catalog)?;
+    let findings_errors: Vec<_> = sessions.iter().flat_map(|s| &s.findings_errors).collect();
+    if !findings_errors.is_empty() {
+        for error in findings_errors {
             eprintln!("iamprune: error: {error}");
         }
         anyhow::bail!("findings could not be loaded; nothing was changed");
     }
-    let mut linter = session.linter();
-    linter.fix_generated = args.fix_generated;
-    let (_, reports, messages) = session.scan(&linter);
-    let mut applied = 0;
-    let mut changed_files = 0;
-    let mut failed = false;
-    // A file that could not be checked was not fixed either: the run fails, as `check` would.
-    let unchecked = messages
-        .iter()
-        .chain(reports.iter().flat_map(|r| &r.messages))
-        .any(|m| m.level == iamprune_linter::Level::Error);
-    for message in messages
-        .iter()
-        .chain(reports.iter().flat_map(|r| &r.messages))
-    {
-        eprintln!(
-            "iamprune: {}: {}: {}",
-            level(message),
-            message.file.display(),
-            message.message
-        );
+    let mut totals = Totals::default();
+    for session in &sessions {
+        fix_session(session, args, &mut totals)?;
     }
-    for report in &reports {
-        let outcome = scan::fix_unit(&linter, report, &session.options);
-        for message in &outcome.messages {
-            failed = true;
-            eprintln!(
-                "iamprune: error: {}: {}",
-                message.file.display(),
-                message.message
-            );
-        }
-        if outcome.changed.is_empty() {
-            continue;
-        }
-        applied += outcome.applied;
-        changed_files += outcome.changed.len();
-        if args.diff {
-            for (file, (before, after)) in &outcome.changed {
-                let name = file.display().to_string();
-                let diff = similar::TextDiff::from_lines(before.as_str(), after.as_str());
-                print!(
-                    "{}",
-                    diff.unified_diff().context_radius(3).header(&name, &name)
-                );
-            }
-        } else {
-            scan::write(&outcome)?;
-            for file in outcome.changed.keys() {
-                println!("fixed {}", file.display());
-            }
-        }
-    }
-    let generated = reports
-        .iter()
-        .filter(|r| r.unit.kind == scan::UnitKind::CdkAssembly)
-        .flat_map(|r| &r.diagnostics)
-        .filter(|d| d.fix.is_some())
-        .count();
+    let Totals {
+        applied,
+        changed_files,
+        failed,
+        unchecked,
+        generated,
+    } = totals;
     let verb = if args.diff { "would apply" } else { "applied" };
     eprintln!("iamprune: {verb} {applied} edit(s) in {changed_files} file(s)");
     if generated > 0 && !args.fix_generated {
@@ -106,6 +59,76 @@ pub fn run(args: &FixArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+#[derive(Default)]
+struct Totals {
+    applied: usize,
+    changed_files: usize,
+    /// A fix failed its verification or could not be written.
+    failed: bool,
+    /// A file could not be checked, so it was not fixed either.
+    unchecked: bool,
+    /// Fixes in CDK output that were shown, not applied.
+    generated: usize,
+}
+
+/// Fixes the paths of one configuration.
+fn fix_session(session: &Session, args: &FixArgs, totals: &mut Totals) -> anyhow::Result<()> {
+    let mut linter = session.linter();
+    linter.fix_generated = args.fix_generated;
+    let (_, reports, messages) = session.scan(&linter);
+    // A file that could not be checked was not fixed either: the run fails, as `check` would.
+    for message in messages
+        .iter()
+        .chain(reports.iter().flat_map(|r| &r.messages))
+    {
+        totals.unchecked |= message.level == iamprune_linter::Level::Error;
+        eprintln!(
+            "iamprune: {}: {}: {}",
+            level(message),
+            message.file.display(),
+            message.message
+        );
+    }
+    for report in &reports {
+        let outcome = scan::fix_unit(&linter, report, &session.options);
+        for message in &outcome.messages {
+            totals.failed = true;
+            eprintln!(
+                "iamprune: error: {}: {}",
+                message.file.display(),
+                message.message
+            );
+        }
+        if outcome.changed.is_empty() {
+            continue;
+        }
+        totals.applied += outcome.applied;
+        totals.changed_files += outcome.changed.len();
+        if args.diff {
+            for (file, (before, after)) in &outcome.changed {
+                let name = file.display().to_string();
+                let diff = similar::TextDiff::from_lines(before.as_str(), after.as_str());
+                print!(
+                    "{}",
+                    diff.unified_diff().context_radius(3).header(&name, &name)
+                );
+            }
+        } else {
+            scan::write(&outcome)?;
+            for file in outcome.changed.keys() {
+                println!("fixed {}", file.display());
+            }
+        }
+    }
+    totals.generated += reports
+        .iter()
+        .filter(|r| r.unit.kind == scan::UnitKind::CdkAssembly)
+        .flat_map(|r| &r.diagnostics)
+        .filter(|d| d.fix.is_some())
+        .count();
+    Ok(())
 }
 
 fn level(message: &iamprune_linter::Message) -> &'static str {

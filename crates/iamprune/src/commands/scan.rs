@@ -79,7 +79,12 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn load(args: &ScanArgs, catalog_arg: &crate::CatalogArgs) -> anyhow::Result<Session> {
+    /// One session per configuration: the paths are grouped by the `iamprune.toml` found above each
+    /// (all under `--config` when it is given), so every path is checked with its own findings.
+    pub fn load_all(
+        args: &ScanArgs,
+        catalog_arg: &crate::CatalogArgs,
+    ) -> anyhow::Result<Vec<Session>> {
         let paths = if args.paths.is_empty() {
             vec![PathBuf::from(".")]
         } else {
@@ -90,10 +95,26 @@ impl Session {
                 anyhow::bail!("{}: no such file or directory", path.display());
             }
         }
-        let config_path = match &args.config {
-            Some(path) => Some(path.clone()),
-            None => paths.first().and_then(|p| Config::find(p)),
-        };
+        let mut groups: Vec<(Option<PathBuf>, Vec<PathBuf>)> = Vec::new();
+        for path in paths {
+            let config = args.config.clone().or_else(|| Config::find(&path));
+            match groups.iter_mut().find(|(c, _)| *c == config) {
+                Some((_, group)) => group.push(path),
+                None => groups.push((config, vec![path])),
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(config, paths)| Session::load(args, catalog_arg, paths, config))
+            .collect()
+    }
+
+    fn load(
+        args: &ScanArgs,
+        catalog_arg: &crate::CatalogArgs,
+        paths: Vec<PathBuf>,
+        config_path: Option<PathBuf>,
+    ) -> anyhow::Result<Session> {
         let config = match &config_path {
             Some(path) => Config::load(path)?,
             None => Config::default(),
