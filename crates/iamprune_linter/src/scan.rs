@@ -515,6 +515,10 @@ fn lint_sites(
         diagnostics.extend(report.diagnostics);
         messages.extend(report.messages);
     }
+    diagnostics.extend(crate::rules::iam020_policy_too_large::inline_totals(
+        sites,
+        &diagnostics,
+    ));
     (diagnostics, messages)
 }
 

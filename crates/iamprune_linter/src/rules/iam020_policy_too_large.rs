@@ -1,4 +1,8 @@
-use iamprune_policy::{PolicyKind, PolicySite, PrincipalKind, Purpose, document_size, output};
+use std::collections::BTreeMap;
+
+use iamprune_policy::{
+    PolicyKind, PolicySite, PrincipalKind, PrincipalName, Purpose, document_size, output,
+};
 
 use super::{Rule, RuleMeta};
 use crate::context::SiteContext;
@@ -13,8 +17,8 @@ pub const META: RuleMeta = RuleMeta {
 ## What it finds
 
 A policy document whose size without white space is over its quota: 6,144 characters for a managed policy;
-for inline policies 10,240 per role, 2,048 per user and 5,120 per group (the quotas count all inline policies
-of the principal together; this rule checks each document against the whole quota). Also reported when the
+for inline policies 10,240 per role, 2,048 per user and 5,120 per group, counted over all the inline policies
+of the principal together (those of one module or template). Also reported when the
 refined document of a fix would be over the quota — a refinement is never silently coarsened to fit.
 
 ## Why it matters
@@ -96,4 +100,66 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
             ));
         }
     }
+}
+
+/// The inline policies of one principal count against its quota together: when those of a unit add up
+/// to more, the largest of them is reported (unless one is over the quota on its own, already
+/// reported).
+pub(crate) fn inline_totals(sites: &[PolicySite], reported: &[Diagnostic]) -> Vec<Diagnostic> {
+    let mut totals: BTreeMap<(PrincipalKind, String), Vec<(usize, &PolicySite)>> = BTreeMap::new();
+    for site in sites.iter().filter(|s| s.purpose == Purpose::InlinePolicy) {
+        let size = document_size(&output::to_json(&site.document));
+        for principal in &site.principals {
+            let name = match &principal.name {
+                PrincipalName::Exact(name) => name.clone(),
+                _ => principal.declared_as.clone(),
+            };
+            totals
+                .entry((principal.kind, name))
+                .or_default()
+                .push((size, site));
+        }
+    }
+    let mut out = Vec::new();
+    for ((kind, name), parts) in totals {
+        let quota = match kind {
+            PrincipalKind::Role => PolicyKind::RoleInline,
+            PrincipalKind::User => PolicyKind::UserInline,
+            PrincipalKind::Group => PolicyKind::GroupInline,
+        };
+        let total: usize = parts.iter().map(|(size, _)| size).sum();
+        let Some(&(_, largest)) = parts.iter().max_by_key(|(size, _)| *size) else {
+            continue;
+        };
+        let already = reported.iter().any(|d| {
+            d.rule == Rule::PolicyTooLarge
+                && parts
+                    .iter()
+                    .any(|(_, s)| s.file == d.file && s.document.span == d.span)
+        });
+        if parts.len() < 2 || total <= quota.quota() || already {
+            continue;
+        }
+        let kind_name = match kind {
+            PrincipalKind::Role => "role",
+            PrincipalKind::User => "user",
+            PrincipalKind::Group => "group",
+        };
+        out.push(Diagnostic {
+            rule: Rule::PolicyTooLarge,
+            severity: META.severity,
+            file: largest.file.clone(),
+            span: largest.document.span,
+            message: format!(
+                "the {} inline policies of {kind_name} {name} total {total} characters without white space, over the {} quota of {quota}",
+                parts.len(),
+                quota.quota()
+            ),
+            principals: Vec::new(),
+            construct_path: largest.construct_path.clone(),
+            related: Vec::new(),
+            fix: None,
+        });
+    }
+    out
 }
