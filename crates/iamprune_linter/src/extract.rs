@@ -108,11 +108,10 @@ fn by_kind(
                 }
             }
             // Files read through `file()` are not module files; in a fix loop their edited texts are here.
-            let cwd = std::env::current_dir().unwrap_or_default();
             let overrides = texts
                 .iter()
                 .filter(|(path, _)| !unit.files.contains(path))
-                .map(|(path, text)| (lexical_absolute(&cwd, path), text.clone()))
+                .map(|(path, text)| (path.clone(), text.clone()))
                 .collect();
             let tf_options = iamprune_terraform::Options {
                 root: root_of(options, &unit.path),
@@ -133,43 +132,10 @@ fn by_kind(
                 .into_iter()
                 .map(|e| (e.file, e.line, e.column, e.message))
                 .collect();
-            // Absolute paths stay absolute: the unit's own files were named that way.
-            let sites = if unit.path.is_relative() {
-                extraction.sites.into_iter().map(relative_files).collect()
-            } else {
-                extraction.sites
-            };
+            let sites = extraction.sites;
             (sites, errors)
         }
     }
-}
-
-/// `path` made absolute against `cwd`, with `.` and `..` resolved as the Terraform extractor does.
-fn lexical_absolute(cwd: &Path, path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for part in cwd.join(path).components() {
-        match part {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-/// The Terraform extractor resolves `file()` paths to check they stay inside the root; report them
-/// relative to the working directory again, as the user named the scanned paths.
-fn relative_files(mut site: PolicySite) -> PolicySite {
-    if let Ok(cwd) = std::env::current_dir() {
-        for path in [&mut site.file, &mut site.owner_file] {
-            if let Ok(relative) = path.strip_prefix(&cwd) {
-                *path = relative.to_path_buf();
-            }
-        }
-    }
-    site
 }
 
 /// The stack name configured for a template, matched by path suffix so that `template.yaml` in the

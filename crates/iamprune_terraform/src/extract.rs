@@ -413,7 +413,9 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
                 message,
             }
         };
-        let target = normalize(&absolute(&self.dir.join(&relative)));
+        // The file is reported by the path the module names it by; the root check needs it absolute.
+        let path = normalize(&self.dir.join(&relative));
+        let target = normalize(&absolute(&path));
         let root = normalize(&absolute(&self.options.root));
         // Checked lexically first (the path as written), then as resolved on disk, so that neither
         // `..` nor a link inside the root leads a read outside it.
@@ -430,16 +432,16 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
         let content = match self
             .options
             .overrides
-            .get(&target)
+            .get(&path)
             .cloned()
-            .map_or_else(|| std::fs::read_to_string(&target), Ok)
+            .map_or_else(|| std::fs::read_to_string(&path), Ok)
         {
             Ok(c) => c,
             // A missing file named by a policy argument is worth an error; other arguments
             // (`definition = file("machine.asl.json")`) may name files that are not policies.
             Err(e) if attr.contains("policy") => {
                 self.errors
-                    .push(error(format!("cannot read `{}`: {e}", target.display())));
+                    .push(error(format!("cannot read `{}`: {e}", path.display())));
                 return;
             }
             Err(_) => return,
@@ -466,11 +468,11 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
                 holder,
                 document,
                 Syntax::Json,
-                Some(target),
+                Some(path),
                 notes,
                 pending,
             ),
-            Err(err) => self.errors.push(ExtractError::from_syntax(&target, &err)),
+            Err(err) => self.errors.push(ExtractError::from_syntax(&path, &err)),
         }
     }
 

@@ -41,8 +41,9 @@ pub struct Options {
     /// `file()` and `templatefile()` paths may not leave this directory; a path that does is an error
     /// and is not read.
     pub root: PathBuf,
-    /// Texts to use instead of what is on disk, by absolute path: the files `file()` names, as a fix
-    /// loop has edited them in memory.
+    /// Texts to use instead of what is on disk: the files `file()` names, as a fix loop has edited them
+    /// in memory, by the path the module names them by (its directory joined with the argument, `.`
+    /// and `..` resolved), which is also the path their sites report.
     pub overrides: std::collections::BTreeMap<PathBuf, String>,
 }
 
