@@ -33,10 +33,7 @@ fn check_the_demo_as_github_annotations() {
 
 #[test]
 fn check_the_demo_as_sarif() {
-    let out = iamprune()
-        .args(["check", "testdata/demo", "--format", "sarif"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&root(), &["check", "testdata/demo", "--format", "sarif"]);
     assert_eq!(out.status.code(), Some(1));
     let sarif: serde_json::Value =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
@@ -141,16 +138,10 @@ fn fix_diff_writes_nothing() {
 #[test]
 fn rules_and_explain() {
     assert_cmd_snapshot!(iamprune().arg("rules"));
-    let out = iamprune()
-        .args(["explain", "IAM002"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&root(), &["explain", "IAM002"]);
     let page = std::fs::read_to_string(root().join("rules/IAM002.md")).unwrap_or_default();
     assert_eq!(String::from_utf8_lossy(&out.stdout), page);
-    let out = iamprune()
-        .args(["explain", "IAM999"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&root(), &["explain", "IAM999"]);
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -184,17 +175,17 @@ fn sarif_output_is_valid_sarif_2_1_0() {
 #[test]
 fn a_policy_file_two_modules_share_loses_only_what_neither_used() {
     let run_check = |findings: &str| {
-        let out = iamprune()
-            .args([
+        let out = run(
+            &root(),
+            &[
                 "check",
                 "testdata/shared-file",
                 "--format",
                 "json",
                 "--findings",
                 findings,
-            ])
-            .output()
-            .unwrap_or_else(|e| panic!("{e}"));
+            ],
+        );
         let report = json(&out);
         report["diagnostics"]
             .as_array()
@@ -216,16 +207,8 @@ fn a_policy_file_two_modules_share_loses_only_what_neither_used() {
 #[test]
 fn the_same_files_named_twice_are_checked_once() {
     let count = |args: &[&str]| {
-        let out = iamprune()
-            .args(args)
-            .args(["--format", "json"])
-            .output()
-            .unwrap_or_else(|e| panic!("{e}"));
-        let report = json(&out);
-        (
-            report["diagnostics"].as_array().map_or(0, Vec::len),
-            report["stats"]["files"].clone(),
-        )
+        let report = json_report(&root(), args);
+        (diagnostic_count(&report), report["stats"]["files"].clone())
     };
     let once = count(&["check", "testdata/demo"]);
     let abs = root()
@@ -282,29 +265,24 @@ fn a_terraform_file_named_alone_is_checked_in_its_module() {
         .unwrap_or(0);
     std::fs::write(dir.join("terraform/roles.tf"), &main[..at]).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(dir.join("terraform/main.tf"), &main[at..]).unwrap_or_else(|e| panic!("{e}"));
-    let out = run(&dir, &["check", "terraform/main.tf", "--format", "json"]);
-    let report = json(&out);
-    assert_eq!(
-        report["diagnostics"].as_array().map_or(0, Vec::len),
-        5,
-        "{report}"
-    );
+    let report = json_report(&dir, &["check", "terraform/main.tf"]);
+    assert_eq!(diagnostic_count(&report), 5, "{report}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn findings_that_match_nothing_are_noted() {
-    let out = iamprune()
-        .args([
+    let out = run(
+        &root(),
+        &[
             "check",
             "testdata/demo/terraform",
             "--config",
             "testdata/demo/iamprune.toml",
             "--format",
             "json",
-        ])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+        ],
+    );
     let notes: Vec<String> = json(&out)["notes"]
         .as_array()
         .into_iter()
@@ -325,14 +303,7 @@ fn findings_that_match_nothing_are_noted() {
 
 #[test]
 fn each_path_is_checked_with_its_own_configuration() {
-    let count = |args: &[&str]| {
-        let out = iamprune()
-            .args(args)
-            .args(["--format", "json"])
-            .output()
-            .unwrap_or_else(|e| panic!("{e}"));
-        json(&out)["diagnostics"].as_array().map_or(0, Vec::len)
-    };
+    let count = |args: &[&str]| diagnostic_count(&json_report(&root(), args));
     let demo = count(&["check", "testdata/demo"]);
     let seed = count(&["check", "testdata/seed/policy.json"]);
     assert_eq!(demo, 7);

@@ -126,16 +126,16 @@ fn errors_name_the_file_and_position_and_exit_2() {
             .contains("no-effect.json:2:3: the statement has no `Effect`")
     );
 
-    let out = iamprune()
-        .args([
+    let out = run(
+        &root(),
+        &[
             "refine",
             "--policy",
             "testdata/seed/policy.json",
             "--unused",
             "does/not/exist.json",
-        ])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+        ],
+    );
     assert_eq!(out.status.code(), Some(2));
 
     let out = iamprune()
@@ -160,15 +160,9 @@ fn errors_name_the_file_and_position_and_exit_2() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let out = iamprune()
-        .args(["refine", "--policy", "x.json"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&root(), &["refine", "--policy", "x.json"]);
     assert_eq!(out.status.code(), Some(2));
-    let out = iamprune()
-        .args(["expand"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&root(), &["expand"]);
     assert_eq!(out.status.code(), Some(2));
 }
 

@@ -64,3 +64,13 @@ pub fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
     dir
 }
+
+/// The JSON report of a run of `args` with `--format json` added.
+pub fn json_report(dir: &Path, args: &[&str]) -> serde_json::Value {
+    json(&run(dir, &[args, &["--format", "json"]].concat()))
+}
+
+/// How many diagnostics a JSON report holds.
+pub fn diagnostic_count(report: &serde_json::Value) -> usize {
+    report["diagnostics"].as_array().map_or(0, Vec::len)
+}
