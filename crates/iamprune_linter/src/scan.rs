@@ -583,12 +583,21 @@ fn fix_unit_unguarded(
     report: &UnitReport,
     options: &ScanOptions,
 ) -> FixOutcome {
-    let mut outcome = FixOutcome::default();
     if report.unit.kind == UnitKind::CdkAssembly && !linter.fix_generated {
-        return outcome;
+        return FixOutcome::default();
     }
+    // Nothing is written when any step fails: the outcome holds only the reasons.
+    let failed = |messages: Vec<Message>| FixOutcome {
+        messages,
+        ..FixOutcome::default()
+    };
+    let mut applied = 0;
     let mut texts = report.texts.clone();
     let mut diagnostics = report.diagnostics.clone();
+    // The sites of the fixed texts, from the last round's extraction, for the verification.
+    let mut fixed_sites = None;
+    // Errors the original had too (a missing `file()` target) are not the fix's doing.
+    let known: BTreeSet<&str> = report.messages.iter().map(|m| m.message.as_str()).collect();
     for _ in 0..fix::MAX_ROUNDS {
         let selected = fix::select(&diagnostics);
         if selected.is_empty() {
@@ -602,46 +611,39 @@ fn fix_unit_unguarded(
                 Ok(new) => {
                     texts.insert(file.clone(), new);
                 }
-                Err(e) => {
-                    outcome.messages.push(error(file, e.to_string()));
-                    return FixOutcome {
-                        messages: outcome.messages,
-                        ..FixOutcome::default()
-                    };
-                }
+                Err(e) => return failed(vec![error(file, e.to_string())]),
             }
         }
-        outcome.applied += selected.values().map(Vec::len).sum::<usize>();
+        applied += selected.values().map(Vec::len).sum::<usize>();
         let (sites, messages) = crate::extract::extract(&report.unit, &texts, options);
-        // Errors the original had too (a missing `file()` target) are not the fix's doing.
-        let known: BTreeSet<&str> = report.messages.iter().map(|m| m.message.as_str()).collect();
         if messages
             .iter()
             .any(|m| m.level == Level::Error && !known.contains(m.message.as_str()))
         {
-            outcome.messages.push(error(
+            let mut reasons = vec![error(
                 &report.unit.path,
                 "the fixed text does not parse; nothing was written".into(),
-            ));
-            outcome.messages.extend(messages);
-            return FixOutcome {
-                messages: outcome.messages,
-                ..FixOutcome::default()
-            };
+            )];
+            reasons.extend(messages);
+            return failed(reasons);
         }
         diagnostics = lint_sites(linter, &report.unit, &sites, &mut texts).0;
         apply_suppressions(&texts, &mut diagnostics, &mut Vec::new());
+        fixed_sites = Some(sites);
     }
-    if let Err(reason) = verify(linter, report, &texts, options) {
-        outcome.messages.push(error(
+    let Some(fixed_sites) = fixed_sites else {
+        return FixOutcome::default();
+    };
+    if let Err(reason) = verify(linter, report, &fixed_sites) {
+        return failed(vec![error(
             &report.unit.path,
             format!("the fix failed its verification ({reason}); nothing was written"),
-        ));
-        return FixOutcome {
-            messages: outcome.messages,
-            ..FixOutcome::default()
-        };
+        )]);
     }
+    let mut outcome = FixOutcome {
+        applied,
+        ..FixOutcome::default()
+    };
     for (file, text) in texts {
         if let Some(original) = report.texts.get(&file).filter(|o| **o != text) {
             outcome.changed.insert(file, (original.clone(), text));
@@ -650,15 +652,9 @@ fn fix_unit_unguarded(
     outcome
 }
 
-/// Re-extracts the fixed texts and checks each document against its original.
-fn verify(
-    linter: &Linter<'_>,
-    report: &UnitReport,
-    texts: &BTreeMap<PathBuf, String>,
-    options: &ScanOptions,
-) -> Result<(), String> {
-    let (after, _) = crate::extract::extract(&report.unit, texts, options);
-    let pairs = fix::pair_sites(&report.sites, &after)?;
+/// Checks each fixed document against its original.
+fn verify(linter: &Linter<'_>, report: &UnitReport, after: &[PolicySite]) -> Result<(), String> {
+    let pairs = fix::pair_sites(&report.sites, after)?;
     for (before, after) in pairs {
         let Ok(old) = iamprune_policy::PolicyDocument::from_node(&before.document) else {
             // Not a policy document before the fix either (it was reported): nothing was refined in it,
