@@ -9,15 +9,10 @@ use iamprune_policy::Unused;
 /// Loads findings files and directories; every file that loads is kept, and the errors of the
 /// others are returned for the caller to report.
 pub fn load(paths: &[PathBuf], principal: Option<&str>) -> (FindingsSet, Vec<FindingsError>) {
-    let mut set = FindingsSet::new();
     let options = LoadOptions {
         principal: principal.map(str::to_string),
     };
-    let mut errors = Vec::new();
-    for path in paths {
-        errors.extend(set.load_path(path, &options));
-    }
-    (set, errors)
+    FindingsSet::load_paths(paths, &options)
 }
 
 /// As [`load`], but any file that fails is an error: a refinement from partial findings would quietly

@@ -47,6 +47,17 @@ impl FindingsSet {
         Self::default()
     }
 
+    /// Loads several files and directories: every file that loads is kept, and the errors of the
+    /// others are returned for the caller to report.
+    pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions) -> (Self, Vec<FindingsError>) {
+        let mut set = Self::new();
+        let errors = paths
+            .iter()
+            .flat_map(|path| set.load_path(path, opts))
+            .collect();
+        (set, errors)
+    }
+
     /// Loads a file, or every `*.json`, `*.jsonl` and `*.ndjson` file under a directory (in
     /// path order). A file that fails is left out whole and reported; the others still load.
     /// Other files under a directory are listed in [`FindingsSet::skipped`] and the notes.

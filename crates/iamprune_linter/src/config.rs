@@ -135,6 +135,11 @@ impl Config {
         }
     }
 
+    /// The findings files and directories it names, resolved.
+    pub fn findings_paths(&self) -> Vec<PathBuf> {
+        self.findings.iter().map(|p| self.resolve(p)).collect()
+    }
+
     /// The scan options this configuration gives for `paths`: excludes, stack names, account.
     pub fn scan_options(&self, paths: Vec<PathBuf>) -> crate::scan::ScanOptions {
         crate::scan::ScanOptions {

@@ -57,17 +57,12 @@ impl Session {
             }
             None => (CatalogRef::Embedded(Catalog::embedded()), None),
         };
-        let findings_paths: Vec<PathBuf> =
-            config.findings.iter().map(|p| config.resolve(p)).collect();
+        let findings_paths = config.findings_paths();
         let findings = if findings_paths.is_empty() {
             None
         } else {
-            let mut set = FindingsSet::new();
-            for path in &findings_paths {
-                for error in set.load_path(path, &LoadOptions::default()) {
-                    problems.push(error.to_string());
-                }
-            }
+            let (set, errors) = FindingsSet::load_paths(&findings_paths, &LoadOptions::default());
+            problems.extend(errors.iter().map(ToString::to_string));
             Some(set)
         };
         // The root bounds the files `file()` may read, as the scanned directory does for `check`.

@@ -131,7 +131,7 @@ impl Session {
             (None, None) => catalog_arg.load()?,
         };
         let findings_paths: Vec<PathBuf> = if args.findings.is_empty() {
-            config.findings.iter().map(|p| config.resolve(p)).collect()
+            config.findings_paths()
         } else {
             args.findings.clone()
         };
