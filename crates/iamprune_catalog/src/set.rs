@@ -57,12 +57,6 @@ impl ActionSet {
         self.bits.count_ones(start..end) > 0
     }
 
-    pub fn count_in(&self, range: Range<ActionId>) -> usize {
-        let end = (range.end as usize).min(self.bits.len());
-        let start = (range.start as usize).min(end);
-        self.bits.count_ones(start..end)
-    }
-
     pub fn union_with(&mut self, other: &ActionSet) {
         self.grow_to(other.bits.len());
         self.bits.union_with(&other.bits);
@@ -74,10 +68,6 @@ impl ActionSet {
 
     pub fn difference_with(&mut self, other: &ActionSet) {
         self.bits.difference_with(&other.bits);
-    }
-
-    pub fn is_disjoint(&self, other: &ActionSet) -> bool {
-        self.bits.is_disjoint(&other.bits)
     }
 
     pub fn is_subset(&self, other: &ActionSet) -> bool {

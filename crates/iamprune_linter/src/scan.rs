@@ -385,12 +385,8 @@ pub(crate) fn error(path: &Path, message: String) -> Message {
 
 /// Extracts and checks every unit, in parallel. A panic in one unit is reported as an internal error
 /// for that unit; the others go on.
-pub fn check(linter: &Linter<'_>, units: &[Unit], options: &ScanOptions) -> Vec<UnitReport> {
-    check_with_progress(linter, units, options, &|| {})
-}
-
-/// As [`check`], calling `done` after each unit (for a progress bar).
-pub fn check_with_progress(
+/// `done` is called after each unit (for a progress bar).
+pub fn check(
     linter: &Linter<'_>,
     units: &[Unit],
     options: &ScanOptions,

@@ -205,7 +205,7 @@ impl Session {
                 bar.set_draw_target(ProgressDrawTarget::stderr());
             }
         };
-        let reports = scan::check_with_progress(linter, &units, &self.options, &done);
+        let reports = scan::check(linter, &units, &self.options, &done);
         bar.finish_and_clear();
         (units, reports, messages)
     }
