@@ -1,15 +1,35 @@
 //! `iamprune.toml`: where findings and the catalog are, how principals map to the source, which rules
 //! run at which severity. Paths in it are relative to the file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::diagnostic::Severity;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::Rule;
 
 pub const FILE_NAME: &str = "iamprune.toml";
+
+/// Which rules run, and at which severity when not their default. The engine applies it to every
+/// site before anything else sees a diagnostic, so a rule turned off is neither reported nor fixed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleSelection {
+    pub ignored: BTreeSet<Rule>,
+    pub severity: BTreeMap<Rule, Severity>,
+}
+
+impl RuleSelection {
+    /// Drops the diagnostics of rules turned off and sets the configured severities.
+    pub fn apply(&self, diagnostics: &mut Vec<Diagnostic>) {
+        diagnostics.retain(|d| !self.ignored.contains(&d.rule));
+        for diagnostic in diagnostics {
+            if let Some(severity) = self.severity.get(&diagnostic.rule) {
+                diagnostic.severity = *severity;
+            }
+        }
+    }
+}
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -140,11 +160,10 @@ impl Config {
         self.findings.iter().map(|p| self.resolve(p)).collect()
     }
 
-    /// The scan options this configuration gives for `paths`: excludes, stack names, account.
-    pub fn scan_options(&self, paths: Vec<PathBuf>) -> crate::scan::ScanOptions {
-        crate::scan::ScanOptions {
-            paths,
-            exclude: self.exclude.clone(),
+    /// What the extractors need from this configuration: stack names and account.
+    pub fn extract_options(&self, roots: Vec<PathBuf>) -> crate::ExtractOptions {
+        crate::ExtractOptions {
+            roots,
             stack_names: self
                 .cloudformation
                 .stack_names
@@ -152,6 +171,21 @@ impl Config {
                 .map(|(path, name)| (self.resolve(Path::new(path)), name.clone()))
                 .collect(),
             account: self.cloudformation.account.clone(),
+        }
+    }
+
+    /// The `[rules]` table, by rule.
+    pub fn rule_selection(&self) -> RuleSelection {
+        RuleSelection {
+            ignored: Rule::ALL
+                .into_iter()
+                .filter(|r| self.is_ignored(*r))
+                .collect(),
+            severity: Rule::ALL
+                .into_iter()
+                .map(|r| (r, self.severity(r)))
+                .filter(|(r, s)| *s != r.meta().severity)
+                .collect(),
         }
     }
 

@@ -6,8 +6,18 @@ use std::path::{Path, PathBuf};
 use iamprune_policy::PolicySite;
 use iamprune_syntax::Span;
 
-use crate::scan::{ScanOptions, Unit, UnitKind};
+use crate::units::{Unit, UnitKind};
 use crate::{Level, Message};
+
+/// What the extractors need to know beyond the text.
+#[derive(Debug, Clone, Default)]
+pub struct ExtractOptions {
+    /// The scanned roots: a Terraform `file()` may not read outside them.
+    pub roots: Vec<PathBuf>,
+    /// Template path → the stack deployed from it.
+    pub stack_names: BTreeMap<PathBuf, String>,
+    pub account: Option<String>,
+}
 
 /// An extractor's error: file, 1-based line and column (0 for the whole file), message.
 type Located = (PathBuf, usize, usize, String);
@@ -16,7 +26,7 @@ type Located = (PathBuf, usize, usize, String);
 pub fn extract(
     unit: &Unit,
     texts: &BTreeMap<PathBuf, String>,
-    options: &ScanOptions,
+    options: &ExtractOptions,
 ) -> (Vec<PolicySite>, Vec<Message>) {
     let (sites, errors) = by_kind(unit, texts, options);
     let sites = merge_shared(sites);
@@ -68,7 +78,7 @@ fn merge_shared(sites: Vec<PolicySite>) -> Vec<PolicySite> {
 fn by_kind(
     unit: &Unit,
     texts: &BTreeMap<PathBuf, String>,
-    options: &ScanOptions,
+    options: &ExtractOptions,
 ) -> (Vec<PolicySite>, Vec<Located>) {
     match unit.kind {
         UnitKind::Template => {
@@ -140,7 +150,7 @@ fn by_kind(
 
 /// The stack name configured for a template, matched by path suffix so that `template.yaml` in the
 /// configuration matches `./infra/template.yaml` on the command line.
-fn stack_name(options: &ScanOptions, file: &Path) -> Option<String> {
+fn stack_name(options: &ExtractOptions, file: &Path) -> Option<String> {
     options
         .stack_names
         .iter()
@@ -153,9 +163,9 @@ fn stack_name(options: &ScanOptions, file: &Path) -> Option<String> {
 }
 
 /// The scanned root a unit lies under: `file()` paths may not leave it.
-fn root_of(options: &ScanOptions, path: &Path) -> PathBuf {
+fn root_of(options: &ExtractOptions, path: &Path) -> PathBuf {
     options
-        .paths
+        .roots
         .iter()
         .find(|root| path.starts_with(root))
         .map(|root| {

@@ -1,32 +1,45 @@
-//! The linter: rules over policy sites, principal resolution, and the safe fix loop.
+//! The engine: the workspace (configurations, catalogs, findings, units), the rules over policy sites,
+//! principal resolution, and the verified fix loop. The command line and the language server are thin
+//! shells over [`Workspace`].
 //!
-//! It knows nothing of file formats (extractors hand it [`PolicySite`]s) nor of output formats (renderers
-//! take its [`Diagnostic`]s).
+//! It knows nothing of output formats (renderers take its [`Diagnostic`]s); the format crates hand it
+//! [`PolicySite`]s.
 
+mod analysis;
 mod cdk_source;
+pub mod check;
 pub mod config;
 mod context;
 pub mod diagnostic;
 pub mod edits;
 mod extract;
+pub mod files;
 pub mod fix;
+pub mod fix_loop;
 mod fixes;
+pub mod project;
 pub mod resolve;
 pub mod rules;
-pub mod scan;
 pub mod suppress;
+pub mod units;
+pub mod workspace;
 
 use std::path::PathBuf;
 
 use iamprune_catalog::Catalog;
 use iamprune_findings::FindingsSet;
-use iamprune_policy::{PolicyDocument, PolicySite, Purpose, refine_document};
+use iamprune_policy::{PolicySite, Purpose, refine_document};
 use iamprune_syntax::Span;
 
+pub use analysis::SiteAnalysis;
+pub use config::RuleSelection;
 pub use context::{MatchedPrincipal, SiteContext};
 pub use diagnostic::{Applicability, Diagnostic, Edit, Fix, Related, Severity};
+pub use extract::ExtractOptions;
+pub use project::Project;
 pub use resolve::Resolver;
 pub use rules::{Rule, RuleMeta};
+pub use workspace::{Settings, Workspace};
 
 /// Something said about the scan itself rather than a rule: an error that stopped a file or document
 /// from being checked (a syntax error, a document that is not a policy, a failed proof), or a note on
@@ -46,10 +59,12 @@ pub enum Level {
 }
 
 /// What checking one site gave.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SiteReport {
     pub diagnostics: Vec<Diagnostic>,
     pub messages: Vec<Message>,
+    /// What the rules saw, for whoever reads the site next (verification, hover, statistics).
+    pub analysis: SiteAnalysis,
 }
 
 /// The checks to run and how to tie findings to the source.
@@ -60,6 +75,8 @@ pub struct Linter<'a> {
     pub resolver: Resolver,
     /// Apply fixes to generated output (CDK templates) too, rather than only showing them.
     pub fix_generated: bool,
+    /// Which rules run, at which severity.
+    pub rules: RuleSelection,
 }
 
 impl<'a> Linter<'a> {
@@ -69,13 +86,18 @@ impl<'a> Linter<'a> {
             findings,
             resolver: Resolver::default(),
             fix_generated: false,
+            rules: RuleSelection::default(),
         }
     }
 
     /// Checks one site. `text` is the text of `site.file`; `generated` marks build output (CDK), whose
     /// fixes are shown but not applied.
     pub fn lint_site(&self, site: &PolicySite, text: &str, generated: bool) -> SiteReport {
-        let mut report = SiteReport::default();
+        let mut report = SiteReport {
+            diagnostics: Vec::new(),
+            messages: Vec::new(),
+            analysis: SiteAnalysis::empty(site),
+        };
         let message = |level, span, message: String| Message {
             level,
             file: site.file.clone(),
@@ -89,7 +111,7 @@ impl<'a> Linter<'a> {
                 format!("{}: {}", site.owner, note.message),
             ));
         }
-        let document = match PolicyDocument::from_node(&site.document) {
+        let document = match analysis::parse(site) {
             Ok(document) => document,
             Err(e) => {
                 report.messages.push(message(
@@ -107,37 +129,14 @@ impl<'a> Linter<'a> {
                 principals: Vec::new(),
                 complete: site.principals_complete,
             });
-        let identity = matches!(site.purpose, Purpose::ManagedPolicy | Purpose::InlinePolicy);
-        if self.findings.is_some() && identity {
-            for reference in &site.principals {
-                if let iamprune_policy::PrincipalName::Generated {
-                    stack: None,
-                    logical_id,
-                } = &reference.name
-                {
-                    report.messages.push(message(
-                        Level::Note,
-                        Some(site.owner_span),
-                        format!(
-                            "{}: `{logical_id}` gets the name CloudFormation generates from the stack; name the stack (--stack-name, or [cloudformation] stack-names in iamprune.toml) to tie findings to it",
-                            site.owner
-                        ),
-                    ));
-                }
-            }
+        if self.findings.is_some() {
+            report.messages.extend(
+                join_notes(site, &resolution)
+                    .into_iter()
+                    .map(|text| message(Level::Note, Some(site.owner_span), text)),
+            );
         }
-        if self.findings.is_some() && identity && !resolution.complete {
-            report.messages.push(message(
-                Level::Note,
-                Some(site.owner_span),
-                format!(
-                    "{}: not every principal it reaches can be named from the source, so it is not narrowed (map them in iamprune.toml [principals])",
-                    site.owner
-                ),
-            ));
-        }
-        // Findings rules apply to identity policies only: trust and resource policies grant to others.
-        let unused = resolve::unused_for(self.catalog, &resolution).filter(|_| identity);
+        let unused = analysis::unused(self.catalog, site, &resolution);
         let refinement = unused.as_ref().map(|u| refine_document(&document, u));
         if let Some(refinement) = &refinement {
             for failure in refinement.proof_failures() {
@@ -165,9 +164,44 @@ impl<'a> Linter<'a> {
                 fix.applicability = Applicability::DisplayOnly;
             }
         }
+        self.rules.apply(&mut report.diagnostics);
         report
             .diagnostics
             .sort_by(|a, b| (&a.file, a.span.start, a.rule).cmp(&(&b.file, b.span.start, b.rule)));
+        drop(ctx);
+        report.analysis = SiteAnalysis {
+            document: Some(document),
+            resolution,
+            refinement,
+        };
         report
     }
+}
+
+/// What keeps findings from reaching an identity policy: a generated name without its stack, or a
+/// principal that cannot be named.
+fn join_notes(site: &PolicySite, resolution: &resolve::Resolution) -> Vec<String> {
+    if !matches!(site.purpose, Purpose::ManagedPolicy | Purpose::InlinePolicy) {
+        return Vec::new();
+    }
+    let mut notes = Vec::new();
+    for reference in &site.principals {
+        if let iamprune_policy::PrincipalName::Generated {
+            stack: None,
+            logical_id,
+        } = &reference.name
+        {
+            notes.push(format!(
+                "{}: `{logical_id}` gets the name CloudFormation generates from the stack; name the stack (--stack-name, or [cloudformation] stack-names in iamprune.toml) to tie findings to it",
+                site.owner
+            ));
+        }
+    }
+    if !resolution.complete {
+        notes.push(format!(
+            "{}: not every principal it reaches can be named from the source, so it is not narrowed (map them in iamprune.toml [principals])",
+            site.owner
+        ));
+    }
+    notes
 }

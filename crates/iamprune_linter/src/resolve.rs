@@ -19,7 +19,18 @@ pub struct Resolver {
     pub account: Option<String>,
 }
 
+thread_local! {
+    /// How many sites this thread resolved: once per site and check, as the engine's tests hold it.
+    static RESOLVED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many sites [`Resolver::resolve`] has resolved on this thread.
+pub fn sites_resolved() -> usize {
+    RESOLVED.with(std::cell::Cell::get)
+}
+
 /// The outcome for one site.
+#[derive(Debug, Clone, Default)]
 pub struct Resolution {
     pub principals: Vec<MatchedPrincipal>,
     /// Every principal the site reaches could be named.
@@ -28,6 +39,7 @@ pub struct Resolution {
 
 impl Resolver {
     pub fn resolve(&self, site: &PolicySite, findings: &FindingsSet) -> Resolution {
+        RESOLVED.with(|n| n.set(n.get() + 1));
         let mut principals = Vec::new();
         let mut complete = site.principals_complete;
         let any = findings

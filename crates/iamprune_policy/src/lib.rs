@@ -16,7 +16,7 @@ mod unused;
 
 pub use model::{
     ActionBlock, ActionElement, ActionKey, Effect, ElementValue, PolicyDocument, PolicyError,
-    Statement,
+    Statement, documents_parsed,
 };
 pub use proof::ProofFailure;
 pub use refine::{

@@ -104,10 +104,22 @@ impl PolicyError {
     }
 }
 
+thread_local! {
+    /// How many documents this thread read: the engine reads each site once per check, and its tests
+    /// hold it to that.
+    static PARSED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many policy documents [`PolicyDocument::from_node`] has read on this thread.
+pub fn documents_parsed() -> usize {
+    PARSED.with(std::cell::Cell::get)
+}
+
 impl PolicyDocument {
     /// Reads a policy document. Keys are matched as IAM does, case-sensitively; unknown keys are
     /// allowed and left alone.
     pub fn from_node(node: &Node) -> Result<PolicyDocument, PolicyError> {
+        PARSED.with(|n| n.set(n.get() + 1));
         let members = object(node, "a policy document")?;
         reject_duplicates(members)?;
         let version = find(members, "Version").and_then(|m| m.value.as_str().map(str::to_string));

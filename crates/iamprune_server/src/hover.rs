@@ -4,11 +4,9 @@ use std::fmt::Write;
 use std::path::Path;
 
 use iamprune_catalog::Pattern;
-use iamprune_linter::Linter;
-use iamprune_linter::resolve;
-use iamprune_policy::{
-    ActionKey, Effect, Outcome, PolicyDocument, PolicySite, Purpose, Statement, refine_pattern,
-};
+use iamprune_linter::check::UnitReport;
+use iamprune_linter::{Linter, Project, SiteAnalysis};
+use iamprune_policy::{ActionKey, Effect, Outcome, PolicySite, Purpose, Statement, refine_pattern};
 use iamprune_syntax::Span;
 
 /// How many matched actions a hover lists; the count says how many there are in all.
@@ -16,13 +14,15 @@ const LISTED: usize = 20;
 
 /// The span of the action element under `offset` in `file`, and the markdown to show for it.
 pub fn at(
-    linter: &Linter<'_>,
-    sites: &[PolicySite],
+    project: &Project,
+    report: &UnitReport,
     file: &Path,
     offset: usize,
 ) -> Option<(Span, String)> {
-    for site in sites.iter().filter(|s| same_file(&s.file, file)) {
-        let Ok(document) = PolicyDocument::from_node(&site.document) else {
+    let linter = &project.linter();
+    let analysed = report.sites.iter().zip(&report.analyses);
+    for (site, analysis) in analysed.filter(|(s, _)| s.file == file) {
+        let Some(document) = &analysis.document else {
             continue;
         };
         for statement in &document.statements {
@@ -33,7 +33,7 @@ pub fn at(
                 // The end is included: the cursor right after the closing quote still points at it.
                 if element.span.start <= offset && offset <= element.span.end {
                     let markdown = match element.pattern() {
-                        Some(pattern) => describe(linter, site, statement, pattern),
+                        Some(pattern) => describe(linter, site, analysis, statement, pattern),
                         None => "This element is an expression: iamprune cannot tell which actions it grants, so it is never narrowed.".to_string(),
                     };
                     return Some((element.span, markdown));
@@ -44,17 +44,10 @@ pub fn at(
     None
 }
 
-fn same_file(site_file: &Path, file: &Path) -> bool {
-    site_file == file
-        || (site_file.is_relative()
-            && std::env::current_dir().is_ok_and(|cwd| {
-                std::fs::canonicalize(cwd.join(site_file)).is_ok_and(|p| p == file)
-            }))
-}
-
 fn describe(
     linter: &Linter<'_>,
     site: &PolicySite,
+    analysis: &SiteAnalysis,
     statement: &Statement,
     pattern: &Pattern,
 ) -> String {
@@ -89,10 +82,10 @@ fn describe(
             let _ = writeln!(out, "| … and {} more | |", count - LISTED);
         }
     }
-    if let Some(findings) = linter.findings {
+    if linter.findings.is_some() {
         out.push('\n');
         out.push_str(&findings_part(
-            linter, site, statement, key, pattern, findings,
+            linter, site, analysis, statement, key, pattern,
         ));
     }
     out
@@ -102,23 +95,23 @@ fn describe(
 fn findings_part(
     linter: &Linter<'_>,
     site: &PolicySite,
+    analysis: &SiteAnalysis,
     statement: &Statement,
     key: Option<ActionKey>,
     pattern: &Pattern,
-    findings: &iamprune_findings::FindingsSet,
 ) -> String {
     if !matches!(site.purpose, Purpose::ManagedPolicy | Purpose::InlinePolicy) {
         return "Findings apply to identity policies only; this is a trust or resource policy.\n"
             .into();
     }
-    let resolution = linter.resolver.resolve(site, findings);
+    let resolution = &analysis.resolution;
     let names: Vec<String> = resolution
         .principals
         .iter()
         .filter(|p| p.findings.is_some())
         .map(|p| short(&p.label))
         .collect();
-    let Some(unused) = resolve::unused_for(linter.catalog, &resolution) else {
+    let Some(unused) = analysis.unused(linter.catalog, site) else {
         return if !resolution.complete {
             format!(
                 "Not every principal `{}` reaches can be named from the source, so it is not narrowed (map them in `iamprune.toml` `[principals]`).\n",

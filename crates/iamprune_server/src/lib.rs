@@ -16,15 +16,18 @@
 //! A request that fails is answered with an error; nothing a client sends or a file holds stops the
 //! server.
 
+mod checks;
+mod handlers;
 mod hover;
+mod main_loop;
 mod position;
-mod server;
-mod session;
+mod proto;
+mod setup;
 
 use lsp_server::{Connection, ErrorCode, Message, Response};
 
 pub use position::{Encoding, LineMap};
-pub use server::FIX_ALL_KIND;
+pub use setup::FIX_ALL_KIND;
 
 /// Why the server stopped other than by `shutdown` and `exit`.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +53,7 @@ pub fn run(connection: Connection) -> Result<(), ServerError> {
     let Some(request) = initialize(&connection)? else {
         return Ok(());
     };
-    let setup = server::ClientSetup::from_params(&request.params);
+    let setup = setup::ClientSetup::from_params(&request.params);
     let result = serde_json::json!({
         "capabilities": setup.capabilities(),
         "serverInfo": { "name": "iamprune", "version": env!("CARGO_PKG_VERSION") },
@@ -59,7 +62,7 @@ pub fn run(connection: Connection) -> Result<(), ServerError> {
         .sender
         .send(Response::new_ok(request.id, result).into())
         .map_err(|_| ServerError::Disconnected)?;
-    server::Server::new(&connection, setup).run()
+    main_loop::Server::new(&connection, setup).run()
 }
 
 /// Waits for `initialize` and returns its params with the request id, answering anything else that

@@ -6,7 +6,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use iamprune_catalog::{Catalog, Pattern};
-use iamprune_linter::scan;
+use iamprune_linter::{Settings, Workspace};
 use iamprune_server::{Encoding, LineMap, ServerError};
 use lsp_server::{Connection, Message, Notification, Request, RequestId, Response};
 use lsp_types::Position;
@@ -307,26 +307,11 @@ fn diagnostics_quick_fix_fix_all_and_clearing() -> TestResult {
         return Err(format!("IAM001 at {}", unused["range"]));
     }
 
-    // What `iamprune fix` does to the same module, through the library the CLI calls.
-    let session_findings = {
-        let mut set = iamprune_findings::FindingsSet::new();
-        let errors = set.load_path(&root.join("findings.json"), &Default::default());
-        if !errors.is_empty() {
-            return Err(format!("{errors:?}"));
-        }
-        set
-    };
-    let linter = iamprune_linter::Linter::new(Catalog::embedded(), Some(&session_findings));
-    let unit = scan::unit_for(&root.join("main.tf")).ok_or("no unit")?;
-    let options = scan::ScanOptions {
-        paths: vec![root.clone()],
-        ..Default::default()
-    };
-    let report = scan::check_unit_with(&linter, &unit, &options, &Default::default());
-    let outcome = scan::fix_unit(&linter, &report, &options);
+    // What `iamprune fix` does to the same module, through the workspace the CLI uses.
+    let outcome = library_fix(&root, &root.join("main.tf"))?;
     let fixed = outcome
-        .changed
-        .get(&root.join("main.tf"))
+        .iter()
+        .find(|(path, _)| *path == root.join("main.tf"))
         .map(|(_, after)| after.clone())
         .ok_or("`fix` changes nothing")?;
 
@@ -599,14 +584,14 @@ fn a_policy_file_read_by_a_module_gets_the_module_diagnostics() -> TestResult {
     let policy = uri(&policy_path);
     let policy_text = std::fs::read_to_string(&policy_path).map_err(|e| e.to_string())?;
     let main_text = std::fs::read_to_string(root.join("main.tf")).map_err(|e| e.to_string())?;
-    // Alone, the policy reaches no principal: only the catalog rules run, and they find nothing; a
-    // hint says why it is not narrowed.
+    // Opened alone, it is checked in the module that reads it, as `check` checks it: the role it is
+    // attached to is known.
     client.open(&policy, &policy_text)?;
-    let alone = client.diagnostics(&policy)?;
-    if alone.len() != 1 || alone[0]["severity"] != 4 {
-        return Err(format!("the policy alone: {alone:?}"));
+    let diagnostics = client.diagnostics(&policy)?;
+    if diagnostics.len() != 9 {
+        return Err(format!("the policy alone: {diagnostics:?}"));
     }
-    // With its module open, the role it is attached to is known.
+    // Opening the module changes nothing.
     client.open(&uri(&root.join("main.tf")), &main_text)?;
     let diagnostics = client.diagnostics(&policy)?;
     if diagnostics.len() != 9 {
@@ -720,28 +705,21 @@ fn copy_dir(from: &Path, to: &Path) -> TestResult {
     Ok(())
 }
 
-/// What `iamprune fix` writes for the unit of `file`, through the library the CLI calls.
-fn library_fix(root: &Path, file: &Path) -> Result<Vec<(PathBuf, String)>, String> {
-    let mut findings = iamprune_findings::FindingsSet::new();
-    let errors = findings.load_path(&root.join("findings.json"), &Default::default());
-    if !errors.is_empty() {
-        return Err(format!("{errors:?}"));
-    }
-    let linter = iamprune_linter::Linter::new(Catalog::embedded(), Some(&findings));
-    // Paths as a user types them: relative to the working directory when under it.
-    let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
-    let relative = |p: &Path| p.strip_prefix(&cwd).unwrap_or(p).to_path_buf();
-    let unit = scan::unit_for(&relative(file)).ok_or("no unit")?;
-    let options = scan::ScanOptions {
-        paths: vec![relative(root)],
-        ..Default::default()
-    };
-    let report = scan::check_unit_with(&linter, &unit, &options, &Default::default());
-    let outcome = scan::fix_unit(&linter, &report, &options);
-    Ok(outcome
-        .changed
+/// What `iamprune fix` writes under `root`, through the workspace the CLI uses, with the findings in
+/// `root/findings.json`.
+fn library_fix(root: &Path, _file: &Path) -> Result<Vec<(PathBuf, String)>, String> {
+    let mut workspace = Workspace::new(Settings {
+        findings: vec![root.join("findings.json")],
+        ..Settings::default()
+    });
+    let checked = workspace
+        .check_paths(&[root.to_path_buf()], &|| ())
+        .map_err(|e| e.to_string())?;
+    Ok(checked
         .into_iter()
-        .map(|(path, (_, after))| (cwd.join(path), after))
+        .flat_map(|c| c.reports)
+        .flat_map(|r| r.fix.changed)
+        .map(|(path, (_, after))| (path, after))
         .collect())
 }
 

@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use iamprune_render::TextOptions;
 
 use super::baseline;
-use super::scan::{ScanArgs, Session};
+use super::scan::{Scan, ScanArgs};
 use crate::CatalogArgs;
 
 #[derive(Debug, Args)]
@@ -41,16 +41,8 @@ pub enum Format {
 }
 
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let sessions = Session::load_all(&args.scan, &args.catalog)?;
-    let mut report = iamprune_render::Report::default();
-    let mut sources = iamprune_render::Sources::new();
-    for session in &sessions {
-        let linter = session.linter();
-        let (_, reports, messages) = session.scan(&linter);
-        let (part, part_sources) = session.report(&reports, messages);
-        report.merge(part);
-        sources.merge(part_sources);
-    }
+    let scan = Scan::run(&args.scan, &args.catalog, false)?;
+    let (mut report, sources) = scan.report();
     if let Some(path) = &args.write_baseline {
         baseline::write(path, &report, &sources)?;
         eprintln!(
@@ -81,16 +73,14 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     // A closed pipe (`| head`) ends the output, not the run's verdict.
     let _ = out.write_all(rendered.as_bytes());
     let _ = out.flush();
-    let findings_errors: Vec<_> = sessions.iter().flat_map(|s| &s.findings_errors).collect();
+    let findings_errors = scan.findings_errors();
     if !findings_errors.is_empty() {
         for error in findings_errors {
             eprintln!("iamprune: error: {error}");
         }
         return Ok(ExitCode::from(2));
     }
-    // `--fail-on` is the same for every session; a configuration's own `fail-on` rules its paths only
-    // as far as the first session's.
-    let fails = sessions.first().is_some_and(|s| s.fails(&report));
+    let fails = scan.fails(&report);
     Ok(
         if fails && !args.exit_zero && args.write_baseline.is_none() {
             ExitCode::from(1)

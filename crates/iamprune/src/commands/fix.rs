@@ -3,9 +3,10 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use iamprune_linter::scan;
+use iamprune_linter::fix_loop;
+use iamprune_linter::units::UnitKind;
 
-use super::scan::{ScanArgs, Session};
+use super::scan::{Scan, ScanArgs};
 use crate::CatalogArgs;
 
 #[derive(Debug, Args)]
@@ -24,8 +25,8 @@ pub struct FixArgs {
 }
 
 pub fn run(args: &FixArgs) -> anyhow::Result<ExitCode> {
-    let sessions = Session::load_all(&args.scan, &args.catalog)?;
-    let findings_errors: Vec<_> = sessions.iter().flat_map(|s| &s.findings_errors).collect();
+    let scan = Scan::run(&args.scan, &args.catalog, args.fix_generated)?;
+    let findings_errors = scan.findings_errors();
     if !findings_errors.is_empty() {
         for error in findings_errors {
             eprintln!("iamprune: error: {error}");
@@ -33,9 +34,7 @@ pub fn run(args: &FixArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("findings could not be loaded; nothing was changed");
     }
     let mut totals = Totals::default();
-    for session in &sessions {
-        fix_session(session, args, &mut totals)?;
-    }
+    fix_units(&scan, args, &mut totals)?;
     let Totals {
         applied,
         changed_files,
@@ -73,15 +72,14 @@ struct Totals {
     generated: usize,
 }
 
-/// Fixes the paths of one configuration.
-fn fix_session(session: &Session, args: &FixArgs, totals: &mut Totals) -> anyhow::Result<()> {
-    let mut linter = session.linter();
-    linter.fix_generated = args.fix_generated;
-    let (_, reports, messages) = session.scan(&linter);
+/// Writes (or prints) the fixes the check verified.
+fn fix_units(scan: &Scan, args: &FixArgs, totals: &mut Totals) -> anyhow::Result<()> {
     // A file that could not be checked was not fixed either: the run fails, as `check` would.
-    for message in messages
+    for message in scan
+        .checked
         .iter()
-        .chain(reports.iter().flat_map(|r| &r.messages))
+        .flat_map(|c| &c.messages)
+        .chain(scan.units().flat_map(|r| &r.messages))
     {
         totals.unchecked |= message.level == iamprune_linter::Level::Error;
         eprintln!(
@@ -91,8 +89,8 @@ fn fix_session(session: &Session, args: &FixArgs, totals: &mut Totals) -> anyhow
             message.message
         );
     }
-    for report in &reports {
-        let outcome = scan::fix_unit(&linter, report, &session.options);
+    for report in scan.units() {
+        let outcome = &report.fix;
         for message in &outcome.messages {
             totals.failed = true;
             eprintln!(
@@ -116,15 +114,15 @@ fn fix_session(session: &Session, args: &FixArgs, totals: &mut Totals) -> anyhow
                 );
             }
         } else {
-            scan::write(&outcome)?;
+            fix_loop::write(outcome)?;
             for file in outcome.changed.keys() {
                 println!("fixed {}", file.display());
             }
         }
     }
-    totals.generated += reports
-        .iter()
-        .filter(|r| r.unit.kind == scan::UnitKind::CdkAssembly)
+    totals.generated += scan
+        .units()
+        .filter(|r| r.unit.kind == UnitKind::CdkAssembly)
         .flat_map(|r| &r.diagnostics)
         .filter(|d| d.fix.is_some())
         .count();

@@ -1,6 +1,5 @@
-//! What `check` and `fix` share: configuration, catalog, findings, and the scan itself.
+//! What `check` and `fix` share: the arguments, the workspace's check of the paths, the report.
 
-use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,16 +7,11 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use anyhow::Context;
 use clap::{Args, ValueEnum};
-use iamprune_catalog::Catalog;
-use iamprune_findings::FindingsSet;
-use iamprune_linter::config::Config;
-use iamprune_linter::scan::{self, ScanOptions, Unit, UnitReport};
-use iamprune_linter::{Level, Linter, Message, Resolver, Severity};
+use iamprune_linter::check::UnitReport;
+use iamprune_linter::workspace::Checked;
+use iamprune_linter::{Level, Settings, Severity, Workspace};
 use iamprune_render::{Report, Sources};
-
-use crate::{CatalogRef, findings};
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -65,232 +59,96 @@ impl From<FailOn> for Severity {
     }
 }
 
-/// Everything a scan needs, loaded once.
-pub struct Session {
-    pub config: Config,
-    pub catalog: CatalogRef,
-    pub findings: Option<FindingsSet>,
-    /// Errors loading findings: reported, and the run exits 2.
-    pub findings_errors: Vec<iamprune_findings::FindingsError>,
-    pub options: ScanOptions,
-    pub fail_on: Severity,
-    /// Show a progress bar on a terminal when a scan takes more than a moment.
-    pub progress: bool,
+/// A run of `check` or `fix`: the workspace and what checking the paths gave.
+pub struct Scan {
+    pub workspace: Workspace,
+    pub checked: Vec<Checked>,
+    fail_on: Severity,
 }
 
-impl Session {
-    /// One session per configuration: the paths are grouped by the `iamprune.toml` found above each
-    /// (all under `--config` when it is given), so every path is checked with its own findings.
-    pub fn load_all(
+impl Scan {
+    /// Checks the paths, each with the configuration found above it (or `--config`).
+    pub fn run(
         args: &ScanArgs,
-        catalog_arg: &crate::CatalogArgs,
-    ) -> anyhow::Result<Vec<Session>> {
+        catalog: &crate::CatalogArgs,
+        fix_generated: bool,
+    ) -> anyhow::Result<Scan> {
         let paths = if args.paths.is_empty() {
             vec![PathBuf::from(".")]
         } else {
             args.paths.clone()
         };
-        for path in &paths {
-            if !path.exists() {
-                anyhow::bail!("{}: no such file or directory", path.display());
-            }
-        }
-        let mut groups: Vec<(Option<PathBuf>, Vec<PathBuf>)> = Vec::new();
-        for path in paths {
-            let config = args.config.clone().or_else(|| Config::find(&path));
-            match groups.iter_mut().find(|(c, _)| *c == config) {
-                Some((_, group)) => group.push(path),
-                None => groups.push((config, vec![path])),
-            }
-        }
-        groups
-            .into_iter()
-            .map(|(config, paths)| Session::load(args, catalog_arg, paths, config))
-            .collect()
-    }
-
-    fn load(
-        args: &ScanArgs,
-        catalog_arg: &crate::CatalogArgs,
-        paths: Vec<PathBuf>,
-        config_path: Option<PathBuf>,
-    ) -> anyhow::Result<Session> {
-        let config = match &config_path {
-            Some(path) => Config::load(path)?,
-            None => Config::default(),
-        };
-        let catalog = match (&catalog_arg.catalog, &config.catalog) {
-            (Some(_), _) => catalog_arg.load()?,
-            (None, Some(path)) => {
-                let path = config.resolve(path);
-                CatalogRef::Loaded(Box::new(
-                    Catalog::from_path(&path)
-                        .with_context(|| "the catalog named in iamprune.toml")?,
-                ))
-            }
-            (None, None) => catalog_arg.load()?,
-        };
-        let findings_paths: Vec<PathBuf> = if args.findings.is_empty() {
-            config.findings_paths()
-        } else {
-            args.findings.clone()
-        };
-        let (findings, findings_errors) = if findings_paths.is_empty() {
-            (None, Vec::new())
-        } else {
-            let (set, errors) = findings::load(&findings_paths, None);
-            (Some(set), errors)
-        };
-        let mut options = config.scan_options(paths.clone());
-        if let Some(name) = &args.stack_name {
-            for path in &paths {
-                options.stack_names.insert(path.clone(), name.clone());
-            }
-        }
-        options.exclude.extend(args.exclude.iter().cloned());
-        if let Some(account) = &args.account {
-            options.account = Some(account.clone());
-        }
-        for glob in &options.exclude {
-            if let Err(e) = ignore::overrides::OverrideBuilder::new(".").add(&format!("!{glob}")) {
-                anyhow::bail!("bad --exclude glob `{glob}`: {e}");
-            }
-        }
+        let mut workspace = Workspace::new(Settings {
+            config: args.config.clone(),
+            findings: args.findings.clone(),
+            catalog: catalog.catalog.clone(),
+            exclude: args.exclude.clone(),
+            stack_name: args.stack_name.clone(),
+            account: args.account.clone(),
+            fix_generated,
+        });
+        let progress = Progress::new(!args.quiet && std::io::stderr().is_terminal());
+        let checked = workspace.check_paths(&paths, &|| progress.tick())?;
+        progress.finish();
+        // `--fail-on` is the same for every configuration; a configuration's own `fail-on` rules as far
+        // as the first one's.
         let fail_on = args
             .fail_on
             .map(Severity::from)
-            .or(config.fail_on)
+            .or_else(|| {
+                let key = &checked.first()?.project;
+                workspace.project(key)?.fail_on()
+            })
             .unwrap_or(Severity::Error);
-        let progress = !args.quiet && std::io::stderr().is_terminal();
-        Ok(Session {
-            progress,
-            config,
-            catalog,
-            findings,
-            findings_errors,
-            options,
+        Ok(Scan {
+            workspace,
+            checked,
             fail_on,
         })
     }
 
-    pub fn linter(&self) -> Linter<'_> {
-        let mut linter = Linter::new(&self.catalog, self.findings.as_ref());
-        linter.resolver = Resolver {
-            explicit: self.config.principals.clone(),
-            account: self.options.account.clone(),
-        };
-        linter
+    /// The reports of every unit, with the project each was checked in.
+    pub fn units(&self) -> impl Iterator<Item = &UnitReport> {
+        self.checked.iter().flat_map(|c| &c.reports)
     }
 
-    /// Discovers and checks every unit.
-    pub fn scan(&self, linter: &Linter<'_>) -> (Vec<Unit>, Vec<UnitReport>, Vec<Message>) {
-        let (units, messages) = scan::discover(&self.options);
-        let bar =
-            ProgressBar::with_draw_target(Some(units.len() as u64), ProgressDrawTarget::hidden());
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} checking {pos}/{len} files and modules {wide_bar} {elapsed}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        let started = Instant::now();
-        let shown = AtomicBool::new(false);
-        let done = || {
-            bar.inc(1);
-            // Only scans that take longer than a moment get a bar; quick ones stay quiet.
-            if self.progress
-                && started.elapsed() > Duration::from_millis(300)
-                && !shown.swap(true, Ordering::Relaxed)
-            {
-                bar.set_draw_target(ProgressDrawTarget::stderr());
-            }
-        };
-        let reports = scan::check(linter, &units, &self.options, &done);
-        bar.finish_and_clear();
-        (units, reports, messages)
+    /// Findings files that did not load.
+    pub fn findings_errors(&self) -> Vec<&iamprune_findings::FindingsError> {
+        self.checked
+            .iter()
+            .filter_map(|c| self.workspace.project(&c.project))
+            .flat_map(|p| &p.findings_errors)
+            .collect()
     }
 
-    /// The report of a scan, with the configuration's rule selection and severities applied.
-    pub fn report(
-        &self,
-        reports: &[UnitReport],
-        discover_messages: Vec<Message>,
-    ) -> (Report, Sources) {
+    /// The report of the run, for the renderers.
+    pub fn report(&self) -> (Report, Sources) {
         let mut report = Report {
             version: env!("CARGO_PKG_VERSION").to_string(),
-            catalog: self.catalog.describe(),
             ..Report::default()
         };
         let mut sources = Sources::new();
-        let mut files: BTreeSet<PathBuf> = BTreeSet::new();
-        report.messages = discover_messages;
-        for unit in reports {
-            files.extend(unit.unit.files.iter().cloned());
-            for (path, text) in &unit.texts {
-                sources.insert(path.clone(), text.clone());
-            }
-            report.stats.policies += unit.sites.len();
-            for site in &unit.sites {
-                if let Ok(document) = iamprune_policy::PolicyDocument::from_node(&site.document) {
-                    report.stats.statements += document.statements.len();
-                    report.stats.actions += document
-                        .statements
-                        .iter()
-                        .filter_map(|s| s.actions.as_ref())
-                        .map(|b| b.elements.len())
-                        .sum::<usize>();
+        for checked in &self.checked {
+            if let Some(project) = self.workspace.project(&checked.project) {
+                if report.catalog.is_empty() {
+                    report.catalog = project.catalog.describe();
                 }
             }
-            for diagnostic in &unit.diagnostics {
-                if self.config.is_ignored(diagnostic.rule) {
-                    continue;
+            report.stats.files += checked.stats.files;
+            report.stats.policies += checked.stats.policies;
+            report.stats.statements += checked.stats.statements;
+            report.stats.actions += checked.stats.actions;
+            report.messages.extend(checked.messages.iter().cloned());
+            for unit in &checked.reports {
+                for (path, text) in &unit.texts {
+                    sources.insert(path.clone(), text.clone());
                 }
-                let mut diagnostic = diagnostic.clone();
-                diagnostic.severity = self.config.severity(diagnostic.rule);
-                report.diagnostics.push(diagnostic);
-            }
-            report.messages.extend(unit.messages.iter().cloned());
-        }
-        report.stats.files = files.len();
-        // Findings about principals no source declares are worth saying: a typo in a role name, a
-        // missing stack name or account, or a mapping that iamprune.toml lacks.
-        if let Some(findings) = &self.findings {
-            let resolver = self.linter().resolver;
-            let matched: BTreeSet<String> = reports
-                .iter()
-                .flat_map(|unit| &unit.sites)
-                .flat_map(|site| resolver.resolve(site, findings).principals)
-                .filter(|p| p.findings.is_some())
-                .map(|p| p.label)
-                .collect();
-            for principal in findings.principals() {
-                let iamprune_findings::Principal::Arn(arn) = &principal.principal else {
-                    continue;
-                };
-                if matched.contains(&arn.raw)
-                    || principal.unused_actions.is_empty() && principal.unused_services.is_empty()
-                {
-                    continue;
-                }
-                report.messages.push(Message {
-                    level: Level::Note,
-                    file: principal.sources.first().cloned().unwrap_or_default(),
-                    span: None,
-                    message: format!(
-                        "the findings for {} match no role or user in the scanned source (map it in iamprune.toml [principals])",
-                        arn.raw
-                    ),
-                });
+                report.diagnostics.extend(unit.diagnostics.iter().cloned());
+                report.messages.extend(unit.messages.iter().cloned());
             }
         }
-        // Findings that did not load are errors of the run, in every format as on stderr.
-        for error in &self.findings_errors {
-            report.messages.push(Message {
-                level: Level::Error,
-                file: error.file.clone(),
-                span: None,
-                message: format!("{}:{}: {}", error.line, error.column, error.message),
-            });
+        if report.catalog.is_empty() {
+            report.catalog = iamprune_catalog::Catalog::embedded().describe();
         }
         report
             .diagnostics
@@ -308,5 +166,43 @@ impl Session {
             .iter()
             .any(|d| d.severity >= self.fail_on)
             || report.messages.iter().any(|m| m.level == Level::Error)
+    }
+}
+
+/// A progress bar on a terminal, shown only when a scan takes more than a moment.
+struct Progress {
+    bar: ProgressBar,
+    enabled: bool,
+    started: Instant,
+    shown: AtomicBool,
+}
+
+impl Progress {
+    fn new(enabled: bool) -> Progress {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} checking {pos} files and modules {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        Progress {
+            bar,
+            enabled,
+            started: Instant::now(),
+            shown: AtomicBool::new(false),
+        }
+    }
+
+    fn tick(&self) {
+        self.bar.inc(1);
+        if self.enabled
+            && self.started.elapsed() > Duration::from_millis(300)
+            && !self.shown.swap(true, Ordering::Relaxed)
+        {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
     }
 }

@@ -1,0 +1,276 @@
+//! Checking units: extracting their policy sites, running the rules on each, applying suppressions,
+//! and verifying the unit's fixes before any of them is offered as safe.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+
+use iamprune_policy::PolicySite;
+use rayon::prelude::*;
+
+use crate::analysis::SiteAnalysis;
+use crate::diagnostic::{Applicability, Diagnostic};
+use crate::extract::ExtractOptions;
+use crate::files::{self, read_text};
+use crate::fix_loop::{self, FixOutcome};
+use crate::suppress;
+use crate::units::{Unit, UnitKind, canonical};
+use crate::{Level, Linter, Message};
+
+/// A unit after extraction and checking.
+#[derive(Debug)]
+pub struct UnitReport {
+    pub unit: Unit,
+    pub sites: Vec<PolicySite>,
+    /// What the rules saw of each site, in the order of `sites`.
+    pub analyses: Vec<SiteAnalysis>,
+    /// The texts of every file a site or diagnostic points into.
+    pub texts: BTreeMap<PathBuf, String>,
+    /// With the configuration's rule selection and severities applied.
+    pub diagnostics: Vec<Diagnostic>,
+    pub messages: Vec<Message>,
+    /// Every safe fix of the unit applied and verified: what `fix` writes, and what lets an editor
+    /// offer the fixes. Empty when nothing is safe to fix.
+    pub fix: FixOutcome,
+}
+
+impl UnitReport {
+    fn failed(unit: &Unit, message: Message) -> UnitReport {
+        UnitReport {
+            unit: unit.clone(),
+            sites: Vec::new(),
+            analyses: Vec::new(),
+            texts: BTreeMap::new(),
+            diagnostics: Vec::new(),
+            messages: vec![message],
+            fix: FixOutcome::default(),
+        }
+    }
+}
+
+/// Checks every unit, in parallel. A panic in one unit is reported as an internal error for that unit;
+/// the others go on. `done` is called after each unit (for a progress bar).
+pub fn check_units(
+    linter: &Linter<'_>,
+    units: &[Unit],
+    options: &ExtractOptions,
+    done: &(dyn Fn() + Sync),
+) -> Vec<UnitReport> {
+    let mut reports: Vec<UnitReport> = units
+        .par_iter()
+        .map(|unit| check_unit(linter, unit, options, &BTreeMap::new()))
+        .inspect(|_| done())
+        .collect();
+    drop_files_read_by_modules(&mut reports);
+    reports
+}
+
+/// A JSON file that a Terraform module reads with `file()` is checked as part of that module, where its
+/// principals are known, not a second time as a standalone policy.
+fn drop_files_read_by_modules(reports: &mut Vec<UnitReport>) {
+    let read_by_modules: BTreeSet<PathBuf> = reports
+        .iter()
+        .filter(|r| r.unit.kind == UnitKind::TerraformModule)
+        .flat_map(|r| r.sites.iter().map(|s| s.file.clone()))
+        .filter(|f| f.extension().is_none_or(|e| e != "tf"))
+        .map(|f| canonical(&f))
+        .collect();
+    reports.retain(|r| {
+        r.unit.kind != UnitKind::Template
+            || !r
+                .unit
+                .files
+                .iter()
+                .all(|f| read_by_modules.contains(&canonical(f)))
+    });
+}
+
+/// Checks one unit, taking the texts of some files from `buffers` instead of the disk: the buffers an
+/// editor holds, unsaved. A panic is reported as an internal error of the unit.
+pub fn check_unit(
+    linter: &Linter<'_>,
+    unit: &Unit,
+    options: &ExtractOptions,
+    buffers: &BTreeMap<PathBuf, String>,
+) -> UnitReport {
+    std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let mut report = check_unit_unguarded(linter, unit, options, buffers);
+        verify_fixes(linter, &mut report, options);
+        report
+    }))
+    .unwrap_or_else(|_| {
+        UnitReport::failed(
+            unit,
+            files::error(
+                &unit.path,
+                "internal error: checking this file panicked; please report it with the file"
+                    .into(),
+            ),
+        )
+    })
+}
+
+fn check_unit_unguarded(
+    linter: &Linter<'_>,
+    unit: &Unit,
+    options: &ExtractOptions,
+    buffers: &BTreeMap<PathBuf, String>,
+) -> UnitReport {
+    let mut texts = BTreeMap::new();
+    let mut messages = Vec::new();
+    if unit.kind != UnitKind::CdkAssembly {
+        for file in &unit.files {
+            if let Some(text) = buffers.get(file) {
+                texts.insert(file.clone(), text.clone());
+                continue;
+            }
+            match read_text(file) {
+                Ok(text) => {
+                    texts.insert(file.clone(), text);
+                }
+                Err(message) => messages.push(message),
+            }
+        }
+    }
+    let (sites, extract_messages) = crate::extract::extract(unit, &texts, options);
+    messages.extend(extract_messages);
+    let linted = lint_sites(linter, unit, &sites, &mut texts);
+    messages.extend(linted.messages);
+    let mut diagnostics = linted.diagnostics;
+    apply_suppressions(&texts, &mut diagnostics, &mut messages);
+    if unit.kind == UnitKind::CdkAssembly && !diagnostics.is_empty() {
+        point_to_app_sources(unit, &mut diagnostics, &mut texts);
+    }
+    UnitReport {
+        unit: unit.clone(),
+        sites,
+        analyses: linted.analyses,
+        texts,
+        diagnostics,
+        messages,
+        fix: FixOutcome::default(),
+    }
+}
+
+/// Points the diagnostics of a CDK assembly at the lines of the app's source that wrote them too.
+fn point_to_app_sources(
+    unit: &Unit,
+    diagnostics: &mut [Diagnostic],
+    texts: &mut BTreeMap<PathBuf, String>,
+) {
+    let sources = crate::cdk_source::app_sources(&unit.path);
+    crate::cdk_source::point_to_sources(diagnostics, texts, &sources);
+    for diagnostic in diagnostics.iter() {
+        for related in &diagnostic.related {
+            if let Some(text) = sources.get(&related.file) {
+                texts
+                    .entry(related.file.clone())
+                    .or_insert_with(|| text.clone());
+            }
+        }
+    }
+}
+
+/// Applies every safe fix of the unit and verifies the result, as `fix` does before it writes. Fixes
+/// that fail are shown, not offered, and the reason is noted.
+fn verify_fixes(linter: &Linter<'_>, report: &mut UnitReport, options: &ExtractOptions) {
+    let safe = report.diagnostics.iter().any(|d| {
+        d.fix
+            .as_ref()
+            .is_some_and(|f| f.applicability == Applicability::Safe)
+    });
+    if !safe {
+        return;
+    }
+    let outcome = fix_loop::fix_unit(linter, report, options);
+    if outcome.failed() {
+        for fix in report.diagnostics.iter_mut().filter_map(|d| d.fix.as_mut()) {
+            fix.applicability = Applicability::DisplayOnly;
+        }
+        report
+            .messages
+            .extend(outcome.messages.iter().map(|m| Message {
+                level: Level::Note,
+                message: format!("its fixes are shown, not applied: {}", m.message),
+                ..m.clone()
+            }));
+    }
+    report.fix = outcome;
+}
+
+/// What linting the sites of a unit gave.
+pub(crate) struct Linted {
+    pub diagnostics: Vec<Diagnostic>,
+    pub messages: Vec<Message>,
+    pub analyses: Vec<SiteAnalysis>,
+}
+
+/// Checks the sites of a unit, reading any file a site points into that is not read yet (the JSON
+/// file of a Terraform `file()`, the templates of a CDK assembly).
+pub(crate) fn lint_sites(
+    linter: &Linter<'_>,
+    unit: &Unit,
+    sites: &[PolicySite],
+    texts: &mut BTreeMap<PathBuf, String>,
+) -> Linted {
+    let mut linted = Linted {
+        diagnostics: Vec::new(),
+        messages: Vec::new(),
+        analyses: Vec::with_capacity(sites.len()),
+    };
+    for site in sites {
+        if !texts.contains_key(&site.file) {
+            match read_text(&site.file) {
+                Ok(text) => {
+                    texts.insert(site.file.clone(), text);
+                }
+                Err(message) => {
+                    linted.messages.push(message);
+                    linted.analyses.push(SiteAnalysis::empty(site));
+                    continue;
+                }
+            }
+        }
+        let text = texts.get(&site.file).map(String::as_str).unwrap_or("");
+        let generated = unit.kind == UnitKind::CdkAssembly && !linter.fix_generated;
+        let report = linter.lint_site(site, text, generated);
+        linted.diagnostics.extend(report.diagnostics);
+        linted.messages.extend(report.messages);
+        linted.analyses.push(report.analysis);
+    }
+    let mut totals =
+        crate::rules::iam020_policy_too_large::inline_totals(sites, &linted.diagnostics);
+    linter.rules.apply(&mut totals);
+    linted.diagnostics.extend(totals);
+    linted
+}
+
+/// Drops the diagnostics that inline suppressions cover, and reports the suppressions that cover
+/// nothing. Only texts that mention `iamprune` are searched, which keeps this off the hot path.
+pub(crate) fn apply_suppressions(
+    texts: &BTreeMap<PathBuf, String>,
+    diagnostics: &mut Vec<Diagnostic>,
+    messages: &mut Vec<Message>,
+) {
+    let mut suppressions = Vec::new();
+    for (path, text) in texts.iter().filter(|(_, t)| t.contains("iamprune")) {
+        let name = path.to_string_lossy().to_ascii_lowercase();
+        if name.ends_with(".json") || name.ends_with(".template") {
+            if let Ok(tree) = iamprune_syntax::json::parse(text) {
+                suppressions.extend(suppress::from_metadata(path, &tree));
+            }
+            continue;
+        }
+        let (found, problems) = suppress::from_comments(path, text);
+        suppressions.extend(found);
+        messages.extend(problems);
+        if name.ends_with(".yaml") || name.ends_with(".yml") {
+            if let Ok(tree) = iamprune_cfn::yaml::parse(text) {
+                suppressions.extend(suppress::from_metadata(path, &tree.root));
+            }
+        }
+    }
+    if !suppressions.is_empty() {
+        suppress::apply(diagnostics, &suppressions, messages);
+    }
+}

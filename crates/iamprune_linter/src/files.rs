@@ -1,0 +1,135 @@
+//! What kind of file a path is, and reading one as text: the one place that knows which files the
+//! engine looks at, for the walk, the editor and the file watcher alike.
+
+use std::path::Path;
+
+use crate::{Level, Message};
+
+/// Files larger than this are reported and skipped: no policy file is this big, and reading one
+/// would cost more than the whole rest of a scan.
+pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// `.tf` and `.tf.json`: checked with the rest of its module.
+    Terraform,
+    /// JSON or YAML: a CloudFormation template, a standalone policy, a CDK manifest or template.
+    Document,
+}
+
+/// The endings of Terraform files, lower case.
+const TERRAFORM: [&str; 2] = [".tf", ".tf.json"];
+/// The endings of JSON and YAML documents, lower case.
+const DOCUMENT: [&str; 5] = [".json", ".yaml", ".yml", ".template", ".cfn"];
+
+impl FileKind {
+    /// The kind of a file by its name (any case), or `None` for files the engine never reads.
+    pub fn of(path: &Path) -> Option<FileKind> {
+        let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+        if TERRAFORM.iter().any(|ext| name.ends_with(ext)) {
+            Some(FileKind::Terraform)
+        } else if DOCUMENT.iter().any(|ext| name.ends_with(ext)) {
+            Some(FileKind::Document)
+        } else {
+            None
+        }
+    }
+
+    /// Globs of every file a check can depend on: the sources, the configuration, findings exports
+    /// (`.jsonl`, `.ndjson`) and catalogs (`.tsv`). For editors that watch files for the server.
+    pub fn watch_globs() -> Vec<String> {
+        let endings: Vec<&str> = TERRAFORM
+            .iter()
+            .chain(&DOCUMENT)
+            .chain(&[".jsonl", ".ndjson", ".tsv"])
+            .filter(|ext| !ext.contains(".tf.")) // `.tf.json` is matched by `.json`
+            .map(|ext| ext.trim_start_matches('.'))
+            .collect();
+        vec![
+            format!("**/{}", crate::config::FILE_NAME),
+            format!("**/*.{{{}}}", endings.join(",")),
+        ]
+    }
+}
+
+/// Whether the engine reads files of this name.
+pub fn is_source(path: &Path) -> bool {
+    FileKind::of(path).is_some()
+}
+
+/// Reads a file as text; a file that is too large, binary, or not UTF-8 is an error message.
+pub fn read_text(path: &Path) -> Result<String, Message> {
+    let meta = std::fs::metadata(path).map_err(|e| error(path, format!("cannot read: {e}")))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(error(
+            path,
+            format!(
+                "{} bytes: larger than the {MAX_FILE_BYTES} bytes a policy file could need; skipped",
+                meta.len()
+            ),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| error(path, format!("cannot read: {e}")))?;
+    if bytes.contains(&0) {
+        return Err(error(
+            path,
+            "a binary file (it holds NUL bytes); skipped".into(),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        error(
+            path,
+            format!(
+                "not UTF-8 text (invalid byte at offset {}); skipped",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
+/// An error about a whole file.
+pub(crate) fn error(path: &Path, message: String) -> Message {
+    Message {
+        level: Level::Error,
+        file: path.to_path_buf(),
+        span: None,
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_by_name() {
+        assert_eq!(
+            FileKind::of(Path::new("a/MAIN.TF")),
+            Some(FileKind::Terraform)
+        );
+        assert_eq!(
+            FileKind::of(Path::new("x.tf.json")),
+            Some(FileKind::Terraform)
+        );
+        assert_eq!(
+            FileKind::of(Path::new("stack.cfn")),
+            Some(FileKind::Document)
+        );
+        assert_eq!(
+            FileKind::of(Path::new("t.template")),
+            Some(FileKind::Document)
+        );
+        assert_eq!(FileKind::of(Path::new("README.md")), None);
+    }
+
+    #[test]
+    fn watched_globs_cover_every_kind() {
+        let globs = FileKind::watch_globs().join(" ");
+        for ext in [
+            "tf", "json", "yaml", "yml", "template", "cfn", "jsonl", "tsv",
+        ] {
+            assert!(globs.contains(ext), "{ext} not in {globs}");
+        }
+        assert!(globs.contains("iamprune.toml"));
+    }
+}

@@ -1,0 +1,350 @@
+//! The workspace: every project (configuration) of the paths it is asked about, loaded once and kept,
+//! the units found under their roots, and the buffers an editor holds unsaved. The command line asks it
+//! to check paths; the language server asks it to check the unit of one file. Both get the same
+//! diagnostics and the same verified fixes, because both go through here.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::check::{self, UnitReport};
+use crate::config::Config;
+use crate::files::{self, FileKind};
+use crate::project::{Project, ProjectError};
+use crate::units::{self, ExcludeError, UnitGraph};
+use crate::{Level, Message};
+
+/// What the command line adds to every configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// One configuration for every path, instead of the nearest `iamprune.toml` above each.
+    pub config: Option<PathBuf>,
+    /// Findings instead of the configuration's.
+    pub findings: Vec<PathBuf>,
+    /// A catalog TSV instead of the configuration's or the embedded one.
+    pub catalog: Option<PathBuf>,
+    /// More `exclude` globs.
+    pub exclude: Vec<String>,
+    /// The stack every scanned template is deployed as.
+    pub stack_name: Option<String>,
+    pub account: Option<String>,
+    /// Apply fixes to generated output (CDK templates) too.
+    pub fix_generated: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error(transparent)]
+    Project(#[from] ProjectError),
+    #[error(transparent)]
+    Exclude(#[from] ExcludeError),
+    #[error("{}: no such file or directory", .0.display())]
+    Missing(PathBuf),
+}
+
+/// The key of a project: its configuration file, `None` for the defaults.
+pub type ProjectKey = Option<PathBuf>;
+
+/// What checking some paths of one project gave.
+#[derive(Debug)]
+pub struct Checked {
+    pub project: ProjectKey,
+    pub reports: Vec<UnitReport>,
+    /// Said of the run rather than of a unit: files that could not be walked, findings that did not
+    /// load or joined nothing.
+    pub messages: Vec<Message>,
+    pub stats: Stats,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    pub files: usize,
+    pub policies: usize,
+    pub statements: usize,
+    pub actions: usize,
+}
+
+pub struct Workspace {
+    settings: Settings,
+    /// An editor's workspace goes on with the defaults where a configuration is broken; the command
+    /// line stops.
+    lenient: bool,
+    projects: BTreeMap<ProjectKey, Project>,
+    /// An editor's workspace folders: where units are found for files no configuration covers.
+    roots: Vec<PathBuf>,
+    /// Unsaved texts, by absolute path.
+    buffers: BTreeMap<PathBuf, String>,
+    /// The units under each root an editor's files were checked from.
+    graphs: BTreeMap<PathBuf, UnitGraph>,
+}
+
+impl Workspace {
+    /// The command line's workspace.
+    pub fn new(settings: Settings) -> Workspace {
+        Workspace {
+            settings,
+            lenient: false,
+            projects: BTreeMap::new(),
+            roots: Vec::new(),
+            buffers: BTreeMap::new(),
+            graphs: BTreeMap::new(),
+        }
+    }
+
+    /// An editor's workspace over its folders.
+    pub fn for_editor(roots: Vec<PathBuf>) -> Workspace {
+        Workspace {
+            lenient: true,
+            roots,
+            ..Workspace::new(Settings::default())
+        }
+    }
+
+    /// The project `path` belongs to.
+    pub fn project_key(&self, path: &Path) -> ProjectKey {
+        self.settings.config.clone().or_else(|| Config::find(path))
+    }
+
+    /// A loaded project.
+    pub fn project(&self, key: &ProjectKey) -> Option<&Project> {
+        self.projects.get(key)
+    }
+
+    /// Loads a project unless it is loaded; `Ok(true)` when it was loaded now.
+    pub fn load(&mut self, key: &ProjectKey) -> Result<bool, ProjectError> {
+        if self.projects.contains_key(key) {
+            return Ok(false);
+        }
+        let project = if self.lenient {
+            Project::load_lenient(key.as_deref(), &self.settings)
+        } else {
+            Project::load(key.as_deref(), &self.settings)?
+        };
+        self.projects.insert(key.clone(), project);
+        Ok(true)
+    }
+
+    /// Checks every unit under `paths`, grouped by the configuration above each path (all under
+    /// `--config` when it is given), so that every path is checked with its own findings.
+    pub fn check_paths(
+        &mut self,
+        paths: &[PathBuf],
+        done: &(dyn Fn() + Sync),
+    ) -> Result<Vec<Checked>, WorkspaceError> {
+        let mut groups: Vec<(ProjectKey, Vec<PathBuf>)> = Vec::new();
+        for path in paths {
+            if !path.exists() {
+                return Err(WorkspaceError::Missing(path.clone()));
+            }
+            let key = self.project_key(path);
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, group)) => group.push(path.clone()),
+                None => groups.push((key, vec![path.clone()])),
+            }
+        }
+        let mut out = Vec::new();
+        for (key, roots) in groups {
+            self.load(&key)?;
+            let Some(project) = self.projects.get(&key) else {
+                continue;
+            };
+            out.push(check_roots(project, key, &roots, done)?);
+        }
+        Ok(out)
+    }
+
+    /// Holds an editor's unsaved text of a file: checks read it instead of the disk.
+    pub fn set_buffer(&mut self, path: PathBuf, text: String) {
+        self.buffers.insert(path, text);
+    }
+
+    /// The unsaved text of a file, when an editor holds one.
+    pub fn buffer(&self, path: &Path) -> Option<&str> {
+        self.buffers.get(path).map(String::as_str)
+    }
+
+    /// The file is read from disk again.
+    pub fn remove_buffer(&mut self, path: &Path) {
+        self.buffers.remove(path);
+    }
+
+    /// Checks the unit `file` is checked in, as a check of its project's root would: the same
+    /// grouping of modules, the same excludes, the same rules. `None` when the file is not checked
+    /// (not a source file, or excluded).
+    pub fn check_file(&mut self, file: &Path) -> Option<Checked> {
+        FileKind::of(file)?;
+        let key = self.project_key(file);
+        // An editor's workspace is lenient: loading never fails.
+        self.load(&key).ok()?;
+        let root = self.root_of(file, &key);
+        let project = self.projects.get(&key)?;
+        let excludes = project.excludes(&root).unwrap_or_default();
+        if excludes.excludes(file) {
+            return None;
+        }
+        let graph = self
+            .graphs
+            .entry(root.clone())
+            .or_insert_with(|| units::discover(&[(root.clone(), excludes)]).0);
+        let unit = graph
+            .unit_of(file)
+            .cloned()
+            .or_else(|| units::unit_alone(file))?;
+        let linter = project.linter();
+        let options = project.extract_options(std::slice::from_ref(&root));
+        let report = check::check_unit(&linter, &unit, &options, &self.buffers);
+        Some(Checked {
+            project: key,
+            stats: stats(std::slice::from_ref(&report)),
+            reports: vec![report],
+            messages: Vec::new(),
+        })
+    }
+
+    /// The root a file's units are found from: its configuration's directory, else the editor's
+    /// folder that holds it, else its own directory.
+    fn root_of(&self, file: &Path, key: &ProjectKey) -> PathBuf {
+        if let Some(dir) = key.as_deref().and_then(Path::parent) {
+            if file.starts_with(dir) {
+                return dir.to_path_buf();
+            }
+        }
+        self.roots
+            .iter()
+            .filter(|r| file.starts_with(r))
+            .max_by_key(|r| r.components().count())
+            .cloned()
+            .or_else(|| file.parent().map(Path::to_path_buf))
+            .unwrap_or_default()
+    }
+
+    /// Files changed on disk, were created or deleted: drops what was loaded from them. Returns whether
+    /// anything was dropped, so that whatever was checked with it is checked again.
+    pub fn files_changed(&mut self, paths: &[PathBuf]) -> bool {
+        let mut dropped = false;
+        for path in paths {
+            if path
+                .file_name()
+                .is_some_and(|n| n == crate::config::FILE_NAME)
+            {
+                // A new, deleted or edited configuration can change which one applies to any file.
+                dropped |= !self.projects.is_empty() || !self.graphs.is_empty();
+                self.projects.clear();
+                self.graphs.clear();
+                continue;
+            }
+            let before = self.projects.len();
+            self.projects.retain(|_, p| !p.depends_on(path));
+            dropped |= self.projects.len() != before;
+            // A source file created, deleted or changed on disk can change which files are units and
+            // how modules group.
+            if files::is_source(path) {
+                let before = self.graphs.len();
+                self.graphs.retain(|root, _| !path.starts_with(root));
+                dropped |= self.graphs.len() != before;
+            }
+        }
+        dropped
+    }
+}
+
+/// Checks the units under some roots of one project.
+fn check_roots(
+    project: &Project,
+    key: ProjectKey,
+    roots: &[PathBuf],
+    done: &(dyn Fn() + Sync),
+) -> Result<Checked, WorkspaceError> {
+    let mut scanned = Vec::new();
+    for root in roots {
+        scanned.push((root.clone(), project.excludes(root)?));
+    }
+    let (graph, mut messages) = units::discover(&scanned);
+    let linter = project.linter();
+    let options = project.extract_options(roots);
+    let reports = check::check_units(&linter, &graph.units, &options, done);
+    messages.extend(unjoined_findings(project, &reports));
+    messages.extend(findings_errors(project));
+    Ok(Checked {
+        project: key,
+        stats: stats(&reports),
+        reports,
+        messages,
+    })
+}
+
+/// Findings about principals no source declares are worth saying: a typo in a role name, a missing
+/// stack name or account, or a mapping that iamprune.toml lacks.
+fn unjoined_findings(project: &Project, reports: &[UnitReport]) -> Vec<Message> {
+    let Some(findings) = &project.findings else {
+        return Vec::new();
+    };
+    let joined: BTreeSet<&str> = reports
+        .iter()
+        .flat_map(|unit| &unit.analyses)
+        .flat_map(|analysis| &analysis.resolution.principals)
+        .filter(|p| p.findings.is_some())
+        .map(|p| p.label.as_str())
+        .collect();
+    findings
+        .principals()
+        .filter_map(|principal| match &principal.principal {
+            iamprune_findings::Principal::Arn(arn)
+                if !joined.contains(arn.raw.as_str()) && says_unused(principal) =>
+            {
+                Some(Message {
+                    level: Level::Note,
+                    file: principal.sources.first().cloned().unwrap_or_default(),
+                    span: None,
+                    message: format!(
+                        "the findings for {} match no role or user in the scanned source (map it in iamprune.toml [principals])",
+                        arn.raw
+                    ),
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether findings name anything unused (a finding of an unused role alone joins nothing to narrow).
+fn says_unused(principal: &iamprune_findings::PrincipalFindings) -> bool {
+    !principal.unused_actions.is_empty() || !principal.unused_services.is_empty()
+}
+
+/// Findings that did not load are errors of the run, in every output format.
+fn findings_errors(project: &Project) -> Vec<Message> {
+    project
+        .findings_errors
+        .iter()
+        .map(|error| Message {
+            level: Level::Error,
+            file: error.file.clone(),
+            span: None,
+            message: format!("{}:{}: {}", error.line, error.column, error.message),
+        })
+        .collect()
+}
+
+/// What the reports covered.
+fn stats(reports: &[UnitReport]) -> Stats {
+    let files: BTreeSet<&PathBuf> = reports.iter().flat_map(|r| &r.unit.files).collect();
+    let documents = reports
+        .iter()
+        .flat_map(|r| &r.analyses)
+        .filter_map(|a| a.document.as_ref());
+    let mut stats = Stats {
+        files: files.len(),
+        policies: reports.iter().map(|r| r.sites.len()).sum(),
+        ..Stats::default()
+    };
+    for document in documents {
+        stats.statements += document.statements.len();
+        stats.actions += document
+            .statements
+            .iter()
+            .filter_map(|s| s.actions.as_ref())
+            .map(|b| b.elements.len())
+            .sum::<usize>();
+    }
+    stats
+}

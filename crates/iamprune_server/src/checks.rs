@@ -1,0 +1,245 @@
+//! Checking the units of open files through the workspace, and publishing their diagnostics.
+
+use std::collections::BTreeSet;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+
+use lsp_types as lsp;
+
+use iamprune_linter::check::UnitReport;
+use iamprune_linter::files;
+use iamprune_linter::units::UnitKind;
+use iamprune_linter::workspace::ProjectKey;
+
+use crate::ServerError;
+use crate::main_loop::Server;
+use crate::position::LineMap;
+use crate::proto::{self, Files};
+
+/// The last check of a unit, kept for code actions and hovers until the next one.
+pub struct UnitCheck {
+    /// The project it was checked in.
+    pub project: ProjectKey,
+    pub report: UnitReport,
+    /// The open files its diagnostics were last published for.
+    pub published: BTreeSet<PathBuf>,
+}
+
+impl Server<'_> {
+    /// Marks an open file's unit to be checked before the next request is answered.
+    pub fn schedule(&mut self, path: PathBuf) {
+        if self.documents.contains_key(&path) && files::is_source(&path) {
+            self.pending.insert(path);
+        }
+    }
+
+    /// Marks every open file to be checked again.
+    pub fn schedule_all(&mut self) {
+        let open: Vec<PathBuf> = self.documents.keys().cloned().collect();
+        for file in open {
+            self.schedule(file);
+        }
+    }
+
+    /// Checks the units of every pending file, each unit once.
+    pub fn flush(&mut self) -> Result<(), ServerError> {
+        while let Some(path) = self.pending.pop_first() {
+            // The engine catches its own panics around a check; this catches the server's, so that one
+            // file cannot take the editor's diagnostics down for every other.
+            match std::panic::catch_unwind(AssertUnwindSafe(|| self.check(&path))) {
+                Ok(result) => result?,
+                Err(_) => self.log(
+                    lsp::MessageType::Error,
+                    format!("internal error checking {}", path.display()),
+                )?,
+            }
+        }
+        Ok(())
+    }
+
+    fn check(&mut self, path: &Path) -> Result<(), ServerError> {
+        let key = self.workspace.project_key(path);
+        if self.workspace.load(&key).unwrap_or(false) {
+            self.show_problems(&key)?;
+        }
+        let Some(mut checked) = self.workspace.check_file(path) else {
+            // Not checked (excluded): whatever was shown for it goes.
+            self.forget(path);
+            return self.publish_empty(path);
+        };
+        let Some(report) = checked.reports.pop() else {
+            return Ok(());
+        };
+        for file in &report.unit.files {
+            self.pending.remove(file);
+        }
+        let unit_path = report.unit.path.clone();
+        let previous = self
+            .checks
+            .remove(&unit_path)
+            .map(|c| c.published)
+            .unwrap_or_default();
+        // A standalone check of a file this module now claims would publish over the module's.
+        if report.unit.kind == UnitKind::TerraformModule {
+            self.checks.retain(|_, c| {
+                c.report.unit.kind != UnitKind::Template
+                    || !c
+                        .report
+                        .unit
+                        .files
+                        .iter()
+                        .all(|f| report.texts.contains_key(f))
+            });
+        }
+        let mut check = UnitCheck {
+            project: checked.project,
+            report,
+            published: BTreeSet::new(),
+        };
+        let mut files: BTreeSet<PathBuf> = previous;
+        files.insert(path.to_path_buf());
+        files.extend(check.report.unit.files.iter().cloned());
+        files.extend(check.report.texts.keys().cloned());
+        files.extend(check.report.diagnostics.iter().map(|d| d.file.clone()));
+        files.extend(check.report.messages.iter().map(|m| m.file.clone()));
+        for file in files {
+            let Some(document) = self.documents.get(&file) else {
+                continue;
+            };
+            let diagnostics = self.file_diagnostics(&file, &check);
+            self.publish(&document.uri, Some(document.version), diagnostics)?;
+            check.published.insert(file);
+        }
+        self.checks.insert(unit_path, check);
+        Ok(())
+    }
+
+    /// Says what could not be loaded of a project the first time it is used.
+    fn show_problems(&self, key: &ProjectKey) -> Result<(), ServerError> {
+        let Some(project) = self.workspace.project(key) else {
+            return Ok(());
+        };
+        for problem in &project.problems {
+            self.notify(
+                "window/showMessage",
+                lsp::ShowMessageParams {
+                    kind: lsp::MessageType::Warning,
+                    message: format!("iamprune: {problem}"),
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Drops a file from the checks that published for it.
+    pub fn forget(&mut self, path: &Path) -> Vec<PathBuf> {
+        let mut others = Vec::new();
+        for check in self.checks.values_mut() {
+            if check.published.remove(path) {
+                others.extend(check.published.iter().cloned());
+            }
+        }
+        others
+    }
+
+    fn publish_empty(&self, path: &Path) -> Result<(), ServerError> {
+        match self.documents.get(path) {
+            Some(document) => self.publish(&document.uri, Some(document.version), Vec::new()),
+            None => Ok(()),
+        }
+    }
+
+    pub fn publish(
+        &self,
+        uri: &lsp::Uri,
+        version: Option<i32>,
+        diagnostics: Vec<lsp::Diagnostic>,
+    ) -> Result<(), ServerError> {
+        self.notify(
+            "textDocument/publishDiagnostics",
+            lsp::PublishDiagnosticsParams {
+                uri: uri.clone(),
+                version,
+                diagnostics,
+            },
+        )
+    }
+
+    /// The diagnostics of one open file: the rules' findings, and the errors and notes that kept part
+    /// of it from being checked.
+    fn file_diagnostics(&self, file: &Path, check: &UnitCheck) -> Vec<lsp::Diagnostic> {
+        let Some(text) = self.text_of(file, check) else {
+            return Vec::new();
+        };
+        let map = LineMap::new(&text);
+        let encoding = self.setup.encoding;
+        let files = CheckFiles {
+            server: self,
+            check,
+        };
+        let mut out: Vec<lsp::Diagnostic> = check
+            .report
+            .diagnostics
+            .iter()
+            .filter(|d| d.file == file)
+            .map(|d| proto::diagnostic(d, &map, encoding, &files))
+            .collect();
+        out.extend(
+            check
+                .report
+                .messages
+                .iter()
+                .filter(|m| m.file == file)
+                .map(|m| proto::message(m, &map, encoding)),
+        );
+        out
+    }
+
+    /// The check whose diagnostics cover a file.
+    pub fn check_of(&self, path: &Path) -> Option<&UnitCheck> {
+        self.checks
+            .values()
+            .find(|c| c.published.contains(path))
+            .or_else(|| self.checks.values().find(|c| c.report.unit.contains(path)))
+    }
+
+    /// A file's text as the last check saw it: the editor's buffer for the files of the unit (the
+    /// check used it), the disk for files read through them (a `file()` target).
+    pub fn text_of(&self, path: &Path, check: &UnitCheck) -> Option<String> {
+        if let Some(text) = check.report.texts.get(path) {
+            return Some(text.clone());
+        }
+        if let Some(text) = self.workspace.buffer(path) {
+            return Some(text.to_string());
+        }
+        files::read_text(path).ok()
+    }
+
+    pub fn uri_of(&self, path: &Path) -> Option<lsp::Uri> {
+        match self.documents.get(path) {
+            Some(document) => Some(document.uri.clone()),
+            None => lsp::Uri::from_file_path(path).ok(),
+        }
+    }
+}
+
+/// The files of one check, as the conversions to the protocol see them.
+pub struct CheckFiles<'a, 'c> {
+    pub server: &'a Server<'c>,
+    pub check: &'a UnitCheck,
+}
+
+impl Files for CheckFiles<'_, '_> {
+    fn text(&self, path: &Path) -> Option<String> {
+        let text = self.server.text_of(path, self.check)?;
+        // A fix computed on the file as it is on disk would garble a buffer edited since.
+        match self.server.workspace.buffer(path) {
+            Some(buffer) if buffer != text => None,
+            _ => Some(text),
+        }
+    }
+
+    fn uri(&self, path: &Path) -> Option<lsp::Uri> {
+        self.server.uri_of(path)
+    }
+}

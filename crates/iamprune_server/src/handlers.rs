@@ -1,0 +1,265 @@
+//! One handler per request and notification the server answers.
+
+use std::path::PathBuf;
+
+use lsp_types as lsp;
+
+use iamprune_linter::{Applicability, Diagnostic, Edit};
+
+use crate::ServerError;
+use crate::checks::CheckFiles;
+use crate::hover;
+use crate::main_loop::{Document, RequestError, Server};
+use crate::position::LineMap;
+use crate::proto::{self, path_of_uri};
+use crate::setup::{FIX_ALL_KIND, watch_registration};
+
+// --- requests ---------------------------------------------------------------------------------------
+
+/// Each safe fix in range as a quick fix, and every non-overlapping safe fix of the file as
+/// `source.fixAll.iamprune`. The engine offers a fix as safe only once the unit's fixes passed the
+/// verification `fix` runs before it writes.
+pub fn code_actions(
+    server: &Server<'_>,
+    params: lsp::CodeActionParams,
+) -> Result<Option<Vec<lsp::CodeActionResponse>>, RequestError> {
+    // Documents that are not files (untitled buffers) are never checked: nothing to offer.
+    let Some(path) = path_of_uri(&params.text_document.uri) else {
+        return Ok(Some(Vec::new()));
+    };
+    let Some(check) = server.check_of(&path) else {
+        return Ok(Some(Vec::new()));
+    };
+    let Some(text) = server.text_of(&path, check) else {
+        return Ok(Some(Vec::new()));
+    };
+    let encoding = server.setup.encoding;
+    let map = LineMap::new(&text);
+    let wanted = map.span(params.range, encoding);
+    let only = params.context.only.as_deref();
+    let files = CheckFiles { server, check };
+    let file_diagnostics: Vec<&Diagnostic> = check
+        .report
+        .diagnostics
+        .iter()
+        .filter(|d| d.file == path)
+        .collect();
+    let mut actions = Vec::new();
+    if kind_wanted(only, "quickfix") {
+        for diagnostic in &file_diagnostics {
+            let in_range =
+                diagnostic.span.start <= wanted.end && wanted.start <= diagnostic.span.end;
+            let Some(fix) = diagnostic.fix.as_ref().filter(|f| {
+                in_range && f.applicability == Applicability::Safe && !f.edits.is_empty()
+            }) else {
+                continue;
+            };
+            let Some(edit) = proto::workspace_edit(&fix.edits, encoding, &files) else {
+                continue;
+            };
+            actions.push(lsp::CodeActionResponse::CodeAction(lsp::CodeAction {
+                title: fix.title.clone(),
+                kind: Some(lsp::CodeActionKind::QuickFix),
+                diagnostics: Some(vec![proto::diagnostic(diagnostic, &map, encoding, &files)]),
+                is_preferred: Some(true),
+                edit: Some(edit),
+                ..Default::default()
+            }));
+        }
+    }
+    if kind_wanted(only, FIX_ALL_KIND) {
+        let owned: Vec<Diagnostic> = file_diagnostics.into_iter().cloned().collect();
+        let edits: Vec<Edit> = iamprune_linter::fix::select(&owned)
+            .into_values()
+            .flatten()
+            .collect();
+        if let Some(edit) = (!edits.is_empty())
+            .then(|| proto::workspace_edit(&edits, encoding, &files))
+            .flatten()
+        {
+            actions.push(lsp::CodeActionResponse::CodeAction(lsp::CodeAction {
+                title: "Fix all safe iamprune problems".into(),
+                kind: Some(lsp::CodeActionKind::Custom(FIX_ALL_KIND.into())),
+                edit: Some(edit),
+                ..Default::default()
+            }));
+        }
+    }
+    Ok(Some(actions))
+}
+
+/// Whether the client asked for actions of `kind`: a requested kind covers itself and the kinds under
+/// it (`source` covers `source.fixAll.iamprune`).
+fn kind_wanted(only: Option<&[lsp::CodeActionKind]>, kind: &str) -> bool {
+    let Some(only) = only else {
+        return true;
+    };
+    only.iter().any(|requested| {
+        let requested = String::from(requested.clone());
+        requested.is_empty()
+            || kind == requested
+            || kind
+                .strip_prefix(requested.as_str())
+                .is_some_and(|rest| rest.starts_with('.'))
+    })
+}
+
+/// What an action pattern grants, and what the findings say of it.
+pub fn hover(
+    server: &Server<'_>,
+    params: lsp::HoverParams,
+) -> Result<Option<lsp::Hover>, RequestError> {
+    let position = params.text_document_position_params;
+    let Some(path) = path_of_uri(&position.text_document.uri) else {
+        return Ok(None);
+    };
+    let Some(check) = server.check_of(&path) else {
+        return Ok(None);
+    };
+    let Some(text) = server.text_of(&path, check) else {
+        return Ok(None);
+    };
+    let Some(project) = server.workspace.project(&check.project) else {
+        return Ok(None);
+    };
+    let map = LineMap::new(&text);
+    let offset = map.offset(position.position, server.setup.encoding);
+    let Some((span, markdown)) = hover::at(project, &check.report, &path, offset) else {
+        return Ok(None);
+    };
+    Ok(Some(lsp::Hover {
+        contents: lsp::Contents::MarkupContent(lsp::MarkupContent {
+            kind: lsp::MarkupKind::Markdown,
+            value: markdown,
+        }),
+        range: Some(map.range(span, server.setup.encoding)),
+    }))
+}
+
+// --- notifications ----------------------------------------------------------------------------------
+
+pub fn initialized(server: &mut Server<'_>, _: lsp::InitializedParams) -> Result<(), ServerError> {
+    if !server.setup.watch_files {
+        return Ok(());
+    }
+    server.send_request("client/registerCapability", watch_registration())
+}
+
+pub fn did_open(
+    server: &mut Server<'_>,
+    params: lsp::DidOpenTextDocumentParams,
+) -> Result<(), ServerError> {
+    let Some(path) = path_of_uri(&params.text_document.uri) else {
+        return Ok(());
+    };
+    server
+        .workspace
+        .set_buffer(path.clone(), params.text_document.text);
+    server.documents.insert(
+        path.clone(),
+        Document {
+            uri: params.text_document.uri,
+            version: params.text_document.version,
+        },
+    );
+    server.schedule(path);
+    Ok(())
+}
+
+pub fn did_change(
+    server: &mut Server<'_>,
+    params: lsp::DidChangeTextDocumentParams,
+) -> Result<(), ServerError> {
+    let Some(path) = path_of_uri(&params.text_document.text_document_identifier.uri) else {
+        return Ok(());
+    };
+    let Some(document) = server.documents.get_mut(&path) else {
+        return Ok(());
+    };
+    document.version = params.text_document.version;
+    let mut text = server
+        .workspace
+        .buffer(&path)
+        .unwrap_or_default()
+        .to_string();
+    for change in params.content_changes {
+        proto::apply_change(&mut text, change, server.setup.encoding);
+    }
+    server.workspace.set_buffer(path.clone(), text);
+    server.schedule(path);
+    Ok(())
+}
+
+/// Without file watching, saving the configuration or a findings file in the editor is how a change
+/// to them reaches the server; with it, this is harmless.
+pub fn did_save(
+    server: &mut Server<'_>,
+    params: lsp::DidSaveTextDocumentParams,
+) -> Result<(), ServerError> {
+    let Some(path) = path_of_uri(&params.text_document.uri) else {
+        return Ok(());
+    };
+    files_changed(server, std::slice::from_ref(&path));
+    server.schedule(path);
+    Ok(())
+}
+
+pub fn did_close(
+    server: &mut Server<'_>,
+    params: lsp::DidCloseTextDocumentParams,
+) -> Result<(), ServerError> {
+    let Some(path) = path_of_uri(&params.text_document.uri) else {
+        return Ok(());
+    };
+    let Some(document) = server.documents.remove(&path) else {
+        return Ok(());
+    };
+    server.workspace.remove_buffer(&path);
+    server.pending.remove(&path);
+    // A closed file's problems are no longer shown; the editor no longer tracks it.
+    server.publish(&document.uri, None, Vec::new())?;
+    // The other open files of the unit now see the file as it is on disk.
+    for other in server.forget(&path) {
+        server.schedule(other);
+    }
+    Ok(())
+}
+
+pub fn did_change_watched_files(
+    server: &mut Server<'_>,
+    params: lsp::DidChangeWatchedFilesParams,
+) -> Result<(), ServerError> {
+    let paths: Vec<PathBuf> = params
+        .changes
+        .iter()
+        .filter_map(|change| path_of_uri(&change.uri))
+        .collect();
+    files_changed(server, &paths);
+    Ok(())
+}
+
+/// Files changed on disk, were created or deleted (or were saved): what the workspace loaded from
+/// them goes, and what depends on them is checked again.
+fn files_changed(server: &mut Server<'_>, paths: &[PathBuf]) {
+    if server.workspace.files_changed(paths) {
+        server.schedule_all();
+        return;
+    }
+    // A file of a checked unit changed on disk, and the editor does not hold it: the unit reads it
+    // from disk, so its open files are checked again.
+    let stale: Vec<PathBuf> = paths
+        .iter()
+        .filter(|path| !server.documents.contains_key(*path))
+        .flat_map(|path| {
+            server
+                .checks
+                .values()
+                .filter(|c| c.report.unit.contains(path) || c.report.texts.contains_key(path))
+                .flat_map(|c| c.published.iter().cloned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for file in stale {
+        server.schedule(file);
+    }
+}

@@ -1,0 +1,280 @@
+//! The main loop: messages in the order they arrive, each request and notification dispatched by its
+//! type to one handler, behind one panic guard per entry point.
+//!
+//! Everything runs on one thread: a check takes milliseconds, and answers computed in order can never
+//! be older than the buffers they describe. Checks are coalesced: an edit marks its file pending, and
+//! pending files are checked once the queue is empty or a request needs the result, so a burst of
+//! keystrokes costs one check.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+
+use crossbeam_channel::TryRecvError;
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
+use lsp_types as lsp;
+use serde_json::Value;
+
+use iamprune_linter::Workspace;
+
+use crate::ServerError;
+use crate::checks::UnitCheck;
+use crate::handlers;
+use crate::setup::ClientSetup;
+
+/// An open document, as the editor has it; its text is the workspace's buffer.
+pub struct Document {
+    pub uri: lsp::Uri,
+    pub version: i32,
+}
+
+/// An error answered to a request instead of a result.
+pub struct RequestError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl RequestError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        RequestError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+pub struct Server<'c> {
+    connection: &'c Connection,
+    pub setup: ClientSetup,
+    pub workspace: Workspace,
+    pub documents: BTreeMap<PathBuf, Document>,
+    /// The last check of each unit, by unit path, kept for code actions and hovers.
+    pub checks: BTreeMap<PathBuf, UnitCheck>,
+    /// Open files whose units must be checked before the next request is answered.
+    pub pending: BTreeSet<PathBuf>,
+    shutdown: bool,
+    next_request: u64,
+}
+
+impl<'c> Server<'c> {
+    pub fn new(connection: &'c Connection, setup: ClientSetup) -> Self {
+        Server {
+            connection,
+            workspace: Workspace::for_editor(setup.roots.clone()),
+            setup,
+            documents: BTreeMap::new(),
+            checks: BTreeMap::new(),
+            pending: BTreeSet::new(),
+            shutdown: false,
+            next_request: 0,
+        }
+    }
+
+    pub fn run(mut self) -> Result<(), ServerError> {
+        loop {
+            let message = if self.pending.is_empty() {
+                match self.connection.receiver.recv() {
+                    Ok(message) => message,
+                    Err(_) => return Ok(()),
+                }
+            } else {
+                match self.connection.receiver.try_recv() {
+                    Ok(message) => message,
+                    Err(TryRecvError::Empty) => {
+                        self.flush()?;
+                        continue;
+                    }
+                    Err(TryRecvError::Disconnected) => return Ok(()),
+                }
+            };
+            match message {
+                Message::Request(request) => self.on_request(request)?,
+                Message::Notification(notification) if notification.method == "exit" => {
+                    return if self.shutdown {
+                        Ok(())
+                    } else {
+                        Err(ServerError::ExitWithoutShutdown)
+                    };
+                }
+                Message::Notification(notification) => self.on_notification(notification)?,
+                // Replies to the server's own requests (capability registration): nothing to do.
+                Message::Response(_) => {}
+            }
+        }
+    }
+
+    fn on_request(&mut self, request: Request) -> Result<(), ServerError> {
+        if request.method == "shutdown" {
+            // Nobody will read diagnostics published from now on.
+            self.shutdown = true;
+            self.pending.clear();
+            return self.send(Response::new_ok(request.id, Value::Null).into());
+        }
+        if self.shutdown {
+            let error = RequestError::new(ErrorCode::InvalidRequest, "the server is shutting down");
+            return self.respond(request.id, Err(error));
+        }
+        self.flush()?;
+        let id = request.id.clone();
+        let method = request.method.clone();
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| self.dispatch(request)))
+            .unwrap_or_else(|_| {
+                Err(RequestError::new(
+                    ErrorCode::InternalError,
+                    format!("internal error answering `{method}`"),
+                ))
+            });
+        self.respond(id, result)
+    }
+
+    fn dispatch(&mut self, request: Request) -> Result<Value, RequestError> {
+        RequestDispatcher {
+            server: self,
+            request: Some(request),
+            answer: None,
+        }
+        .on::<lsp::CodeActionRequest>(handlers::code_actions)
+        .on::<lsp::HoverRequest>(handlers::hover)
+        .finish()
+    }
+
+    fn on_notification(&mut self, notification: Notification) -> Result<(), ServerError> {
+        let method = notification.method.clone();
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            NotificationDispatcher {
+                server: self,
+                notification: Some(notification),
+                result: Ok(()),
+            }
+            .on::<lsp::InitializedNotification>(handlers::initialized)
+            .on::<lsp::DidOpenTextDocumentNotification>(handlers::did_open)
+            .on::<lsp::DidChangeTextDocumentNotification>(handlers::did_change)
+            .on::<lsp::DidSaveTextDocumentNotification>(handlers::did_save)
+            .on::<lsp::DidCloseTextDocumentNotification>(handlers::did_close)
+            .on::<lsp::DidChangeWatchedFilesNotification>(handlers::did_change_watched_files)
+            .finish()
+        }));
+        match outcome {
+            Ok(result) => result,
+            Err(_) => self.log(
+                lsp::MessageType::Error,
+                format!("internal error handling `{method}`"),
+            ),
+        }
+    }
+
+    fn respond(
+        &self,
+        id: RequestId,
+        result: Result<Value, RequestError>,
+    ) -> Result<(), ServerError> {
+        let response = match result {
+            Ok(value) => Response::new_ok(id, value),
+            Err(error) => Response::new_err(id, error.code as i32, error.message),
+        };
+        self.send(response.into())
+    }
+
+    fn send(&self, message: Message) -> Result<(), ServerError> {
+        self.connection
+            .sender
+            .send(message)
+            .map_err(|_| ServerError::Disconnected)
+    }
+
+    pub fn notify(&self, method: &str, params: impl serde::Serialize) -> Result<(), ServerError> {
+        self.send(Notification::new(method.to_string(), params).into())
+    }
+
+    pub fn log(&self, kind: lsp::MessageType, message: String) -> Result<(), ServerError> {
+        self.notify("window/logMessage", lsp::LogMessageParams { kind, message })
+    }
+
+    /// Sends a request of the server's own (capability registration); its reply is not waited for.
+    pub fn send_request(&mut self, method: &str, params: Value) -> Result<(), ServerError> {
+        self.next_request += 1;
+        let id = RequestId::from(format!("iamprune-{}", self.next_request));
+        self.send(Request::new(id, method.into(), params).into())
+    }
+}
+
+/// Routes a request to the handler of its type, with its params parsed.
+struct RequestDispatcher<'s, 'c> {
+    server: &'s mut Server<'c>,
+    /// `None` once a handler took it.
+    request: Option<Request>,
+    answer: Option<Result<Value, RequestError>>,
+}
+
+impl RequestDispatcher<'_, '_> {
+    fn on<R: lsp::Request>(
+        mut self,
+        handler: fn(&Server<'_>, R::Params) -> Result<R::Result, RequestError>,
+    ) -> Self {
+        let Some(request) = self.request.take_if(|r| r.method == R::METHOD.as_str()) else {
+            return self;
+        };
+        let result = serde_json::from_value::<R::Params>(request.params)
+            .map_err(|e| {
+                RequestError::new(
+                    ErrorCode::InvalidParams,
+                    format!("invalid params for `{}`: {e}", request.method),
+                )
+            })
+            .and_then(|params| handler(self.server, params))
+            .and_then(|result| {
+                serde_json::to_value(result)
+                    .map_err(|e| RequestError::new(ErrorCode::InternalError, e.to_string()))
+            });
+        self.answer = Some(result);
+        self
+    }
+
+    fn finish(self) -> Result<Value, RequestError> {
+        match (self.answer, self.request) {
+            (Some(answer), _) => answer,
+            (None, request) => Err(RequestError::new(
+                ErrorCode::MethodNotFound,
+                format!(
+                    "unsupported method `{}`",
+                    request.map(|r| r.method).unwrap_or_default()
+                ),
+            )),
+        }
+    }
+}
+
+/// Routes a notification to the handler of its type; params that do not parse are logged and the
+/// notification dropped, never fatal.
+struct NotificationDispatcher<'s, 'c> {
+    server: &'s mut Server<'c>,
+    notification: Option<Notification>,
+    result: Result<(), ServerError>,
+}
+
+impl NotificationDispatcher<'_, '_> {
+    fn on<N: lsp::Notification>(
+        mut self,
+        handler: fn(&mut Server<'_>, N::Params) -> Result<(), ServerError>,
+    ) -> Self {
+        let Some(notification) = self
+            .notification
+            .take_if(|n| n.method == N::METHOD.as_str())
+        else {
+            return self;
+        };
+        self.result = match serde_json::from_value::<N::Params>(notification.params) {
+            Ok(params) => handler(self.server, params),
+            Err(e) => self.server.log(
+                lsp::MessageType::Warning,
+                format!("ignored `{}`: {e}", notification.method),
+            ),
+        };
+        self
+    }
+
+    /// Cancellation cannot interrupt a synchronous check, and the other notifications are not used.
+    fn finish(self) -> Result<(), ServerError> {
+        self.result
+    }
+}

@@ -1,0 +1,148 @@
+//! The edge between the engine and the protocol: URIs to paths and back, byte spans to ranges in the
+//! negotiated encoding, the engine's diagnostics, messages and edits as LSP values. Nothing else in the
+//! server converts.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use lsp_types as lsp;
+
+use iamprune_linter::{Diagnostic, Edit, Level, Message, Rule, Severity};
+use iamprune_syntax::Span;
+
+use crate::position::{Encoding, LineMap};
+
+/// Where a rule's page lives, for the link on each diagnostic's code.
+const RULE_URL: &str = "https://github.com/iamprune/iamprune/blob/main/rules/";
+
+// --- from the protocol ------------------------------------------------------------------------------
+
+/// The path of a `file:` URI, canonical; `None` for other schemes (untitled buffers).
+pub fn path_of_uri(uri: &lsp::Uri) -> Option<PathBuf> {
+    uri.to_file_path().ok().map(|p| canonical(&p))
+}
+
+pub fn path_of_uri_str(uri: &str) -> Option<PathBuf> {
+    path_of_uri(&lsp::Uri::parse(uri).ok()?)
+}
+
+/// Paths are compared canonical, as `iamprune.toml` is found: a symlinked directory must not make two
+/// documents of one file. A file not yet on disk keeps its path.
+pub fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Applies one change the editor sent to its text.
+pub fn apply_change(
+    text: &mut String,
+    change: lsp::TextDocumentContentChangeEvent,
+    encoding: Encoding,
+) {
+    match change {
+        lsp::TextDocumentContentChangeEvent::TextDocumentContentChangeWholeDocument(whole) => {
+            *text = whole.text;
+        }
+        lsp::TextDocumentContentChangeEvent::TextDocumentContentChangePartial(partial) => {
+            let span: Span = LineMap::new(text).span(partial.range, encoding);
+            text.replace_range(span.range(), &partial.text);
+        }
+    }
+}
+
+// --- to the protocol --------------------------------------------------------------------------------
+
+/// How the server reaches the texts and URIs of files while converting.
+pub trait Files {
+    fn text(&self, path: &Path) -> Option<String>;
+    fn uri(&self, path: &Path) -> Option<lsp::Uri>;
+}
+
+pub fn diagnostic(
+    diagnostic: &Diagnostic,
+    map: &LineMap<'_>,
+    encoding: Encoding,
+    files: &dyn Files,
+) -> lsp::Diagnostic {
+    let code = diagnostic.rule.code();
+    let related: Vec<lsp::DiagnosticRelatedInformation> = diagnostic
+        .related
+        .iter()
+        .filter_map(|related| {
+            let text = files.text(&related.file)?;
+            Some(lsp::DiagnosticRelatedInformation {
+                location: lsp::Location {
+                    uri: files.uri(&related.file)?,
+                    range: LineMap::new(&text).range(related.span, encoding),
+                },
+                message: related.message.clone(),
+            })
+        })
+        .collect();
+    let unnecessary = matches!(
+        diagnostic.rule,
+        Rule::UnusedAction | Rule::UnusedService | Rule::RedundantAction
+    );
+    lsp::Diagnostic {
+        range: map.range(diagnostic.span, encoding),
+        severity: Some(match diagnostic.severity {
+            Severity::Error => lsp::DiagnosticSeverity::Error,
+            Severity::Warning => lsp::DiagnosticSeverity::Warning,
+            Severity::Info => lsp::DiagnosticSeverity::Information,
+        }),
+        code: Some(lsp::Code::String(code.to_string())),
+        code_description: lsp::Uri::parse(&format!("{RULE_URL}{code}.md"))
+            .ok()
+            .map(|href| lsp::CodeDescription { href }),
+        source: Some("iamprune".into()),
+        message: lsp::Message::String(diagnostic.message.clone()),
+        tags: unnecessary.then(|| vec![lsp::DiagnosticTag::Unnecessary]),
+        related_information: (!related.is_empty()).then_some(related),
+        data: None,
+    }
+}
+
+/// An error (syntax, a document that is not a policy) or a note that kept part of a file from being
+/// checked.
+pub fn message(message: &Message, map: &LineMap<'_>, encoding: Encoding) -> lsp::Diagnostic {
+    lsp::Diagnostic {
+        range: map.range(message.span.unwrap_or_default(), encoding),
+        severity: Some(match message.level {
+            Level::Error => lsp::DiagnosticSeverity::Error,
+            Level::Note => lsp::DiagnosticSeverity::Hint,
+        }),
+        source: Some("iamprune".into()),
+        message: lsp::Message::String(message.message.clone()),
+        ..Default::default()
+    }
+}
+
+/// The edits of a fix as a workspace edit, each file's spans converted with that file's text. `None`
+/// when some file's text or URI is not known: a partial fix must never be offered.
+pub fn workspace_edit(
+    edits: &[Edit],
+    encoding: Encoding,
+    files: &dyn Files,
+) -> Option<lsp::WorkspaceEdit> {
+    let mut by_file: BTreeMap<&Path, Vec<&Edit>> = BTreeMap::new();
+    for edit in edits {
+        by_file.entry(edit.file.as_path()).or_default().push(edit);
+    }
+    let mut changes = HashMap::new();
+    for (file, edits) in by_file {
+        let text = files.text(file)?;
+        let map = LineMap::new(&text);
+        let mut text_edits: Vec<lsp::TextEdit> = edits
+            .into_iter()
+            .map(|edit| lsp::TextEdit {
+                range: map.range(edit.span, encoding),
+                new_text: edit.content.clone(),
+            })
+            .collect();
+        text_edits.sort_by_key(|e| e.range.start);
+        changes.insert(files.uri(file)?, text_edits);
+    }
+    Some(lsp::WorkspaceEdit {
+        changes: Some(changes),
+        ..Default::default()
+    })
+}

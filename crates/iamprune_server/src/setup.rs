@@ -1,0 +1,113 @@
+//! What the client said at `initialize`, and what the server answers it can do.
+
+use std::path::{Path, PathBuf};
+
+use lsp_types as lsp;
+use serde_json::Value;
+
+use crate::position::Encoding;
+use crate::proto::{canonical, path_of_uri_str};
+
+/// The code action kind of "fix everything iamprune can fix in this file".
+pub const FIX_ALL_KIND: &str = "source.fixAll.iamprune";
+
+/// What the client said at `initialize` that the server needs later.
+pub struct ClientSetup {
+    pub encoding: Encoding,
+    pub roots: Vec<PathBuf>,
+    /// The client can watch files for the server (`workspace/didChangeWatchedFiles` with dynamic
+    /// registration); otherwise the configuration is reloaded when it is saved in the editor.
+    pub watch_files: bool,
+}
+
+impl ClientSetup {
+    pub fn from_params(params: &Value) -> ClientSetup {
+        let offered: Vec<String> = params
+            .pointer("/capabilities/general/positionEncodings")
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let watch_files = params
+            .pointer("/capabilities/workspace/didChangeWatchedFiles/dynamicRegistration")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let mut roots: Vec<PathBuf> = params
+            .get("workspaceFolders")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|folder| folder.get("uri")?.as_str())
+            .filter_map(path_of_uri_str)
+            .collect();
+        if roots.is_empty() {
+            roots.extend(
+                params
+                    .get("rootUri")
+                    .and_then(Value::as_str)
+                    .and_then(path_of_uri_str),
+            );
+        }
+        if roots.is_empty() {
+            roots.extend(
+                params
+                    .get("rootPath")
+                    .and_then(Value::as_str)
+                    .map(|p| canonical(Path::new(p))),
+            );
+        }
+        ClientSetup {
+            encoding: Encoding::negotiate(&offered),
+            roots,
+            watch_files,
+        }
+    }
+
+    pub fn capabilities(&self) -> lsp::ServerCapabilities {
+        lsp::ServerCapabilities {
+            position_encoding: Some(match self.encoding {
+                Encoding::Utf8 => lsp::PositionEncodingKind::UTF8,
+                Encoding::Utf16 => lsp::PositionEncodingKind::UTF16,
+            }),
+            text_document_sync: Some(lsp::TextDocumentSync::Options(
+                lsp::TextDocumentSyncOptions {
+                    open_close: Some(true),
+                    change: Some(lsp::TextDocumentSyncKind::Full),
+                    will_save: None,
+                    will_save_wait_until: None,
+                    save: Some(lsp::Save::Bool(true)),
+                },
+            )),
+            code_action_provider: Some(lsp::CodeActionProvider::CodeActionOptions(
+                lsp::CodeActionOptions {
+                    code_action_kinds: Some(vec![
+                        lsp::CodeActionKind::QuickFix,
+                        lsp::CodeActionKind::Custom(FIX_ALL_KIND.into()),
+                    ]),
+                    ..Default::default()
+                },
+            )),
+            hover_provider: Some(lsp::HoverProvider::Bool(true)),
+            ..Default::default()
+        }
+    }
+}
+
+/// The registration of the file watcher: every file a check can depend on.
+pub fn watch_registration() -> Value {
+    let watchers: Vec<Value> = iamprune_linter::files::FileKind::watch_globs()
+        .iter()
+        .map(|glob| serde_json::json!({ "globPattern": glob }))
+        .collect();
+    serde_json::json!({
+        "registrations": [{
+            "id": "iamprune-watched-files",
+            "method": "workspace/didChangeWatchedFiles",
+            "registerOptions": { "watchers": watchers },
+        }]
+    })
+}
