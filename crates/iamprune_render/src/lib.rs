@@ -13,7 +13,7 @@ use iamprune_linter::{Diagnostic, Message};
 use iamprune_syntax::{LineIndex, Position, Span};
 
 pub use github::github;
-pub use json::json;
+pub use json::{JsonReport, json};
 pub use sarif::sarif;
 pub use text::{TextOptions, text};
 
@@ -29,7 +29,8 @@ pub struct Report {
     pub stats: Stats,
 }
 
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+/// What a run looked at. Also the JSON report's `stats`, in this order.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Stats {
     pub files: usize,
     pub policies: usize,
