@@ -178,23 +178,8 @@ impl From<Position> for TextPosition {
 mod tests {
     use std::path::PathBuf;
 
-    use iamprune_linter::{Rule, Severity};
-
     use super::*;
-
-    fn unused_action() -> Diagnostic {
-        Diagnostic {
-            rule: Rule::UnusedAction,
-            severity: Severity::Warning,
-            file: PathBuf::from("main.tf"),
-            span: Span::new(0, 1),
-            message: "unused".into(),
-            principals: Vec::new(),
-            construct_path: None,
-            related: Vec::new(),
-            fix: None,
-        }
-    }
+    use crate::fixtures::bare_diagnostic;
 
     fn keys(d: &Diagnostic) -> Vec<String> {
         let value = serde_json::to_value(diagnostic(d, &Sources::new())).unwrap_or_default();
@@ -206,7 +191,7 @@ mod tests {
 
     #[test]
     fn fix_is_null_and_construct_and_related_are_absent_when_missing() {
-        let d = unused_action();
+        let d = bare_diagnostic();
         let value = serde_json::to_value(diagnostic(&d, &Sources::new())).unwrap_or_default();
         assert_eq!(value["fix"], serde_json::Value::Null);
         assert_eq!(
@@ -226,7 +211,7 @@ mod tests {
 
     #[test]
     fn construct_and_related_follow_the_fix() {
-        let mut d = unused_action();
+        let mut d = bare_diagnostic();
         d.construct_path = Some("Stack/Role".into());
         d.related.push(Related {
             file: PathBuf::from("lib/stack.ts"),

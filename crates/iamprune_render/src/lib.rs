@@ -1,6 +1,8 @@
 //! Diagnostics rendered for people (annotated source with the fix as a diff), for programs (JSON), for
 //! code scanning (SARIF 2.1.0) and for GitHub Actions (workflow commands).
 
+#[cfg(test)]
+mod fixtures;
 mod github;
 mod json;
 mod sarif;
