@@ -16,7 +16,7 @@ use iamprune_syntax::{LineIndex, Position, Span};
 
 pub use github::github;
 pub use json::{JsonReport, json};
-pub use sarif::sarif;
+pub use sarif::{SarifLog, sarif};
 pub use text::{TextOptions, text};
 
 /// Everything a run reports.
