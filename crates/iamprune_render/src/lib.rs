@@ -1,6 +1,8 @@
 //! Diagnostics rendered for people (annotated source with the fix as a diff), for programs (JSON), for
 //! code scanning (SARIF 2.1.0) and for GitHub Actions (workflow commands).
 
+#[cfg(test)]
+mod fixtures;
 mod github;
 mod json;
 mod sarif;
@@ -13,8 +15,8 @@ use iamprune_linter::{Diagnostic, Message};
 use iamprune_syntax::{LineIndex, Position, Span};
 
 pub use github::github;
-pub use json::json;
-pub use sarif::sarif;
+pub use json::{JsonReport, json};
+pub use sarif::{SarifLog, sarif};
 pub use text::{TextOptions, text};
 
 /// Everything a run reports.
@@ -29,7 +31,8 @@ pub struct Report {
     pub stats: Stats,
 }
 
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+/// What a run looked at. Also the JSON report's `stats`, in this order.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Stats {
     pub files: usize,
     pub policies: usize,
