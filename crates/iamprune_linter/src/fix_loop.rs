@@ -22,6 +22,8 @@ pub struct FixOutcome {
     pub changed: BTreeMap<PathBuf, (String, String)>,
     /// How many fixes were applied.
     pub applied: usize,
+    /// How many rounds of fixing it took (each re-extracts and re-checks the unit).
+    pub rounds: usize,
     /// Why nothing may be written: the fixed text did not parse or failed its verification.
     pub messages: Vec<Message>,
 }
@@ -60,6 +62,7 @@ fn fix_unit_unguarded(
         return FixOutcome::default();
     }
     let mut applied = 0;
+    let mut rounds = 0;
     let mut texts = report.texts.clone();
     let mut diagnostics = report.diagnostics.clone();
     // The sites of the fixed texts and what the last round saw of them, for the verification.
@@ -83,6 +86,7 @@ fn fix_unit_unguarded(
             }
         }
         applied += selected.values().map(Vec::len).sum::<usize>();
+        rounds += 1;
         let (sites, messages) = crate::extract::extract(&report.unit, &texts, options);
         if messages
             .iter()
@@ -111,6 +115,7 @@ fn fix_unit_unguarded(
     }
     let mut outcome = FixOutcome {
         applied,
+        rounds,
         ..FixOutcome::default()
     };
     for (file, text) in texts {

@@ -19,14 +19,12 @@ pub struct Resolver {
     pub account: Option<String>,
 }
 
-thread_local! {
-    /// How many sites this thread resolved: once per site and check, as the engine's tests hold it.
-    static RESOLVED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
+/// How many sites the process resolved: once per site and check, as the engine's tests hold it.
+static RESOLVED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
-/// How many sites [`Resolver::resolve`] has resolved on this thread.
+/// How many sites [`Resolver::resolve`] has resolved in this process.
 pub fn sites_resolved() -> usize {
-    RESOLVED.with(std::cell::Cell::get)
+    RESOLVED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// The outcome for one site.
@@ -39,7 +37,7 @@ pub struct Resolution {
 
 impl Resolver {
     pub fn resolve(&self, site: &PolicySite, findings: &FindingsSet) -> Resolution {
-        RESOLVED.with(|n| n.set(n.get() + 1));
+        RESOLVED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut principals = Vec::new();
         let mut complete = site.principals_complete;
         let any = findings

@@ -55,12 +55,22 @@ pub struct Checked {
     pub stats: Stats,
 }
 
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+/// What a check covered.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Stats {
     pub files: usize,
     pub policies: usize,
     pub statements: usize,
     pub actions: usize,
+}
+
+impl std::ops::AddAssign for Stats {
+    fn add_assign(&mut self, other: Stats) {
+        self.files += other.files;
+        self.policies += other.policies;
+        self.statements += other.statements;
+        self.actions += other.actions;
+    }
 }
 
 pub struct Workspace {

@@ -104,22 +104,20 @@ impl PolicyError {
     }
 }
 
-thread_local! {
-    /// How many documents this thread read: the engine reads each site once per check, and its tests
-    /// hold it to that.
-    static PARSED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
+/// How many documents the process read: the engine reads each site once per check, and its tests hold
+/// it to that.
+static PARSED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
-/// How many policy documents [`PolicyDocument::from_node`] has read on this thread.
+/// How many policy documents [`PolicyDocument::from_node`] has read in this process.
 pub fn documents_parsed() -> usize {
-    PARSED.with(std::cell::Cell::get)
+    PARSED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 impl PolicyDocument {
     /// Reads a policy document. Keys are matched as IAM does, case-sensitively; unknown keys are
     /// allowed and left alone.
     pub fn from_node(node: &Node) -> Result<PolicyDocument, PolicyError> {
-        PARSED.with(|n| n.set(n.get() + 1));
+        PARSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let members = object(node, "a policy document")?;
         reject_duplicates(members)?;
         let version = find(members, "Version").and_then(|m| m.value.as_str().map(str::to_string));

@@ -19,6 +19,9 @@ pub use json::{JsonReport, json};
 pub use sarif::{SarifLog, sarif};
 pub use text::{TextOptions, text};
 
+/// What a run looked at; also the JSON report's `stats`, in this order.
+pub use iamprune_linter::workspace::Stats;
+
 /// Everything a run reports.
 #[derive(Debug, Default)]
 pub struct Report {
@@ -29,33 +32,6 @@ pub struct Report {
     pub diagnostics: Vec<Diagnostic>,
     pub messages: Vec<Message>,
     pub stats: Stats,
-}
-
-/// What a run looked at. Also the JSON report's `stats`, in this order.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct Stats {
-    pub files: usize,
-    pub policies: usize,
-    pub statements: usize,
-    pub actions: usize,
-}
-
-impl Report {
-    /// Adds another report of the same run (another configuration's paths).
-    pub fn merge(&mut self, other: Report) {
-        if self.version.is_empty() {
-            self.version = other.version;
-        }
-        if self.catalog.is_empty() {
-            self.catalog = other.catalog;
-        }
-        self.diagnostics.extend(other.diagnostics);
-        self.messages.extend(other.messages);
-        self.stats.files += other.stats.files;
-        self.stats.policies += other.stats.policies;
-        self.stats.statements += other.stats.statements;
-        self.stats.actions += other.stats.actions;
-    }
 }
 
 /// The texts of the files diagnostics point into, for positions and snippets.
@@ -72,10 +48,6 @@ impl Sources {
     pub fn insert(&mut self, path: PathBuf, text: String) {
         let index = LineIndex::new(&text);
         self.texts.insert(path, (text, index));
-    }
-
-    pub fn merge(&mut self, other: Sources) {
-        self.texts.extend(other.texts);
     }
 
     pub fn text(&self, path: &Path) -> Option<&str> {

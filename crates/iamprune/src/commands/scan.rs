@@ -134,10 +134,7 @@ impl Scan {
                     report.catalog = project.catalog.describe();
                 }
             }
-            report.stats.files += checked.stats.files;
-            report.stats.policies += checked.stats.policies;
-            report.stats.statements += checked.stats.statements;
-            report.stats.actions += checked.stats.actions;
+            report.stats += checked.stats;
             report.messages.extend(checked.messages.iter().cloned());
             for unit in &checked.reports {
                 for (path, text) in &unit.texts {
