@@ -374,6 +374,15 @@ fn fixture(path: &str) -> String {
     std::fs::read_to_string(root().join("testdata").join(path)).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The seed's findings, named by the project's configuration.
+fn with_seed_findings(root: &Path) {
+    write(&root.join("findings.json"), &fixture("e2e/findings.json"));
+    write(
+        &root.join("iamprune.toml"),
+        "findings = [\"findings.json\"]\n",
+    );
+}
+
 fn codes(diagnostics: &Diagnostics) -> BTreeSet<&str> {
     diagnostics.iter().map(|d| d.code.as_str()).collect()
 }
@@ -415,11 +424,7 @@ fn cfn_templates_are_read_by_both() {
         &root.join("stack.cfn"),
         &fixture("e2e/cfn-yaml/template.yaml"),
     );
-    write(&root.join("findings.json"), &fixture("e2e/findings.json"));
-    write(
-        &root.join("iamprune.toml"),
-        "findings = [\"findings.json\"]\n",
-    );
+    with_seed_findings(&root);
     let mut server = Server::start(&root);
     open_all(&mut server, &root);
     let seen = same(&root, &mut server);
@@ -442,11 +447,7 @@ fn module_project(name: &str) -> PathBuf {
         &root.join("modules/app/main.tf"),
         &format!("variable \"role_name\" {{}}\n\n{module}"),
     );
-    write(&root.join("findings.json"), &fixture("e2e/findings.json"));
-    write(
-        &root.join("iamprune.toml"),
-        "findings = [\"findings.json\"]\n",
-    );
+    with_seed_findings(&root);
     root
 }
 
@@ -493,11 +494,7 @@ fn an_unsaved_buffer_is_checked_as_check_checks_it_saved() {
     let root = project("buffer");
     let original = fixture("e2e/tf-jsonencode/main.tf");
     write(&root.join("main.tf"), &original);
-    write(&root.join("findings.json"), &fixture("e2e/findings.json"));
-    write(
-        &root.join("iamprune.toml"),
-        "findings = [\"findings.json\"]\n",
-    );
+    with_seed_findings(&root);
     let mut server = Server::start(&root);
     open_all(&mut server, &root);
     let saved = same(&root, &mut server);

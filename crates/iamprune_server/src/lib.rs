@@ -2,14 +2,18 @@
 //! safe fixes of `iamprune fix` as quick fixes, and hovers on action patterns.
 //!
 //! - `initialize` negotiates the position encoding: UTF-8 when the client offers it, else UTF-16.
-//! - Opening, editing or saving a `.tf`, `.tf.json`, `.json`, `.yaml`, `.yml` or `.template` file checks
-//!   its unit (the Terraform module, or the template) with every open buffer of the unit in place of
-//!   the file on disk, and publishes the diagnostics of each of its open files.
+//! - Opening, editing or saving a `.tf`, `.tf.json`, `.json`, `.yaml`, `.yml`, `.template` or `.cfn` file
+//!   checks its unit through the engine's workspace, exactly as `iamprune check` of the project's root
+//!   would (Terraform modules that call each other, the module that reads a policy file, the template),
+//!   with every open buffer in place of the file on disk, and publishes the diagnostics of each of its
+//!   open files.
 //! - The configuration (`iamprune.toml`), the catalog and the findings are loaded once per
 //!   configuration, and again when one of their files changes (`workspace/didChangeWatchedFiles`, or
-//!   a save in the editor).
+//!   a save in the editor); a source file created or deleted on disk regroups the units and rechecks
+//!   the open files.
 //! - `textDocument/codeAction` offers each safe fix in range as a quick fix, and every non-overlapping
-//!   safe fix of the file as `source.fixAll.iamprune`.
+//!   safe fix of the file as `source.fixAll.iamprune`; a fix is safe once the engine applied the unit's
+//!   fixes and verified the result, as `iamprune fix` does before it writes.
 //! - `textDocument/hover` on an action pattern shows the catalog actions it matches and, with
 //!   findings, how many of them are unused and what the pattern would be narrowed to.
 //!
