@@ -4,7 +4,7 @@
 mod iam001_unused_action;
 mod iam002_wildcard_grants_unused;
 mod iam003_unused_service;
-mod iam004_notaction_grants_unused;
+mod iam004_not_action_grants_unused;
 mod iam005_unused_principal;
 mod iam010_unknown_action;
 mod iam011_redundant_action;
@@ -54,7 +54,7 @@ impl Rule {
             Rule::UnusedAction => &iam001_unused_action::META,
             Rule::WildcardGrantsUnused => &iam002_wildcard_grants_unused::META,
             Rule::UnusedService => &iam003_unused_service::META,
-            Rule::NotActionGrantsUnused => &iam004_notaction_grants_unused::META,
+            Rule::NotActionGrantsUnused => &iam004_not_action_grants_unused::META,
             Rule::UnusedPrincipal => &iam005_unused_principal::META,
             Rule::UnknownAction => &iam010_unknown_action::META,
             Rule::RedundantAction => &iam011_redundant_action::META,
@@ -102,7 +102,7 @@ pub fn check_site(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
     iam001_unused_action::check(ctx, out);
     iam002_wildcard_grants_unused::check(ctx, out);
     iam003_unused_service::check(ctx, out);
-    iam004_notaction_grants_unused::check(ctx, out);
+    iam004_not_action_grants_unused::check(ctx, out);
     iam005_unused_principal::check(ctx, out);
     iam010_unknown_action::check(ctx, out);
     iam011_redundant_action::check(ctx, out);
