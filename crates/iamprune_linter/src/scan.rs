@@ -511,10 +511,7 @@ fn lint_sites(
         diagnostics.extend(report.diagnostics);
         messages.extend(report.messages);
     }
-    diagnostics.extend(crate::rules::iam020_policy_too_large::inline_totals(
-        sites,
-        &diagnostics,
-    ));
+    crate::rules::check_unit(sites, &mut diagnostics);
     (diagnostics, messages)
 }
 

@@ -6,7 +6,7 @@ use iamprune_policy::{
 
 use super::{Rule, RuleMeta};
 use crate::context::SiteContext;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Applicability, Diagnostic, Severity};
 
 pub const META: RuleMeta = RuleMeta {
     code: "IAM020",
@@ -33,7 +33,7 @@ None offered: split the policy, or move statements to a managed policy.
 
 /// The quota a site's document is held to: `None` for trust and resource policies, whose quotas vary
 /// by service.
-pub(crate) fn quota_kind(site: &PolicySite) -> Option<PolicyKind> {
+fn quota_kind(site: &PolicySite) -> Option<PolicyKind> {
     match site.purpose {
         Purpose::ManagedPolicy => Some(PolicyKind::Managed),
         Purpose::InlinePolicy => {
@@ -50,9 +50,8 @@ pub(crate) fn quota_kind(site: &PolicySite) -> Option<PolicyKind> {
     }
 }
 
-/// Whether applying the refinement would leave the document over its quota: its fixes are then shown,
-/// not applied, since AWS would reject the result.
-pub(crate) fn refined_over_quota(ctx: &SiteContext<'_>) -> bool {
+/// Whether applying the refinement would leave the document over its quota.
+fn refined_over_quota(ctx: &SiteContext<'_>) -> bool {
     let (Some(kind), Some(refinement)) =
         (quota_kind(ctx.site), ctx.refinement.filter(|r| r.changes()))
     else {
@@ -102,11 +101,46 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Once every rule has checked a site: when its refined document would be over the quota, the site's
+/// fixes are shown, not applied, since AWS would reject the result.
+pub fn after_site(ctx: &SiteContext<'_>, diagnostics: &mut [Diagnostic]) {
+    if refined_over_quota(ctx) {
+        for fix in diagnostics.iter_mut().filter_map(|d| d.fix.as_mut()) {
+            fix.applicability = Applicability::DisplayOnly;
+        }
+    }
+}
+
 /// The inline policies of one principal count against its quota together: when those of a unit add up
 /// to more, the largest of them is reported (unless one is over the quota on its own, already
 /// reported).
-pub(crate) fn inline_totals(sites: &[PolicySite], reported: &[Diagnostic]) -> Vec<Diagnostic> {
-    let mut totals: BTreeMap<(PrincipalKind, String), Vec<(usize, &PolicySite)>> = BTreeMap::new();
+pub fn check_unit(sites: &[PolicySite], diagnostics: &mut Vec<Diagnostic>) {
+    let mut over = Vec::new();
+    for ((kind, name), parts) in inline_sizes(sites) {
+        let quota = inline_quota(kind);
+        let total: usize = parts.iter().map(|(size, _)| size).sum();
+        let Some(&(_, largest)) = parts.iter().max_by_key(|(size, _)| *size) else {
+            continue;
+        };
+        if parts.len() < 2 || total <= quota.quota() || already_reported(&parts, diagnostics) {
+            continue;
+        }
+        let message = format!(
+            "the {} inline policies of {} {name} total {total} characters without white space, over the {} quota of {quota}",
+            parts.len(),
+            kind_name(kind),
+            quota.quota()
+        );
+        over.push(unit_diagnostic(largest, message));
+    }
+    diagnostics.extend(over);
+}
+
+/// The size of each inline policy, by the principal it is attached to.
+type InlineSizes<'a> = BTreeMap<(PrincipalKind, String), Vec<(usize, &'a PolicySite)>>;
+
+fn inline_sizes(sites: &[PolicySite]) -> InlineSizes<'_> {
+    let mut sizes = InlineSizes::new();
     for site in sites.iter().filter(|s| s.purpose == Purpose::InlinePolicy) {
         let size = document_size(&output::to_json(&site.document));
         for principal in &site.principals {
@@ -114,52 +148,52 @@ pub(crate) fn inline_totals(sites: &[PolicySite], reported: &[Diagnostic]) -> Ve
                 PrincipalName::Exact(name) => name.clone(),
                 _ => principal.declared_as.clone(),
             };
-            totals
+            sizes
                 .entry((principal.kind, name))
                 .or_default()
                 .push((size, site));
         }
     }
-    let mut out = Vec::new();
-    for ((kind, name), parts) in totals {
-        let quota = match kind {
-            PrincipalKind::Role => PolicyKind::RoleInline,
-            PrincipalKind::User => PolicyKind::UserInline,
-            PrincipalKind::Group => PolicyKind::GroupInline,
-        };
-        let total: usize = parts.iter().map(|(size, _)| size).sum();
-        let Some(&(_, largest)) = parts.iter().max_by_key(|(size, _)| *size) else {
-            continue;
-        };
-        let already = reported.iter().any(|d| {
-            d.rule == Rule::PolicyTooLarge
-                && parts
-                    .iter()
-                    .any(|(_, s)| s.file == d.file && s.document.span == d.span)
-        });
-        if parts.len() < 2 || total <= quota.quota() || already {
-            continue;
-        }
-        let kind_name = match kind {
-            PrincipalKind::Role => "role",
-            PrincipalKind::User => "user",
-            PrincipalKind::Group => "group",
-        };
-        out.push(Diagnostic {
-            rule: Rule::PolicyTooLarge,
-            severity: META.severity,
-            file: largest.file.clone(),
-            span: largest.document.span,
-            message: format!(
-                "the {} inline policies of {kind_name} {name} total {total} characters without white space, over the {} quota of {quota}",
-                parts.len(),
-                quota.quota()
-            ),
-            principals: Vec::new(),
-            construct_path: largest.construct_path.clone(),
-            related: Vec::new(),
-            fix: None,
-        });
+    sizes
+}
+
+/// Whether one of the principal's policies is already reported over the quota on its own.
+fn already_reported(parts: &[(usize, &PolicySite)], diagnostics: &[Diagnostic]) -> bool {
+    diagnostics.iter().any(|d| {
+        d.rule == Rule::PolicyTooLarge
+            && parts
+                .iter()
+                .any(|(_, s)| s.file == d.file && s.document.span == d.span)
+    })
+}
+
+fn inline_quota(kind: PrincipalKind) -> PolicyKind {
+    match kind {
+        PrincipalKind::Role => PolicyKind::RoleInline,
+        PrincipalKind::User => PolicyKind::UserInline,
+        PrincipalKind::Group => PolicyKind::GroupInline,
     }
-    out
+}
+
+fn kind_name(kind: PrincipalKind) -> &'static str {
+    match kind {
+        PrincipalKind::Role => "role",
+        PrincipalKind::User => "user",
+        PrincipalKind::Group => "group",
+    }
+}
+
+/// A diagnostic on a whole document, which no one site's context made.
+fn unit_diagnostic(site: &PolicySite, message: String) -> Diagnostic {
+    Diagnostic {
+        rule: Rule::PolicyTooLarge,
+        severity: META.severity,
+        file: site.file.clone(),
+        span: site.document.span,
+        message,
+        principals: Vec::new(),
+        construct_path: site.construct_path.clone(),
+        related: Vec::new(),
+        fix: None,
+    }
 }

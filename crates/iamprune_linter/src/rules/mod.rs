@@ -8,9 +8,11 @@ mod iam004_not_action_grants_unused;
 mod iam005_unused_principal;
 mod iam010_unknown_action;
 mod iam011_redundant_action;
-pub(crate) mod iam020_policy_too_large;
+mod iam020_policy_too_large;
 
 use std::fmt;
+
+use iamprune_policy::PolicySite;
 
 use crate::context::SiteContext;
 use crate::diagnostic::{Diagnostic, Severity};
@@ -97,8 +99,9 @@ impl fmt::Display for Rule {
     }
 }
 
-/// Runs every rule on one site.
+/// Runs every rule on one site, then the rules that judge the site's diagnostics together.
 pub fn check_site(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
+    let start = out.len();
     iam001_unused_action::check(ctx, out);
     iam002_wildcard_grants_unused::check(ctx, out);
     iam003_unused_service::check(ctx, out);
@@ -107,4 +110,10 @@ pub fn check_site(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
     iam010_unknown_action::check(ctx, out);
     iam011_redundant_action::check(ctx, out);
     iam020_policy_too_large::check(ctx, out);
+    iam020_policy_too_large::after_site(ctx, &mut out[start..]);
+}
+
+/// Runs the rules that look at the sites of a unit together, once each site has been checked.
+pub fn check_unit(sites: &[PolicySite], diagnostics: &mut Vec<Diagnostic>) {
+    iam020_policy_too_large::check_unit(sites, diagnostics);
 }
