@@ -1,7 +1,7 @@
 use iamprune_catalog::Pattern;
 use iamprune_catalog::PatternKind;
 
-use super::{Rule, RuleMeta};
+use super::{FixAvailability, Rule, RuleMeta};
 use crate::context::SiteContext;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fixes;
@@ -10,6 +10,7 @@ pub const META: RuleMeta = RuleMeta {
     code: "IAM001",
     name: "unused-action",
     severity: Severity::Error,
+    fix: FixAvailability::Always,
     summary: "An exact action that no principal the policy reaches has used.",
     doc: r#"
 ## What it finds

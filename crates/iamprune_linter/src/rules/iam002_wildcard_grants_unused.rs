@@ -1,7 +1,7 @@
 use iamprune_catalog::{Pattern, PatternKind};
 use iamprune_policy::{Outcome, StatementRefinement};
 
-use super::{Rule, RuleMeta};
+use super::{FixAvailability, Rule, RuleMeta};
 use crate::context::SiteContext;
 use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
 use crate::fixes;
@@ -10,6 +10,7 @@ pub const META: RuleMeta = RuleMeta {
     code: "IAM002",
     name: "wildcard-grants-unused",
     severity: Severity::Error,
+    fix: FixAvailability::Always,
     summary: "A wildcard grants actions that no principal the policy reaches has used.",
     doc: r#"
 ## What it finds

@@ -1,4 +1,4 @@
-use super::{Rule, RuleMeta};
+use super::{FixAvailability, Rule, RuleMeta};
 use crate::context::SiteContext;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fixes;
@@ -7,6 +7,7 @@ pub const META: RuleMeta = RuleMeta {
     code: "IAM003",
     name: "unused-service",
     severity: Severity::Error,
+    fix: FixAvailability::Always,
     summary: "Every action of a service is unused, and the statement grants it.",
     doc: r#"
 ## What it finds

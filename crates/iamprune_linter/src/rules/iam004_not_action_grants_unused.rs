@@ -1,6 +1,6 @@
 use iamprune_policy::StatementRefinement;
 
-use super::{Rule, RuleMeta};
+use super::{FixAvailability, Rule, RuleMeta};
 use crate::context::SiteContext;
 use crate::diagnostic::{Diagnostic, Fix, Severity};
 use crate::fixes;
@@ -9,6 +9,7 @@ pub const META: RuleMeta = RuleMeta {
     code: "IAM004",
     name: "notaction-grants-unused",
     severity: Severity::Error,
+    fix: FixAvailability::Always,
     summary: "An Allow + NotAction statement grants actions that no principal has used.",
     doc: r#"
 ## What it finds

@@ -1,6 +1,6 @@
 use iamprune_findings::PrincipalFact;
 
-use super::{Rule, RuleMeta};
+use super::{FixAvailability, Rule, RuleMeta};
 use crate::context::{SiteContext, short_principal};
 use crate::diagnostic::{Diagnostic, Severity};
 
@@ -8,6 +8,7 @@ pub const META: RuleMeta = RuleMeta {
     code: "IAM005",
     name: "unused-principal",
     severity: Severity::Warning,
+    fix: FixAvailability::None,
     summary: "The role or user the policy reaches is itself unused.",
     doc: r#"
 ## What it finds

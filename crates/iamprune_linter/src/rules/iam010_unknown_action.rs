@@ -1,4 +1,4 @@
-use super::{Rule, RuleMeta};
+use super::{FixAvailability, Rule, RuleMeta};
 use crate::context::SiteContext;
 use crate::diagnostic::{Diagnostic, Severity};
 
@@ -6,6 +6,7 @@ pub const META: RuleMeta = RuleMeta {
     code: "IAM010",
     name: "unknown-action",
     severity: Severity::Warning,
+    fix: FixAvailability::None,
     summary: "A pattern matches no action in the catalog.",
     doc: r#"
 ## What it finds

@@ -1,6 +1,6 @@
 use iamprune_policy::ActionKey;
 
-use super::{Rule, RuleMeta};
+use super::{FixAvailability, Rule, RuleMeta};
 use crate::context::SiteContext;
 use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
 use crate::fixes;
@@ -9,6 +9,7 @@ pub const META: RuleMeta = RuleMeta {
     code: "IAM011",
     name: "redundant-action",
     severity: Severity::Info,
+    fix: FixAvailability::Always,
     summary: "A pattern already covered by another pattern of the same statement.",
     doc: r#"
 ## What it finds

@@ -4,7 +4,7 @@ use iamprune_policy::{
     PolicyKind, PolicySite, PrincipalKind, PrincipalName, Purpose, document_size, output,
 };
 
-use super::{Rule, RuleMeta};
+use super::{FixAvailability, Rule, RuleMeta};
 use crate::context::SiteContext;
 use crate::diagnostic::{Applicability, Diagnostic, Severity};
 
@@ -12,6 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     code: "IAM020",
     name: "policy-too-large",
     severity: Severity::Warning,
+    fix: FixAvailability::None,
     summary: "A policy document is over its IAM size quota, before or after a fix.",
     doc: r#"
 ## What it finds

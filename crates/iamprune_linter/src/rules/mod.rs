@@ -22,9 +22,34 @@ pub struct RuleMeta {
     pub code: &'static str,
     pub name: &'static str,
     pub severity: Severity,
+    pub fix: FixAvailability,
     pub summary: &'static str,
     /// Markdown: what it finds, why it matters, an example, the fix.
     pub doc: &'static str,
+}
+
+/// Whether a rule's diagnostics come with a fix. A fix may still only be shown, not applied: in
+/// generated output, where the source cannot be edited as written, or where the result would be over
+/// the size quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixAvailability {
+    /// No diagnostic of the rule has a fix.
+    None,
+    /// Some of its diagnostics have one.
+    Sometimes,
+    /// Every one of its diagnostics has one.
+    Always,
+}
+
+impl FixAvailability {
+    /// Whether a diagnostic with or without a fix is one a rule of this kind can give.
+    pub fn admits(self, has_fix: bool) -> bool {
+        match self {
+            FixAvailability::None => !has_fix,
+            FixAvailability::Sometimes => true,
+            FixAvailability::Always => has_fix,
+        }
+    }
 }
 
 /// What the registry holds of one rule: its description and the functions its file defines.
@@ -91,7 +116,16 @@ impl fmt::Display for Rule {
 pub fn check_site(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
     let start = out.len();
     for entry in &REGISTRY {
+        let from = out.len();
         (entry.check)(ctx, out);
+        // The table tells users which rules fix what; a rule that gives otherwise makes it wrong.
+        debug_assert!(
+            out[from..]
+                .iter()
+                .all(|d| entry.meta.fix.admits(d.fix.is_some())),
+            "{} gave a diagnostic its META.fix does not admit",
+            entry.meta.code
+        );
     }
     for after_site in REGISTRY.iter().filter_map(|e| e.after_site) {
         after_site(ctx, &mut out[start..]);
