@@ -198,3 +198,98 @@ fn unit_diagnostic(site: &PolicySite, message: String) -> Diagnostic {
         fix: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use iamprune_policy::{document_size, output};
+    use serde_json::{Value, json};
+
+    use crate::rules::testing::{Case, actions, catalog, unused};
+    use crate::{Applicability, Rule};
+
+    /// The first and the second third of the `ec2` actions: lists of about 7,000 characters each.
+    fn ec2_thirds() -> (Value, Value) {
+        let all = actions("ec2:");
+        let all = all.as_array().map(Vec::as_slice).unwrap_or_default();
+        let third = all.len() / 3;
+        (
+            Value::from(all[..third].to_vec()),
+            Value::from(all[third..2 * third].to_vec()),
+        )
+    }
+
+    #[test]
+    fn iam020_reports_a_managed_policy_over_its_quota() {
+        let case = Case::allow(actions("ec2:"));
+        let d = case.only(Rule::PolicyTooLarge);
+        let size = document_size(&output::to_json(&case.site.document));
+        assert_eq!(
+            d.message,
+            format!(
+                "the document is {size} characters without white space, over the 6144 quota of managed policy"
+            )
+        );
+        assert_eq!(d.span, case.site.document.span);
+        assert_eq!(d.fix, None);
+        // A third of it is still over the managed quota, but under that of a role's inline policies.
+        let (third, _) = ec2_thirds();
+        assert_eq!(
+            Case::allow(third.clone()).check(Rule::PolicyTooLarge).len(),
+            1
+        );
+        assert_eq!(Case::allow(third).inline().check(Rule::PolicyTooLarge), []);
+    }
+
+    #[test]
+    fn iam020_shows_but_does_not_apply_fixes_that_would_go_over_the_quota() {
+        // Every other ec2 action unused: the NotAction list has to name most of them one by one.
+        let catalog = catalog();
+        let every_other: Vec<&str> = catalog
+            .service_range("ec2")
+            .step_by(2)
+            .map(|id| catalog.name(id))
+            .collect();
+        let case = Case::allow(json!("*")).findings(&unused(&every_other));
+        let message = case.only(Rule::PolicyTooLarge).message;
+        assert!(
+            message.starts_with("the refined document would be "),
+            "{message}"
+        );
+        let star = case.only(Rule::WildcardGrantsUnused);
+        let fix = star.fix.as_ref().expect("IAM002 always has a fix");
+        assert_eq!(fix.applicability, Applicability::DisplayOnly);
+    }
+
+    #[test]
+    fn iam020_counts_the_inline_policies_of_a_role_together() {
+        let (first, second) = ec2_thirds();
+        let first = Case::allow(first).inline();
+        let second = Case::allow(second).inline();
+        // Each is under the 10,240 quota of a role's inline policies on its own.
+        assert_eq!(first.check(Rule::PolicyTooLarge), []);
+        assert_eq!(second.check(Rule::PolicyTooLarge), []);
+        let mut diagnostics = Vec::new();
+        super::check_unit(&[first.site, second.site], &mut diagnostics);
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        let d = &diagnostics[0];
+        assert_eq!(d.rule, Rule::PolicyTooLarge);
+        assert!(
+            d.message
+                .starts_with("the 2 inline policies of role AppRole total ")
+                && d.message.contains(" over the 10240 quota of "),
+            "{}",
+            d.message
+        );
+        assert_eq!(d.fix, None);
+    }
+
+    #[test]
+    fn iam020_does_not_count_a_policy_already_over_the_quota_again() {
+        let large = Case::allow(actions("ec2:")).inline();
+        let small = Case::allow(json!("s3:GetObject")).inline();
+        let mut diagnostics = large.check(Rule::PolicyTooLarge);
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        super::check_unit(&[large.site, small.site], &mut diagnostics);
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    }
+}

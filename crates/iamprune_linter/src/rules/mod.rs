@@ -6,9 +6,15 @@
 //! and may define `after_site(ctx, diagnostics)`, which sees the diagnostics of a site once every rule
 //! has checked it, and `check_unit(sites, diagnostics)`, which sees the sites of a unit together.
 //! `build.rs` reads the file names and writes the module declarations, `Rule` and the registry.
+//!
+//! Each rule file ends with its unit tests, on policies written in the test with `testing.rs`; their
+//! names start with the rule's code, so `cargo test -p iamprune_linter iam002` runs IAM002's.
 
 // The rule modules, `Rule`, `Rule::ALL` and `REGISTRY`, written by `build.rs`.
 include!(concat!(env!("OUT_DIR"), "/rules.rs"));
+
+#[cfg(test)]
+mod testing;
 
 use std::fmt;
 
