@@ -5,7 +5,9 @@
 //! `Rule::SnakeCaseName`; it defines `META: RuleMeta` and `check(ctx, out)`, which runs on each site,
 //! and may define `after_site(ctx, diagnostics)`, which sees the diagnostics of a site once every rule
 //! has checked it, and `check_unit(sites, diagnostics)`, which sees the sites of a unit together.
-//! `build.rs` reads the file names and writes the module declarations, `Rule` and the registry.
+//! `build.rs` reads the file names and writes the module declarations, `Rule` and the registry. As no
+//! `mod` line names the rule files, `cargo fmt` does not reach them: `rustfmt --edition 2024
+//! crates/iamprune_linter/src/rules/iam*.rs` formats them, and `.ci/run` checks that it has.
 //!
 //! Each rule file ends with its unit tests, on policies written in the test with `testing.rs`; their
 //! names start with the rule's code, so `cargo test -p iamprune_linter iam002` runs IAM002's.
