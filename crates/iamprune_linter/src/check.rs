@@ -238,10 +238,8 @@ pub(crate) fn lint_sites(
         linted.messages.extend(report.messages);
         linted.analyses.push(report.analysis);
     }
-    let mut totals =
-        crate::rules::iam020_policy_too_large::inline_totals(sites, &linted.diagnostics);
-    linter.rules.apply(&mut totals);
-    linted.diagnostics.extend(totals);
+    crate::rules::check_unit(sites, &mut linted.diagnostics);
+    linter.rules.apply(&mut linted.diagnostics);
     linted
 }
 

@@ -159,11 +159,6 @@ impl<'a> Linter<'a> {
             writer: edits::Writer::new(site.file.clone(), text, &site.syntax),
         };
         rules::check_site(&ctx, &mut report.diagnostics);
-        if rules::iam020_policy_too_large::refined_over_quota(&ctx) {
-            for fix in report.diagnostics.iter_mut().filter_map(|d| d.fix.as_mut()) {
-                fix.applicability = Applicability::DisplayOnly;
-            }
-        }
         self.rules.apply(&mut report.diagnostics);
         report
             .diagnostics

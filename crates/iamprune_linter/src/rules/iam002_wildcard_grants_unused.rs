@@ -1,7 +1,7 @@
 use iamprune_catalog::{Pattern, PatternKind};
 use iamprune_policy::{Outcome, StatementRefinement};
 
-use super::{Rule, RuleMeta};
+use super::{FixAvailability, Rule, RuleMeta};
 use crate::context::SiteContext;
 use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
 use crate::fixes;
@@ -10,6 +10,7 @@ pub const META: RuleMeta = RuleMeta {
     code: "IAM002",
     name: "wildcard-grants-unused",
     severity: Severity::Error,
+    fix: FixAvailability::Always,
     summary: "A wildcard grants actions that no principal the policy reaches has used.",
     doc: r#"
 ## What it finds
@@ -97,5 +98,87 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
             refined: not_action.clone(),
         };
         out.push(ctx.diagnostic(Rule::WildcardGrantsUnused, block.span, message, Some(fix)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use crate::rules::testing::{Case, testdata, unused};
+    use crate::{Applicability, Rule};
+
+    /// The seed example's findings: eight lambda actions and 22 `s3:Get*` configuration reads unused.
+    fn seed_findings() -> String {
+        let path = testdata("seed/unused.json");
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    #[test]
+    fn iam002_narrows_a_wildcard_to_its_used_prefixes() {
+        let case = Case::allow(json!(["s3:Get*", "s3:List*"])).findings(&seed_findings());
+        let d = case.only(Rule::WildcardGrantsUnused);
+        assert_eq!(case.at(d.span), "\"s3:Get*\"");
+        assert_eq!(
+            d.message,
+            "`s3:Get*` grants 22 action(s) unused by role AppRole; narrow it to 7 pattern(s)"
+        );
+        let fix = d.fix.as_ref().expect("IAM002 always has a fix");
+        assert_eq!(fix.applicability, Applicability::Safe);
+        let narrowed = [
+            "s3:GetAccess*",
+            "s3:GetAccountPublicAccessBlock",
+            "s3:GetDataAccess",
+            "s3:GetJobTagging",
+            "s3:GetMulti*",
+            "s3:GetObject*",
+            "s3:GetStorage*",
+        ];
+        assert_eq!(fix.refined, narrowed);
+        let mut expected: Vec<&str> = narrowed.to_vec();
+        expected.push("s3:List*");
+        assert_eq!(
+            case.fixed(Rule::WildcardGrantsUnused)["Statement"][0]["Action"],
+            json!(expected)
+        );
+    }
+
+    #[test]
+    fn iam002_removes_a_wildcard_that_grants_only_unused_actions() {
+        let case = Case::allow(json!(["s3:GetBucketPolicy*", "s3:GetObject"]))
+            .findings(&unused(&["s3:GetBucketPolicy", "s3:GetBucketPolicyStatus"]));
+        assert_eq!(
+            case.only(Rule::WildcardGrantsUnused).message,
+            "`s3:GetBucketPolicy*` grants only actions unused by role AppRole (2); remove it"
+        );
+        assert_eq!(
+            case.fixed(Rule::WildcardGrantsUnused)["Statement"][0]["Action"],
+            json!(["s3:GetObject"])
+        );
+    }
+
+    #[test]
+    fn iam002_turns_action_star_into_not_action() {
+        let case = Case::allow(json!("*")).findings(&seed_findings());
+        let d = case.only(Rule::WildcardGrantsUnused);
+        let fix = d.fix.as_ref().expect("IAM002 always has a fix");
+        assert_eq!(
+            d.message,
+            format!(
+                "`*` grants {} unused pattern(s) of role AppRole; allow everything but them with NotAction",
+                fix.refined.len()
+            )
+        );
+        assert!(fix.refined.iter().any(|p| p == "lambda:DeleteFunction"));
+        let statement = &case.fixed(Rule::WildcardGrantsUnused)["Statement"][0];
+        assert_eq!(statement["Action"], Value::Null);
+        assert_eq!(statement["NotAction"], json!(fix.refined));
+    }
+
+    #[test]
+    fn iam002_leaves_exact_actions_and_unused_services_to_their_rules() {
+        let case = Case::allow(json!(["s3:GetBucketPolicy", "sqs:*"]))
+            .findings(&unused(&["s3:GetBucketPolicy", "sqs"]));
+        assert_eq!(case.check(Rule::WildcardGrantsUnused), []);
     }
 }

@@ -1,4 +1,4 @@
-use super::{Rule, RuleMeta};
+use super::{FixAvailability, Rule, RuleMeta};
 use crate::context::SiteContext;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fixes;
@@ -7,6 +7,7 @@ pub const META: RuleMeta = RuleMeta {
     code: "IAM003",
     name: "unused-service",
     severity: Severity::Error,
+    fix: FixAvailability::Always,
     summary: "Every action of a service is unused, and the statement grants it.",
     doc: r#"
 ## What it finds
@@ -45,5 +46,57 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
         );
         let fix = fixes::element_fix(ctx, statement, refinement, change);
         out.push(ctx.diagnostic(Rule::UnusedService, change.span, message, fix));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::rules::testing::{Case, unused};
+    use crate::{Applicability, Rule};
+
+    #[test]
+    fn iam003_removes_the_patterns_of_a_wholly_unused_service() {
+        let case = Case::allow(json!(["sqs:*", "s3:GetObject", "SQS:SendMessage"]))
+            .findings(&unused(&["sqs"]));
+        let diagnostics = case.check(Rule::UnusedService);
+        let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "every action of `sqs` is unused by role AppRole; remove `sqs:*`",
+                "every action of `SQS` is unused by role AppRole; remove `SQS:SendMessage`",
+            ]
+        );
+        for d in &diagnostics {
+            let fix = d.fix.as_ref().expect("IAM003 always has a fix");
+            assert_eq!(fix.applicability, Applicability::Safe);
+        }
+        assert_eq!(
+            case.fixed(Rule::UnusedService)["Statement"][0]["Action"],
+            json!(["s3:GetObject"])
+        );
+    }
+
+    #[test]
+    fn iam003_removes_a_statement_left_without_actions() {
+        let case = Case::policy(json!({"Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+            {"Effect": "Allow", "Action": ["sns:Publish", "sns:Subscribe"], "Resource": "*"}
+        ]}))
+        .findings(&unused(&["sns"]));
+        assert_eq!(case.check(Rule::UnusedService).len(), 2);
+        assert_eq!(
+            case.fixed(Rule::UnusedService)["Statement"],
+            json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}])
+        );
+    }
+
+    #[test]
+    fn iam003_says_nothing_when_only_some_actions_of_the_service_are_unused() {
+        let case = Case::allow(json!(["sqs:SendMessage", "sqs:PurgeQueue"]))
+            .findings(&unused(&["sqs:PurgeQueue"]));
+        assert_eq!(case.check(Rule::UnusedService), []);
     }
 }

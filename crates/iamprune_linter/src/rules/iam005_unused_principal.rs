@@ -1,6 +1,6 @@
 use iamprune_findings::PrincipalFact;
 
-use super::{Rule, RuleMeta};
+use super::{FixAvailability, Rule, RuleMeta};
 use crate::context::{SiteContext, short_principal};
 use crate::diagnostic::{Diagnostic, Severity};
 
@@ -8,6 +8,7 @@ pub const META: RuleMeta = RuleMeta {
     code: "IAM005",
     name: "unused-principal",
     severity: Severity::Warning,
+    fix: FixAvailability::None,
     summary: "The role or user the policy reaches is itself unused.",
     doc: r#"
 ## What it finds
@@ -60,5 +61,46 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
             diagnostic.file = ctx.site.owner_file.clone();
             out.push(diagnostic);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::rules::testing::{Case, unused};
+    use crate::{Rule, Severity};
+
+    fn policy() -> Case {
+        Case::policy(json!({"Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+        ]}))
+    }
+
+    #[test]
+    fn iam005_names_an_unused_role_and_offers_no_fix() {
+        let finding = json!({
+            "id": "e78f075d-3663-4f64-9158-cb74bac7ca00",
+            "resource": "arn:aws:iam::123456789012:role/AppRole",
+            "resourceType": "AWS::IAM::Role",
+            "status": "ACTIVE",
+            "findingType": "UnusedIAMRole",
+            "findingDetails": [{"unusedIamRoleDetails": {"lastAccessed": "2026-03-14T06:45:10+00:00"}}]
+        });
+        let case = policy().findings(&finding.to_string());
+        let d = case.only(Rule::UnusedPrincipal);
+        assert_eq!(
+            d.message,
+            "role AppRole is unused (last used 2026-03-14); consider removing it rather than narrowing `policy`"
+        );
+        assert_eq!(d.span, case.site.owner_span);
+        assert_eq!(d.severity, Severity::Warning);
+        assert_eq!(d.fix, None);
+    }
+
+    #[test]
+    fn iam005_says_nothing_of_a_role_whose_findings_are_only_unused_actions() {
+        let case = policy().findings(&unused(&["s3:GetObject"]));
+        assert_eq!(case.check(Rule::UnusedPrincipal), []);
     }
 }

@@ -1,4 +1,4 @@
-use super::{Rule, RuleMeta};
+use super::{FixAvailability, Rule, RuleMeta};
 use crate::context::SiteContext;
 use crate::diagnostic::{Diagnostic, Severity};
 
@@ -6,6 +6,7 @@ pub const META: RuleMeta = RuleMeta {
     code: "IAM010",
     name: "unknown-action",
     severity: Severity::Warning,
+    fix: FixAvailability::None,
     summary: "A pattern matches no action in the catalog.",
     doc: r#"
 ## What it finds
@@ -54,5 +55,53 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
             };
             out.push(ctx.diagnostic(Rule::UnknownAction, element.span, message, None));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::Rule;
+    use crate::rules::testing::Case;
+
+    #[test]
+    fn iam010_reports_patterns_that_match_no_action() {
+        let case = Case::allow(json!([
+            "s3:GetObjekt",
+            "nosuch:GetThing",
+            "GetObject",
+            "s3:Zz*",
+            "s3:GetObject"
+        ]));
+        let diagnostics = case.check(Rule::UnknownAction);
+        let found = case.places(&diagnostics);
+        let newer = "(a typo, a retired action, or one newer than";
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert!(found[0].0 == "\"s3:GetObjekt\"" && found[0].1.contains(newer));
+        assert_eq!(
+            found[1],
+            (
+                "\"nosuch:GetThing\"",
+                "`nosuch:GetThing`: the catalog knows no service `nosuch`"
+            )
+        );
+        assert_eq!(
+            found[2],
+            (
+                "\"GetObject\"",
+                "`GetObject` is not of the form `service:Action`"
+            )
+        );
+        assert!(found[3].0 == "\"s3:Zz*\"" && found[3].1.contains(newer));
+        assert!(diagnostics.iter().all(|d| d.fix.is_none()));
+    }
+
+    #[test]
+    fn iam010_checks_not_action_too() {
+        let case = Case::policy(json!({"Statement": [
+            {"Effect": "Deny", "NotAction": ["iam:PassRoles"], "Resource": "*"}
+        ]}));
+        assert_eq!(case.check(Rule::UnknownAction).len(), 1);
     }
 }

@@ -1,6 +1,6 @@
 use iamprune_policy::ActionKey;
 
-use super::{Rule, RuleMeta};
+use super::{FixAvailability, Rule, RuleMeta};
 use crate::context::SiteContext;
 use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
 use crate::fixes;
@@ -9,6 +9,7 @@ pub const META: RuleMeta = RuleMeta {
     code: "IAM011",
     name: "redundant-action",
     severity: Severity::Info,
+    fix: FixAvailability::Always,
     summary: "A pattern already covered by another pattern of the same statement.",
     doc: r#"
 ## What it finds
@@ -73,5 +74,53 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
                 fix,
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::rules::testing::Case;
+    use crate::{Applicability, Rule, Severity};
+
+    #[test]
+    fn iam011_removes_duplicates_and_covered_names() {
+        let case = Case::allow(json!([
+            "s3:GetObject",
+            "s3:Get*",
+            "s3:PutObject",
+            "S3:PUTOBJECT"
+        ]));
+        let diagnostics = case.check(Rule::RedundantAction);
+        let found = case.places(&diagnostics);
+        assert_eq!(
+            found,
+            [
+                (
+                    "\"s3:GetObject\"",
+                    "`s3:GetObject` is already covered by `s3:Get*` in the same statement"
+                ),
+                (
+                    "\"S3:PUTOBJECT\"",
+                    "`S3:PUTOBJECT` is listed twice in the same statement"
+                ),
+            ]
+        );
+        for d in &diagnostics {
+            assert_eq!(d.severity, Severity::Info);
+            let fix = d.fix.as_ref().expect("IAM011 always has a fix");
+            assert_eq!(fix.applicability, Applicability::Safe);
+        }
+        assert_eq!(
+            case.fixed(Rule::RedundantAction)["Statement"][0]["Action"],
+            json!(["s3:Get*", "s3:PutObject"])
+        );
+    }
+
+    #[test]
+    fn iam011_keeps_names_a_wildcard_does_not_cover() {
+        let case = Case::allow(json!(["s3:Get*", "s3:ListBucket", "ec2:GetConsoleOutput"]));
+        assert_eq!(case.check(Rule::RedundantAction), []);
     }
 }

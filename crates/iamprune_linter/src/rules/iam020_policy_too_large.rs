@@ -4,14 +4,15 @@ use iamprune_policy::{
     PolicyKind, PolicySite, PrincipalKind, PrincipalName, Purpose, document_size, output,
 };
 
-use super::{Rule, RuleMeta};
+use super::{FixAvailability, Rule, RuleMeta};
 use crate::context::SiteContext;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Applicability, Diagnostic, Severity};
 
 pub const META: RuleMeta = RuleMeta {
     code: "IAM020",
     name: "policy-too-large",
     severity: Severity::Warning,
+    fix: FixAvailability::None,
     summary: "A policy document is over its IAM size quota, before or after a fix.",
     doc: r#"
 ## What it finds
@@ -33,7 +34,7 @@ None offered: split the policy, or move statements to a managed policy.
 
 /// The quota a site's document is held to: `None` for trust and resource policies, whose quotas vary
 /// by service.
-pub(crate) fn quota_kind(site: &PolicySite) -> Option<PolicyKind> {
+fn quota_kind(site: &PolicySite) -> Option<PolicyKind> {
     match site.purpose {
         Purpose::ManagedPolicy => Some(PolicyKind::Managed),
         Purpose::InlinePolicy => {
@@ -50,9 +51,8 @@ pub(crate) fn quota_kind(site: &PolicySite) -> Option<PolicyKind> {
     }
 }
 
-/// Whether applying the refinement would leave the document over its quota: its fixes are then shown,
-/// not applied, since AWS would reject the result.
-pub(crate) fn refined_over_quota(ctx: &SiteContext<'_>) -> bool {
+/// Whether applying the refinement would leave the document over its quota.
+fn refined_over_quota(ctx: &SiteContext<'_>) -> bool {
     let (Some(kind), Some(refinement)) =
         (quota_kind(ctx.site), ctx.refinement.filter(|r| r.changes()))
     else {
@@ -102,11 +102,46 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Once every rule has checked a site: when its refined document would be over the quota, the site's
+/// fixes are shown, not applied, since AWS would reject the result.
+pub fn after_site(ctx: &SiteContext<'_>, diagnostics: &mut [Diagnostic]) {
+    if refined_over_quota(ctx) {
+        for fix in diagnostics.iter_mut().filter_map(|d| d.fix.as_mut()) {
+            fix.applicability = Applicability::DisplayOnly;
+        }
+    }
+}
+
 /// The inline policies of one principal count against its quota together: when those of a unit add up
 /// to more, the largest of them is reported (unless one is over the quota on its own, already
 /// reported).
-pub(crate) fn inline_totals(sites: &[PolicySite], reported: &[Diagnostic]) -> Vec<Diagnostic> {
-    let mut totals: BTreeMap<(PrincipalKind, String), Vec<(usize, &PolicySite)>> = BTreeMap::new();
+pub fn check_unit(sites: &[PolicySite], diagnostics: &mut Vec<Diagnostic>) {
+    let mut over = Vec::new();
+    for ((kind, name), parts) in inline_sizes(sites) {
+        let quota = inline_quota(kind);
+        let total: usize = parts.iter().map(|(size, _)| size).sum();
+        let Some(&(_, largest)) = parts.iter().max_by_key(|(size, _)| *size) else {
+            continue;
+        };
+        if parts.len() < 2 || total <= quota.quota() || already_reported(&parts, diagnostics) {
+            continue;
+        }
+        let message = format!(
+            "the {} inline policies of {} {name} total {total} characters without white space, over the {} quota of {quota}",
+            parts.len(),
+            kind_name(kind),
+            quota.quota()
+        );
+        over.push(unit_diagnostic(largest, message));
+    }
+    diagnostics.extend(over);
+}
+
+/// The size of each inline policy, by the principal it is attached to.
+type InlineSizes<'a> = BTreeMap<(PrincipalKind, String), Vec<(usize, &'a PolicySite)>>;
+
+fn inline_sizes(sites: &[PolicySite]) -> InlineSizes<'_> {
+    let mut sizes = InlineSizes::new();
     for site in sites.iter().filter(|s| s.purpose == Purpose::InlinePolicy) {
         let size = document_size(&output::to_json(&site.document));
         for principal in &site.principals {
@@ -114,52 +149,147 @@ pub(crate) fn inline_totals(sites: &[PolicySite], reported: &[Diagnostic]) -> Ve
                 PrincipalName::Exact(name) => name.clone(),
                 _ => principal.declared_as.clone(),
             };
-            totals
+            sizes
                 .entry((principal.kind, name))
                 .or_default()
                 .push((size, site));
         }
     }
-    let mut out = Vec::new();
-    for ((kind, name), parts) in totals {
-        let quota = match kind {
-            PrincipalKind::Role => PolicyKind::RoleInline,
-            PrincipalKind::User => PolicyKind::UserInline,
-            PrincipalKind::Group => PolicyKind::GroupInline,
-        };
-        let total: usize = parts.iter().map(|(size, _)| size).sum();
-        let Some(&(_, largest)) = parts.iter().max_by_key(|(size, _)| *size) else {
-            continue;
-        };
-        let already = reported.iter().any(|d| {
-            d.rule == Rule::PolicyTooLarge
-                && parts
-                    .iter()
-                    .any(|(_, s)| s.file == d.file && s.document.span == d.span)
-        });
-        if parts.len() < 2 || total <= quota.quota() || already {
-            continue;
-        }
-        let kind_name = match kind {
-            PrincipalKind::Role => "role",
-            PrincipalKind::User => "user",
-            PrincipalKind::Group => "group",
-        };
-        out.push(Diagnostic {
-            rule: Rule::PolicyTooLarge,
-            severity: META.severity,
-            file: largest.file.clone(),
-            span: largest.document.span,
-            message: format!(
-                "the {} inline policies of {kind_name} {name} total {total} characters without white space, over the {} quota of {quota}",
-                parts.len(),
-                quota.quota()
-            ),
-            principals: Vec::new(),
-            construct_path: largest.construct_path.clone(),
-            related: Vec::new(),
-            fix: None,
-        });
+    sizes
+}
+
+/// Whether one of the principal's policies is already reported over the quota on its own.
+fn already_reported(parts: &[(usize, &PolicySite)], diagnostics: &[Diagnostic]) -> bool {
+    diagnostics.iter().any(|d| {
+        d.rule == Rule::PolicyTooLarge
+            && parts
+                .iter()
+                .any(|(_, s)| s.file == d.file && s.document.span == d.span)
+    })
+}
+
+fn inline_quota(kind: PrincipalKind) -> PolicyKind {
+    match kind {
+        PrincipalKind::Role => PolicyKind::RoleInline,
+        PrincipalKind::User => PolicyKind::UserInline,
+        PrincipalKind::Group => PolicyKind::GroupInline,
     }
-    out
+}
+
+fn kind_name(kind: PrincipalKind) -> &'static str {
+    match kind {
+        PrincipalKind::Role => "role",
+        PrincipalKind::User => "user",
+        PrincipalKind::Group => "group",
+    }
+}
+
+/// A diagnostic on a whole document, which no one site's context made.
+fn unit_diagnostic(site: &PolicySite, message: String) -> Diagnostic {
+    Diagnostic {
+        rule: Rule::PolicyTooLarge,
+        severity: META.severity,
+        file: site.file.clone(),
+        span: site.document.span,
+        message,
+        principals: Vec::new(),
+        construct_path: site.construct_path.clone(),
+        related: Vec::new(),
+        fix: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use iamprune_policy::{document_size, output};
+    use serde_json::{Value, json};
+
+    use crate::rules::testing::{Case, actions, catalog, unused};
+    use crate::{Applicability, Rule};
+
+    /// The first and the second third of the `ec2` actions: lists of about 7,000 characters each.
+    fn ec2_thirds() -> (Value, Value) {
+        let all = actions("ec2:");
+        let all = all.as_array().map(Vec::as_slice).unwrap_or_default();
+        let third = all.len() / 3;
+        (
+            Value::from(all[..third].to_vec()),
+            Value::from(all[third..2 * third].to_vec()),
+        )
+    }
+
+    #[test]
+    fn iam020_reports_a_managed_policy_over_its_quota() {
+        let case = Case::allow(actions("ec2:"));
+        let d = case.only(Rule::PolicyTooLarge);
+        let size = document_size(&output::to_json(&case.site.document));
+        assert_eq!(
+            d.message,
+            format!(
+                "the document is {size} characters without white space, over the 6144 quota of managed policy"
+            )
+        );
+        assert_eq!(d.span, case.site.document.span);
+        assert_eq!(d.fix, None);
+        // A third of it is still over the managed quota, but under that of a role's inline policies.
+        let (third, _) = ec2_thirds();
+        assert_eq!(
+            Case::allow(third.clone()).check(Rule::PolicyTooLarge).len(),
+            1
+        );
+        assert_eq!(Case::allow(third).inline().check(Rule::PolicyTooLarge), []);
+    }
+
+    #[test]
+    fn iam020_shows_but_does_not_apply_fixes_that_would_go_over_the_quota() {
+        // Every other ec2 action unused: the NotAction list has to name most of them one by one.
+        let catalog = catalog();
+        let every_other: Vec<&str> = catalog
+            .service_range("ec2")
+            .step_by(2)
+            .map(|id| catalog.name(id))
+            .collect();
+        let case = Case::allow(json!("*")).findings(&unused(&every_other));
+        let message = case.only(Rule::PolicyTooLarge).message;
+        assert!(
+            message.starts_with("the refined document would be "),
+            "{message}"
+        );
+        let star = case.only(Rule::WildcardGrantsUnused);
+        let fix = star.fix.as_ref().expect("IAM002 always has a fix");
+        assert_eq!(fix.applicability, Applicability::DisplayOnly);
+    }
+
+    #[test]
+    fn iam020_counts_the_inline_policies_of_a_role_together() {
+        let (first, second) = ec2_thirds();
+        let first = Case::allow(first).inline();
+        let second = Case::allow(second).inline();
+        // Each is under the 10,240 quota of a role's inline policies on its own.
+        assert_eq!(first.check(Rule::PolicyTooLarge), []);
+        assert_eq!(second.check(Rule::PolicyTooLarge), []);
+        let mut diagnostics = Vec::new();
+        super::check_unit(&[first.site, second.site], &mut diagnostics);
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        let d = &diagnostics[0];
+        assert_eq!(d.rule, Rule::PolicyTooLarge);
+        assert!(
+            d.message
+                .starts_with("the 2 inline policies of role AppRole total ")
+                && d.message.contains(" over the 10240 quota of "),
+            "{}",
+            d.message
+        );
+        assert_eq!(d.fix, None);
+    }
+
+    #[test]
+    fn iam020_does_not_count_a_policy_already_over_the_quota_again() {
+        let large = Case::allow(actions("ec2:")).inline();
+        let small = Case::allow(json!("s3:GetObject")).inline();
+        let mut diagnostics = large.check(Rule::PolicyTooLarge);
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        super::check_unit(&[large.site, small.site], &mut diagnostics);
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    }
 }

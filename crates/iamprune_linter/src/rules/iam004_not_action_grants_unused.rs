@@ -1,6 +1,6 @@
 use iamprune_policy::StatementRefinement;
 
-use super::{Rule, RuleMeta};
+use super::{FixAvailability, Rule, RuleMeta};
 use crate::context::SiteContext;
 use crate::diagnostic::{Diagnostic, Fix, Severity};
 use crate::fixes;
@@ -9,6 +9,7 @@ pub const META: RuleMeta = RuleMeta {
     code: "IAM004",
     name: "notaction-grants-unused",
     severity: Severity::Error,
+    fix: FixAvailability::Always,
     summary: "An Allow + NotAction statement grants actions that no principal has used.",
     doc: r#"
 ## What it finds
@@ -61,5 +62,55 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
             message,
             Some(fix),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::rules::testing::{Case, unused};
+    use crate::{Applicability, Rule};
+
+    #[test]
+    fn iam004_adds_the_unused_actions_to_not_action() {
+        let case = Case::policy(json!({"Statement": [
+            {"Effect": "Allow", "NotAction": ["iam:*"], "Resource": "*"}
+        ]}))
+        .findings(&unused(&["lambda:DeleteFunction", "sqs"]));
+        let d = case.only(Rule::NotActionGrantsUnused);
+        assert_eq!(case.at(d.span), "\"NotAction\"");
+        assert_eq!(
+            d.message,
+            "this NotAction statement allows 2 pattern(s) unused by role AppRole; exclude them"
+        );
+        let fix = d.fix.as_ref().expect("IAM004 always has a fix");
+        assert_eq!(fix.applicability, Applicability::Safe);
+        assert_eq!(fix.refined, ["lambda:DeleteFunction", "sqs:*"]);
+        assert_eq!(
+            case.fixed(Rule::NotActionGrantsUnused)["Statement"][0]["NotAction"],
+            json!(["iam:*", "lambda:DeleteFunction", "sqs:*"])
+        );
+    }
+
+    #[test]
+    fn iam004_turns_a_single_not_action_into_a_list() {
+        let case = Case::policy(json!({"Statement": [
+            {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}
+        ]}))
+        .findings(&unused(&["sqs"]));
+        assert_eq!(
+            case.fixed(Rule::NotActionGrantsUnused)["Statement"][0]["NotAction"],
+            json!(["iam:*", "sqs:*"])
+        );
+    }
+
+    #[test]
+    fn iam004_leaves_a_deny_alone() {
+        let case = Case::policy(json!({"Statement": [
+            {"Effect": "Deny", "NotAction": ["iam:*"], "Resource": "*"}
+        ]}))
+        .findings(&unused(&["sqs"]));
+        assert_eq!(case.check(Rule::NotActionGrantsUnused), []);
     }
 }
