@@ -4,7 +4,7 @@ use iamprune_catalog::PatternKind;
 use super::{FixAvailability, Rule, RuleMeta};
 use crate::context::SiteContext;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::fixes;
+use crate::refinement_fixes;
 
 pub const META: RuleMeta = RuleMeta {
     code: "IAM001",
@@ -39,9 +39,9 @@ reported and left for you to detach or delete.
 };
 
 pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
-    for (statement, refinement, change) in fixes::changes(ctx) {
+    for (statement, refinement, change) in refinement_fixes::changes(ctx) {
         if Pattern::new(change.original.as_str()).kind() != PatternKind::Exact
-            || fixes::whole_service_removal(ctx, change)
+            || refinement_fixes::whole_service_removal(ctx, change)
         {
             continue;
         }
@@ -50,7 +50,7 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
             change.original,
             ctx.who()
         );
-        let fix = fixes::element_fix(ctx, statement, refinement, change);
+        let fix = refinement_fixes::element_fix(ctx, statement, refinement, change);
         out.push(ctx.diagnostic(Rule::UnusedAction, change.span, message, fix));
     }
 }

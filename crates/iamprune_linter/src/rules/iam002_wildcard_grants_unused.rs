@@ -4,7 +4,7 @@ use iamprune_policy::{Outcome, StatementRefinement};
 use super::{FixAvailability, Rule, RuleMeta};
 use crate::context::SiteContext;
 use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
-use crate::fixes;
+use crate::refinement_fixes;
 
 pub const META: RuleMeta = RuleMeta {
     code: "IAM002",
@@ -44,9 +44,9 @@ no emitted prefix can match an action the original pattern did not. `Action: "*"
 };
 
 pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
-    for (statement, refinement, change) in fixes::changes(ctx) {
+    for (statement, refinement, change) in refinement_fixes::changes(ctx) {
         if Pattern::new(change.original.as_str()).kind() == PatternKind::Exact
-            || fixes::whole_service_removal(ctx, change)
+            || refinement_fixes::whole_service_removal(ctx, change)
         {
             continue;
         }
@@ -64,7 +64,7 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
                 ctx.who()
             ),
         };
-        let fix = fixes::element_fix(ctx, statement, refinement, change);
+        let fix = refinement_fixes::element_fix(ctx, statement, refinement, change);
         out.push(ctx.diagnostic(Rule::WildcardGrantsUnused, change.span, message, fix));
     }
     // `Action: "*"` becomes NotAction.
@@ -77,7 +77,7 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
         else {
             continue;
         };
-        let writer = fixes::writer(ctx);
+        let writer = refinement_fixes::writer(ctx);
         let edits = writer.to_not_action(block, not_action);
         let message = format!(
             "`*` grants {} unused pattern(s) of {}; allow everything but them with NotAction",
@@ -92,7 +92,7 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
             },
             title: format!(
                 "replace `Action` with `NotAction`: {}",
-                fixes::list(not_action)
+                refinement_fixes::list(not_action)
             ),
             edits,
             refined: not_action.clone(),

@@ -1,7 +1,7 @@
 use super::{FixAvailability, Rule, RuleMeta};
 use crate::context::SiteContext;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::fixes;
+use crate::refinement_fixes;
 
 pub const META: RuleMeta = RuleMeta {
     code: "IAM003",
@@ -34,8 +34,8 @@ Remove the patterns of that service; a statement left with no action is removed.
 };
 
 pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
-    for (statement, refinement, change) in fixes::changes(ctx) {
-        if !fixes::whole_service_removal(ctx, change) {
+    for (statement, refinement, change) in refinement_fixes::changes(ctx) {
+        if !refinement_fixes::whole_service_removal(ctx, change) {
             continue;
         }
         let service = change.original.split(':').next().unwrap_or("");
@@ -44,7 +44,7 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
             ctx.who(),
             change.original
         );
-        let fix = fixes::element_fix(ctx, statement, refinement, change);
+        let fix = refinement_fixes::element_fix(ctx, statement, refinement, change);
         out.push(ctx.diagnostic(Rule::UnusedService, change.span, message, fix));
     }
 }

@@ -3,7 +3,7 @@ use iamprune_policy::StatementRefinement;
 use super::{FixAvailability, Rule, RuleMeta};
 use crate::context::SiteContext;
 use crate::diagnostic::{Diagnostic, Fix, Severity};
-use crate::fixes;
+use crate::refinement_fixes;
 
 pub const META: RuleMeta = RuleMeta {
     code: "IAM004",
@@ -52,8 +52,8 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
         );
         let fix = Fix {
             applicability: ctx.applicability(),
-            title: format!("add {} to `NotAction`", fixes::list(added)),
-            edits: fixes::writer(ctx).extend_list(block, added),
+            title: format!("add {} to `NotAction`", refinement_fixes::list(added)),
+            edits: refinement_fixes::writer(ctx).extend_list(block, added),
             refined: added.clone(),
         };
         out.push(ctx.diagnostic(

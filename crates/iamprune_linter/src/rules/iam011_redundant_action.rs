@@ -3,7 +3,7 @@ use iamprune_policy::ActionKey;
 use super::{FixAvailability, Rule, RuleMeta};
 use crate::context::SiteContext;
 use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
-use crate::fixes;
+use crate::refinement_fixes;
 
 pub const META: RuleMeta = RuleMeta {
     code: "IAM011",
@@ -52,7 +52,7 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
             let Some(cover) = cover else {
                 continue;
             };
-            let edits = fixes::writer(ctx).remove_element(block, i);
+            let edits = refinement_fixes::writer(ctx).remove_element(block, i);
             let fix = (!edits.is_empty()).then(|| Fix {
                 applicability: if ctx.generated || !provable {
                     Applicability::DisplayOnly
