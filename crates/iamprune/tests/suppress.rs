@@ -129,3 +129,32 @@ fn a_baseline_hides_known_problems_only() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// What a file is, JSON or YAML, is told by its text: a YAML template named `.cfn` or `.template` has its
+/// comments and its `Metadata` suppressions read as a `.yaml` one does.
+#[test]
+fn yaml_templates_under_other_names_keep_their_suppressions() {
+    let dir = scratch("suppress-names");
+    let web = std::fs::read_to_string(root().join("testdata/suppress/web.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let findings = root().join("testdata/suppress/findings.jsonl");
+    let findings = findings.to_string_lossy();
+    let report = |name: &str| {
+        let project = dir.join(name.replace('.', "-"));
+        std::fs::create_dir_all(&project).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(project.join(name), &web).unwrap_or_else(|e| panic!("{e}"));
+        let report = json_report(&project, &["check", ".", "--findings", &findings]);
+        let codes: Vec<String> = report["diagnostics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| format!("{} {}", d["code"], d["range"]["start"]["line"]))
+            .collect();
+        let notes = report["notes"].as_array().map_or(0, Vec::len);
+        (codes, notes)
+    };
+    let yaml = report("web.yaml");
+    assert!(!yaml.0.is_empty(), "the fixture reports something");
+    assert_eq!(report("web.cfn"), yaml);
+    assert_eq!(report("web.template"), yaml);
+}
