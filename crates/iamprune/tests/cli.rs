@@ -188,3 +188,14 @@ fn refine_keeps_numbers_as_written() {
     assert!(text.contains("1.0e+2") || text.contains("1.0e2"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_bad_exclude_glob_in_the_configuration_stops_the_run() {
+    let dir = scratch("bad-glob");
+    std::fs::write(dir.join("iamprune.toml"), "exclude = [\"a{b\"]\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&dir, &["check", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad exclude glob `a{b`"), "{stderr}");
+}

@@ -26,12 +26,14 @@ pub struct Project {
     findings_paths: Vec<PathBuf>,
     /// Findings files that did not load; the rest did.
     pub findings_errors: Vec<FindingsError>,
-    /// The `exclude` globs of the configuration and the command line.
+    /// The `exclude` globs of the configuration and the command line that parse.
     exclude: Vec<String>,
     /// `--stack-name`: the stack of every template scanned.
     stack_name: Option<String>,
     account: Option<String>,
     fix_generated: bool,
+    /// The `[rules]` table, by rule.
+    rules: RuleSelection,
     /// What could not be loaded, when the project went on without it (see [`Project::load_lenient`]).
     pub problems: Vec<String>,
 }
@@ -46,80 +48,66 @@ pub enum ProjectError {
         #[source]
         source: CatalogError,
     },
+    #[error(transparent)]
+    Exclude(#[from] ExcludeError),
 }
 
 impl Project {
     /// Loads the project of a configuration (`None`: the defaults) with the command line's settings;
-    /// a configuration or catalog that cannot be read is an error.
+    /// a configuration, catalog or exclude glob that cannot be read is an error.
     pub fn load(config_path: Option<&Path>, settings: &Settings) -> Result<Project, ProjectError> {
-        let config = match config_path {
-            Some(path) => Config::load(path)?,
-            None => Config::default(),
-        };
-        let catalog_path = settings
-            .catalog
-            .clone()
-            .or_else(|| config.catalog.as_ref().map(|p| config.resolve(p)));
-        let catalog = match &catalog_path {
-            Some(path) => {
-                CatalogRef::Loaded(Box::new(Catalog::from_path(path).map_err(|source| {
-                    ProjectError::Catalog {
-                        path: path.clone(),
-                        source,
-                    }
-                })?))
-            }
-            None => CatalogRef::Embedded(Catalog::embedded()),
-        };
-        Ok(Project::with(
-            config_path,
-            config,
-            catalog,
-            catalog_path,
-            settings,
-        ))
+        let (project, errors) = Project::load_all(config_path, settings);
+        match errors.into_iter().next() {
+            Some(error) => Err(error),
+            None => Ok(project),
+        }
     }
 
     /// As [`Project::load`], but what cannot be loaded is replaced by the defaults and said in
     /// `problems`: an editor keeps its diagnostics for the catalog rules while the configuration is
     /// being written.
     pub fn load_lenient(config_path: Option<&Path>, settings: &Settings) -> Project {
-        match Project::load(config_path, settings) {
-            Ok(project) => project,
-            Err(ProjectError::Config(e)) => {
-                let mut project = Project::load_lenient(None, settings);
-                project.config_path = config_path.map(Path::to_path_buf);
-                project
-                    .problems
-                    .insert(0, format!("{e}; using the defaults"));
-                project
-            }
-            Err(e @ ProjectError::Catalog { .. }) => {
-                let (config, catalog_path) = match config_path.map(Config::load) {
-                    Some(Ok(config)) => {
-                        let path = config.catalog.as_ref().map(|p| config.resolve(p));
-                        (config, path)
-                    }
-                    _ => (Config::default(), None),
-                };
-                let catalog = CatalogRef::Embedded(Catalog::embedded());
-                let mut project =
-                    Project::with(config_path, config, catalog, catalog_path, settings);
-                project
-                    .problems
-                    .insert(0, format!("{e}; using the embedded catalog"));
-                project
-            }
-        }
+        Project::load_all(config_path, settings).0
     }
 
-    fn with(
-        config_path: Option<&Path>,
-        config: Config,
-        catalog: CatalogRef,
-        catalog_path: Option<PathBuf>,
-        settings: &Settings,
-    ) -> Project {
+    /// The project, with the defaults in place of what could not be loaded, and why.
+    fn load_all(config_path: Option<&Path>, settings: &Settings) -> (Project, Vec<ProjectError>) {
+        let mut errors: Vec<ProjectError> = Vec::new();
+        let mut problems = Vec::new();
+        let config = match config_path.map(Config::load) {
+            Some(Ok(config)) => config,
+            Some(Err(e)) => {
+                problems.push(format!("{e}; using the defaults"));
+                errors.push(e.into());
+                Config::default()
+            }
+            None => Config::default(),
+        };
+        let catalog_path = settings
+            .catalog
+            .clone()
+            .or_else(|| config.catalog.as_ref().map(|p| config.resolve(p)));
+        let catalog = match catalog_path.as_deref().map(Catalog::from_path) {
+            Some(Ok(catalog)) => CatalogRef::Loaded(Box::new(catalog)),
+            Some(Err(source)) => {
+                let path = catalog_path.clone().unwrap_or_default();
+                let error = ProjectError::Catalog { path, source };
+                problems.push(format!("{error}; using the embedded catalog"));
+                errors.push(error);
+                CatalogRef::Embedded(Catalog::embedded())
+            }
+            None => CatalogRef::Embedded(Catalog::embedded()),
+        };
+        let mut exclude = Vec::new();
+        for glob in config.exclude.iter().chain(&settings.exclude) {
+            match Excludes::new(Path::new("."), std::slice::from_ref(glob)) {
+                Ok(_) => exclude.push(glob.clone()),
+                Err(e) => {
+                    problems.push(format!("{e}; it is left out"));
+                    errors.push(e.into());
+                }
+            }
+        }
         let findings_paths = if settings.findings.is_empty() {
             config.findings_paths()
         } else {
@@ -131,15 +119,14 @@ impl Project {
             let (set, errors) = FindingsSet::load_paths(&findings_paths, &LoadOptions::default());
             (Some(set), errors)
         };
-        let mut exclude = config.exclude.clone();
-        exclude.extend(settings.exclude.iter().cloned());
-        Project {
+        problems.extend(findings_errors.iter().map(ToString::to_string));
+        let project = Project {
             config_path: config_path.map(Path::to_path_buf),
             account: settings
                 .account
                 .clone()
                 .or_else(|| config.cloudformation.account.clone()),
-            problems: findings_errors.iter().map(ToString::to_string).collect(),
+            rules: config.rule_selection(),
             config,
             catalog,
             catalog_path,
@@ -149,7 +136,9 @@ impl Project {
             exclude,
             stack_name: settings.stack_name.clone(),
             fix_generated: settings.fix_generated,
-        }
+            problems,
+        };
+        (project, errors)
     }
 
     /// The linter of this project: its catalog, findings, principal mapping and rule selection.
@@ -160,12 +149,8 @@ impl Project {
             account: self.account.clone(),
         };
         linter.fix_generated = self.fix_generated;
-        linter.rules = self.rule_selection();
+        linter.rules = self.rules.clone();
         linter
-    }
-
-    pub fn rule_selection(&self) -> RuleSelection {
-        self.config.rule_selection()
     }
 
     /// What the extractors need for files under `roots`.
@@ -181,8 +166,9 @@ impl Project {
     }
 
     /// The excludes of a scanned root.
-    pub fn excludes(&self, root: &Path) -> Result<Excludes, ExcludeError> {
-        Excludes::new(root, &self.exclude)
+    pub fn excludes(&self, root: &Path) -> Excludes {
+        // Every glob kept parsed when the project was loaded.
+        Excludes::new(root, &self.exclude).unwrap_or_default()
     }
 
     /// The lowest severity that fails a run, as configured.

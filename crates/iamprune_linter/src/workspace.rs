@@ -10,7 +10,7 @@ use crate::check::{self, UnitReport};
 use crate::config::Config;
 use crate::files::{self, FileKind};
 use crate::project::{Project, ProjectError};
-use crate::units::{self, ExcludeError, UnitGraph};
+use crate::units::{self, UnitGraph};
 use crate::{Level, Message};
 
 /// What the command line adds to every configuration.
@@ -35,8 +35,6 @@ pub struct Settings {
 pub enum WorkspaceError {
     #[error(transparent)]
     Project(#[from] ProjectError),
-    #[error(transparent)]
-    Exclude(#[from] ExcludeError),
     #[error("{}: no such file or directory", .0.display())]
     Missing(PathBuf),
 }
@@ -187,7 +185,7 @@ impl Workspace {
         self.load(&key).ok()?;
         let root = self.root_of(file, &key);
         let project = self.projects.get(&key)?;
-        let excludes = project.excludes(&root).unwrap_or_default();
+        let excludes = project.excludes(&root);
         if excludes.excludes(file) {
             return None;
         }
@@ -266,7 +264,7 @@ fn check_roots(
 ) -> Result<Checked, WorkspaceError> {
     let mut scanned = Vec::new();
     for root in roots {
-        scanned.push((root.clone(), project.excludes(root)?));
+        scanned.push((root.clone(), project.excludes(root)));
     }
     let (graph, mut messages) = units::discover(&scanned);
     let linter = project.linter();

@@ -557,6 +557,39 @@ fn excluded_files_are_not_checked() -> TestResult {
     client.stop()
 }
 
+/// A glob that does not parse is said, and the other globs still exclude: the command line stops on
+/// it (exit 2), the editor goes on without it.
+#[test]
+fn a_bad_exclude_glob_is_said_and_left_out() -> TestResult {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let root = std::fs::canonicalize(dir.path()).map_err(|e| e.to_string())?;
+    let text = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"s3:NoSuchAction\"], \"Resource\": \"*\"}]}\n";
+    std::fs::create_dir(root.join("vendor")).map_err(|e| e.to_string())?;
+    let excluded = root.join("vendor/policy.json");
+    std::fs::write(&excluded, text).map_err(|e| e.to_string())?;
+    std::fs::write(
+        root.join("iamprune.toml"),
+        "exclude = [\"vendor/\", \"a{b\"]\n",
+    )
+    .map_err(|e| e.to_string())?;
+    let (mut client, _) = Client::start(initialize_params(&["utf-16"], &root))?;
+    client.open(&uri(&excluded), text)?;
+    let diagnostics = client.diagnostics(&uri(&excluded))?;
+    if !diagnostics.is_empty() {
+        return Err(format!("an excluded file: {diagnostics:?}"));
+    }
+    let said = client.inbox.iter().any(|n| {
+        n.method == "window/showMessage"
+            && n.params["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("bad exclude glob `a{b`"))
+    });
+    if !said {
+        return Err(format!("no message about the glob: {:?}", client.inbox));
+    }
+    client.stop()
+}
+
 /// A project made of one e2e directory, the seed's findings and a configuration naming them.
 fn e2e_project(case: &str) -> Result<(tempfile::TempDir, PathBuf), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
