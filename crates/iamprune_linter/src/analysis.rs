@@ -3,7 +3,7 @@
 //! read and resolved once per check; everything after reads this.
 
 use iamprune_catalog::Catalog;
-use iamprune_policy::{PolicyDocument, PolicyError, PolicySite, Purpose, Refinement, UnusedSet};
+use iamprune_policy::{PolicyDocument, PolicySite, Purpose, Refinement, UnusedSet};
 
 use crate::resolve::{self, Resolution};
 
@@ -22,10 +22,7 @@ impl SiteAnalysis {
     pub(crate) fn empty(site: &PolicySite) -> SiteAnalysis {
         SiteAnalysis {
             document: None,
-            resolution: Resolution {
-                principals: Vec::new(),
-                complete: site.principals_complete,
-            },
+            resolution: Resolution::unresolved(site),
             refinement: None,
         }
     }
@@ -35,11 +32,6 @@ impl SiteAnalysis {
     pub fn unused<'c>(&self, catalog: &'c Catalog, site: &PolicySite) -> Option<UnusedSet<'c>> {
         unused(catalog, site, &self.resolution)
     }
-}
-
-/// Reads the site's document.
-pub(crate) fn parse(site: &PolicySite) -> Result<PolicyDocument, PolicyError> {
-    PolicyDocument::from_node(&site.document)
 }
 
 /// Findings rules apply to identity policies only: trust and resource policies grant to others, whose

@@ -239,6 +239,8 @@ pub(crate) fn lint_sites(
         linted.analyses.push(report.analysis);
     }
     crate::rules::check_unit(sites, &mut linted.diagnostics);
+    // Rules turned off are dropped here, where every check and every round of the fix loop passes,
+    // before suppressions, fixes or reports see them.
     linter.rules.apply(&mut linted.diagnostics);
     linted
 }

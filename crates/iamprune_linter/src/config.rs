@@ -12,7 +12,8 @@ use crate::rules::Rule;
 pub const FILE_NAME: &str = "iamprune.toml";
 
 /// Which rules run, and at which severity when not their default. The engine applies it to every
-/// site before anything else sees a diagnostic, so a rule turned off is neither reported nor fixed.
+/// unit it checks before anything else sees a diagnostic, so a rule turned off is neither reported nor
+/// fixed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RuleSelection {
     pub ignored: BTreeSet<Rule>,

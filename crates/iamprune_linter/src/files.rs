@@ -42,7 +42,6 @@ impl FileKind {
             .iter()
             .chain(&DOCUMENT)
             .chain(&[".jsonl", ".ndjson", ".tsv"])
-            .filter(|ext| !ext.contains(".tf.")) // `.tf.json` is matched by `.json`
             .map(|ext| ext.trim_start_matches('.'))
             .collect();
         vec![

@@ -28,7 +28,7 @@ use std::path::PathBuf;
 
 use iamprune_catalog::Catalog;
 use iamprune_findings::FindingsSet;
-use iamprune_policy::{PolicySite, Purpose, refine_document};
+use iamprune_policy::{PolicyDocument, PolicySite, Purpose, refine_document};
 use iamprune_syntax::Span;
 
 pub use analysis::SiteAnalysis;
@@ -75,7 +75,8 @@ pub struct Linter<'a> {
     pub resolver: Resolver,
     /// Apply fixes to generated output (CDK templates) too, rather than only showing them.
     pub fix_generated: bool,
-    /// Which rules run, at which severity.
+    /// Which rules run, at which severity: applied to a unit's diagnostics by [`check`], so
+    /// [`Linter::lint_site`] alone reports every rule.
     pub rules: RuleSelection,
 }
 
@@ -111,7 +112,7 @@ impl<'a> Linter<'a> {
                 format!("{}: {}", site.owner, note.message),
             ));
         }
-        let document = match analysis::parse(site) {
+        let document = match PolicyDocument::from_node(&site.document) {
             Ok(document) => document,
             Err(e) => {
                 report.messages.push(message(
@@ -125,10 +126,7 @@ impl<'a> Linter<'a> {
         let resolution = self
             .findings
             .map(|f| self.resolver.resolve(site, f))
-            .unwrap_or(resolve::Resolution {
-                principals: Vec::new(),
-                complete: site.principals_complete,
-            });
+            .unwrap_or_else(|| resolve::Resolution::unresolved(site));
         if self.findings.is_some() {
             report.messages.extend(
                 join_notes(site, &resolution)
@@ -159,11 +157,9 @@ impl<'a> Linter<'a> {
             writer: edits::Writer::new(site.file.clone(), text, &site.syntax),
         };
         rules::check_site(&ctx, &mut report.diagnostics);
-        self.rules.apply(&mut report.diagnostics);
         report
             .diagnostics
             .sort_by(|a, b| (&a.file, a.span.start, a.rule).cmp(&(&b.file, b.span.start, b.rule)));
-        drop(ctx);
         report.analysis = SiteAnalysis {
             document: Some(document),
             resolution,

@@ -35,6 +35,16 @@ pub struct Resolution {
     pub complete: bool,
 }
 
+impl Resolution {
+    /// Nothing matched to findings yet: complete as far as the source names every principal.
+    pub fn unresolved(site: &PolicySite) -> Resolution {
+        Resolution {
+            principals: Vec::new(),
+            complete: site.principals_complete,
+        }
+    }
+}
+
 impl Resolver {
     pub fn resolve(&self, site: &PolicySite, findings: &FindingsSet) -> Resolution {
         RESOLVED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
