@@ -44,7 +44,11 @@ impl FixOutcome {
 /// Applies the safe fixes of a unit in memory until none is left (or [`fix::MAX_ROUNDS`]), then
 /// verifies every document of the result against the original. A unit whose result fails is left as it
 /// was, with an error message. A panic leaves the unit unwritten and reported; the others go on.
-pub(crate) fn fix_unit(linter: &Linter<'_>, report: &UnitReport, options: &ExtractOptions) -> FixOutcome {
+pub(crate) fn fix_unit(
+    linter: &Linter<'_>,
+    report: &UnitReport,
+    options: &ExtractOptions,
+) -> FixOutcome {
     std::panic::catch_unwind(AssertUnwindSafe(|| fix_unit_unguarded(linter, report, options))).unwrap_or_else(|_| {
         FixOutcome::failed_with(vec![files::error(
             &report.unit.path,

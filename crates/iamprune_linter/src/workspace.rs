@@ -243,11 +243,15 @@ impl Workspace {
             let before = self.projects.len();
             self.projects.retain(|_, p| !p.depends_on(path));
             dropped |= self.projects.len() != before;
-            // A source file created, deleted or changed on disk can change which files are units and
-            // how modules group.
+            // A source file created or deleted changes which files are units, and a Terraform file's
+            // module calls and `file()` reads group them; a template that stays where it is changes
+            // neither, and a save of one must not walk the project again.
             if files::is_source(path) {
+                let regroups = FileKind::of(path) == Some(FileKind::Terraform) || !path.exists();
                 let before = self.graphs.len();
-                self.graphs.retain(|root, _| !path.starts_with(root));
+                self.graphs.retain(|root, graph| {
+                    !path.starts_with(root) || (!regroups && graph.unit_of(path).is_some())
+                });
                 dropped |= self.graphs.len() != before;
             }
         }

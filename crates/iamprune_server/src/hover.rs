@@ -3,9 +3,9 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use iamprune_catalog::Pattern;
+use iamprune_catalog::{Catalog, Pattern};
 use iamprune_linter::check::UnitReport;
-use iamprune_linter::{Linter, Project, SiteAnalysis};
+use iamprune_linter::{Project, SiteAnalysis};
 use iamprune_policy::{ActionKey, Effect, Outcome, PolicySite, Purpose, Statement, refine_pattern};
 use iamprune_syntax::Span;
 
@@ -19,7 +19,6 @@ pub fn at(
     file: &Path,
     offset: usize,
 ) -> Option<(Span, String)> {
-    let linter = &project.linter();
     let analysed = report.sites.iter().zip(&report.analyses);
     for (site, analysis) in analysed.filter(|(s, _)| s.file == file) {
         let Some(document) = &analysis.document else {
@@ -33,7 +32,7 @@ pub fn at(
                 // The end is included: the cursor right after the closing quote still points at it.
                 if element.span.start <= offset && offset <= element.span.end {
                     let markdown = match element.pattern() {
-                        Some(pattern) => describe(linter, site, analysis, statement, pattern),
+                        Some(pattern) => describe(project, site, analysis, statement, pattern),
                         None => "This element is an expression: iamprune cannot tell which actions it grants, so it is never narrowed.".to_string(),
                     };
                     return Some((element.span, markdown));
@@ -45,13 +44,13 @@ pub fn at(
 }
 
 fn describe(
-    linter: &Linter<'_>,
+    project: &Project,
     site: &PolicySite,
     analysis: &SiteAnalysis,
     statement: &Statement,
     pattern: &Pattern,
 ) -> String {
-    let catalog = linter.catalog;
+    let catalog = &*project.catalog;
     let expansion = catalog.expand(pattern);
     let mut out = String::new();
     let count = expansion.len();
@@ -82,10 +81,10 @@ fn describe(
             let _ = writeln!(out, "| … and {} more | |", count - LISTED);
         }
     }
-    if linter.findings.is_some() {
+    if project.findings.is_some() {
         out.push('\n');
         out.push_str(&findings_part(
-            linter, site, analysis, statement, key, pattern,
+            catalog, site, analysis, statement, key, pattern,
         ));
     }
     out
@@ -93,7 +92,7 @@ fn describe(
 
 /// What the findings say of the pattern: how much of it is unused, and what it would be narrowed to.
 fn findings_part(
-    linter: &Linter<'_>,
+    catalog: &Catalog,
     site: &PolicySite,
     analysis: &SiteAnalysis,
     statement: &Statement,
@@ -111,7 +110,7 @@ fn findings_part(
         .filter(|p| p.findings.is_some())
         .map(|p| short(&p.label))
         .collect();
-    let Some(unused) = analysis.unused(linter.catalog, site) else {
+    let Some(unused) = analysis.unused(catalog, site) else {
         return if !resolution.complete {
             format!(
                 "Not every principal `{}` reaches can be named from the source, so it is not narrowed (map them in `iamprune.toml` `[principals]`).\n",
