@@ -336,11 +336,16 @@ fn sources(root: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Opens a file as it is on disk.
+fn open_from_disk(server: &mut Server, path: &Path) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    server.open(path, &text);
+}
+
 /// Opens every source file of the project as it is on disk.
 fn open_all(server: &mut Server, root: &Path) {
     for path in sources(root) {
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
-        server.open(&path, &text);
+        open_from_disk(server, &path);
     }
 }
 
@@ -460,9 +465,7 @@ fn a_role_name_passed_into_a_local_module_reaches_its_policies() {
     write(&root.join("main.tf"), ROOT_MODULE);
     let mut server = Server::start(&root);
     // Only the module's file is open, as when someone edits it.
-    let file = root.join("modules/app/main.tf");
-    let text = std::fs::read_to_string(&file).unwrap_or_default();
-    server.open(&file, &text);
+    open_from_disk(&mut server, &root.join("modules/app/main.tf"));
     let seen = same(&root, &mut server);
     assert!(codes(&seen).contains("IAM002"), "{seen:#?}");
     server.stop();
@@ -472,9 +475,7 @@ fn a_role_name_passed_into_a_local_module_reaches_its_policies() {
 fn a_module_file_created_on_disk_is_seen_at_once() {
     let root = module_project("created");
     let mut server = Server::start(&root);
-    let file = root.join("modules/app/main.tf");
-    let text = std::fs::read_to_string(&file).unwrap_or_default();
-    server.open(&file, &text);
+    open_from_disk(&mut server, &root.join("modules/app/main.tf"));
     // Nobody names the role yet: nothing is narrowed.
     let before = same(&root, &mut server);
     assert!(!codes(&before).contains("IAM002"), "{before:#?}");

@@ -183,8 +183,14 @@ impl Workspace {
         let key = self.project_key(file);
         // An editor's workspace is lenient: loading never fails.
         self.load(&key).ok()?;
-        let root = self.root_of(file, &key);
         let project = self.projects.get(&key)?;
+        // A file outside the project and every folder of the editor is checked with what lies beside
+        // it only: walking whatever directory it is in (a home directory) could take minutes.
+        let Some(root) = root_of(file, &key, &self.roots) else {
+            let unit = units::unit_alone(file)?;
+            let parent = file.parent().map(Path::to_path_buf).unwrap_or_default();
+            return Some(check_one(project, key, &unit, &parent, &self.buffers));
+        };
         let excludes = project.excludes(&root);
         if excludes.excludes(file) {
             return None;
@@ -197,32 +203,7 @@ impl Workspace {
             .unit_of(file)
             .cloned()
             .or_else(|| units::unit_alone(file))?;
-        let linter = project.linter();
-        let options = project.extract_options(std::slice::from_ref(&root));
-        let report = check::check_unit(&linter, &unit, &options, &self.buffers);
-        Some(Checked {
-            project: key,
-            stats: stats(std::slice::from_ref(&report)),
-            reports: vec![report],
-            messages: Vec::new(),
-        })
-    }
-
-    /// The root a file's units are found from: its configuration's directory, else the editor's
-    /// folder that holds it, else its own directory.
-    fn root_of(&self, file: &Path, key: &ProjectKey) -> PathBuf {
-        if let Some(dir) = key.as_deref().and_then(Path::parent) {
-            if file.starts_with(dir) {
-                return dir.to_path_buf();
-            }
-        }
-        self.roots
-            .iter()
-            .filter(|r| file.starts_with(r))
-            .max_by_key(|r| r.components().count())
-            .cloned()
-            .or_else(|| file.parent().map(Path::to_path_buf))
-            .unwrap_or_default()
+        Some(check_one(project, key, &unit, &root, &self.buffers))
     }
 
     /// Files changed on disk, were created or deleted: drops what was loaded from them. Returns whether
@@ -256,6 +237,40 @@ impl Workspace {
             }
         }
         dropped
+    }
+}
+
+/// The root a file's units are found from: its configuration's directory, else the editor's folder
+/// that holds it; `None` when neither holds it.
+fn root_of(file: &Path, key: &ProjectKey, roots: &[PathBuf]) -> Option<PathBuf> {
+    if let Some(dir) = key.as_deref().and_then(Path::parent) {
+        if file.starts_with(dir) {
+            return Some(dir.to_path_buf());
+        }
+    }
+    roots
+        .iter()
+        .filter(|r| file.starts_with(r))
+        .max_by_key(|r| r.components().count())
+        .cloned()
+}
+
+/// Checks one unit of a project found under `root`.
+fn check_one(
+    project: &Project,
+    key: ProjectKey,
+    unit: &units::Unit,
+    root: &Path,
+    buffers: &BTreeMap<PathBuf, String>,
+) -> Checked {
+    let linter = project.linter();
+    let options = project.extract_options(&[root.to_path_buf()]);
+    let report = check::check_unit(&linter, unit, &options, buffers);
+    Checked {
+        project: key,
+        stats: stats(std::slice::from_ref(&report)),
+        reports: vec![report],
+        messages: Vec::new(),
     }
 }
 

@@ -107,7 +107,7 @@ impl Scan {
         })
     }
 
-    /// The reports of every unit, with the project each was checked in.
+    /// The reports of every unit checked.
     pub fn units(&self) -> impl Iterator<Item = &UnitReport> {
         self.checked.iter().flat_map(|c| &c.reports)
     }
