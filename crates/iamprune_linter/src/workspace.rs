@@ -195,15 +195,20 @@ impl Workspace {
         if excludes.excludes(file) {
             return None;
         }
-        let graph = self
-            .graphs
-            .entry(root.clone())
-            .or_insert_with(|| units::discover(&[(root.clone(), excludes)]).0);
+        // What the walk could not read is said once, when the units are found.
+        let mut walk_messages = Vec::new();
+        let graph = self.graphs.entry(root.clone()).or_insert_with(|| {
+            let (graph, messages) = units::discover(&[(root.clone(), excludes)]);
+            walk_messages = messages;
+            graph
+        });
         let unit = graph
             .unit_of(file)
             .cloned()
             .or_else(|| units::unit_alone(file))?;
-        Some(check_one(project, key, &unit, &root, &self.buffers))
+        let mut checked = check_one(project, key, &unit, &root, &self.buffers);
+        checked.messages = walk_messages;
+        Some(checked)
     }
 
     /// Files changed on disk, were created or deleted: drops what was loaded from them. Returns whether

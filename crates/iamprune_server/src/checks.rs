@@ -67,6 +67,13 @@ impl Server<'_> {
             self.forget(path);
             return self.publish_empty(path);
         };
+        // Files the walk of the project could not read: no open file to show them on.
+        for message in &checked.messages {
+            self.log(
+                lsp::MessageType::Warning,
+                format!("iamprune: {}: {}", message.file.display(), message.message),
+            )?;
+        }
         let Some(report) = checked.reports.pop() else {
             return Ok(());
         };
