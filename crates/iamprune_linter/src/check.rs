@@ -174,12 +174,19 @@ fn point_to_app_sources(
 /// Applies every safe fix of the unit and verifies the result, as `fix` does before it writes. Fixes
 /// that fail are shown, not offered, and the reason is noted.
 fn verify_fixes(linter: &Linter<'_>, report: &mut UnitReport, options: &ExtractOptions) {
-    let safe = report.diagnostics.iter().any(|d| {
+    let is_safe = |d: &Diagnostic| {
         d.fix
             .as_ref()
             .is_some_and(|f| f.applicability == Applicability::Safe)
-    });
-    if !safe {
+    };
+    // The files the fixes would change: where the reason they are not offered is said.
+    let fixed_files: BTreeSet<PathBuf> = report
+        .diagnostics
+        .iter()
+        .filter(|d| is_safe(d))
+        .map(|d| d.file.clone())
+        .collect();
+    if fixed_files.is_empty() {
         return;
     }
     let outcome = fix_loop::fix_unit(linter, report, options);
@@ -187,12 +194,16 @@ fn verify_fixes(linter: &Linter<'_>, report: &mut UnitReport, options: &ExtractO
         for fix in report.diagnostics.iter_mut().filter_map(|d| d.fix.as_mut()) {
             fix.applicability = Applicability::DisplayOnly;
         }
+        // The reasons' positions are in the fixed text, not this one: the note names the file only.
+        let reasons: Vec<&str> = outcome.messages.iter().map(|m| m.message.as_str()).collect();
+        let note = format!("its fixes are shown, not applied: {}", reasons.join("; "));
         report
             .messages
-            .extend(outcome.messages.iter().map(|m| Message {
+            .extend(fixed_files.into_iter().map(|file| Message {
                 level: Level::Note,
-                message: format!("its fixes are shown, not applied: {}", m.message),
-                ..m.clone()
+                file,
+                span: None,
+                message: note.clone(),
             }));
     }
     report.fix = outcome;
