@@ -510,3 +510,21 @@ fn an_unsaved_buffer_is_checked_as_check_checks_it_saved() {
     assert_eq!(unsaved.len() + 1, saved.len(), "{unsaved:#?}");
     server.stop();
 }
+
+#[test]
+fn a_policy_file_read_through_path_root_is_checked_in_its_module() {
+    let root = project("path-root");
+    let module = fixture("e2e/tf-file/main.tf").replace("${path.module}", "${path.root}");
+    write(&root.join("main.tf"), &module);
+    write(
+        &root.join("seed-policy.json"),
+        &fixture("e2e/tf-file/seed-policy.json"),
+    );
+    with_seed_findings(&root);
+    let mut server = Server::start(&root);
+    // Only the policy file is open: it is checked in the module that reads it, as `check` checks it.
+    open_from_disk(&mut server, &root.join("seed-policy.json"));
+    let seen = same(&root, &mut server);
+    assert!(codes(&seen).contains("IAM002"), "{seen:#?}");
+    server.stop();
+}

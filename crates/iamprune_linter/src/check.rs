@@ -195,7 +195,11 @@ fn verify_fixes(linter: &Linter<'_>, report: &mut UnitReport, options: &ExtractO
             fix.applicability = Applicability::DisplayOnly;
         }
         // The reasons' positions are in the fixed text, not this one: the note names the file only.
-        let reasons: Vec<&str> = outcome.messages.iter().map(|m| m.message.as_str()).collect();
+        let reasons: Vec<&str> = outcome
+            .messages
+            .iter()
+            .map(|m| m.message.as_str())
+            .collect();
         let note = format!("its fixes are shown, not applied: {}", reasons.join("; "));
         report
             .messages

@@ -310,7 +310,7 @@ fn local_sources(text: &str) -> Vec<String> {
 }
 
 /// The literal paths `file("${path.module}/x.json")` and `templatefile(...)` name, relative to the
-/// module's directory.
+/// module's directory (`./x.json`).
 fn read_files(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for (at, _) in text.match_indices("file(") {
@@ -324,10 +324,13 @@ fn read_files(text: &str) -> Vec<String> {
         else {
             continue;
         };
-        let path = literal
-            .strip_prefix("${path.module}/")
-            .map(str::to_string)
-            .unwrap_or_else(|| literal.to_string());
+        // As the Terraform extractor reads them: `path.module`, `path.root` and `path.cwd` all stand
+        // for the module's directory, and nothing else may be interpolated.
+        let path = ["module", "root", "cwd"]
+            .iter()
+            .fold(literal.to_string(), |path, name| {
+                path.replace(&format!("${{path.{name}}}"), ".")
+            });
         if !path.contains("${") && !path.starts_with('/') {
             out.push(path);
         }
@@ -415,4 +418,21 @@ fn is_cdk_assembly(manifest: &Path) -> bool {
 /// not on disk keeps its path.
 pub(crate) fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_reads_name_paths_as_the_extractor_does() {
+        let text = r#"
+          a = file("${path.module}/a.json")
+          b = templatefile("${path.root}/b.json.tpl", {})
+          c = file("${path.cwd}/c.json")
+          d = file("${var.dir}/d.json")
+          e = file("/etc/e.json")
+        "#;
+        assert_eq!(read_files(text), ["./a.json", "./b.json.tpl", "./c.json"]);
+    }
 }
