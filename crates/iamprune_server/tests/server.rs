@@ -308,7 +308,7 @@ fn diagnostics_quick_fix_fix_all_and_clearing() -> TestResult {
     }
 
     // What `iamprune fix` does to the same module, through the workspace the CLI uses.
-    let outcome = library_fix(&root, &root.join("main.tf"))?;
+    let outcome = library_fix(&root)?;
     let fixed = outcome
         .iter()
         .find(|(path, _)| *path == root.join("main.tf"))
@@ -740,7 +740,7 @@ fn copy_dir(from: &Path, to: &Path) -> TestResult {
 
 /// What `iamprune fix` writes under `root`, through the workspace the CLI uses, with the findings in
 /// `root/findings.json`.
-fn library_fix(root: &Path, _file: &Path) -> Result<Vec<(PathBuf, String)>, String> {
+fn library_fix(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     let mut workspace = Workspace::new(Settings {
         findings: vec![root.join("findings.json")],
         ..Settings::default()
@@ -802,7 +802,7 @@ fn every_syntax_gets_the_diagnostics_and_the_fixes_of_the_cli() -> TestResult {
             .ok_or(format!("{case}: no fix-all edits in {actions}"))?;
         let policy_text = std::fs::read_to_string(&policy).map_err(|e| e.to_string())?;
         let fixed = apply(&policy_text, edits, Encoding::Utf16)?;
-        let expected = library_fix(&root, &module)?;
+        let expected = library_fix(&root)?;
         if expected != vec![(policy.clone(), fixed.clone())] {
             return Err(format!(
                 "{case}: fix-all gives\n{fixed}\n`iamprune fix` gives\n{expected:?}"
@@ -899,7 +899,7 @@ fn unsaved_buffers_under_the_working_directory() -> TestResult {
         .as_array()
         .ok_or(format!("no fix-all edits in {actions}"))?;
     let fixed = apply(&buffer, edits, Encoding::Utf16)?;
-    let expected = library_fix(&root, &path)?;
+    let expected = library_fix(&root)?;
     let on_disk = expected
         .first()
         .map(|(_, after)| after.clone())
