@@ -1,13 +1,15 @@
 //! Which roles and users an identity policy of a template reaches, and how their names are known.
 
 use iamprune_policy::{PrincipalKind, PrincipalName, PrincipalRef};
-use iamprune_syntax::Node;
+use iamprune_syntax::{Node, NodeKind};
 
 use crate::intrinsic::{Target, as_intrinsic, substitute, target};
 
 /// The resources of one template, and what is known about the stack it is deployed as.
 pub(crate) struct Resolver<'a> {
     resources: Vec<(&'a str, &'a Node)>,
+    /// The template's `Outputs`, by name.
+    outputs: Vec<(&'a str, &'a Node)>,
     stack_name: Option<&'a str>,
     account: Option<&'a str>,
 }
@@ -55,17 +57,69 @@ fn items(node: &Node) -> Vec<&Node> {
     }
 }
 
+/// Whether a value refers to the resource `id`: `Ref`, `Fn::GetAtt`, or `${id}` / `${id.Attr}` in a
+/// `Fn::Sub`, anywhere inside it.
+fn refers_to(node: &Node, id: &str) -> bool {
+    if let Some((name, arg)) = as_intrinsic(node) {
+        match name {
+            "Ref" if arg.as_str() == Some(id) => return true,
+            "Fn::GetAtt" if matches!(target(node), Target::GetAtt(t) if t == id) => return true,
+            "Fn::Sub" => {
+                let template = arg
+                    .as_array()
+                    .and_then(|a| a.first())
+                    .unwrap_or(arg)
+                    .as_str()
+                    .unwrap_or_default();
+                if template.contains(&format!("${{{id}}}"))
+                    || template.contains(&format!("${{{id}."))
+                {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    match &node.kind {
+        NodeKind::Array(items) => items.iter().any(|n| refers_to(n, id)),
+        NodeKind::Object(members) => members.iter().any(|m| refers_to(&m.value, id)),
+        _ => false,
+    }
+}
+
 impl<'a> Resolver<'a> {
     pub(crate) fn new(
         resources: Vec<(&'a str, &'a Node)>,
+        outputs: Vec<(&'a str, &'a Node)>,
         stack_name: Option<&'a str>,
         account: Option<&'a str>,
     ) -> Self {
         Resolver {
             resources,
+            outputs,
             stack_name,
             account,
         }
+    }
+
+    /// The roles and users whose `PermissionsBoundary` is the managed policy `policy_id`.
+    pub(crate) fn bounded_by(&self, policy_id: &str) -> Vec<&'a str> {
+        self.of_type(&[ROLE, USER])
+            .filter(|(_, r)| {
+                property(r, "PermissionsBoundary").is_some_and(|b| refers_to(b, policy_id))
+            })
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// The outputs that hand the resource `id` (its ARN or name) to whoever reads the stack: another
+    /// stack may attach a policy given that way, which this template cannot see.
+    pub(crate) fn outputs_of(&self, id: &str) -> Vec<&'a str> {
+        self.outputs
+            .iter()
+            .filter(|(_, output)| output.get("Value").is_some_and(|v| refers_to(&v.value, id)))
+            .map(|(name, _)| *name)
+            .collect()
     }
 
     fn resource(&self, id: &str) -> Option<&'a Node> {
@@ -246,6 +300,12 @@ impl<'a> Resolver<'a> {
                 return;
             }
         };
+        // The group stands for its members that the template does not declare (anyone may add a user
+        // to it): unnamed, so the policy is narrowed only when a mapping lists them.
+        reach.add(Self::unknown(
+            PrincipalKind::Group,
+            group_id.or(group_name).unwrap_or("a group"),
+        ));
         let names_group = |item: &Node| match target(item) {
             Target::Ref(id) | Target::GetAtt(id) => Some(id) == group_id,
             Target::Literal(name) => Some(name) == group_name,

@@ -47,8 +47,14 @@ pub(crate) fn extract(
         .and_then(|m| m.value.as_object())
         .map(|members| members.iter().map(|m| (m.key.as_str(), m)).collect())
         .unwrap_or_default();
+    let outputs: Vec<(&str, &Node)> = root
+        .get("Outputs")
+        .and_then(|m| m.value.as_object())
+        .map(|members| members.iter().map(|m| (m.key.as_str(), &m.value)).collect())
+        .unwrap_or_default();
     let resolver = Resolver::new(
         resources.iter().map(|(id, m)| (*id, &m.value)).collect(),
+        outputs,
         options.stack_name.as_deref(),
         options.account.as_deref(),
     );
@@ -373,7 +379,20 @@ impl<'a, 's> Walker<'a, 's> {
             .and_then(|m| m.value.get("Type"))
             .and_then(|t| t.value.as_str())
             .unwrap_or_default();
-        let purpose = purpose(owner_type, path, place.in_properties);
+        let mut purpose = purpose(owner_type, path, place.in_properties);
+        if let (Purpose::ManagedPolicy, Some(owner)) = (purpose, place.owner) {
+            let bounded = self.resolver.bounded_by(&owner.key);
+            if !bounded.is_empty() {
+                purpose = Purpose::Boundary;
+                notes.push(SiteNote {
+                    span: owner.key_span,
+                    message: format!(
+                        "the policy is the permissions boundary of {}: a ceiling, never narrowed by findings",
+                        quoted_list(&bounded)
+                    ),
+                });
+            }
+        }
         let document = opaque(node);
         undecidable_notes(node, &document, &mut notes);
         if let Some(span) = conditional(path, node.span) {
@@ -408,11 +427,25 @@ impl<'a, 's> Walker<'a, 's> {
                     notes.push(SiteNote {
                         span: owner.key_span,
                         message: "the policy reaches users through a group: members added to the \
-                                  group outside this template are not known"
+                                  group outside this template are not known, so it is not narrowed \
+                                  (list them in iamprune.toml [principals] as \
+                                  \"arn:aws:iam::ACCOUNT:user/NAME\" = \"GROUP\")"
                             .into(),
                     });
                 }
-                (reach.principals, reach.complete)
+                let outputs = self.resolver.outputs_of(&owner.key);
+                let exported = purpose == Purpose::ManagedPolicy && !outputs.is_empty();
+                if exported {
+                    notes.push(SiteNote {
+                        span: owner.key_span,
+                        message: format!(
+                            "the policy is handed out by output {}: other stacks may attach it, so it \
+                             is not narrowed (list whom it reaches in iamprune.toml [principals])",
+                            quoted_list(&outputs)
+                        ),
+                    });
+                }
+                (reach.principals, reach.complete && !exported)
             }
             (Purpose::InlinePolicy | Purpose::ManagedPolicy, None) => (Vec::new(), false),
             _ => (Vec::new(), true),
@@ -437,6 +470,15 @@ impl<'a, 's> Walker<'a, 's> {
             notes,
         });
     }
+}
+
+/// "`A`", "`A`, `B`".
+fn quoted_list(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `Statement` values that make an object a policy document: statements, or expressions standing for
@@ -486,6 +528,7 @@ fn purpose(owner_type: &str, path: &[Seg<'_>], in_properties: &[Seg<'_>]) -> Pur
             "PolicyDocument",
         ) => Purpose::InlinePolicy,
         ("AWS::IAM::ManagedPolicy", "PolicyDocument") => Purpose::ManagedPolicy,
+        ("AWS::Organizations::Policy", "Content") => Purpose::Boundary,
         (t, "Policies") if SAM_FUNCTIONS.contains(&t) => Purpose::InlinePolicy,
         _ => Purpose::Resource,
     }

@@ -148,6 +148,15 @@ impl FindingsSet {
         &self.skipped
     }
 
+    /// Takes out what applies to every principal (simple lists loaded without one) and returns the
+    /// files it came from: narrowing every policy by one list is only right for a single principal.
+    pub fn remove_principal_less(&mut self) -> Vec<PathBuf> {
+        self.entries
+            .remove(&EntryKey::Any)
+            .map(|e| e.view.sources)
+            .unwrap_or_default()
+    }
+
     /// Whether no principal has any findings (notes and recommendations aside).
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()

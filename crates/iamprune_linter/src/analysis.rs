@@ -3,7 +3,7 @@
 //! read and resolved once per check; everything after reads this.
 
 use iamprune_catalog::Catalog;
-use iamprune_policy::{PolicyDocument, PolicySite, Purpose, Refinement, UnusedSet};
+use iamprune_policy::{PolicyDocument, PolicySite, Refinement, UnusedSet};
 
 use crate::resolve::{self, Resolution};
 
@@ -41,6 +41,6 @@ pub(crate) fn unused<'c>(
     site: &PolicySite,
     resolution: &Resolution,
 ) -> Option<UnusedSet<'c>> {
-    let identity = matches!(site.purpose, Purpose::ManagedPolicy | Purpose::InlinePolicy);
+    let identity = site.purpose.grants_identity();
     resolve::unused_for(catalog, resolution).filter(|_| identity)
 }

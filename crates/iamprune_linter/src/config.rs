@@ -134,7 +134,9 @@ impl Config {
         Ok(config)
     }
 
-    /// The nearest `iamprune.toml` in `start` or a directory above it.
+    /// The nearest `iamprune.toml` in `start` or a directory above it, up to the root of the
+    /// repository (the first directory holding `.git`): a file above the repository belongs to someone
+    /// else, and taking findings from it would narrow policies by another project's data.
     pub fn find(start: &Path) -> Option<PathBuf> {
         let start = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
         let dir = if start.is_dir() {
@@ -142,9 +144,16 @@ impl Config {
         } else {
             start.parent()
         };
-        dir?.ancestors()
-            .map(|d| d.join(FILE_NAME))
-            .find(|p| p.is_file())
+        for dir in dir?.ancestors() {
+            let candidate = dir.join(FILE_NAME);
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+            if dir.join(".git").exists() {
+                return None;
+            }
+        }
+        None
     }
 
     /// A path of the file, resolved against its directory.

@@ -28,7 +28,7 @@ use std::path::PathBuf;
 
 use iamprune_catalog::Catalog;
 use iamprune_findings::FindingsSet;
-use iamprune_policy::{PolicyDocument, PolicySite, Purpose, refine_document};
+use iamprune_policy::{PolicyDocument, PolicySite, refine_document};
 use iamprune_syntax::Span;
 
 pub use analysis::SiteAnalysis;
@@ -172,7 +172,7 @@ impl<'a> Linter<'a> {
 /// What keeps findings from reaching an identity policy: a generated name without its stack, or a
 /// principal that cannot be named.
 fn join_notes(site: &PolicySite, resolution: &resolve::Resolution) -> Vec<String> {
-    if !matches!(site.purpose, Purpose::ManagedPolicy | Purpose::InlinePolicy) {
+    if !site.purpose.grants_identity() {
         return Vec::new();
     }
     let mut notes = Vec::new();

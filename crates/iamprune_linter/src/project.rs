@@ -50,6 +50,12 @@ pub enum ProjectError {
     },
     #[error(transparent)]
     Exclude(#[from] ExcludeError),
+    #[error(
+        "{}: a simple list names no principal, so it would narrow every policy of every role; \
+         name the principal it is about with --principal ARN, or refine one policy with `iamprune refine`",
+        .0.display()
+    )]
+    PrincipalLess(PathBuf),
 }
 
 impl Project {
@@ -116,8 +122,11 @@ impl Project {
         let (findings, findings_errors) = if findings_paths.is_empty() {
             (None, Vec::new())
         } else {
-            let (set, errors) = FindingsSet::load_paths(&findings_paths, &LoadOptions::default());
-            (Some(set), errors)
+            let options = LoadOptions {
+                principal: settings.principal.clone(),
+            };
+            let (set, load_errors) = FindingsSet::load_paths(&findings_paths, &options);
+            (Some(set), load_errors)
         };
         problems.extend(findings_errors.iter().map(ToString::to_string));
         let project = Project {

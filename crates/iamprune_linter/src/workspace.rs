@@ -27,6 +27,8 @@ pub struct Settings {
     /// The stack every scanned template is deployed as.
     pub stack_name: Option<String>,
     pub account: Option<String>,
+    /// The principal a simple list of unused actions is about; without it such a list is refused.
+    pub principal: Option<String>,
     /// Apply fixes to generated output (CDK templates) too.
     pub fix_generated: bool,
 }

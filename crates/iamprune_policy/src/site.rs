@@ -52,6 +52,36 @@ pub enum Purpose {
     Trust,
     /// A resource policy (bucket, queue, topic, key, …).
     Resource,
+    /// A ceiling on what principals may do rather than a grant: a permissions boundary, a service or
+    /// resource control policy. What a principal left unused says nothing of what a ceiling must
+    /// allow, so it is never narrowed by findings.
+    Boundary,
+}
+
+impl Purpose {
+    /// Whether findings about the principals it reaches may narrow it.
+    pub fn grants_identity(self) -> bool {
+        matches!(self, Purpose::ManagedPolicy | Purpose::InlinePolicy)
+    }
+
+    /// The purpose of a document with several consumers: the most conservative of the two, so that a
+    /// document feeding both a role policy and a ceiling is treated as the ceiling, whichever is
+    /// declared first.
+    pub fn most_conservative(self, other: Purpose) -> Purpose {
+        let rank = |p: Purpose| match p {
+            Purpose::InlinePolicy => 0,
+            // A managed policy's size limit is the stricter one.
+            Purpose::ManagedPolicy => 1,
+            Purpose::Trust => 2,
+            Purpose::Resource => 3,
+            Purpose::Boundary => 4,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
 }
 
 /// How the document's text is written, which decides how an edit is spelled.

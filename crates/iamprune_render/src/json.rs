@@ -17,6 +17,8 @@ use crate::{Report, Sources, Stats, path_string};
 pub struct JsonReport {
     version: String,
     catalog: String,
+    /// The configuration files used.
+    configs: Vec<String>,
     diagnostics: Vec<JsonDiagnostic>,
     /// Files or documents that could not be checked.
     errors: Vec<JsonMessage>,
@@ -88,6 +90,7 @@ pub fn json(report: &Report, sources: &Sources) -> JsonReport {
     JsonReport {
         version: report.version.clone(),
         catalog: report.catalog.clone(),
+        configs: report.configs.iter().map(|p| path_string(p)).collect(),
         diagnostics: report
             .diagnostics
             .iter()

@@ -29,6 +29,8 @@ pub struct Report {
     pub version: String,
     /// The catalog's source and date.
     pub catalog: String,
+    /// The `iamprune.toml` files the run used; empty when it ran on defaults.
+    pub configs: Vec<PathBuf>,
     pub diagnostics: Vec<Diagnostic>,
     pub messages: Vec<Message>,
     pub stats: Stats,

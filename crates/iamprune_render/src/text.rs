@@ -144,5 +144,10 @@ fn summary(report: &Report) -> String {
         line.push_str(&format!("; {errors} file(s) could not be checked"));
     }
     line.push_str(&format!("\ncatalog: {}\n", report.catalog));
+    let configs: Vec<String> = report.configs.iter().map(|p| path_string(p)).collect();
+    line.push_str(&match configs.as_slice() {
+        [] => "config: none (defaults)\n".to_string(),
+        many => format!("config: {}\n", many.join(", ")),
+    });
     line
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use iamprune_catalog::{Catalog, Pattern};
 use iamprune_linter::check::UnitReport;
 use iamprune_linter::{Project, SiteAnalysis};
-use iamprune_policy::{ActionKey, Effect, Outcome, PolicySite, Purpose, Statement, refine_pattern};
+use iamprune_policy::{ActionKey, Effect, Outcome, PolicySite, Statement, refine_pattern};
 use iamprune_syntax::Span;
 
 /// How many matched actions a hover lists; the count says how many there are in all.
@@ -99,8 +99,8 @@ fn findings_part(
     key: Option<ActionKey>,
     pattern: &Pattern,
 ) -> String {
-    if !matches!(site.purpose, Purpose::ManagedPolicy | Purpose::InlinePolicy) {
-        return "Findings apply to identity policies only; this is a trust or resource policy.\n"
+    if !site.purpose.grants_identity() {
+        return "Findings apply to identity policies only; this is a trust policy, a resource policy or a ceiling (a permissions boundary, SCP or RCP).\n"
             .into();
     }
     let resolution = &analysis.resolution;

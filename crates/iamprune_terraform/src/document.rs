@@ -1,7 +1,9 @@
 //! Policy documents written in HCL: the argument of `jsonencode(...)` and the blocks of
 //! `data "aws_iam_policy_document"`, as IAM-shaped trees whose spans are the HCL source.
 //!
-//! Literal locals and variable defaults used as actions are resolved:
+//! Literal locals (and variables a calling module passes a literal for) used as actions are resolved;
+//! a value that depends on a variable's default stays opaque, since tfvars, `-var` or a caller may set
+//! another:
 //! - a string (`local.action`) becomes a string element whose span is the reference, so a fix
 //!   replaces the reference by literal text in this policy only;
 //! - a list used as the whole value (`actions = local.actions`) points its elements at the list's
@@ -93,12 +95,12 @@ impl<'s, 'a> Converter<'s, 'a> {
             file: self.file,
             expr,
         };
-        if let Some(value) = self.scope.string(here, &Instance::default()) {
+        if let Some(value) = self.scope.certain_string(here, &Instance::default()) {
             self.notes.push(SiteNote {
                 span: expr.span,
                 message: if name.starts_with("var.") {
                     format!(
-                        "`{name}` is read as its default (or the literal a calling module passes); a value set elsewhere is not seen; a change writes the value in place of the reference"
+                        "`{name}` is read as the literal the calling module passes; a change writes the value in place of the reference"
                     )
                 } else {
                     format!(
@@ -107,6 +109,19 @@ impl<'s, 'a> Converter<'s, 'a> {
                 },
             });
             return Node::new(expr.span, NodeKind::String(value));
+        }
+        if self.scope.string(here, &Instance::default()).is_some()
+            || (name.starts_with("var.") && self.scope.definition(path).is_some())
+        {
+            // The value depends on a variable's default, which terraform.tfvars, `-var` or a caller may
+            // override: an action written there is never removed.
+            self.notes.push(SiteNote {
+                span: expr.span,
+                message: format!(
+                    "`{name}` depends on a variable whose value may be set outside the module (terraform.tfvars, -var, a caller); its actions are kept as they are"
+                ),
+            });
+            return self.opaque(expr);
         }
         let Some(definition) = self.scope.definition(path) else {
             return self.opaque(expr);

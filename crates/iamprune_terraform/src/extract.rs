@@ -140,9 +140,10 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
         }
         let mut sites = Vec::new();
         for Pending { mut site, holder } in pending {
-            let (reach, purpose) = self.reach_of(&holder, &site);
+            let (reach, purpose, purpose_notes) = self.reach_of(&holder, &site);
             site.purpose = purpose;
-            if matches!(purpose, Purpose::ManagedPolicy | Purpose::InlinePolicy) {
+            site.notes.extend(purpose_notes);
+            if purpose.grants_identity() {
                 site.principals = reach.principals;
                 site.principals_complete = reach.complete;
                 // Notes point into the site's file; for a `file()` document the Terraform places they
@@ -543,13 +544,20 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
         });
     }
 
-    /// The principals and purpose of a site, from where it is written or everything that uses it.
-    fn reach_of(&self, holder: &Holder<'a>, site: &PolicySite) -> (Reach, Purpose) {
+    /// The principals and purpose of a site, from where it is written or everything that uses it, and
+    /// why the purpose is not the obvious one. A document with several consumers takes the most
+    /// conservative purpose of all of them: one that also feeds a ceiling (an SCP, a permissions
+    /// boundary) is never narrowed by the findings of a role it is also attached to.
+    fn reach_of(&self, holder: &Holder<'a>, site: &PolicySite) -> (Reach, Purpose, Vec<SiteNote>) {
         match holder {
-            Holder::Consumer(Consumer::Attr { file, block, path }) => (
-                self.consumer_reach(*file, block, path),
-                consumer_purpose(block, path),
-            ),
+            Holder::Consumer(Consumer::Attr { file, block, path }) => {
+                let (purpose, note) = self.purpose_of(block, path);
+                (
+                    self.consumer_reach(*file, block, path),
+                    purpose,
+                    note.into_iter().collect(),
+                )
+            }
             Holder::Consumer(Consumer::Doc(key)) | Holder::Key(key) => {
                 let mut seen = HashSet::new();
                 let mut uses = Vec::new();
@@ -564,17 +572,67 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
                         span: site.owner_span,
                         message: format!("`{}` is not used in this module", key_name(key)),
                     };
-                    return (Reach::incomplete(note), purpose);
+                    return (Reach::incomplete(note), purpose, Vec::new());
                 }
                 let mut reach = Reach::default();
-                let mut purpose = None;
+                let mut purposes: Vec<(Purpose, String)> = Vec::new();
+                let mut notes = Vec::new();
                 for (file, block, path) in uses {
                     reach.merge(self.consumer_reach(file, block, &path));
-                    purpose.get_or_insert(consumer_purpose(block, &path));
+                    let (purpose, note) = self.purpose_of(block, &path);
+                    notes.extend(note);
+                    purposes.push((purpose, attr_owner(block, &path)));
                 }
-                (reach, purpose.unwrap_or(Purpose::InlinePolicy))
+                let purpose = purposes
+                    .iter()
+                    .map(|(p, _)| *p)
+                    .reduce(Purpose::most_conservative)
+                    .unwrap_or(Purpose::InlinePolicy);
+                let grants = purposes.iter().any(|(p, _)| p.grants_identity());
+                if grants && !purpose.grants_identity() {
+                    let others: Vec<String> = purposes
+                        .iter()
+                        .filter(|(p, _)| !p.grants_identity())
+                        .map(|(_, owner)| format!("`{owner}`"))
+                        .collect();
+                    notes.push(SiteNote {
+                        span: site.owner_span,
+                        message: format!(
+                            "`{}` is also used by {}, which is not an identity policy, so findings do not narrow it",
+                            key_name(key),
+                            others.join(", ")
+                        ),
+                    });
+                }
+                (reach, purpose, notes)
             }
         }
+    }
+
+    /// What a document written at (or used by) an attribute of a block is for; a managed policy that
+    /// is some principal's permissions boundary is a ceiling.
+    fn purpose_of(&self, block: &Block, path: &[String]) -> (Purpose, Option<SiteNote>) {
+        let purpose = consumer_purpose(block, path);
+        if purpose != Purpose::ManagedPolicy {
+            return (purpose, None);
+        }
+        let label = block.labels.get(1).map_or("?", String::as_str);
+        let bounded = self.resolver.bounded_by(label);
+        if bounded.is_empty() {
+            return (purpose, None);
+        }
+        let note = SiteNote {
+            span: block.span,
+            message: format!(
+                "`aws_iam_policy.{label}` is the permissions boundary of {}: a ceiling, never narrowed by findings",
+                bounded
+                    .iter()
+                    .map(|b| format!("`{b}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        (Purpose::Boundary, Some(note))
     }
 
     /// The attributes that end up holding a document, following merges and locals.
@@ -764,6 +822,8 @@ fn consumer_purpose(block: &Block, path: &[String]) -> Purpose {
     }
     match block.labels.first().map_or("", String::as_str) {
         "aws_iam_policy" => Purpose::ManagedPolicy,
+        // Service and resource control policies are ceilings for a whole organization.
+        "aws_organizations_policy" => Purpose::Boundary,
         "aws_iam_role_policy" | "aws_iam_user_policy" | "aws_iam_group_policy" => {
             Purpose::InlinePolicy
         }

@@ -337,6 +337,25 @@ impl<'s, 'a> Resolver<'s, 'a> {
         reach
     }
 
+    /// The roles and users of the module whose `permissions_boundary` is `aws_iam_policy.<label>`.
+    pub fn bounded_by(&self, label: &str) -> Vec<String> {
+        let needle = format!("aws_iam_policy.{label}.");
+        self.resources
+            .blocks
+            .iter()
+            .filter(|(_, b)| b.ident == "resource")
+            .filter(|(file, b)| {
+                b.body.attr("permissions_boundary").is_some_and(|a| {
+                    a.value
+                        .span
+                        .slice(self.scope.text(*file))
+                        .is_some_and(|t| t.contains(&needle))
+                })
+            })
+            .map(|(_, b)| b.labels.join("."))
+            .collect()
+    }
+
     /// Everything a managed policy `aws_iam_policy.<label>` is attached to in this module.
     /// `owner` is the policy's block, where a note about a missing attachment points.
     pub fn attachments(&self, label: &str, owner: iamprune_syntax::Span) -> Reach {
@@ -348,6 +367,28 @@ impl<'s, 'a> Resolver<'s, 'a> {
         };
         let mut reach = Reach::default();
         let mut found = false;
+        // An output hands the policy to whatever reads the module's outputs or state, which may attach
+        // it to principals this module does not know.
+        for (file, source) in self.scope.files.iter().enumerate() {
+            for block in source.body.blocks.iter().filter(|b| b.ident == "output") {
+                if block
+                    .body
+                    .attr("value")
+                    .is_some_and(|a| mentions(file, &a.value))
+                {
+                    found = true;
+                    reach.merge(Reach::incomplete(SiteNote {
+                        span: owner,
+                        message: format!(
+                            "the policy is handed out by `output.{}`: whoever reads it may attach the \
+                             policy elsewhere, so it is not narrowed (list whom it reaches in \
+                             iamprune.toml [principals])",
+                            block.labels.first().map_or("?", String::as_str)
+                        ),
+                    }));
+                }
+            }
+        }
         for &(file, block) in &self.resources.blocks {
             let body = &block.body;
             if block.ident == "module" {

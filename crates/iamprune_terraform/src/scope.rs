@@ -32,6 +32,13 @@ pub enum InputValue {
     Unknown,
 }
 
+/// Whether variables may be taken at their defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Eval {
+    Defaults,
+    Certain,
+}
+
 /// The instance a block expression is evaluated for (`each.key`, `count.index`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Instance {
@@ -128,24 +135,38 @@ impl<'a> Scope<'a> {
             .sum()
     }
 
-    /// The literal string an expression stands for, if the module alone tells it.
+    /// The literal string an expression stands for, if the module alone tells it, taking variables at
+    /// their defaults (or the literals a caller passes): good enough to name a principal.
     pub fn string(&self, at: Located<'_>, instance: &Instance) -> Option<String> {
-        self.string_at(at, instance, 0)
+        self.string_at(at, instance, Eval::Defaults, 0)
+    }
+
+    /// The literal string an expression stands for whatever the variables are set to: a variable's
+    /// default may be overridden by `terraform.tfvars`, `-var` or a caller, so only a caller's literal
+    /// is certain. What a fix may remove must be certain.
+    pub fn certain_string(&self, at: Located<'_>, instance: &Instance) -> Option<String> {
+        self.string_at(at, instance, Eval::Certain, 0)
     }
 
     /// The literal list of strings an expression stands for.
     pub fn list(&self, at: Located<'_>, instance: &Instance) -> Option<Vec<String>> {
-        self.list_at(at, instance, 0)
+        self.list_at(at, instance, Eval::Defaults, 0)
     }
 
-    fn string_at(&self, at: Located<'_>, instance: &Instance, depth: usize) -> Option<String> {
+    fn string_at(
+        &self,
+        at: Located<'_>,
+        instance: &Instance,
+        eval: Eval,
+        depth: usize,
+    ) -> Option<String> {
         if depth > MAX_RESOLVE_DEPTH {
             return None;
         }
         match &at.expr.kind {
             ExprKind::Str(s) => Some(s.clone()),
             ExprKind::Number(n) => Some(n.clone()),
-            ExprKind::Template(form) => self.template(at, *form, instance, depth),
+            ExprKind::Template(form) => self.template(at, *form, instance, eval, depth),
             ExprKind::Ref { path, .. } => match path.as_slice() {
                 [each, key] if each == "each" && key == "key" => instance.each_key.clone(),
                 [each, value] if each == "each" && value == "value" => instance.each_value.clone(),
@@ -155,14 +176,15 @@ impl<'a> Scope<'a> {
                 [var, name] if var == "var" => match self.inputs.get(name.as_str()) {
                     Some(InputValue::String(s)) => Some(s.clone()),
                     Some(_) => None,
+                    None if eval == Eval::Certain => None,
                     None => {
                         let def = self.defaults.get(name.as_str())?;
-                        self.string_at(*def, &Instance::default(), depth + 1)
+                        self.string_at(*def, &Instance::default(), eval, depth + 1)
                     }
                 },
                 [local, name] if local == "local" => {
                     let def = self.locals.get(name.as_str())?;
-                    self.string_at(*def, instance, depth + 1)
+                    self.string_at(*def, instance, eval, depth + 1)
                 }
                 _ => None,
             },
@@ -170,7 +192,13 @@ impl<'a> Scope<'a> {
         }
     }
 
-    fn list_at(&self, at: Located<'_>, instance: &Instance, depth: usize) -> Option<Vec<String>> {
+    fn list_at(
+        &self,
+        at: Located<'_>,
+        instance: &Instance,
+        eval: Eval,
+        depth: usize,
+    ) -> Option<Vec<String>> {
         if depth > MAX_RESOLVE_DEPTH {
             return None;
         }
@@ -184,6 +212,7 @@ impl<'a> Scope<'a> {
                             expr: e,
                         },
                         instance,
+                        eval,
                         depth + 1,
                     )
                 })
@@ -196,6 +225,7 @@ impl<'a> Scope<'a> {
                         expr: arg,
                     },
                     instance,
+                    eval,
                     depth + 1,
                 )
             }
@@ -203,14 +233,15 @@ impl<'a> Scope<'a> {
                 [var, name] if var == "var" => match self.inputs.get(name.as_str()) {
                     Some(InputValue::List(items)) => Some(items.clone()),
                     Some(_) => None,
+                    None if eval == Eval::Certain => None,
                     None => {
                         let def = self.defaults.get(name.as_str())?;
-                        self.list_at(*def, &Instance::default(), depth + 1)
+                        self.list_at(*def, &Instance::default(), eval, depth + 1)
                     }
                 },
                 [local, name] if local == "local" => {
                     let def = self.locals.get(name.as_str())?;
-                    self.list_at(*def, instance, depth + 1)
+                    self.list_at(*def, instance, eval, depth + 1)
                 }
                 _ => None,
             },
@@ -224,6 +255,7 @@ impl<'a> Scope<'a> {
         at: Located<'_>,
         form: TemplateForm,
         instance: &Instance,
+        eval: Eval,
         depth: usize,
     ) -> Option<String> {
         let text = self.text(at.file);
@@ -260,6 +292,7 @@ impl<'a> Scope<'a> {
                     expr: &expr,
                 },
                 instance,
+                eval,
                 depth + 1,
             )?);
         }

@@ -37,6 +37,10 @@ pub struct ScanArgs {
     /// The AWS account id, for `${AWS::AccountId}` in names.
     #[arg(long, value_name = "ID")]
     pub account: Option<String>,
+    /// The principal ARN a simple list of unused actions is about (such a list names none, and is
+    /// refused without it).
+    #[arg(long, value_name = "ARN")]
+    pub principal: Option<String>,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -85,6 +89,7 @@ impl Scan {
             exclude: args.exclude.clone(),
             stack_name: args.stack_name.clone(),
             account: args.account.clone(),
+            principal: args.principal.clone(),
             fix_generated,
         });
         let progress = Progress::new(!args.quiet && std::io::stderr().is_terminal());
@@ -129,6 +134,11 @@ impl Scan {
         };
         let mut sources = Sources::new();
         for checked in &self.checked {
+            if let Some(config) = checked.project.as_deref().map(shown_path) {
+                if !report.configs.contains(&config) {
+                    report.configs.push(config);
+                }
+            }
             if let Some(project) = self.workspace.project(&checked.project) {
                 if report.catalog.is_empty() {
                     report.catalog = project.catalog.describe();
@@ -164,6 +174,16 @@ impl Scan {
             .any(|d| d.severity >= self.fail_on)
             || report.messages.iter().any(|m| m.level == Level::Error)
     }
+}
+
+/// A path as the user would write it from the working directory: configurations are found as
+/// canonical paths, which would make every report depend on where the repository is checked out.
+fn shown_path(path: &std::path::Path) -> PathBuf {
+    std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .ok()
+        .and_then(|cwd| pathdiff::diff_paths(path, cwd))
+        .unwrap_or_else(|| path.to_path_buf())
 }
 
 /// A progress bar on a terminal, shown only when a scan takes more than a moment.

@@ -47,7 +47,7 @@ fn quota_kind(site: &PolicySite) -> Option<PolicyKind> {
                 PolicyKind::RoleInline
             })
         }
-        Purpose::Trust | Purpose::Resource => None,
+        Purpose::Trust | Purpose::Resource | Purpose::Boundary => None,
     }
 }
 

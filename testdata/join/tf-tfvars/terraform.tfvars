@@ -1,0 +1,1 @@
+extra_action = "s3:PutObject"
