@@ -31,6 +31,9 @@ enum Command {
     /// none of the unused ones. Deny statements are never changed. Each result is proved against the
     /// catalog before it is printed.
     Refine(commands::refine::RefineArgs),
+    /// Show the join: each source principal, what it is deployed as and the findings it matched; the
+    /// findings that reach no policy and the policies they do not narrow, each with why and what to do.
+    Principals(commands::principals::PrincipalsArgs),
     /// Print the actions that patterns match, one per line.
     Expand(commands::expand::ExpandArgs),
     /// Summarize findings exports: principals, unused actions and services, what was skipped and why.
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::run(args),
         Command::Fix(args) => commands::fix::run(args),
         Command::Refine(args) => commands::refine::run(args),
+        Command::Principals(args) => commands::principals::run(args),
         Command::Expand(args) => commands::expand::run(args),
         Command::Findings(args) => commands::findings::run(args),
         Command::Rules => commands::rules::list(),

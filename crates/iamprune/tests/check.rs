@@ -291,7 +291,7 @@ fn findings_that_match_nothing_are_noted() {
         .collect();
     assert!(
         notes.iter().any(|n| n.starts_with(
-            "the findings for arn:aws:iam::123456789012:role/WebAppRole match no role"
+            "the findings for arn:aws:iam::123456789012:role/WebAppRole reach no policy: no role, user or group in the scanned source is named WebAppRole"
         )),
         "{notes:?}"
     );

@@ -134,3 +134,143 @@ fn a_managed_policy_handed_out_by_an_output_is_not_narrowed() {
         t.split("output \"").next().unwrap_or_default().to_string()
     });
 }
+
+/// Runs `fix` on a case with a configuration that completes the join, then without it: `used` is
+/// removed with it and kept without.
+fn narrowed_only_with(name: &str, file: &str, used: &str, config: &str) {
+    let dir = case(name);
+    let (text, printed) = fix(&dir, &[], file);
+    assert!(text.contains(used), "{name}: {used} was removed\n{printed}");
+    let dir = case(name);
+    let path = dir.join("iamprune.toml");
+    let base = read(&path);
+    std::fs::write(&path, format!("{base}\n{config}\n")).unwrap_or_else(|e| panic!("{e}"));
+    let (text, printed) = fix(&dir, &[], file);
+    assert!(!text.contains(used), "{name}: {used} was kept\n{printed}");
+}
+
+#[test]
+fn a_mapping_ties_findings_to_a_role_named_through_module_variables() {
+    let dir = case("tf-module-mapping");
+    let report = json_report(&dir, &["check"]);
+    let policies = report["join"]["findings"].to_string();
+    assert!(policies.contains("computed name"), "{policies}");
+    narrowed_only_with(
+        "tf-module-mapping",
+        "modules/app/main.tf",
+        "s3:GetObject",
+        "[principals]\n\"arn:aws:iam::111122223333:role/app-prod\" = \"module.app.aws_iam_role.this\"",
+    );
+}
+
+#[test]
+fn a_cut_generated_name_joins_when_only_one_role_could_have_it() {
+    let dir = case("cfn-generated");
+    let (text, printed) = fix(&dir, &[], "template.json");
+    assert!(!text.contains("s3:GetObject"), "{printed}");
+    // A second role whose generated name is cut the same way: either could be the finding's.
+    let dir = case("cfn-generated");
+    let path = dir.join("template.json");
+    let rival = read(&path).replace(
+        "    \"LambdaFunctionServiceRoleDefaultPolicy1A2B3C4D\": {",
+        "    \"LambdaFunctionServiceRoleFEEDBEEF\": {\"Type\": \"AWS::IAM::Role\", \"Properties\": {\"AssumeRolePolicyDocument\": {}}},\n    \"LambdaFunctionServiceRoleDefaultPolicy1A2B3C4D\": {",
+    );
+    std::fs::write(&path, rival).unwrap_or_else(|e| panic!("{e}"));
+    let (text, printed) = fix(&dir, &[], "template.json");
+    assert!(text.contains("s3:GetObject"), "{printed}");
+    assert!(printed.contains("cut to 64 characters"), "{printed}");
+}
+
+#[test]
+fn a_name_with_findings_in_one_account_of_several_needs_the_account() {
+    narrowed_only_with(
+        "cross-account",
+        "main.tf",
+        "s3:GetObject",
+        "[cloudformation]\naccount = \"111122223333\"",
+    );
+}
+
+#[test]
+fn a_simple_list_without_a_principal_is_refused() {
+    let dir = case("tf-tfvars");
+    std::fs::write(
+        dir.join("list.json"),
+        r#"[{"serviceNamespace": "s3", "actions": ["PutObject"]}]"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&dir, &["fix", ".", "--findings", "list.json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("names no principal"), "{stderr}");
+    assert!(read(&dir.join("main.tf")).contains("s3:PutObject"));
+    // Named, it applies to that principal only.
+    let out = run(
+        &dir,
+        &[
+            "fix",
+            ".",
+            "--findings",
+            "list.json",
+            "--principal",
+            "arn:aws:iam::111122223333:role/app",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!read(&dir.join("main.tf")).contains("s3:PutObject"));
+}
+
+#[test]
+fn principals_says_what_joined_and_what_did_not() {
+    let dir = case("tf-module-mapping");
+    let out = run(&dir, &["principals", "."]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    insta::assert_snapshot!(text);
+    assert_eq!(out.status.code(), Some(0));
+    let out = run(&dir, &["principals", ".", "--fail-on-unjoined"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = run(&dir, &["check", ".", "--fail-on-unjoined", "--exit-zero"]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = run(&dir, &["check", ".", "--fail-on-unjoined"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn stack_names_apply_however_the_scan_is_started() {
+    let dir = case("cfn-generated");
+    let absolute = dir.display().to_string();
+    let absolute_file = dir.join("template.json").display().to_string();
+    let mut reports = Vec::new();
+    for path in [
+        ".",
+        "./",
+        "template.json",
+        "./template.json",
+        &absolute,
+        &absolute_file,
+    ] {
+        let report = json_report(&dir, &["check", path]);
+        let joined = report["join"]["findings"][0]["joined"].clone();
+        let codes: Vec<String> = report["diagnostics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| format!("{} {}", d["code"], d["range"]))
+            .collect();
+        assert_eq!(joined, serde_json::json!(true), "{path}: {report}");
+        reports.push(codes);
+    }
+    // The default path (none given) is the working directory.
+    let report = json_report(&dir, &["check"]);
+    assert_eq!(
+        report["join"]["findings"][0]["joined"],
+        serde_json::json!(true)
+    );
+    assert!(reports.windows(2).all(|w| w[0] == w[1]), "{reports:?}");
+    assert!(!reports[0].is_empty());
+}

@@ -4,8 +4,9 @@
 const MAX_NAME: usize = 64;
 
 /// Whether `actual_role_name` has the shape of a name CloudFormation generates for the resource
-/// `logical_id` of stack `stack`: `STACK-LOGICALID-SUFFIX`, the suffix being 12 or 13 upper-case
-/// letters and digits, the whole at most 64 characters.
+/// `logical_id` of stack `stack`: `STACK-LOGICALID-SUFFIX`, the suffix being 12 or 13 letters and
+/// digits (upper-case in older stacks, mixed-case today: `...ServiceRole3-NSCvroR0lMPF`), the whole at
+/// most 64 characters.
 ///
 /// When the full form would be longer than 64 characters CloudFormation shortens the stack and logical
 /// id parts; the exact split is not documented, so any non-empty prefixes of both are accepted then,
@@ -18,10 +19,8 @@ pub fn generated_name_matches(stack: &str, logical_id: &str, actual_role_name: &
     let Some((prefix, suffix)) = actual_role_name.rsplit_once('-') else {
         return false;
     };
-    let suffix_ok = (12..=13).contains(&suffix.len())
-        && suffix
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    let suffix_ok =
+        (12..=13).contains(&suffix.len()) && suffix.bytes().all(|b| b.is_ascii_alphanumeric());
     if !suffix_ok {
         return false;
     }
@@ -55,7 +54,8 @@ mod tests {
             "AppRole",
             "my-stack-AppRole-ABCDEFGHIJKL"
         ));
-        assert!(!matches("prod", "AppRole", "prod-AppRole-1abcdefghijk"));
+        assert!(matches("prod", "AppRole", "prod-AppRole-NSCvroR0lMPF"));
+        assert!(!matches("prod", "AppRole", "prod-AppRole-NSCvro_0lMPF"));
         assert!(!matches("prod", "AppRole", "prod-AppRole-SHORT"));
         assert!(!matches("prod", "AppRole", "prod-AppRoleX-1ABCDEFGHIJK"));
         assert!(!matches("prod", "AppRole", "dev-AppRole-1ABCDEFGHIJK"));

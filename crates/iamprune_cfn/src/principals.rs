@@ -18,7 +18,7 @@ pub(crate) struct Resolver<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct Reach {
     pub principals: Vec<PrincipalRef>,
-    /// `false` when a reaching principal could not be named or a reference could not be followed.
+    /// `false` when a reference could not be followed (an unnamed principal is in `principals`).
     pub complete: bool,
     /// Whether the policy reaches users through a group, whose members may also be added outside
     /// the template.
@@ -26,10 +26,9 @@ pub(crate) struct Reach {
 }
 
 impl Reach {
+    /// Adds a principal; one whose name is unknown stays in the list, where a mapping in the
+    /// configuration can name it.
     fn add(&mut self, principal: PrincipalRef) {
-        if principal.name == PrincipalName::Unknown {
-            self.complete = false;
-        }
         if !self.principals.contains(&principal) {
             self.principals.push(principal);
         }
@@ -195,7 +194,7 @@ impl<'a> Resolver<'a> {
         let name = if written_twice {
             PrincipalName::Unknown
         } else {
-            self.name(property(resource, key), id)
+            self.name(kind, property(resource, key), id)
         };
         PrincipalRef {
             kind,
@@ -204,12 +203,9 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn name(&self, value: Option<&Node>, id: &str) -> PrincipalName {
+    fn name(&self, kind: PrincipalKind, value: Option<&Node>, id: &str) -> PrincipalName {
         let Some(value) = value else {
-            return PrincipalName::Generated {
-                stack: self.stack_name.map(str::to_string),
-                logical_id: id.to_string(),
-            };
+            return self.generated(kind, id);
         };
         if let Some(s) = value.as_str() {
             return PrincipalName::Exact(s.to_string());
@@ -350,15 +346,40 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// The name CloudFormation generates for the resource `logical_id`, with the other resources of the
+    /// template whose names it generates as well (roles of SAM functions included).
+    fn generated(&self, kind: PrincipalKind, logical_id: &str) -> PrincipalName {
+        let (wanted, key) = match kind {
+            PrincipalKind::Role => (ROLE, "RoleName"),
+            PrincipalKind::User => (USER, "UserName"),
+            PrincipalKind::Group => (GROUP, "GroupName"),
+        };
+        let mut rivals: Vec<String> = self
+            .of_type(&[wanted])
+            .filter(|(id, r)| *id != logical_id && property(r, key).is_none())
+            .map(|(id, _)| id.to_string())
+            .collect();
+        if kind == PrincipalKind::Role {
+            rivals.extend(
+                self.of_type(&SAM_FUNCTIONS)
+                    .filter(|(_, f)| property(f, "Role").is_none())
+                    .map(|(id, _)| format!("{id}Role"))
+                    .filter(|id| id != logical_id),
+            );
+        }
+        PrincipalName::Generated {
+            stack: self.stack_name.map(str::to_string),
+            logical_id: logical_id.to_string(),
+            rivals,
+        }
+    }
+
     /// The role of a SAM function: its `Role`, or the role the transform creates, `<Id>Role`.
     fn sam_role(&self, reach: &mut Reach, id: &str, function: &Node) {
         match property(function, "Role") {
             None => reach.add(PrincipalRef {
                 kind: PrincipalKind::Role,
-                name: PrincipalName::Generated {
-                    stack: self.stack_name.map(str::to_string),
-                    logical_id: format!("{id}Role"),
-                },
+                name: self.generated(PrincipalKind::Role, &format!("{id}Role")),
                 declared_as: id.to_string(),
             }),
             Some(role) => match target(role) {

@@ -45,6 +45,9 @@ pub struct Config {
     pub exclude: Vec<String>,
     /// The lowest severity that fails the run.
     pub fail_on: Option<Severity>,
+    /// Fail the run when findings name a principal that reaches no policy in the source.
+    #[serde(default)]
+    pub fail_on_unjoined: bool,
     /// Finding principal ARN → the source owner it is.
     #[serde(default)]
     pub principals: BTreeMap<String, String>,

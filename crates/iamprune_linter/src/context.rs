@@ -16,6 +16,9 @@ pub struct MatchedPrincipal {
     pub label: String,
     /// `None`: no finding names it, so nothing is known unused.
     pub findings: Option<PrincipalFindings>,
+    /// The source principal it is deployed from (`aws_iam_role.app`, `AppRole`); `None` when the
+    /// configuration maps the policy itself to it.
+    pub declared_as: Option<String>,
 }
 
 pub struct SiteContext<'a> {

@@ -148,18 +148,41 @@ fn by_kind(
     }
 }
 
-/// The stack name configured for a template, matched by path suffix so that `template.yaml` in the
-/// configuration matches `./infra/template.yaml` on the command line.
+/// The stack name configured for a template (or for a directory of templates), compared as real paths:
+/// `./template.yaml` and `template.yaml` from the working directory, an absolute path, and
+/// `template.yaml` in the configuration (relative to its file) are the same file however the scan was
+/// started (`.`, `./infra`, the default, an editor's absolute paths).
 fn stack_name(options: &ExtractOptions, file: &Path) -> Option<String> {
+    let file = real_path(file);
     options
         .stack_names
         .iter()
-        .find(|(path, _)| {
-            file.ends_with(path)
-                || path.ends_with(file)
-                || (path.is_dir() && file.starts_with(path))
-        })
+        .map(|(path, name)| (real_path(path), name))
+        .filter(|(path, _)| file == *path || file.starts_with(path))
+        // The most specific entry: a template's own name over its directory's.
+        .max_by_key(|(path, _)| path.components().count())
         .map(|(_, name)| name.clone())
+}
+
+/// The path with symbolic links resolved when it exists, else made absolute and `.`/`..` removed.
+fn real_path(path: &Path) -> PathBuf {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    let absolute = std::env::current_dir()
+        .map(|cwd| cwd.join(path))
+        .unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// The scanned root a unit lies under: `file()` paths may not leave it.

@@ -16,6 +16,7 @@ mod extract;
 pub mod files;
 pub mod fix;
 pub mod fix_loop;
+pub mod join;
 pub mod project;
 mod refinement_fixes;
 pub mod resolve;
@@ -169,8 +170,8 @@ impl<'a> Linter<'a> {
     }
 }
 
-/// What keeps findings from reaching an identity policy: a generated name without its stack, or a
-/// principal that cannot be named.
+/// What keeps findings from reaching an identity policy: a generated name without its stack, and every
+/// gap in whom it reaches, each with its remedy.
 fn join_notes(site: &PolicySite, resolution: &resolve::Resolution) -> Vec<String> {
     if !site.purpose.grants_identity() {
         return Vec::new();
@@ -180,6 +181,7 @@ fn join_notes(site: &PolicySite, resolution: &resolve::Resolution) -> Vec<String
         if let iamprune_policy::PrincipalName::Generated {
             stack: None,
             logical_id,
+            ..
         } = &reference.name
         {
             notes.push(format!(
@@ -188,10 +190,11 @@ fn join_notes(site: &PolicySite, resolution: &resolve::Resolution) -> Vec<String
             ));
         }
     }
-    if !resolution.complete {
+    for gap in &resolution.gaps {
         notes.push(format!(
-            "{}: not every principal it reaches can be named from the source, so it is not narrowed (map them in iamprune.toml [principals])",
-            site.owner
+            "{}: not narrowed: {}",
+            site.owner,
+            gap.message(&site.owner)
         ));
     }
     notes

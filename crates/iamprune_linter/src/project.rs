@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use iamprune_catalog::{Catalog, CatalogError, CatalogRef};
-use iamprune_findings::{FindingsError, FindingsSet, LoadOptions};
+use iamprune_findings::{FindingsError, FindingsSet, LoadOptions, Principal};
 
 use crate::config::{Config, ConfigError, RuleSelection};
 use crate::diagnostic::Severity;
@@ -125,7 +125,12 @@ impl Project {
             let options = LoadOptions {
                 principal: settings.principal.clone(),
             };
-            let (set, load_errors) = FindingsSet::load_paths(&findings_paths, &options);
+            let (mut set, load_errors) = FindingsSet::load_paths(&findings_paths, &options);
+            for file in set.remove_principal_less() {
+                let error = ProjectError::PrincipalLess(file);
+                problems.push(format!("{error}; it is left out"));
+                errors.push(error);
+            }
             (Some(set), load_errors)
         };
         problems.extend(findings_errors.iter().map(ToString::to_string));
@@ -156,6 +161,15 @@ impl Project {
         linter.resolver = Resolver {
             explicit: self.config.principals.clone(),
             account: self.account.clone(),
+            accounts: self
+                .findings
+                .iter()
+                .flat_map(FindingsSet::principals)
+                .filter_map(|p| match &p.principal {
+                    Principal::Arn(arn) => Some(arn.account.clone()),
+                    Principal::Any => None,
+                })
+                .collect(),
         };
         linter.fix_generated = self.fix_generated;
         linter.rules = self.rules.clone();
@@ -178,6 +192,11 @@ impl Project {
     pub fn excludes(&self, root: &Path) -> Excludes {
         // Every glob kept parsed when the project was loaded.
         Excludes::new(root, &self.exclude).unwrap_or_default()
+    }
+
+    /// The AWS account the source deploys to, when configured.
+    pub fn account(&self) -> Option<&str> {
+        self.account.as_deref()
     }
 
     /// The lowest severity that fails a run, as configured.

@@ -1,6 +1,12 @@
-//! Which finding principals a site reaches, and what they all left unused.
+//! The join: which deployed principals a site reaches, matched to their findings, and what they all left
+//! unused.
+//!
+//! A policy in the source reaches source principals (a Terraform `aws_iam_role` address, a template's
+//! logical id); each is deployed as one or more principals that findings name by ARN. What a policy
+//! may lose is what every deployed principal it reaches left unused, and only when that set of
+//! principals is known to be complete. Every reason it is not is a [`Gap`], which says what to do.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use iamprune_catalog::Catalog;
 use iamprune_findings::{FindingsSet, Principal, PrincipalFindings, PrincipalKind as ArnKind};
@@ -12,11 +18,16 @@ use crate::context::MatchedPrincipal;
 #[derive(Debug, Default, Clone)]
 pub struct Resolver {
     /// Finding principal ARN → the source owner it is (`aws_iam_role.app`, `AppRole`,
-    /// `Stack/AppRole`): always wins over matching by name.
+    /// `Stack/AppRole`), or the policy itself (its owner, or its file): always wins over matching by
+    /// name, and mapping a policy lists every principal it reaches.
     pub explicit: BTreeMap<String, String>,
     /// The AWS account the scanned source deploys to, when known: findings about principals of other
     /// accounts (an organisation-wide export) are not matched by name.
     pub account: Option<String>,
+    /// Every account the findings are about. With more than one and no `account`, a name is joined
+    /// only where each of them has findings for it: an account without is one where the principal may
+    /// have used everything.
+    pub accounts: BTreeSet<String>,
 }
 
 /// How many sites the process resolved: once per site and check, as the engine's tests hold it.
@@ -27,12 +38,84 @@ pub fn sites_resolved() -> usize {
     RESOLVED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// The outcome for one site.
+/// Why the principals a site reaches are not known to be all of them. Each says what settles it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gap {
+    /// The source hands the policy somewhere the extractor does not follow (the site's notes say
+    /// where).
+    NotFollowed,
+    /// A principal whose name the source computes, or a group, whose members outside the source are
+    /// not known.
+    Unnamed {
+        declared_as: String,
+        kind: PrincipalKind,
+    },
+    /// A name CloudFormation generated and cut to 64 characters, which more than one role of the stack
+    /// could have, or which more than one finding's principal has.
+    Ambiguous {
+        declared_as: String,
+        candidates: Vec<String>,
+    },
+    /// Findings name a principal of this name in some of the accounts the findings cover, not all.
+    OtherAccounts {
+        declared_as: String,
+        without: Vec<String>,
+    },
+}
+
+impl Gap {
+    /// The reason and its remedy, for a note on the site `owner`.
+    pub fn message(&self, owner: &str) -> String {
+        match self {
+            Gap::NotFollowed => format!(
+                "whom `{owner}` reaches is not fully known from the source (see the notes on it); \
+                 list its principals in iamprune.toml [principals] as \"arn:aws:iam::ACCOUNT:role/NAME\" = \"{owner}\""
+            ),
+            Gap::Unnamed {
+                declared_as,
+                kind: PrincipalKind::Group,
+            } => format!(
+                "the members of group `{declared_as}` are not all known from the source; list them in \
+                 iamprune.toml [principals] as \"arn:aws:iam::ACCOUNT:user/NAME\" = \"{declared_as}\""
+            ),
+            Gap::Unnamed { declared_as, kind } => format!(
+                "the name of `{declared_as}` is computed; map it in iamprune.toml [principals] as \
+                 \"arn:aws:iam::ACCOUNT:{}/NAME\" = \"{declared_as}\"",
+                if *kind == PrincipalKind::User {
+                    "user"
+                } else {
+                    "role"
+                }
+            ),
+            Gap::Ambiguous {
+                declared_as,
+                candidates,
+            } => format!(
+                "the generated name of `{declared_as}` is cut to 64 characters and could be any of {}; \
+                 map it in iamprune.toml [principals] as \"ARN\" = \"{declared_as}\"",
+                candidates.join(", ")
+            ),
+            Gap::OtherAccounts {
+                declared_as,
+                without,
+            } => format!(
+                "`{declared_as}` has findings in some accounts but none in {}, where it may use \
+                 everything; set the account it deploys to (--account, or [cloudformation] account) \
+                 or map it in iamprune.toml [principals]",
+                without.join(", ")
+            ),
+        }
+    }
+}
+
+/// The join of one site.
 #[derive(Debug, Clone, Default)]
 pub struct Resolution {
+    /// The deployed principals found, each with its findings (`None`: no finding names it, so it may
+    /// use everything), or the source's name for a principal no finding named.
     pub principals: Vec<MatchedPrincipal>,
-    /// Every principal the site reaches could be named.
-    pub complete: bool,
+    /// Why the principals are not known to be all of them; empty when they are.
+    pub gaps: Vec<Gap>,
 }
 
 impl Resolution {
@@ -40,85 +123,200 @@ impl Resolution {
     pub fn unresolved(site: &PolicySite) -> Resolution {
         Resolution {
             principals: Vec::new(),
-            complete: site.principals_complete,
+            gaps: source_gaps(site),
         }
     }
+
+    /// Whether every principal the site reaches is known.
+    pub fn complete(&self) -> bool {
+        self.gaps.is_empty()
+    }
+}
+
+/// What the source alone leaves open.
+fn source_gaps(site: &PolicySite) -> Vec<Gap> {
+    let mut gaps = Vec::new();
+    if !site.principals_complete {
+        gaps.push(Gap::NotFollowed);
+    }
+    for reference in &site.principals {
+        if reference.name == PrincipalName::Unknown {
+            gaps.push(Gap::Unnamed {
+                declared_as: reference.declared_as.clone(),
+                kind: reference.kind,
+            });
+        }
+    }
+    gaps
 }
 
 impl Resolver {
     pub fn resolve(&self, site: &PolicySite, findings: &FindingsSet) -> Resolution {
         RESOLVED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut principals = Vec::new();
-        let mut complete = site.principals_complete;
-        let any = findings
-            .principals()
-            .find(|p| p.principal == Principal::Any);
+        let mut resolution = Resolution::default();
         // The configuration may name the site itself (`"arn…" = "policies/app.json"` or its owner):
-        // that is how a policy whose attachments are not in the source is tied to its principals.
-        let mapped: Vec<&String> = self
+        // that lists whom it reaches, which is how a policy whose attachments are not all in the source
+        // becomes complete.
+        let site_mapped: Vec<&String> = self
             .explicit
             .iter()
             .filter(|(_, owner)| site_is(owner, site))
             .map(|(arn, _)| arn)
             .collect();
-        if !mapped.is_empty() && site.principals.is_empty() {
-            complete = true;
+        if site_mapped.is_empty() && !site.principals_complete {
+            resolution.gaps.push(Gap::NotFollowed);
         }
-        for arn in mapped {
-            principals.push(MatchedPrincipal {
-                label: arn.clone(),
+        for arn in &site_mapped {
+            resolution.principals.push(MatchedPrincipal {
+                label: (*arn).clone(),
                 findings: findings.for_principal(arn),
+                declared_as: None,
             });
         }
         for reference in &site.principals {
-            if reference.name == PrincipalName::Unknown
-                && self.explicitly_mapped_to(reference, site).is_empty()
-            {
-                complete = false;
-            }
-            let mapped = self.explicitly_mapped_to(reference, site);
-            let matched: Vec<&PrincipalFindings> = findings
-                .principals()
-                .filter(|p| match &p.principal {
-                    // A reference the configuration maps is tied to exactly the ARNs mapped to it.
-                    Principal::Arn(arn) if !mapped.is_empty() => mapped.contains(&arn.raw.as_str()),
-                    _ => mapped.is_empty() && self.matches_by_name(reference, p),
-                })
-                .collect();
-            if let PrincipalName::Generated {
-                stack: Some(stack),
-                logical_id,
-            } = &reference.name
-            {
-                // A name CloudFormation cut to 64 characters could belong to another role of the stack
-                // whose logical id starts the same way: not known for sure, so not narrowed.
-                let full = format!("{stack}-{logical_id}-");
-                if matched.iter().any(|p| match &p.principal {
-                    Principal::Arn(arn) => !arn.name.starts_with(&full),
-                    Principal::Any => false,
-                }) {
-                    complete = false;
-                }
-            }
-            if matched.is_empty() {
-                principals.push(MatchedPrincipal {
-                    label: describe(reference),
-                    findings: any.cloned(),
+            self.join_reference(
+                reference,
+                site,
+                findings,
+                !site_mapped.is_empty(),
+                &mut resolution,
+            );
+        }
+        resolution
+    }
+
+    /// Adds what one source principal is deployed as, or why that is not known.
+    fn join_reference(
+        &self,
+        reference: &PrincipalRef,
+        site: &PolicySite,
+        findings: &FindingsSet,
+        site_mapped: bool,
+        resolution: &mut Resolution,
+    ) {
+        let mapped = self.explicitly_mapped_to(reference, site);
+        if !mapped.is_empty() {
+            // A reference the configuration maps is exactly the ARNs mapped to it.
+            for arn in mapped {
+                resolution.principals.push(MatchedPrincipal {
+                    label: arn.to_string(),
+                    findings: findings.for_principal(arn),
+                    declared_as: Some(reference.declared_as.clone()),
                 });
             }
-            for found in matched {
-                let label = found.principal.to_string();
-                // The merged view adds what a simple list says of every principal.
-                let findings = findings
-                    .for_principal(&label)
-                    .or_else(|| Some(found.clone()));
-                principals.push(MatchedPrincipal { label, findings });
+            return;
+        }
+        if reference.name == PrincipalName::Unknown {
+            // A mapping of the whole site lists whom it reaches, this one included.
+            if !site_mapped {
+                resolution.gaps.push(Gap::Unnamed {
+                    declared_as: reference.declared_as.clone(),
+                    kind: reference.kind,
+                });
             }
+            return;
         }
-        Resolution {
-            principals,
-            complete,
+        let matched: Vec<&PrincipalFindings> = findings
+            .principals()
+            .filter(|p| self.matches_by_name(reference, p))
+            .collect();
+        if let Some(gap) = self.ambiguity(reference, &matched) {
+            resolution.gaps.push(gap);
         }
+        if let Some(gap) = self.missing_accounts(reference, &matched) {
+            resolution.gaps.push(gap);
+        }
+        if matched.is_empty() {
+            resolution.principals.push(MatchedPrincipal {
+                label: describe(reference),
+                findings: None,
+                declared_as: Some(reference.declared_as.clone()),
+            });
+        }
+        for found in matched {
+            resolution.principals.push(MatchedPrincipal {
+                label: found.principal.to_string(),
+                findings: Some(found.clone()),
+                declared_as: Some(reference.declared_as.clone()),
+            });
+        }
+    }
+
+    /// A generated name cut to 64 characters joins only when exactly one role of the stack could have
+    /// it and exactly one finding's principal has it: CloudFormation keeps a prefix of the stack name
+    /// and of the logical id, so two logical ids that start alike are told apart only by the random
+    /// suffix, which the source cannot know. With one candidate on each side, the name can only be that
+    /// role's.
+    fn ambiguity(&self, reference: &PrincipalRef, matched: &[&PrincipalFindings]) -> Option<Gap> {
+        let PrincipalName::Generated {
+            stack: Some(stack),
+            logical_id,
+            rivals,
+        } = &reference.name
+        else {
+            return None;
+        };
+        let names: Vec<&str> = matched
+            .iter()
+            .filter_map(|p| match &p.principal {
+                Principal::Arn(arn) => Some(arn.name.as_str()),
+                Principal::Any => None,
+            })
+            .collect();
+        let cut = names
+            .iter()
+            .any(|n| !n.starts_with(&format!("{stack}-{logical_id}-")));
+        if !cut {
+            return None;
+        }
+        let mut candidates: Vec<String> = rivals
+            .iter()
+            .filter(|rival| {
+                names
+                    .iter()
+                    .any(|n| iamprune_cfn::generated_name_matches(stack, rival, n))
+            })
+            .map(|rival| format!("`{rival}`"))
+            .collect();
+        if candidates.is_empty() && names.len() <= 1 {
+            return None;
+        }
+        if names.len() > 1 {
+            candidates.extend(names.iter().map(|n| format!("role {n}")));
+        }
+        Some(Gap::Ambiguous {
+            declared_as: reference.declared_as.clone(),
+            candidates,
+        })
+    }
+
+    /// With findings of several accounts and no account configured, a name matched in some of them
+    /// only: the others may deploy it too, without a finding because it used everything.
+    fn missing_accounts(
+        &self,
+        reference: &PrincipalRef,
+        matched: &[&PrincipalFindings],
+    ) -> Option<Gap> {
+        if self.account.is_some() || self.accounts.len() < 2 || matched.is_empty() {
+            return None;
+        }
+        let with: BTreeSet<&str> = matched
+            .iter()
+            .filter_map(|p| match &p.principal {
+                Principal::Arn(arn) => Some(arn.account.as_str()),
+                Principal::Any => None,
+            })
+            .collect();
+        let without: Vec<String> = self
+            .accounts
+            .iter()
+            .filter(|a| !with.contains(a.as_str()))
+            .cloned()
+            .collect();
+        (!without.is_empty()).then(|| Gap::OtherAccounts {
+            declared_as: reference.declared_as.clone(),
+            without,
+        })
     }
 
     /// The ARNs the configuration maps to this reference.
@@ -170,6 +368,7 @@ impl Resolver {
             PrincipalName::Generated {
                 stack: Some(stack),
                 logical_id,
+                ..
             } => iamprune_cfn::generated_name_matches(stack, logical_id, &arn.name),
             PrincipalName::Generated { stack: None, .. } | PrincipalName::Unknown => false,
         }
@@ -217,7 +416,7 @@ fn describe(reference: &PrincipalRef) -> String {
 /// What every principal left unused: `None` when nothing can be known (a principal without findings,
 /// one that could not be named, or none at all).
 pub fn unused_for<'c>(catalog: &'c Catalog, resolution: &Resolution) -> Option<UnusedSet<'c>> {
-    if !resolution.complete || resolution.principals.is_empty() {
+    if !resolution.complete() || resolution.principals.is_empty() {
         return None;
     }
     let mut result: Option<UnusedSet<'c>> = None;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::check::{self, UnitReport};
 use crate::config::Config;
 use crate::files::{self, FileKind};
+use crate::join::JoinReport;
 use crate::project::{Project, ProjectError};
 use crate::units::{self, UnitGraph};
 use crate::{Level, Message};
@@ -53,6 +54,8 @@ pub struct Checked {
     /// load or joined nothing.
     pub messages: Vec<Message>,
     pub stats: Stats,
+    /// What the findings reached, and why not where they did not.
+    pub join: JoinReport,
 }
 
 /// What a check covered.
@@ -278,6 +281,8 @@ fn check_one(
         stats: stats(std::slice::from_ref(&report)),
         reports: vec![report],
         messages: Vec::new(),
+        // An editor checks one unit: what the findings reach across the project is `check`'s to say.
+        join: JoinReport::default(),
     }
 }
 
@@ -296,53 +301,16 @@ fn check_roots(
     let linter = project.linter();
     let options = project.extract_options(roots);
     let reports = check::check_units(&linter, &graph.units, &options, done);
-    messages.extend(unjoined_findings(project, &reports));
+    let join = JoinReport::build(project, &reports);
+    messages.extend(join.messages());
     messages.extend(findings_errors(project));
     Ok(Checked {
         project: key,
         stats: stats(&reports),
         reports,
         messages,
+        join,
     })
-}
-
-/// Findings about principals no source declares are worth saying: a typo in a role name, a missing
-/// stack name or account, or a mapping that iamprune.toml lacks.
-fn unjoined_findings(project: &Project, reports: &[UnitReport]) -> Vec<Message> {
-    let Some(findings) = &project.findings else {
-        return Vec::new();
-    };
-    let joined: BTreeSet<&str> = reports
-        .iter()
-        .flat_map(|unit| &unit.analyses)
-        .flat_map(|analysis| &analysis.resolution.principals)
-        .filter(|p| p.findings.is_some())
-        .map(|p| p.label.as_str())
-        .collect();
-    findings
-        .principals()
-        .filter_map(|principal| match &principal.principal {
-            iamprune_findings::Principal::Arn(arn)
-                if !joined.contains(arn.raw.as_str()) && says_unused(principal) =>
-            {
-                Some(Message {
-                    level: Level::Note,
-                    file: principal.sources.first().cloned().unwrap_or_default(),
-                    span: None,
-                    message: format!(
-                        "the findings for {} match no role or user in the scanned source (map it in iamprune.toml [principals])",
-                        arn.raw
-                    ),
-                })
-            }
-            _ => None,
-        })
-        .collect()
-}
-
-/// Whether findings name anything unused (a finding of an unused role alone joins nothing to narrow).
-fn says_unused(principal: &iamprune_findings::PrincipalFindings) -> bool {
-    !principal.unused_actions.is_empty() || !principal.unused_services.is_empty()
 }
 
 /// Findings that did not load are errors of the run, in every output format.

@@ -50,7 +50,7 @@ fn matched(resolver: &Resolver, site: &PolicySite, set: &FindingsSet) -> (Vec<St
         .filter(|p| p.findings.is_some())
         .map(|p| p.label.clone())
         .collect();
-    (labels, resolution.complete)
+    (labels, resolution.complete())
 }
 
 #[test]
@@ -82,7 +82,7 @@ fn an_explicit_stack_mapping_holds_only_in_that_stack() {
             "arn:aws:iam::123456789012:role/ProdApp".to_string(),
             "prod/AppRole".to_string(),
         )]),
-        account: None,
+        ..Resolver::default()
     };
     let prod = site(
         PrincipalName::Unknown,
@@ -117,6 +117,7 @@ fn findings_of_another_account_are_not_matched_by_name() {
     let resolver = Resolver {
         explicit: BTreeMap::new(),
         account: Some("222222222222".into()),
+        ..Resolver::default()
     };
     assert!(
         matched(
@@ -141,29 +142,49 @@ fn findings_of_another_account_are_not_matched_by_name() {
 }
 
 #[test]
-fn a_cut_generated_name_is_not_trusted() {
+fn a_cut_generated_name_joins_only_when_one_role_could_have_it() {
     let stack = "a-very-long-stack-name-for-the-production-environment";
-    let set = findings(&[
-        "arn:aws:iam::123456789012:role/a-very-long-stack-name-for-th-LambdaFunctionSer-1ABCDEFGHIJK",
-    ]);
-    let reference = PrincipalName::Generated {
+    let arn = "arn:aws:iam::123456789012:role/a-very-long-stack-name-for-th-LambdaFunctionSer-1ABCDEFGHIJK";
+    let set = findings(&[arn]);
+    let reference = |rivals: &[&str]| PrincipalName::Generated {
         stack: Some(stack.into()),
         logical_id: "LambdaFunctionServiceRoleAAAA1111".into(),
+        rivals: rivals.iter().map(|r| r.to_string()).collect(),
     };
-    let (labels, complete) = matched(
-        &Resolver::default(),
-        &site(reference, "LambdaFunctionServiceRoleAAAA1111", None),
-        &set,
-    );
+    let resolve = |rivals: &[&str]| {
+        matched(
+            &Resolver::default(),
+            &site(reference(rivals), "LambdaFunctionServiceRoleAAAA1111", None),
+            &set,
+        )
+    };
+    // The only role of the stack whose name is generated: the cut name can only be its own.
+    assert_eq!(resolve(&[]), (vec![arn.to_string()], true));
+    // A role of the stack whose name is generated and cut the same way: either could have it.
+    let (labels, complete) = resolve(&["LambdaFunctionServiceRoleBBBB2222"]);
     assert_eq!(labels.len(), 1);
     assert!(
         !complete,
         "a cut name could be another role's: the site must not be narrowed"
     );
-    let set = findings(&["arn:aws:iam::123456789012:role/prod-AppRole-1ABCDEFGHIJK"]);
+    // A rival that cannot produce the name changes nothing.
+    assert!(resolve(&["QueueProcessorRole"]).1);
+    // Two findings whose names both fit: not known which is this role's.
+    let other = "arn:aws:iam::123456789012:role/a-very-long-stack-name-for-th-LambdaFunctionSer-2ZYXWVUTSRQP";
+    let two = findings(&[arn, other]);
+    let (labels, complete) = matched(
+        &Resolver::default(),
+        &site(reference(&[]), "LambdaFunctionServiceRoleAAAA1111", None),
+        &two,
+    );
+    assert_eq!(labels.len(), 2);
+    assert!(!complete);
+    // A full generated name with today's mixed-case suffix.
+    let set = findings(&["arn:aws:iam::123456789012:role/prod-AppRole-NSCvroR0lMPF"]);
     let reference = PrincipalName::Generated {
         stack: Some("prod".into()),
         logical_id: "AppRole".into(),
+        rivals: vec!["AppRoleTwo".into()],
     };
     assert!(
         matched(
@@ -173,4 +194,45 @@ fn a_cut_generated_name_is_not_trusted() {
         )
         .1
     );
+}
+
+#[test]
+fn a_name_found_in_some_accounts_only_is_not_complete_without_an_account() {
+    let set = findings(&[
+        "arn:aws:iam::111111111111:role/app",
+        "arn:aws:iam::222222222222:role/other",
+    ]);
+    let accounts = ["111111111111", "222222222222"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let site = site(PrincipalName::Exact("app".into()), "aws_iam_role.app", None);
+    let organization = Resolver {
+        accounts,
+        ..Resolver::default()
+    };
+    let (labels, complete) = matched(&organization, &site, &set);
+    assert_eq!(labels.len(), 1);
+    assert!(
+        !complete,
+        "222222222222 may deploy `app` too, without a finding"
+    );
+    let one_account = Resolver {
+        account: Some("111111111111".into()),
+        ..organization
+    };
+    assert!(matched(&one_account, &site, &set).1);
+}
+
+#[test]
+fn a_mapping_names_a_principal_the_source_computes() {
+    let arn = "arn:aws:iam::123456789012:role/app-prod";
+    let set = findings(&[arn]);
+    let site = site(PrincipalName::Unknown, "module.app.aws_iam_role.this", None);
+    assert_eq!(matched(&Resolver::default(), &site, &set), (vec![], false));
+    let mapped = Resolver {
+        explicit: BTreeMap::from([(arn.to_string(), "module.app.aws_iam_role.this".to_string())]),
+        ..Resolver::default()
+    };
+    assert_eq!(matched(&mapped, &site, &set), (vec![arn.to_string()], true));
 }

@@ -31,9 +31,11 @@ pub struct PolicySite {
     pub syntax: Syntax,
     /// The principals the document reaches, as far as the source tells.
     pub principals: Vec<PrincipalRef>,
-    /// `false` when some principal the document reaches could not be named (a computed role name, a
-    /// `count` without literal keys, an attachment through a remote module): the site is then never
-    /// narrowed for findings, since an unknown principal may use what the known ones did not.
+    /// `false` when some way the document grants could not be followed (an attachment through a
+    /// module, an output, a `count` without literal keys): the site is then never narrowed for findings
+    /// unless the configuration lists whom it reaches, since an unknown principal may use what the
+    /// known ones did not. A principal that is known but not named is in `principals` as
+    /// [`PrincipalName::Unknown`].
     pub principals_complete: bool,
     /// Things the extractor could not decide, said once per site (`dynamic "statement"`, an `Fn::If`
     /// around a statement, a policy composed with `join`).
@@ -137,6 +139,9 @@ pub enum PrincipalName {
     Generated {
         stack: Option<String>,
         logical_id: String,
+        /// The logical ids of the template's other roles (or users) whose names are generated too: a
+        /// name cut to 64 characters may be any of them.
+        rivals: Vec<String>,
     },
     /// The name is computed; only an explicit mapping in the configuration can tie it to findings.
     Unknown,

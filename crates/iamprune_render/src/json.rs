@@ -10,7 +10,7 @@ use serde::Serialize;
 use iamprune_linter::{Diagnostic, Edit, Fix, Level, Message, Related};
 use iamprune_syntax::{Position, Span};
 
-use crate::{Report, Sources, Stats, path_string};
+use crate::{JoinReport, Report, Sources, Stats, path_string};
 
 /// The report `--format json` prints.
 #[derive(Debug, Serialize)]
@@ -24,6 +24,9 @@ pub struct JsonReport {
     errors: Vec<JsonMessage>,
     notes: Vec<JsonMessage>,
     stats: Stats,
+    /// Each source principal and what it is deployed as, each finding principal and whether it
+    /// reached a policy, each policy findings reach but do not narrow.
+    join: JoinReport,
 }
 
 #[derive(Debug, Serialize)]
@@ -99,6 +102,7 @@ pub fn json(report: &Report, sources: &Sources) -> JsonReport {
         errors: messages(report, Level::Error, sources),
         notes: messages(report, Level::Note, sources),
         stats: report.stats,
+        join: report.join.clone(),
     }
 }
 

@@ -5,17 +5,20 @@
 mod fixtures;
 mod github;
 mod json;
+mod principals;
 mod sarif;
 mod text;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use iamprune_linter::join::JoinReport;
 use iamprune_linter::{Diagnostic, Message};
 use iamprune_syntax::{LineIndex, Position, Span};
 
 pub use github::github;
 pub use json::{JsonReport, json};
+pub use principals::principals_text;
 pub use sarif::{SarifLog, sarif};
 pub use text::{TextOptions, text};
 
@@ -34,6 +37,8 @@ pub struct Report {
     pub diagnostics: Vec<Diagnostic>,
     pub messages: Vec<Message>,
     pub stats: Stats,
+    /// What the findings reached; empty without findings.
+    pub join: JoinReport,
 }
 
 /// The texts of the files diagnostics point into, for positions and snippets.

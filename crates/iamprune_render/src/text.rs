@@ -143,6 +143,17 @@ fn summary(report: &Report) -> String {
     if errors > 0 {
         line.push_str(&format!("; {errors} file(s) could not be checked"));
     }
+    if !report.join.findings.is_empty() {
+        let total = report.join.findings.len();
+        let joined = report.join.joined();
+        line.push_str(&format!(
+            "\nfindings for {total} principal(s): {joined} joined, {} not",
+            total - joined
+        ));
+        if joined < total || !report.join.policies.is_empty() {
+            line.push_str(" (see `iamprune principals`)");
+        }
+    }
     line.push_str(&format!("\ncatalog: {}\n", report.catalog));
     let configs: Vec<String> = report.configs.iter().map(|p| path_string(p)).collect();
     line.push_str(&match configs.as_slice() {

@@ -111,11 +111,8 @@ fn findings_part(
         .map(|p| short(&p.label))
         .collect();
     let Some(unused) = analysis.unused(catalog, site) else {
-        return if !resolution.complete {
-            format!(
-                "Not every principal `{}` reaches can be named from the source, so it is not narrowed (map them in `iamprune.toml` `[principals]`).\n",
-                site.owner
-            )
+        return if let Some(gap) = resolution.gaps.first() {
+            format!("Not narrowed: {}.\n", gap.message(&site.owner))
         } else if names.is_empty() {
             format!("No findings name a principal `{}` reaches.\n", site.owner)
         } else {

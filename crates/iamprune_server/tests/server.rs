@@ -503,11 +503,13 @@ fn a_changed_configuration_is_reloaded() -> TestResult {
     if diagnostics.len() != 9 {
         return Err(format!("after the reload: {diagnostics:?}"));
     }
-    // New findings: only one `s3:Get*` action is unused, by any principal.
+    // New findings: only one `s3:Get*` action is unused.
     let findings = root.join("findings.json");
     std::fs::write(
         &findings,
-        r#"[{"serviceNamespace": "s3", "actions": ["GetBucketAcl"]}]"#,
+        r#"{"resource": "arn:aws:iam::123456789012:role/SeedRole", "status": "ACTIVE",
+            "findingType": "UnusedPermission", "findingDetails": [{"unusedPermissionDetails":
+            {"serviceNamespace": "s3", "actions": [{"action": "GetBucketAcl"}]}}]}"#,
     )
     .map_err(|e| e.to_string())?;
     client.notify(

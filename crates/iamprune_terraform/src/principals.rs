@@ -25,6 +25,8 @@ impl Default for Reach {
 }
 
 impl Reach {
+    /// A principal whose name the module does not tell. The list stays complete: the unnamed
+    /// principal is in it, and a mapping in the configuration can name it.
     pub fn unknown(kind: PrincipalKind, declared_as: String) -> Self {
         Reach {
             principals: vec![PrincipalRef {
@@ -32,7 +34,7 @@ impl Reach {
                 name: PrincipalName::Unknown,
                 declared_as,
             }],
-            complete: false,
+            complete: true,
             notes: Vec::new(),
         }
     }
@@ -148,10 +150,7 @@ impl<'s, 'a> Resolver<'s, 'a> {
             let name = match self.scope.string(at, instance) {
                 Some(n) if prefix => PrincipalName::Prefix(n),
                 Some(n) => PrincipalName::Exact(n),
-                None => {
-                    reach.complete = false;
-                    PrincipalName::Unknown
-                }
+                None => PrincipalName::Unknown,
             };
             reach.merge(Reach {
                 principals: vec![PrincipalRef {

@@ -41,6 +41,9 @@ pub struct ScanArgs {
     /// refused without it).
     #[arg(long, value_name = "ARN")]
     pub principal: Option<String>,
+    /// Fail the run (exit 1) when findings name a principal that reaches no policy in the source.
+    #[arg(long)]
+    pub fail_on_unjoined: bool,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -68,6 +71,7 @@ pub struct Scan {
     pub workspace: Workspace,
     pub checked: Vec<Checked>,
     fail_on: Severity,
+    fail_on_unjoined: bool,
 }
 
 impl Scan {
@@ -105,10 +109,16 @@ impl Scan {
                 workspace.project(key)?.fail_on()
             })
             .unwrap_or(Severity::Error);
+        let fail_on_unjoined = args.fail_on_unjoined
+            || checked
+                .iter()
+                .filter_map(|c| workspace.project(&c.project))
+                .any(|p| p.config.fail_on_unjoined);
         Ok(Scan {
             workspace,
             checked,
             fail_on,
+            fail_on_unjoined,
         })
     }
 
@@ -145,6 +155,13 @@ impl Scan {
                 }
             }
             report.stats += checked.stats;
+            let mut join = checked.join.clone();
+            for finding in &mut join.findings {
+                for source in &mut finding.sources {
+                    *source = shown_path(source);
+                }
+            }
+            report.join.extend(join);
             report.messages.extend(checked.messages.iter().cloned());
             for unit in &checked.reports {
                 for (path, text) in &unit.texts {
@@ -173,6 +190,12 @@ impl Scan {
             .iter()
             .any(|d| d.severity >= self.fail_on)
             || report.messages.iter().any(|m| m.level == Level::Error)
+            || self.fails_on_unjoined(report)
+    }
+
+    /// Whether findings that reach no policy fail the run (`--fail-on-unjoined`, `fail-on-unjoined`).
+    pub fn fails_on_unjoined(&self, report: &Report) -> bool {
+        self.fail_on_unjoined && report.join.findings.iter().any(|f| !f.joined)
     }
 }
 

@@ -106,10 +106,13 @@ impl Case {
         }
     }
 
-    /// With findings in any format the findings loader reads.
+    /// With findings in any format the findings loader reads; a simple list is about `AppRole`.
     pub fn findings(mut self, text: &str) -> Case {
         let mut set = FindingsSet::new();
-        set.load_str(text, Path::new("findings.json"), &LoadOptions::default())
+        let options = LoadOptions {
+            principal: Some("arn:aws:iam::123456789012:role/AppRole".into()),
+        };
+        set.load_str(text, Path::new("findings.json"), &options)
             .unwrap_or_else(|e| panic!("{e}"));
         self.findings = Some(set);
         self

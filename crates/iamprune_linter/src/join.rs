@@ -1,0 +1,304 @@
+//! What the join of a check came to, said for people: each source principal, how its deployed name is
+//! known and which findings it matched; each principal the findings name and whether it reached a
+//! policy (and if not, why); each identity policy that is not narrowed, and why. `iamprune principals`
+//! prints it, the JSON report carries it, and the summary line and `--fail-on-unjoined` count from it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use iamprune_findings::{Principal, PrincipalFindings};
+use iamprune_policy::{PolicySite, PrincipalKind, PrincipalName, PrincipalRef};
+use serde::Serialize;
+
+use crate::check::UnitReport;
+use crate::project::Project;
+use crate::{Level, Message};
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct JoinReport {
+    /// Every role, user and group an identity policy of the source reaches.
+    pub principals: Vec<SourcePrincipal>,
+    /// Every principal the findings say left something unused.
+    pub findings: Vec<FindingPrincipal>,
+    /// Identity policies that findings reach but that are not narrowed.
+    pub policies: Vec<PolicyGaps>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourcePrincipal {
+    /// `aws_iam_role.app`, `module.app.aws_iam_role.this`, `AppRole`.
+    pub declared_as: String,
+    pub kind: &'static str,
+    /// The module directory, template or assembly it is declared in.
+    pub unit: PathBuf,
+    /// How its deployed name is known: `literal`, `name prefix`, `generated`, `generated, stack not
+    /// known`, `computed`.
+    pub named_by: &'static str,
+    /// The name, the prefix, or `STACK-LOGICALID-*`; `None` when computed.
+    pub name: Option<String>,
+    /// The finding principals it is deployed as, and how each was tied to it.
+    pub deployed: Vec<Deployed>,
+    /// The policies that reach it.
+    pub policies: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Deployed {
+    pub arn: String,
+    /// `name` (matched by name) or `mapping` (iamprune.toml [principals]).
+    pub by: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingPrincipal {
+    pub arn: String,
+    pub joined: bool,
+    /// Why it reached no policy, and what to do; `None` when it did.
+    pub reason: Option<String>,
+    /// The findings files that name it.
+    pub sources: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyGaps {
+    pub owner: String,
+    pub file: PathBuf,
+    pub reasons: Vec<String>,
+}
+
+impl JoinReport {
+    /// The join of the units of one project's check.
+    pub fn build(project: &Project, reports: &[UnitReport]) -> JoinReport {
+        let mut report = JoinReport::default();
+        let mut principals: BTreeMap<(PathBuf, String), SourcePrincipal> = BTreeMap::new();
+        for unit in reports {
+            for (site, analysis) in unit.sites.iter().zip(&unit.analyses) {
+                if !site.purpose.grants_identity() {
+                    continue;
+                }
+                for reference in &site.principals {
+                    let key = (unit.unit.path.clone(), reference.declared_as.clone());
+                    let entry = principals
+                        .entry(key)
+                        .or_insert_with(|| source_principal(reference, &unit.unit.path));
+                    if !entry.policies.contains(&site.owner) {
+                        entry.policies.push(site.owner.clone());
+                    }
+                    for matched in &analysis.resolution.principals {
+                        if matched.findings.is_none()
+                            || matched.declared_as.as_deref() != Some(&reference.declared_as)
+                        {
+                            continue;
+                        }
+                        let by = if project.config.principals.contains_key(&matched.label) {
+                            "mapping"
+                        } else {
+                            "name"
+                        };
+                        let deployed = Deployed {
+                            arn: matched.label.clone(),
+                            by,
+                        };
+                        if !entry.deployed.contains(&deployed) {
+                            entry.deployed.push(deployed);
+                        }
+                    }
+                }
+                if let Some(gaps) = policy_gaps(site, analysis) {
+                    report.policies.push(gaps);
+                }
+            }
+        }
+        report.principals = principals.into_values().collect();
+        let Some(findings) = &project.findings else {
+            return report;
+        };
+        let joined: BTreeSet<&str> = reports
+            .iter()
+            .flat_map(|unit| &unit.analyses)
+            .flat_map(|analysis| &analysis.resolution.principals)
+            .filter(|p| p.findings.is_some())
+            .map(|p| p.label.as_str())
+            .collect();
+        for found in findings.principals().filter(|p| says_unused(p)) {
+            let Principal::Arn(arn) = &found.principal else {
+                continue;
+            };
+            let is_joined = joined.contains(arn.raw.as_str());
+            report.findings.push(FindingPrincipal {
+                arn: arn.raw.clone(),
+                joined: is_joined,
+                reason: (!is_joined).then(|| unjoined_reason(project, &report.principals, arn)),
+                sources: found.sources.clone(),
+            });
+        }
+        report
+    }
+
+    /// How many finding principals reached a policy.
+    pub fn joined(&self) -> usize {
+        self.findings.iter().filter(|f| f.joined).count()
+    }
+
+    /// Adds the join of another project's check.
+    pub fn extend(&mut self, other: JoinReport) {
+        self.principals.extend(other.principals);
+        self.findings.extend(other.findings);
+        self.policies.extend(other.policies);
+    }
+
+    /// One note per finding principal that reached no policy, at the findings file that names it.
+    pub fn messages(&self) -> Vec<Message> {
+        self.findings
+            .iter()
+            .filter_map(|f| {
+                Some(Message {
+                    level: Level::Note,
+                    file: f.sources.first().cloned().unwrap_or_default(),
+                    span: None,
+                    message: format!(
+                        "the findings for {} reach no policy: {}",
+                        f.arn,
+                        f.reason.as_deref()?
+                    ),
+                })
+            })
+            .collect()
+    }
+}
+
+fn source_principal(reference: &PrincipalRef, unit: &Path) -> SourcePrincipal {
+    let (named_by, name) = match &reference.name {
+        PrincipalName::Exact(name) => ("literal", Some(name.clone())),
+        PrincipalName::Prefix(prefix) => ("name prefix", Some(format!("{prefix}*"))),
+        PrincipalName::Generated {
+            stack: Some(stack),
+            logical_id,
+            ..
+        } => ("generated", Some(format!("{stack}-{logical_id}-*"))),
+        PrincipalName::Generated {
+            stack: None,
+            logical_id,
+            ..
+        } => (
+            "generated, stack not known",
+            Some(format!("STACK-{logical_id}-*")),
+        ),
+        PrincipalName::Unknown => ("computed", None),
+    };
+    SourcePrincipal {
+        declared_as: reference.declared_as.clone(),
+        kind: kind_name(reference.kind),
+        unit: unit.to_path_buf(),
+        named_by,
+        name,
+        deployed: Vec::new(),
+        policies: Vec::new(),
+    }
+}
+
+fn kind_name(kind: PrincipalKind) -> &'static str {
+    match kind {
+        PrincipalKind::Role => "role",
+        PrincipalKind::User => "user",
+        PrincipalKind::Group => "group",
+    }
+}
+
+/// Why findings that reach a policy do not narrow it: a gap in whom it reaches, or a principal it
+/// reaches that no finding names (it may use everything). `None` when findings reach nothing or it is
+/// narrowed as far as they allow.
+fn policy_gaps(site: &PolicySite, analysis: &crate::SiteAnalysis) -> Option<PolicyGaps> {
+    let resolution = &analysis.resolution;
+    let with_findings = resolution
+        .principals
+        .iter()
+        .filter(|p| p.findings.is_some())
+        .count();
+    if with_findings == 0 {
+        return None;
+    }
+    let mut reasons: Vec<String> = resolution
+        .gaps
+        .iter()
+        .map(|gap| gap.message(&site.owner))
+        .collect();
+    if resolution.complete() {
+        reasons.extend(
+            resolution
+                .principals
+                .iter()
+                .filter(|p| p.findings.is_none())
+                .map(|p| {
+                    format!(
+                        "{} has no findings: it may use every action, so what the others left unused stays",
+                        p.label
+                    )
+                }),
+        );
+    }
+    (!reasons.is_empty()).then(|| PolicyGaps {
+        owner: site.owner.clone(),
+        file: site.file.clone(),
+        reasons,
+    })
+}
+
+/// Whether findings name anything unused (a finding of an unused role alone joins nothing to narrow).
+fn says_unused(principal: &PrincipalFindings) -> bool {
+    !principal.unused_actions.is_empty() || !principal.unused_services.is_empty()
+}
+
+/// The likeliest reason a finding's principal matched no source principal, with its remedy.
+fn unjoined_reason(
+    project: &Project,
+    principals: &[SourcePrincipal],
+    arn: &iamprune_findings::PrincipalArn,
+) -> String {
+    let mapping = format!(
+        "map it in iamprune.toml [principals] as \"{}\" = \"<address or logical id>\"",
+        arn.raw
+    );
+    if project
+        .account()
+        .is_some_and(|account| account != arn.account)
+    {
+        return format!(
+            "it is in account {}, and the source is configured for account {}",
+            arn.account,
+            project.account().unwrap_or_default()
+        );
+    }
+    if principals
+        .iter()
+        .any(|p| p.named_by == "generated, stack not known")
+    {
+        return format!(
+            "no source principal is named {}, and some names are generated from a stack whose name is not known: name the stacks ([cloudformation] stack-names, or --stack-name), or {mapping}",
+            arn.name
+        );
+    }
+    let computed: Vec<&str> = principals
+        .iter()
+        .filter(|p| p.named_by == "computed")
+        .map(|p| p.declared_as.as_str())
+        .collect();
+    if !computed.is_empty() {
+        let shown: Vec<&str> = computed.iter().copied().take(5).collect();
+        return format!(
+            "no source principal is named {}; {} computed name(s) ({}{}) may be it: {mapping}",
+            arn.name,
+            computed.len(),
+            shown.join(", "),
+            if computed.len() > shown.len() {
+                ", …"
+            } else {
+                ""
+            }
+        );
+    }
+    format!(
+        "no role, user or group in the scanned source is named {}: {mapping}",
+        arn.name
+    )
+}
