@@ -15,6 +15,7 @@
 //!
 //! When several sources talk about the same principal, disagreement resolves to *used*: an
 //! action counts as unused only if every source that mentions its service says it is unused.
+//! Findings are merged by id first: of several exports of one finding only the newest counts.
 //!
 //! ```
 //! use std::path::Path;
@@ -35,6 +36,7 @@ mod formats;
 mod json;
 mod model;
 mod set;
+mod versions;
 
 pub use arn::{ArnError, PrincipalArn, PrincipalKind};
 pub use error::FindingsError;
