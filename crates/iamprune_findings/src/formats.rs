@@ -61,6 +61,9 @@ pub(crate) struct FindingMeta {
     pub active: bool,
     /// A list-findings-v2 summary: the finding's status and times, not its details.
     pub summary: bool,
+    /// An `UnusedPermission` finding: an analysis of every service the principal may use, in
+    /// which a service that is not listed was used.
+    pub unused_permission: bool,
 }
 
 /// Everything read from one file, applied to the set only when the whole file was read.
@@ -453,11 +456,17 @@ fn parse_finding(doc: &Doc<'_>, m: Obj<'_>, ctx: &mut Ctx<'_>) -> Result<(), Fin
             return Ok(());
         }
     }
+    let permission_details = details.iter().any(|d| {
+        json::member(d, "unusedPermissionDetails")
+            .is_some_and(|v| !matches!(v.kind, NodeKind::Null))
+    });
     let meta = FindingMeta {
         id: given_id.map(str::to_string),
         status: status_text.clone(),
         active: status == Status::Active,
         summary: false,
+        unused_permission: finding_type == Some("UnusedPermission")
+            || (finding_type.is_none() && permission_details),
     };
     if status == Status::Inactive {
         ctx.note(format!(
@@ -725,6 +734,7 @@ fn parse_summary(
         status: status_text.clone(),
         active: status == Status::Active,
         summary: true,
+        unused_permission: finding_type == "UnusedPermission",
     };
     if status == Status::Inactive {
         skipped.push(format!("{} ({status_text})", quote(id)));

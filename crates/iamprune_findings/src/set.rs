@@ -157,7 +157,8 @@ impl FindingsSet {
 
     /// Things the user should know that are not errors: skipped findings and files, pending
     /// or failed recommendations, partial exports, then what merging findings by id set aside
-    /// (an older export of a finding). Each note is given once.
+    /// (an older export of a finding, a finding a newer analysis overrules). Each note is given
+    /// once.
     pub fn notes(&self) -> &[String] {
         &self.notes
     }
@@ -313,8 +314,10 @@ fn has_wanted_extension(path: &Path) -> bool {
 
 /// Merges what every source says about one principal, with the notes on what it set aside.
 ///
-/// Findings are first merged by id ([`versions::plan`]): a version of a finding that a newer
-/// one supersedes, or whose newest version is RESOLVED or ARCHIVED, says nothing.
+/// Findings are first merged by id and by analysis time ([`versions::plan`]): a version of a
+/// finding that a newer one supersedes, or whose newest version is RESOLVED or ARCHIVED, says
+/// nothing, and neither does a finding about a service that the newest UnusedPermission
+/// analysis of the principal does not list.
 ///
 /// Then each source that mentions a service votes on it, and disagreement resolves to *used*:
 /// an action is unused only when every mention of its service says so (a whole-service mention
@@ -350,7 +353,9 @@ fn resolve<'s>(
             continue;
         }
         for (ns, mention) in &source.mentions {
-            by_service.entry(ns.as_str()).or_default().push(mention);
+            if plan.counts(i, source, ns) {
+                by_service.entry(ns.as_str()).or_default().push(mention);
+            }
         }
         for fact in &source.facts {
             add_fact(&mut findings.facts, fact);

@@ -1,11 +1,18 @@
 //! Which of a principal's Access Analyzer findings still count when its sources are merged.
 //!
 //! A findings folder often holds exports made at different times. Merged naively, a stale
-//! export keeps an action unused after a newer one found it used, and a fix removes it. So of
-//! the exports of one finding (one id) only its newest version counts, by `updatedAt` then
-//! `analyzedAt`. What that version no longer lists was used since, and when it is RESOLVED or
-//! ARCHIVED nothing the finding ever reported counts as unused. Simple lists and last-accessed
-//! reports have no id and keep voting as they are.
+//! export keeps an action unused after a newer one found it used, and a fix removes it. Two
+//! rules prevent that; simple lists and last-accessed reports have no id and no analysis and
+//! keep voting as they are.
+//!
+//! - Exports of one finding (one id): only its newest version counts, by `updatedAt` then
+//!   `analyzedAt`. What that version no longer lists was used since, and when it is RESOLVED or
+//!   ARCHIVED nothing the finding ever reported counts as unused.
+//! - UnusedPermission findings of one principal with different ids: each one judges every
+//!   service of the principal, listing those with unused actions. A service that the newest of
+//!   them (by `analyzedAt` then `updatedAt`) does not list was used, so what older findings
+//!   report about it is dropped. On the services it lists, the older findings still vote: they
+//!   may come from an analyzer with a longer tracking period, and disagreement stays *used*.
 //!
 //! Versions whose times cannot be ordered (equal, or missing on either side) all count and
 //! vote as any sources do. Everything here is decided on the whole set of sources, never on the
@@ -26,8 +33,24 @@ pub(crate) struct Plan {
     /// Whether the source's file and times belong to the principal's view: every active source,
     /// and an inactive one when an active export of the same finding is loaded.
     pub shown: Vec<bool>,
+    /// The services the findings may still report unused: those the newest UnusedPermission
+    /// analysis of the principal lists. `None` when there is no such finding.
+    pub judged: Option<BTreeSet<String>>,
     /// One line each, in a fixed order.
     pub notes: Vec<String>,
+}
+
+impl Plan {
+    /// Whether what source `index` reports about service `ns` counts.
+    pub fn counts(&self, index: usize, source: &Source, ns: &str) -> bool {
+        if !self.speaks.get(index).copied().unwrap_or(true) {
+            return false;
+        }
+        match (&source.finding, &self.judged) {
+            (Some(_), Some(judged)) => judged.contains(ns),
+            _ => true,
+        }
+    }
 }
 
 /// How a finding's newest version leaves it.
@@ -48,6 +71,9 @@ struct Group {
     /// The versions no other version is known to be newer than.
     newest: BTreeSet<usize>,
     outcome: Outcome,
+    /// Services the speaking versions mention.
+    services: BTreeSet<String>,
+    unused_permission: bool,
 }
 
 impl Group {
@@ -81,6 +107,7 @@ pub(crate) fn plan(sources: &[&Source]) -> Plan {
         }
     }
 
+    let mut groups = Vec::new();
     for versions in by_id.into_values().chain(alone) {
         let newest = newest(
             sources,
@@ -98,30 +125,131 @@ pub(crate) fn plan(sources: &[&Source]) -> Plan {
             (false, false) => Outcome::SummaryOnly,
         };
         let has_active = versions.iter().any(|&i| sources[i].is_active());
+        let mut services = BTreeSet::new();
         for &i in &versions {
             // An inactive export still belongs to the view when it overrules an active one.
             shown[i] = shown[i] || has_active;
             if outcome == Outcome::Inactive || !newest.contains(&i) {
                 speaks[i] = false;
+            } else {
+                services.extend(sources[i].mentions.iter().map(|(ns, _)| ns.clone()));
             }
         }
+        let unused_permission = versions.iter().any(|&i| {
+            sources[i]
+                .finding
+                .as_ref()
+                .is_some_and(|f| f.unused_permission)
+        });
         let group = Group {
             versions,
             newest,
             outcome,
+            services,
+            unused_permission,
         };
         if let Some(note) = version_note(sources, &group, has_active) {
             notes.push(note);
         }
+        groups.push(group);
     }
 
+    let judged = judged_services(sources, &groups, &mut notes);
     notes.sort();
     notes.dedup();
     Plan {
         speaks,
         shown,
+        judged,
         notes,
     }
+}
+
+/// The services the newest UnusedPermission analyses of the principal list, and a note for each
+/// older finding whose claims on other services are dropped.
+fn judged_services(
+    sources: &[&Source],
+    groups: &[Group],
+    notes: &mut Vec<String>,
+) -> Option<BTreeSet<String>> {
+    // Each newest version of a finding stands for it, with what the finding now reports.
+    let mut owner = BTreeMap::new();
+    for (g, group) in groups.iter().enumerate() {
+        if group.unused_permission {
+            for &i in &group.newest {
+                owner.insert(i, g);
+            }
+        }
+    }
+    if owner.is_empty() {
+        return None;
+    }
+    let members: Vec<usize> = owner.keys().copied().collect();
+    let latest = newest(
+        sources,
+        &members,
+        |s| s.analyzed_at.as_deref(),
+        |s| s.updated_at.as_deref(),
+    );
+    let latest_groups: BTreeSet<usize> = latest
+        .iter()
+        .filter_map(|i| owner.get(i))
+        .copied()
+        .collect();
+    let judged: BTreeSet<String> = latest_groups
+        .iter()
+        .filter_map(|&g| groups.get(g))
+        .flat_map(|group| group.services.iter().cloned())
+        .collect();
+    for group in groups {
+        let dropped: Vec<&str> = group
+            .services
+            .iter()
+            .filter(|ns| !judged.contains(*ns))
+            .map(String::as_str)
+            .collect();
+        if dropped.is_empty() {
+            continue;
+        }
+        let Some(source) = representative(sources, group.newest.iter().copied()) else {
+            continue;
+        };
+        let described: BTreeSet<String> = latest_groups
+            .iter()
+            .filter_map(|&g| groups.get(g))
+            .map(|g| describe_analysis(sources, g))
+            .collect();
+        let described: Vec<String> = described.into_iter().collect();
+        notes.push(format!(
+            "{} for {}: what it reports unused in {} is treated as used: the newest analysis of the \
+             principal ({}) does not report {} unused",
+            label(source),
+            quote(&source.principal.to_string()),
+            dropped.join(", "),
+            shorten(&described, " and "),
+            if dropped.len() == 1 { "it" } else { "them" },
+        ));
+    }
+    Some(judged)
+}
+
+/// "finding `ID` analyzed `ANALYZED_AT` in FILE", and its state when it reports nothing.
+fn describe_analysis(sources: &[&Source], group: &Group) -> String {
+    let deciding = group.deciding(sources);
+    let Some(source) = representative(sources, deciding.iter().copied()) else {
+        return String::new();
+    };
+    let state = match group.outcome {
+        Outcome::Detailed => String::new(),
+        Outcome::SummaryOnly => ", a list-findings-v2 summary".to_string(),
+        Outcome::Inactive => format!(", {}", inactive_status(sources, group)),
+    };
+    format!(
+        "{} analyzed {} in {}{state}",
+        label(source),
+        time(source.analyzed_at.as_deref()),
+        files(sources, &deciding)
+    )
 }
 
 /// A note when older exports of a finding were set aside, or when its newest is inactive beside
@@ -311,6 +439,7 @@ mod tests {
                 status: status.to_string(),
                 active: status == "ACTIVE",
                 summary: false,
+                unused_permission: true,
             }),
         }
     }
@@ -401,6 +530,10 @@ mod tests {
         let plan = plan(&refs);
         assert_eq!(plan.speaks, [false, true]);
         assert_eq!(plan.shown, [true, true]);
+        assert_eq!(
+            plan.judged.map(|j| j.into_iter().collect::<Vec<_>>()),
+            Some(vec!["dynamodb".to_string()])
+        );
         assert_eq!(plan.notes.len(), 1);
         assert!(
             plan.notes[0].ends_with("supersedes 1 older export(s)"),
@@ -433,6 +566,7 @@ mod tests {
         assert_eq!(plan.speaks, [false, false, false]);
         // The ARCHIVED version overrules an active export; `g` has none and stays out of view.
         assert_eq!(plan.shown, [true, true, false]);
+        assert_eq!(plan.judged.map(|j| j.len()), Some(0));
         assert!(
             plan.notes
                 .iter()
@@ -456,7 +590,9 @@ mod tests {
         let refs = [&list, &newer];
         let plan = plan(&refs);
         assert_eq!(plan.speaks, [true, true]);
-        assert_eq!(plan.shown, [true, true]);
+        assert!(plan.counts(0, &list, "s3"), "a simple list keeps its vote");
+        assert!(!plan.counts(1, &newer, "s3"));
+        assert!(plan.counts(1, &newer, "sqs"));
         assert!(plan.notes.is_empty());
     }
 
@@ -497,8 +633,14 @@ mod tests {
         let backward: Vec<&Source> = sources.iter().rev().collect();
         let (f, b) = (plan(&forward), plan(&backward));
         assert_eq!(f.notes, b.notes);
+        assert_eq!(f.judged, b.judged);
         let reversed: Vec<bool> = b.speaks.iter().rev().copied().collect();
         assert_eq!(f.speaks, reversed);
-        assert_eq!(f.speaks, [false, true, true, true, false]);
+        // `a` analyzed on 5 June and the finding with no time are the newest analyses (`c` was
+        // updated later but analyzed before): `b` loses sqs and kms.
+        assert_eq!(
+            f.judged.map(|j| j.into_iter().collect::<Vec<_>>()),
+            Some(vec!["s3".to_string(), "sns".to_string()])
+        );
     }
 }

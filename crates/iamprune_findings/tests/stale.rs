@@ -10,6 +10,7 @@ use iamprune_findings::{FindingsSet, FormatKind, LoadOptions};
 
 const REPORTING: &str = "arn:aws:iam::111122223333:role/ReportingRole";
 const ARCHIVE: &str = "arn:aws:iam::111122223333:role/ArchiveRole";
+const INGEST: &str = "arn:aws:iam::111122223333:role/IngestRole";
 
 fn load_in_order(names: &[&str]) -> FindingsSet {
     let mut set = FindingsSet::new();
@@ -89,6 +90,29 @@ fn a_newer_resolved_export_makes_the_finding_used() {
 }
 
 #[test]
+fn a_newer_analysis_of_the_principal_that_does_not_list_a_service_wins() {
+    for set in every_order("reanalysed") {
+        let p = set.for_principal(INGEST).expect("the role has findings");
+        assert!(!p.is_unused("s3:GetObject"), "{p:?}");
+        // dynamodb is in both: they vote, and only Scan is unused in both.
+        assert_eq!(
+            p.unused_actions.keys().collect::<Vec<_>>(),
+            ["dynamodb:Scan"]
+        );
+        assert!(
+            set.notes().iter().any(|n| n.starts_with(
+                "finding `f6000000-0000-4000-8000-000000000003` for \
+                 `arn:aws:iam::111122223333:role/IngestRole`: what it reports unused in s3 is \
+                 treated as used: the newest analysis of the principal (finding \
+                 `f6000000-0000-4000-8000-000000000004` analyzed `2024-06-20T06:00:00.480000+00:00`"
+            )),
+            "{:?}",
+            set.notes()
+        );
+    }
+}
+
+#[test]
 fn the_older_export_alone_still_reports_what_it_says() {
     let set = load_in_order(&["stale/superseded/older.json"]);
     let p = set.for_principal(REPORTING).expect("the role has findings");
@@ -101,7 +125,7 @@ fn the_stale_folder() {
     let mut set = FindingsSet::new();
     let errors = set.load_path(&fixture("stale"), &LoadOptions::default());
     assert!(errors.is_empty(), "{errors:?}");
-    for role in [REPORTING, ARCHIVE] {
+    for role in [REPORTING, ARCHIVE, INGEST] {
         let p = set.for_principal(role).expect("the role has findings");
         assert!(!p.is_unused("s3:GetObject"), "{role}");
     }
@@ -332,4 +356,102 @@ fn a_resolved_finding_alone_leaves_the_principal_without_findings() {
     assert!(set.is_empty());
     assert!(set.for_principal(ROLE).is_none());
     assert_eq!(set.principals().count(), 0);
+}
+
+#[test]
+fn the_newest_analysis_of_a_principal_may_be_resolved() {
+    // Another finding of the principal, analyzed later and RESOLVED since: nothing it reported
+    // is unused any more, and the older finding's claims are dropped.
+    for set in both_orders(
+        finding(
+            "old",
+            "ACTIVE",
+            "\"2024-06-01T00:00:00Z\"",
+            "\"2024-06-01T00:00:01Z\"",
+            S3,
+        ),
+        finding(
+            "new",
+            "RESOLVED",
+            "\"2024-06-20T00:00:00Z\"",
+            "\"2024-06-20T00:00:01Z\"",
+            S3,
+        ),
+    ) {
+        let p = set.for_principal(ROLE).expect("known");
+        assert!(!p.is_unused("s3:GetObject"));
+        assert!(
+            set.notes()
+                .iter()
+                .any(|n| n.contains("in s3 is treated as used") && n.contains(", RESOLVED)")),
+            "{:?}",
+            set.notes()
+        );
+    }
+}
+
+#[test]
+fn findings_of_the_same_analysis_time_vote_as_before() {
+    // Split exports (one file per service) of the same analysis: each votes on its services.
+    for set in both_orders(
+        finding(
+            "a",
+            "ACTIVE",
+            "\"2024-06-01T00:00:00Z\"",
+            "\"2024-06-01T00:00:01Z\"",
+            S3,
+        ),
+        finding(
+            "b",
+            "ACTIVE",
+            "\"2024-06-01T00:00:00Z\"",
+            "\"2024-06-01T00:00:02Z\"",
+            SQS,
+        ),
+    ) {
+        let p = set.for_principal(ROLE).expect("known");
+        // b was updated later, so it is the newest analysis, and it does not list s3.
+        assert!(!p.is_unused("s3:GetObject"));
+        assert!(p.is_unused("sqs:SendMessage"));
+    }
+    for set in both_orders(
+        finding(
+            "a",
+            "ACTIVE",
+            "\"2024-06-01T00:00:00Z\"",
+            "\"2024-06-01T00:00:01Z\"",
+            S3,
+        ),
+        finding(
+            "b",
+            "ACTIVE",
+            "\"2024-06-01T00:00:00Z\"",
+            "\"2024-06-01T00:00:01Z\"",
+            SQS,
+        ),
+    ) {
+        let p = set.for_principal(ROLE).expect("known");
+        assert!(p.is_unused("s3:GetObject"));
+        assert!(p.is_unused("sqs:SendMessage"));
+    }
+}
+
+#[test]
+fn simple_lists_keep_voting() {
+    let list = r#"[{"serviceNamespace": "s3", "actions": ["GetObject"]}]"#.to_string();
+    // The newest finding does not list s3; the list, which has no time, still says so.
+    for set in both_orders(
+        list.clone(),
+        finding(
+            "a",
+            "ACTIVE",
+            "\"2024-06-01T00:00:00Z\"",
+            "\"2024-06-01T00:00:01Z\"",
+            SQS,
+        ),
+    ) {
+        let p = set.for_principal(ROLE).expect("known");
+        assert!(p.is_unused("s3:GetObject"));
+        assert!(p.is_unused("sqs:SendMessage"));
+    }
 }
