@@ -155,3 +155,62 @@ fn findings_summary() {
         "testdata/findings/securityhub-asff.unused-permission.json"
     ]));
 }
+
+#[test]
+fn a_stale_export_does_not_remove_what_a_newer_one_found_used() {
+    // Each pair in testdata/findings/stale: an older export that reports s3:GetObject unused and
+    // a newer one (same finding, the same finding RESOLVED, or a newer analysis) that does not.
+    let dir = std::env::temp_dir().join(format!("iamprune-stale-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let policy = dir.join("policy.json");
+    std::fs::write(
+        &policy,
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*",
+            "Action": ["s3:GetObject", "s3:PutObject", "dynamodb:Scan", "dynamodb:DeleteItem"]}]}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let policy = policy.display().to_string();
+    for (role, pair) in [
+        ("ReportingRole", "superseded"),
+        ("ArchiveRole", "resolved"),
+        ("IngestRole", "reanalysed"),
+    ] {
+        let older = format!("testdata/findings/stale/{pair}/older.json");
+        let newer = format!("testdata/findings/stale/{pair}/newer.json");
+        let principal = format!("arn:aws:iam::111122223333:role/{role}");
+        for (first, second) in [(&older, &newer), (&newer, &older)] {
+            let out = iamprune()
+                .args(["refine", "--policy", &policy])
+                .args(["--catalog", "testdata/seed/catalog-2024-07.tsv"])
+                .args(["--findings", first, "--findings", second])
+                .args(["--principal", &principal])
+                .output()
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{pair}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let refined: serde_json::Value =
+                serde_json::from_slice(&out.stdout).unwrap_or_default();
+            let actions: Vec<&str> = refined["Statement"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|s| s["Action"].as_array().into_iter().flatten())
+                .filter_map(|a| a.as_str())
+                .collect();
+            assert!(
+                actions.contains(&"s3:GetObject"),
+                "{pair}, {first} first: {actions:?}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn findings_summary_of_stale_exports() {
+    assert_cmd_snapshot!(iamprune().args(["findings", "testdata/findings/stale", "--actions"]));
+}

@@ -37,6 +37,33 @@ pub(crate) struct Source {
     pub analyzed_at: Option<String>,
     pub updated_at: Option<String>,
     pub file: PathBuf,
+    /// Which Access Analyzer finding this is an export of; `None` for simple lists and
+    /// last-accessed reports.
+    pub finding: Option<FindingMeta>,
+}
+
+impl Source {
+    /// Whether the source can make anything unused. A RESOLVED or ARCHIVED finding is kept only
+    /// to tell that older exports of it no longer hold.
+    pub fn is_active(&self) -> bool {
+        self.finding.as_ref().is_none_or(|f| f.active)
+    }
+}
+
+/// What tells exports of one finding apart from exports of another, and a newer export of a
+/// finding from an older one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FindingMeta {
+    /// The finding id; `None` when the export has none, and then it is a finding of its own.
+    pub id: Option<String>,
+    /// `ACTIVE`, `ARCHIVED` or `RESOLVED`.
+    pub status: String,
+    pub active: bool,
+    /// A list-findings-v2 summary: the finding's status and times, not its details.
+    pub summary: bool,
+    /// An `UnusedPermission` finding: an analysis of every service the principal may use, in
+    /// which a service that is not listed was used.
+    pub unused_permission: bool,
 }
 
 /// Everything read from one file, applied to the set only when the whole file was read.
@@ -69,6 +96,7 @@ impl Ctx<'_> {
             analyzed_at: None,
             updated_at: None,
             file: self.file.to_path_buf(),
+            finding: None,
         }
     }
 
@@ -405,7 +433,8 @@ const UNUSED_TYPES: [&str; 4] = [
 ];
 
 fn parse_finding(doc: &Doc<'_>, m: Obj<'_>, ctx: &mut Ctx<'_>) -> Result<(), FindingsError> {
-    let id = doc.opt_str(m, "id")?.unwrap_or("(no id)");
+    let given_id = doc.opt_str(m, "id")?;
+    let id = given_id.unwrap_or("(no id)");
     let finding_type = doc.opt_str(m, "findingType")?;
     let (status, status_text) = finding_status(doc, m, "the finding")?;
     let Some(details) = doc.opt_array(m, "findingDetails")? else {
@@ -427,18 +456,32 @@ fn parse_finding(doc: &Doc<'_>, m: Obj<'_>, ctx: &mut Ctx<'_>) -> Result<(), Fin
             return Ok(());
         }
     }
+    let permission_details = details.iter().any(|d| {
+        json::member(d, "unusedPermissionDetails")
+            .is_some_and(|v| !matches!(v.kind, NodeKind::Null))
+    });
+    let meta = FindingMeta {
+        id: given_id.map(str::to_string),
+        status: status_text.clone(),
+        active: status == Status::Active,
+        summary: false,
+        unused_permission: finding_type == Some("UnusedPermission")
+            || (finding_type.is_none() && permission_details),
+    };
     if status == Status::Inactive {
         ctx.note(format!(
             "skipped finding {} for {}: status is {status_text}",
             quote(id),
             quote(resource_text)
         ));
+        push_inactive(doc, m, ctx, meta);
         return Ok(());
     }
     let principal = finding_principal(doc, m, ctx, "the finding")?;
     let mut source = ctx.source(principal.map_or(Principal::Any, Principal::Arn));
     source.analyzed_at = doc.opt_time(m, "analyzedAt")?;
     source.updated_at = doc.opt_time(m, "updatedAt")?;
+    source.finding = Some(meta);
 
     for detail in details {
         let dm = doc.object(detail, "a finding detail")?;
@@ -532,6 +575,28 @@ fn parse_finding(doc: &Doc<'_>, m: Obj<'_>, ctx: &mut Ctx<'_>) -> Result<(), Fin
     }
     ctx.batch.sources.push(source);
     Ok(())
+}
+
+/// Keeps a RESOLVED or ARCHIVED finding (or summary) as a source with no mentions: a newer
+/// inactive export of a finding tells that what an older export of it reported unused no longer
+/// holds. It is read leniently, as it was skipped before: a resource, principal or time it
+/// cannot read leaves the finding out (or its time unknown) rather than failing the file.
+fn push_inactive(doc: &Doc<'_>, m: Obj<'_>, ctx: &mut Ctx<'_>, meta: FindingMeta) {
+    let principal = match doc.opt_str(m, "resource") {
+        Ok(Some(resource)) => resource.parse::<PrincipalArn>().ok(),
+        Ok(None) => ctx.given_principal().ok().flatten(),
+        Err(_) => None,
+    };
+    let Some(principal) = principal else {
+        return;
+    };
+    let mut source = ctx.source(Principal::Arn(principal));
+    // An unknown time cannot be ordered against the other exports, which keeps the cautious
+    // reading: the finding counts as RESOLVED or ARCHIVED beside them.
+    source.analyzed_at = doc.opt_time(m, "analyzedAt").ok().flatten();
+    source.updated_at = doc.opt_time(m, "updatedAt").ok().flatten();
+    source.finding = Some(meta);
+    ctx.batch.sources.push(source);
 }
 
 /// One `{"serviceNamespace": ..., "actions": [...]}` entry: a detail of get-finding-v2, or an
@@ -648,7 +713,8 @@ fn parse_summary(
     ctx: &mut Ctx<'_>,
     skipped: &mut Vec<String>,
 ) -> Result<(), FindingsError> {
-    let id = doc.opt_str(m, "id")?.unwrap_or("(no id)");
+    let given_id = doc.opt_str(m, "id")?;
+    let id = given_id.unwrap_or("(no id)");
     let (status, status_text) = finding_status(doc, m, "the finding summary")?;
     let finding_type = doc.opt_str(m, "findingType")?;
     let resource = doc.opt_str(m, "resource")?;
@@ -663,8 +729,16 @@ fn parse_summary(
             return Ok(());
         }
     };
+    let meta = FindingMeta {
+        id: given_id.map(str::to_string),
+        status: status_text.clone(),
+        active: status == Status::Active,
+        summary: true,
+        unused_permission: finding_type == "UnusedPermission",
+    };
     if status == Status::Inactive {
         skipped.push(format!("{} ({status_text})", quote(id)));
+        push_inactive(doc, m, ctx, meta);
         return Ok(());
     }
     let Some(resource) = resource else {
@@ -684,6 +758,7 @@ fn parse_summary(
     let mut source = ctx.source(Principal::Arn(arn));
     source.analyzed_at = doc.opt_time(m, "analyzedAt")?;
     source.updated_at = doc.opt_time(m, "updatedAt")?;
+    source.finding = Some(meta);
     source.facts.push(PrincipalFact::SummaryOnly {
         finding_type: finding_type.to_string(),
     });

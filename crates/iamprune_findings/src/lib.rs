@@ -15,6 +15,9 @@
 //!
 //! When several sources talk about the same principal, disagreement resolves to *used*: an
 //! action counts as unused only if every source that mentions its service says it is unused.
+//! Findings are merged by id first: of several exports of one finding only the newest counts,
+//! and a service that the newest UnusedPermission finding of a principal does not list was used,
+//! whatever older findings say.
 //!
 //! ```
 //! use std::path::Path;
@@ -35,6 +38,7 @@ mod formats;
 mod json;
 mod model;
 mod set;
+mod versions;
 
 pub use arn::{ArnError, PrincipalArn, PrincipalKind};
 pub use error::FindingsError;

@@ -11,6 +11,7 @@ use crate::model::{
     ActionFact, FormatKind, Principal, PrincipalFact, PrincipalFindings, Recommendation,
     ServiceFact, later,
 };
+use crate::versions;
 
 /// Files larger than this are refused before being read: real exports are far smaller, and
 /// parsing a huge file into memory would be the slowest part of a run.
@@ -30,6 +31,16 @@ struct Entry {
     principal: Principal,
     sources: Vec<Source>,
     view: PrincipalFindings,
+    /// What merging its findings by id set aside, recomputed with the view.
+    notes: Vec<String>,
+}
+
+impl Entry {
+    /// An entry only holds RESOLVED or ARCHIVED findings until an active source joins it; until
+    /// then the principal has no findings, as if they had been skipped.
+    fn is_visible(&self) -> bool {
+        self.sources.iter().any(Source::is_active)
+    }
 }
 
 /// Unused-access findings from any number of files, indexed by principal.
@@ -37,8 +48,11 @@ struct Entry {
 pub struct FindingsSet {
     entries: BTreeMap<EntryKey, Entry>,
     recommendations: Vec<Recommendation>,
-    notes: Vec<String>,
+    /// The notes of loading, in load order, each once.
+    load_notes: Vec<String>,
     seen_notes: HashSet<String>,
+    /// `load_notes` followed by the entries' notes on merging.
+    notes: Vec<String>,
     skipped: Vec<PathBuf>,
 }
 
@@ -110,7 +124,10 @@ impl FindingsSet {
     /// Each principal's own findings, the `Any` entry first, then by partition, account, kind
     /// and name. [`FindingsSet::for_principal`] gives a principal's view merged with `Any`.
     pub fn principals(&self) -> impl Iterator<Item = &PrincipalFindings> {
-        self.entries.values().map(|e| &e.view)
+        self.entries
+            .values()
+            .filter(|e| e.is_visible())
+            .map(|e| &e.view)
     }
 
     /// Everything known about `arn`: its own findings (a role, user or group with another path
@@ -121,7 +138,8 @@ impl FindingsSet {
         let parsed = arn.trim().parse::<PrincipalArn>().ok();
         let own = parsed
             .as_ref()
-            .and_then(|p| self.entries.get(&EntryKey::Principal(p.identity())));
+            .and_then(|p| self.entries.get(&EntryKey::Principal(p.identity())))
+            .filter(|e| e.is_visible());
         let any = self.entries.get(&EntryKey::Any);
         let principal = match (own, parsed) {
             (Some(entry), _) => entry.principal.clone(),
@@ -130,7 +148,7 @@ impl FindingsSet {
             (None, _) => return None,
         };
         let sources = own.into_iter().chain(any).flat_map(|e| e.sources.iter());
-        Some(resolve(principal, sources))
+        Some(resolve(principal, sources).0)
     }
 
     pub fn recommendations(&self) -> &[Recommendation] {
@@ -138,7 +156,9 @@ impl FindingsSet {
     }
 
     /// Things the user should know that are not errors: skipped findings and files, pending
-    /// or failed recommendations, partial exports. Each note is given once.
+    /// or failed recommendations, partial exports, then what merging findings by id set aside
+    /// (an older export of a finding, a finding a newer analysis overrules). Each note is given
+    /// once.
     pub fn notes(&self) -> &[String] {
         &self.notes
     }
@@ -159,17 +179,13 @@ impl FindingsSet {
 
     /// Whether no principal has any findings (notes and recommendations aside).
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        !self.entries.values().any(Entry::is_visible)
     }
 
     fn note(&mut self, note: String) {
-        // Notes quote file content; one line each keeps them readable in a terminal.
-        let note: String = note
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
+        let note = one_line(&note);
         if self.seen_notes.insert(note.clone()) {
-            self.notes.push(note);
+            self.load_notes.push(note);
         }
     }
 
@@ -192,17 +208,35 @@ impl FindingsSet {
             let entry = self.entries.entry(key.clone()).or_insert_with(|| Entry {
                 principal: source.principal.clone(),
                 sources: Vec::new(),
-                view: resolve(source.principal.clone(), std::iter::empty()),
+                view: resolve(source.principal.clone(), std::iter::empty()).0,
+                notes: Vec::new(),
             });
+            // The principal is spelled as its first active source spells it, as when inactive
+            // findings were skipped.
+            if source.is_active() && !entry.is_visible() {
+                entry.principal = source.principal.clone();
+            }
             entry.sources.push(source);
             touched.insert(key);
         }
         for key in touched {
             if let Some(entry) = self.entries.get_mut(&key) {
-                entry.view = resolve(entry.principal.clone(), entry.sources.iter());
+                let (view, notes) = resolve(entry.principal.clone(), entry.sources.iter());
+                entry.view = view;
+                entry.notes = notes.iter().map(|n| one_line(n)).collect();
             }
         }
         self.recommendations.extend(batch.recommendations);
+        // A later file can supersede what an earlier note on merging said, so those notes are
+        // the ones of the set as it is now.
+        let mut notes = self.load_notes.clone();
+        let mut seen: HashSet<&str> = self.load_notes.iter().map(String::as_str).collect();
+        for note in self.entries.values().flat_map(|e| &e.notes) {
+            if seen.insert(note) {
+                notes.push(note.clone());
+            }
+        }
+        self.notes = notes;
     }
 
     fn collect(
@@ -274,23 +308,37 @@ impl FindingsSet {
     }
 }
 
+/// Notes quote file content; one line each keeps them readable in a terminal.
+fn one_line(note: &str) -> String {
+    note.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 fn has_wanted_extension(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| EXTENSIONS.iter().any(|w| e.eq_ignore_ascii_case(w)))
 }
 
-/// Merges what every source says about one principal.
+/// Merges what every source says about one principal, with the notes on what it set aside.
 ///
-/// Each source that mentions a service votes on it, and disagreement resolves to *used*: an
-/// action is unused only when every mention of its service says so (a whole-service mention
+/// Findings are first merged by id and by analysis time ([`versions::plan`]): a version of a
+/// finding that a newer one supersedes, or whose newest version is RESOLVED or ARCHIVED, says
+/// nothing, and neither does a finding about a service that the newest UnusedPermission
+/// analysis of the principal does not list.
+///
+/// Then each source that mentions a service votes on it, and disagreement resolves to *used*:
+/// an action is unused only when every mention of its service says so (a whole-service mention
 /// says so for every action), and a service is unused as a whole only when every mention says
 /// that. Sources that never mention a service do not vote on it, and a last-accessed report
 /// does not vote on the actions it does not track.
 fn resolve<'s>(
     principal: Principal,
     sources: impl Iterator<Item = &'s Source>,
-) -> PrincipalFindings {
+) -> (PrincipalFindings, Vec<String>) {
+    let sources: Vec<&Source> = sources.collect();
+    let plan = versions::plan(&sources);
     let mut by_service: BTreeMap<&str, Vec<&Mention>> = BTreeMap::new();
     let mut findings = PrincipalFindings {
         principal,
@@ -301,17 +349,25 @@ fn resolve<'s>(
         updated_at: None,
         sources: Vec::new(),
     };
-    for source in sources {
+    for (i, source) in sources.iter().copied().enumerate() {
+        if plan.shown.get(i).copied().unwrap_or(true) {
+            findings.analyzed_at =
+                later(findings.analyzed_at.take(), source.analyzed_at.as_deref());
+            findings.updated_at = later(findings.updated_at.take(), source.updated_at.as_deref());
+            if !findings.sources.contains(&source.file) {
+                findings.sources.push(source.file.clone());
+            }
+        }
+        if !plan.speaks.get(i).copied().unwrap_or(true) {
+            continue;
+        }
         for (ns, mention) in &source.mentions {
-            by_service.entry(ns.as_str()).or_default().push(mention);
+            if plan.counts(i, source, ns) {
+                by_service.entry(ns.as_str()).or_default().push(mention);
+            }
         }
         for fact in &source.facts {
             add_fact(&mut findings.facts, fact);
-        }
-        findings.analyzed_at = later(findings.analyzed_at.take(), source.analyzed_at.as_deref());
-        findings.updated_at = later(findings.updated_at.take(), source.updated_at.as_deref());
-        if !findings.sources.contains(&source.file) {
-            findings.sources.push(source.file.clone());
         }
     }
     for (ns, mentions) in by_service {
@@ -354,7 +410,7 @@ fn resolve<'s>(
             }
         }
     }
-    findings
+    (findings, plan.notes)
 }
 
 /// Adds a fact unless one about the same thing is there already; of two such facts (the same

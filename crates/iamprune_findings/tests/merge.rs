@@ -29,12 +29,21 @@ fn conflicting_directory() {
     assert_eq!(
         p.unused_actions.keys().collect::<Vec<_>>(),
         [
-            "dynamodb:DescribeTable",
             "s3-object-lambda:WriteGetObjectResponse",
             "s3:GetBucketAcl",
             "s3:GetBucketTagging",
         ],
-        "GetBucketPolicy is unused in a.json only; s3-object-lambda is whole in a.json, one action in b.json"
+        "GetBucketPolicy is unused in a.json only; s3-object-lambda is whole in a.json, one action in b.json; \
+         b.json, the newer analysis, does not list dynamodb: it was used"
+    );
+    assert!(!p.is_unused("dynamodb:DescribeTable"));
+    assert!(
+        set.notes()
+            .iter()
+            .any(|n| n.contains("e5000000-0000-4000-8000-000000000001")
+                && n.contains("in dynamodb is treated as used")),
+        "{:?}",
+        set.notes()
     );
     assert_eq!(p.unused_services.keys().collect::<Vec<_>>(), ["sqs"]);
     assert_eq!(p.analyzed_at.as_deref(), Some("2024-06-12T07:00:00Z"));
