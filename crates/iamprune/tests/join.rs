@@ -274,3 +274,17 @@ fn stack_names_apply_however_the_scan_is_started() {
     assert!(reports.windows(2).all(|w| w[0] == w[1]), "{reports:?}");
     assert!(!reports[0].is_empty());
 }
+
+#[test]
+fn a_stale_export_of_a_finding_does_not_remove_what_the_newer_one_found_used() {
+    let dir = case("stale-finding");
+    let (text, printed) = fix(&dir, &[], "main.tf");
+    assert!(text.contains("s3:GetObject"), "{printed}");
+    // What the newer export still lists does go.
+    assert!(!text.contains("dynamodb:Scan"), "{printed}");
+    // Without the newer export, the older one alone removes it: the fixture can fail.
+    let dir = case("stale-finding");
+    std::fs::remove_file(dir.join("findings/2024-06-20.json")).unwrap_or_else(|e| panic!("{e}"));
+    let (text, printed) = fix(&dir, &[], "main.tf");
+    assert!(!text.contains("s3:GetObject"), "{printed}");
+}
