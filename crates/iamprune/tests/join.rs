@@ -8,9 +8,12 @@ use common::*;
 
 use std::path::{Path, PathBuf};
 
-/// A copy of `testdata/join/<case>` in a fresh temporary directory.
+/// A copy of `testdata/join/<case>` in a fresh temporary directory of its own (tests run in parallel,
+/// and several copy the same case).
 fn case(name: &str) -> PathBuf {
-    let dir = scratch(&format!("join-{name}"));
+    static COPIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let copy = COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = scratch(&format!("join-{name}-{copy}"));
     copy_dir(&root().join("testdata/join").join(name), &dir);
     dir
 }
@@ -144,7 +147,13 @@ fn narrowed_only_with(name: &str, file: &str, used: &str, config: &str) {
     let dir = case(name);
     let path = dir.join("iamprune.toml");
     let base = read(&path);
-    std::fs::write(&path, format!("{base}\n{config}\n")).unwrap_or_else(|e| panic!("{e}"));
+    // Top-level keys go before the first table of the file, tables after its keys.
+    let text = if config.starts_with('[') {
+        format!("{base}\n{config}\n")
+    } else {
+        format!("{config}\n{base}\n")
+    };
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
     let (text, printed) = fix(&dir, &[], file);
     assert!(!text.contains(used), "{name}: {used} was kept\n{printed}");
 }
@@ -187,7 +196,7 @@ fn a_name_with_findings_in_one_account_of_several_needs_the_account() {
         "cross-account",
         "main.tf",
         "s3:GetObject",
-        "[cloudformation]\naccount = \"111122223333\"",
+        "account = \"111122223333\"",
     );
 }
 
@@ -287,4 +296,77 @@ fn a_stale_export_of_a_finding_does_not_remove_what_the_newer_one_found_used() {
     std::fs::remove_file(dir.join("findings/2024-06-20.json")).unwrap_or_else(|e| panic!("{e}"));
     let (text, printed) = fix(&dir, &[], "main.tf");
     assert!(!text.contains("s3:GetObject"), "{printed}");
+}
+
+#[test]
+fn names_from_defaults_tfvars_and_locals_three_modules_deep() {
+    let dir = case("tf-deep");
+    let file = "modules/roles/main.tf";
+    // Findings of two accounts and no account: only `audit-role`, which has findings in both, is
+    // narrowed; each other policy says why not.
+    let (text, printed) = fix(&dir, &[], file);
+    assert!(!text.contains("s3:PutObject"), "{printed}");
+    for kept in ["dynamodb:Scan", "sqs:DeleteQueue"] {
+        assert!(text.contains(kept), "{kept}\n{printed}");
+    }
+    assert!(printed.contains("none in 444455556666"), "{printed}");
+    let dir = case("tf-deep");
+    // The account settles it: each name (a default, a tfvars value, a local built from variables)
+    // finds its role.
+    let (text, printed) = fix(&dir, &["--account", "111122223333"], file);
+    for removed in ["s3:PutObject", "dynamodb:Scan", "sqs:DeleteQueue"] {
+        assert!(!text.contains(removed), "{removed}\n{printed}");
+    }
+}
+
+#[test]
+fn deployment_evidence_of_two_environments() {
+    let dir = case("tf-deep");
+    let file = "modules/roles/main.tf";
+    let (text, printed) = fix(&dir, &["--deployment", "deployments"], file);
+    // audit-role and reader-* left their action unused in both environments.
+    assert!(!text.contains("s3:PutObject"), "{printed}");
+    assert!(!text.contains("dynamodb:Scan"), "{printed}");
+    // data-dev-api is deployed and has no findings: it may use everything.
+    assert!(text.contains("sqs:DeleteQueue"), "{printed}");
+    let report = json_report(
+        &case("tf-deep"),
+        &["check", ".", "--deployment", "deployments"],
+    );
+    let policies = report["join"]["policies"].to_string();
+    assert!(
+        policies.contains("data-dev-api (deployed per deployments/dev.json) has no findings"),
+        "{policies}"
+    );
+    let findings = &report["join"]["findings"];
+    assert!(
+        findings
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|f| f["joined"] == true),
+        "{findings}"
+    );
+}
+
+#[test]
+fn a_bad_deployment_file_is_an_error_with_its_place() {
+    let dir = case("tf-deep");
+    std::fs::write(
+        dir.join("deployments/broken.json"),
+        "{\"values\": [1,\n 2,]}",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&dir, &["check", ".", "--deployment", "deployments"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("deployments/broken.json:2:"), "{stderr}");
+    std::fs::write(dir.join("deployments/broken.json"), "{\"Resources\": {}}")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&dir, &["check", ".", "--deployment", "deployments"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("broken.json:1:1: not deployment evidence"),
+        "{stderr}"
+    );
 }

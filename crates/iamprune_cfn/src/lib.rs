@@ -12,6 +12,7 @@ mod embedded;
 mod generated;
 mod intrinsic;
 mod principals;
+mod stack_resources;
 mod template;
 pub mod yaml;
 
@@ -22,6 +23,7 @@ use iamprune_syntax::{Node, SyntaxError, json};
 
 pub use cdk::{extract_cdk_assembly, extract_cdk_assembly_with};
 pub use generated::generated_name_matches;
+pub use stack_resources::{StackPrincipal, is_stack_resources, stack_principals};
 
 /// What is known about the stack a template is deployed as; it resolves `${AWS::StackName}` and
 /// `${AWS::AccountId}` in names and the generated names of unnamed roles.

@@ -38,6 +38,11 @@ pub struct Config {
     /// Findings files or directories, any supported format.
     #[serde(default)]
     pub findings: Vec<PathBuf>,
+    /// Deployment evidence, files or directories: `terraform show -json` of a state or plan, or
+    /// `aws cloudformation describe-stack-resources` / `list-stack-resources` output (one file per
+    /// environment or stack).
+    #[serde(default)]
+    pub deployments: Vec<PathBuf>,
     /// A catalog TSV instead of the embedded one.
     pub catalog: Option<PathBuf>,
     /// Globs of paths not to scan (in addition to .gitignore).
@@ -48,6 +53,9 @@ pub struct Config {
     /// Fail the run when findings name a principal that reaches no policy in the source.
     #[serde(default)]
     pub fail_on_unjoined: bool,
+    /// The AWS account the source deploys to: findings about principals of other accounts are not
+    /// matched by name.
+    pub account: Option<String>,
     /// Finding principal ARN → the source owner it is.
     #[serde(default)]
     pub principals: BTreeMap<String, String>,
@@ -168,6 +176,11 @@ impl Config {
         }
     }
 
+    /// The deployment evidence it names, resolved.
+    pub fn deployments_paths(&self) -> Vec<PathBuf> {
+        self.deployments.iter().map(|p| self.resolve(p)).collect()
+    }
+
     /// The findings files and directories it names, resolved.
     pub fn findings_paths(&self) -> Vec<PathBuf> {
         self.findings.iter().map(|p| self.resolve(p)).collect()
@@ -183,7 +196,10 @@ impl Config {
                 .iter()
                 .map(|(path, name)| (self.resolve(Path::new(path)), name.clone()))
                 .collect(),
-            account: self.cloudformation.account.clone(),
+            account: self
+                .account
+                .clone()
+                .or_else(|| self.cloudformation.account.clone()),
         }
     }
 

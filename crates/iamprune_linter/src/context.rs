@@ -19,6 +19,18 @@ pub struct MatchedPrincipal {
     /// The source principal it is deployed from (`aws_iam_role.app`, `AppRole`); `None` when the
     /// configuration maps the policy itself to it.
     pub declared_as: Option<String>,
+    pub tie: Tie,
+}
+
+/// How a deployed principal was tied to the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tie {
+    /// By the name the source gives it.
+    Name,
+    /// By `[principals]` in iamprune.toml.
+    Mapping,
+    /// By a deployment file, which lists it.
+    Deployment(std::path::PathBuf),
 }
 
 pub struct SiteContext<'a> {

@@ -127,16 +127,15 @@ fn by_kind(
                 root: root_of(options, &unit.path),
                 overrides,
             };
-            let extraction = if modules.len() == 1 {
-                let (dir, files) = modules.into_iter().next().unwrap_or_default();
-                iamprune_terraform::extract_module(&dir, &files, &tf_options)
-            } else {
-                let modules: Vec<iamprune_terraform::ModuleFiles> = modules
-                    .into_iter()
-                    .map(|(dir, files)| iamprune_terraform::ModuleFiles { dir, files })
-                    .collect();
-                iamprune_terraform::extract_tree(&modules, &tf_options)
-            };
+            let modules: Vec<iamprune_terraform::ModuleFiles> = modules
+                .into_iter()
+                .map(|(dir, files)| iamprune_terraform::ModuleFiles {
+                    var_files: var_files(&dir),
+                    dir,
+                    files,
+                })
+                .collect();
+            let extraction = iamprune_terraform::extract_tree(&modules, &tf_options);
             let errors = extraction
                 .errors
                 .into_iter()
@@ -146,6 +145,35 @@ fn by_kind(
             (sites, errors)
         }
     }
+}
+
+/// The variable files Terraform reads by itself in a module directory, in its order of precedence:
+/// `terraform.tfvars`, then `*.auto.tfvars` by name. They apply only where the module is a root; the
+/// extractor decides that. A file that cannot be read is left out: its variables keep their defaults,
+/// which name principals only, never decide what a fix removes.
+fn var_files(dir: &Path) -> Vec<(PathBuf, String)> {
+    let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    }) else {
+        return Vec::new();
+    };
+    let mut auto: Vec<PathBuf> = Vec::new();
+    let mut main = None;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == "terraform.tfvars" {
+            main = Some(dir.join(&name));
+        } else if name.ends_with(".auto.tfvars") {
+            auto.push(dir.join(&name));
+        }
+    }
+    auto.sort();
+    main.into_iter()
+        .chain(auto)
+        .filter_map(|path| Some((path.clone(), crate::files::read_text(&path).ok()?)))
+        .collect()
 }
 
 /// The stack name configured for a template (or for a directory of templates), compared as real paths:

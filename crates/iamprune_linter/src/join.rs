@@ -11,6 +11,7 @@ use iamprune_policy::{PolicySite, PrincipalKind, PrincipalName, PrincipalRef};
 use serde::Serialize;
 
 use crate::check::UnitReport;
+use crate::context::Tie;
 use crate::project::Project;
 use crate::{Level, Message};
 
@@ -45,8 +46,8 @@ pub struct SourcePrincipal {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Deployed {
     pub arn: String,
-    /// `name` (matched by name) or `mapping` (iamprune.toml [principals]).
-    pub by: &'static str,
+    /// `name` (matched by name), `mapping` (iamprune.toml [principals]) or `deployment FILE`.
+    pub by: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -90,10 +91,10 @@ impl JoinReport {
                         {
                             continue;
                         }
-                        let by = if project.config.principals.contains_key(&matched.label) {
-                            "mapping"
-                        } else {
-                            "name"
+                        let by = match &matched.tie {
+                            Tie::Name => "name".to_string(),
+                            Tie::Mapping => "mapping".to_string(),
+                            Tie::Deployment(file) => format!("deployment {}", file.display()),
                         };
                         let deployed = Deployed {
                             arn: matched.label.clone(),
@@ -229,11 +230,16 @@ fn policy_gaps(site: &PolicySite, analysis: &crate::SiteAnalysis) -> Option<Poli
                 .principals
                 .iter()
                 .filter(|p| p.findings.is_none())
-                .map(|p| {
-                    format!(
+                .map(|p| match &p.tie {
+                    Tie::Deployment(file) => format!(
+                        "{} (deployed per {}) has no findings: it may use every action, so what the others left unused stays",
+                        p.label,
+                        file.display()
+                    ),
+                    _ => format!(
                         "{} has no findings: it may use every action, so what the others left unused stays",
                         p.label
-                    )
+                    ),
                 }),
         );
     }

@@ -10,6 +10,7 @@ mod cdk_source;
 pub mod check;
 pub mod config;
 mod context;
+pub mod deployments;
 pub mod diagnostic;
 pub mod edits;
 mod extract;
@@ -34,7 +35,7 @@ use iamprune_syntax::Span;
 
 pub use analysis::SiteAnalysis;
 pub use config::RuleSelection;
-pub use context::{MatchedPrincipal, SiteContext};
+pub use context::{MatchedPrincipal, SiteContext, Tie};
 pub use diagnostic::{Applicability, Diagnostic, Edit, Fix, Related, Severity};
 pub use extract::ExtractOptions;
 pub use project::Project;

@@ -2,11 +2,13 @@
 //! the catalog, the findings, the rule selection, how principals are tied to findings.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use iamprune_catalog::{Catalog, CatalogError, CatalogRef};
 use iamprune_findings::{FindingsError, FindingsSet, LoadOptions, Principal};
 
 use crate::config::{Config, ConfigError, RuleSelection};
+use crate::deployments::{DeploymentError, Deployments};
 use crate::diagnostic::Severity;
 use crate::extract::ExtractOptions;
 use crate::units::{ExcludeError, Excludes};
@@ -26,6 +28,10 @@ pub struct Project {
     findings_paths: Vec<PathBuf>,
     /// Findings files that did not load; the rest did.
     pub findings_errors: Vec<FindingsError>,
+    /// What each source principal is deployed as, where evidence says.
+    pub deployments: Arc<Deployments>,
+    /// The evidence files and directories, resolved, watched for changes.
+    deployments_paths: Vec<PathBuf>,
     /// The `exclude` globs of the configuration and the command line that parse.
     exclude: Vec<String>,
     /// `--stack-name`: the stack of every template scanned.
@@ -50,6 +56,8 @@ pub enum ProjectError {
     },
     #[error(transparent)]
     Exclude(#[from] ExcludeError),
+    #[error(transparent)]
+    Deployment(#[from] DeploymentError),
     #[error(
         "{}: a simple list names no principal, so it would narrow every policy of every role; \
          name the principal it is about with --principal ARN, or refine one policy with `iamprune refine`",
@@ -134,11 +142,22 @@ impl Project {
             (Some(set), load_errors)
         };
         problems.extend(findings_errors.iter().map(ToString::to_string));
+        let deployments_paths = if settings.deployments.is_empty() {
+            config.deployments_paths()
+        } else {
+            settings.deployments.clone()
+        };
+        let (deployments, deployment_errors) = Deployments::load_paths(&deployments_paths);
+        for error in deployment_errors {
+            problems.push(format!("{error}; it is left out"));
+            errors.push(error.into());
+        }
         let project = Project {
             config_path: config_path.map(Path::to_path_buf),
             account: settings
                 .account
                 .clone()
+                .or_else(|| config.account.clone())
                 .or_else(|| config.cloudformation.account.clone()),
             rules: config.rule_selection(),
             config,
@@ -147,6 +166,8 @@ impl Project {
             findings,
             findings_paths,
             findings_errors,
+            deployments: Arc::new(deployments),
+            deployments_paths,
             exclude,
             stack_name: settings.stack_name.clone(),
             fix_generated: settings.fix_generated,
@@ -170,6 +191,7 @@ impl Project {
                     Principal::Any => None,
                 })
                 .collect(),
+            deployments: Arc::clone(&self.deployments),
         };
         linter.fix_generated = self.fix_generated;
         linter.rules = self.rules.clone();
@@ -211,6 +233,7 @@ impl Project {
             || self
                 .findings_paths
                 .iter()
+                .chain(&self.deployments_paths)
                 .any(|p| path == p || path.starts_with(p))
     }
 }

@@ -7,12 +7,14 @@
 //! principals is known to be complete. Every reason it is not is a [`Gap`], which says what to do.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use iamprune_catalog::Catalog;
 use iamprune_findings::{FindingsSet, Principal, PrincipalFindings, PrincipalKind as ArnKind};
 use iamprune_policy::{PolicySite, PrincipalKind, PrincipalName, PrincipalRef, Unused, UnusedSet};
 
-use crate::context::MatchedPrincipal;
+use crate::context::{MatchedPrincipal, Tie};
+use crate::deployments::Deployments;
 
 /// How findings are tied to the principals a source declares.
 #[derive(Debug, Default, Clone)]
@@ -28,6 +30,8 @@ pub struct Resolver {
     /// only where each of them has findings for it: an account without is one where the principal may
     /// have used everything.
     pub accounts: BTreeSet<String>,
+    /// What source principals are deployed as, where deployment evidence says.
+    pub deployments: Arc<Deployments>,
 }
 
 /// How many sites the process resolved: once per site and check, as the engine's tests hold it.
@@ -100,8 +104,8 @@ impl Gap {
                 without,
             } => format!(
                 "`{declared_as}` has findings in some accounts but none in {}, where it may use \
-                 everything; set the account it deploys to (--account, or [cloudformation] account) \
-                 or map it in iamprune.toml [principals]",
+                 everything; set the account it deploys to (--account, or account in iamprune.toml), \
+                 give deployment evidence (--deployment), or map it in iamprune.toml [principals]",
                 without.join(", ")
             ),
         }
@@ -171,6 +175,7 @@ impl Resolver {
                 label: (*arn).clone(),
                 findings: findings.for_principal(arn),
                 declared_as: None,
+                tie: Tie::Mapping,
             });
         }
         for reference in &site.principals {
@@ -202,7 +207,17 @@ impl Resolver {
                     label: arn.to_string(),
                     findings: findings.for_principal(arn),
                     declared_as: Some(reference.declared_as.clone()),
+                    tie: Tie::Mapping,
                 });
+            }
+            return;
+        }
+        let deployed = self.deployments.of(reference);
+        if !deployed.is_empty() {
+            // The evidence names every deployed principal: each must have findings, in every
+            // environment, or the policy stays as it is.
+            for deployment in deployed {
+                self.join_deployment(reference, deployment, findings, resolution);
             }
             return;
         }
@@ -231,6 +246,7 @@ impl Resolver {
                 label: describe(reference),
                 findings: None,
                 declared_as: Some(reference.declared_as.clone()),
+                tie: Tie::Name,
             });
         }
         for found in matched {
@@ -238,6 +254,57 @@ impl Resolver {
                 label: found.principal.to_string(),
                 findings: Some(found.clone()),
                 declared_as: Some(reference.declared_as.clone()),
+                tie: Tie::Name,
+            });
+        }
+    }
+
+    /// One deployed principal the evidence lists for a source principal, with its findings: by ARN
+    /// when the evidence has it, else by its exact name as a by-name match would.
+    fn join_deployment(
+        &self,
+        reference: &PrincipalRef,
+        deployment: &crate::deployments::Deployment,
+        findings: &FindingsSet,
+        resolution: &mut Resolution,
+    ) {
+        let declared_as = Some(reference.declared_as.clone());
+        let tie = Tie::Deployment(deployment.file.clone());
+        if let Some(arn) = &deployment.arn {
+            resolution.principals.push(MatchedPrincipal {
+                label: arn.clone(),
+                findings: findings.for_principal(arn),
+                declared_as,
+                tie,
+            });
+            return;
+        }
+        let named = PrincipalRef {
+            kind: reference.kind,
+            name: PrincipalName::Exact(deployment.name.clone()),
+            declared_as: reference.declared_as.clone(),
+        };
+        let matched: Vec<&PrincipalFindings> = findings
+            .principals()
+            .filter(|p| self.matches_by_name(&named, p))
+            .collect();
+        if let Some(gap) = self.missing_accounts(&named, &matched) {
+            resolution.gaps.push(gap);
+        }
+        if matched.is_empty() {
+            resolution.principals.push(MatchedPrincipal {
+                label: describe(&named),
+                findings: None,
+                declared_as: declared_as.clone(),
+                tie: tie.clone(),
+            });
+        }
+        for found in matched {
+            resolution.principals.push(MatchedPrincipal {
+                label: found.principal.to_string(),
+                findings: Some(found.clone()),
+                declared_as: declared_as.clone(),
+                tie: tie.clone(),
             });
         }
     }

@@ -21,6 +21,8 @@ pub struct Settings {
     pub config: Option<PathBuf>,
     /// Findings instead of the configuration's.
     pub findings: Vec<PathBuf>,
+    /// Deployment evidence instead of the configuration's.
+    pub deployments: Vec<PathBuf>,
     /// A catalog TSV instead of the configuration's or the embedded one.
     pub catalog: Option<PathBuf>,
     /// More `exclude` globs.

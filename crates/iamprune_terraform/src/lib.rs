@@ -25,6 +25,7 @@ mod ir;
 mod parse;
 mod principals;
 mod scope;
+mod state;
 mod template;
 mod tree;
 
@@ -33,6 +34,7 @@ use std::path::{Path, PathBuf};
 pub use error::ExtractError;
 pub use iamprune_policy::{PolicySite, Syntax};
 pub use scope::InputValue;
+pub use state::{StatePrincipal, is_state, state_principals};
 pub use tree::{ModuleFiles, extract_tree};
 
 /// Settings of an extraction.
@@ -62,6 +64,7 @@ pub fn extract_module(dir: &Path, files: &[(PathBuf, String)], options: &Options
         &[ModuleFiles {
             dir: dir.to_path_buf(),
             files: files.to_vec(),
+            var_files: Vec::new(),
         }],
         options,
     )

@@ -52,10 +52,17 @@ pub(crate) struct Scope<'a> {
     locals: HashMap<&'a str, Located<'a>>,
     defaults: HashMap<&'a str, Located<'a>>,
     inputs: &'a HashMap<String, InputValue>,
+    /// Values variable files assign to a root module's variables: used in place of defaults to name
+    /// principals, never as certain (`-var` overrides them).
+    assigned: &'a HashMap<String, InputValue>,
 }
 
 impl<'a> Scope<'a> {
-    pub fn new(files: &'a [SourceFile], inputs: &'a HashMap<String, InputValue>) -> Self {
+    pub fn new(
+        files: &'a [SourceFile],
+        inputs: &'a HashMap<String, InputValue>,
+        assigned: &'a HashMap<String, InputValue>,
+    ) -> Self {
         let mut locals = HashMap::new();
         let mut defaults = HashMap::new();
         for (file, source) in files.iter().enumerate() {
@@ -94,6 +101,7 @@ impl<'a> Scope<'a> {
             locals,
             defaults,
             inputs,
+            assigned,
         }
     }
 
@@ -105,7 +113,11 @@ impl<'a> Scope<'a> {
     pub fn definition(&self, path: &[String]) -> Option<Located<'a>> {
         match path {
             [root, name, ..] if root == "local" => self.locals.get(name.as_str()).copied(),
-            [root, name, ..] if root == "var" && !self.inputs.contains_key(name.as_str()) => {
+            [root, name, ..]
+                if root == "var"
+                    && !self.inputs.contains_key(name.as_str())
+                    && !self.assigned.contains_key(name.as_str()) =>
+            {
                 self.defaults.get(name.as_str()).copied()
             }
             _ => None,
@@ -177,6 +189,12 @@ impl<'a> Scope<'a> {
                     Some(InputValue::String(s)) => Some(s.clone()),
                     Some(_) => None,
                     None if eval == Eval::Certain => None,
+                    None if self.assigned.contains_key(name.as_str()) => {
+                        match self.assigned.get(name.as_str()) {
+                            Some(InputValue::String(s)) => Some(s.clone()),
+                            _ => None,
+                        }
+                    }
                     None => {
                         let def = self.defaults.get(name.as_str())?;
                         self.string_at(*def, &Instance::default(), eval, depth + 1)
@@ -234,6 +252,12 @@ impl<'a> Scope<'a> {
                     Some(InputValue::List(items)) => Some(items.clone()),
                     Some(_) => None,
                     None if eval == Eval::Certain => None,
+                    None if self.assigned.contains_key(name.as_str()) => {
+                        match self.assigned.get(name.as_str()) {
+                            Some(InputValue::List(items)) => Some(items.clone()),
+                            _ => None,
+                        }
+                    }
                     None => {
                         let def = self.defaults.get(name.as_str())?;
                         self.list_at(*def, &Instance::default(), eval, depth + 1)

@@ -12,10 +12,13 @@ use crate::scope::{InputValue, Located, Scope, SourceFile};
 use crate::{Extraction, Options};
 
 /// One module: a directory and the text of its `.tf` / `.tf.json` files.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ModuleFiles {
     pub dir: PathBuf,
     pub files: Vec<(PathBuf, String)>,
+    /// Variable files that apply when the module is a root (`terraform.tfvars`, then `*.auto.tfvars`
+    /// in name order, then any the configuration names): a later file overrides an earlier one.
+    pub var_files: Vec<(PathBuf, String)>,
 }
 
 /// Module calls nested deeper than this are not followed (and a module calling itself ends).
@@ -35,6 +38,9 @@ const META_ARGUMENTS: &[&str] = &[
 struct Instantiation {
     module: usize,
     inputs: HashMap<String, InputValue>,
+    /// Values from variable files, for a root: they name principals, but `-var` may still override
+    /// them at apply time, so actions from them are not certain.
+    assigned: HashMap<String, InputValue>,
     /// `module.app.` for a child, empty for a root.
     address: String,
     depth: usize,
@@ -76,6 +82,10 @@ pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
         .map(|module| Instantiation {
             module,
             inputs: HashMap::new(),
+            assigned: modules
+                .get(module)
+                .map(|m| assigned_values(&m.var_files, &mut errors))
+                .unwrap_or_default(),
             address: String::new(),
             depth: 0,
         })
@@ -87,7 +97,7 @@ pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
         else {
             continue;
         };
-        let scope = Scope::new(files, &inst.inputs);
+        let scope = Scope::new(files, &inst.inputs, &inst.assigned);
         let extractor = ModuleExtractor::new(&scope, &module.dir, options);
         let (found, errs) = extractor.run();
         for e in errs {
@@ -109,6 +119,7 @@ pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
                 queue.push(Instantiation {
                     module: call.child,
                     inputs,
+                    assigned: HashMap::new(),
                     address: format!("{}module.{}.", inst.address, call.name),
                     depth: inst.depth + 1,
                 });
@@ -161,6 +172,48 @@ fn local_calls(parsed: &[Vec<SourceFile>], dirs: &[PathBuf]) -> Vec<Call> {
         }
     }
     calls
+}
+
+/// The literal values variable files assign, later files overriding earlier ones. A value that is not a
+/// literal string or list of strings is `Unknown`: the variable's default does not apply.
+fn assigned_values(
+    var_files: &[(PathBuf, String)],
+    errors: &mut Vec<crate::ExtractError>,
+) -> HashMap<String, InputValue> {
+    let mut values = HashMap::new();
+    for (path, text) in var_files {
+        let body = match parse_file(path, text) {
+            Ok(body) => body,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let file = SourceFile {
+            path: path.clone(),
+            text: text.clone(),
+            body,
+        };
+        let files = std::slice::from_ref(&file);
+        let none = HashMap::new();
+        let scope = Scope::new(files, &none, &none);
+        for attr in &file.body.attrs {
+            let at = Located {
+                file: 0,
+                expr: &attr.value,
+            };
+            let instance = crate::scope::Instance::default();
+            let value = match scope.string(at, &instance) {
+                Some(s) => InputValue::String(s),
+                None => match scope.list(at, &instance) {
+                    Some(list) => InputValue::List(list),
+                    None => InputValue::Unknown,
+                },
+            };
+            values.insert(attr.name.clone(), value);
+        }
+    }
+    values
 }
 
 /// The inputs of a call, one map per instance of the `module` block.

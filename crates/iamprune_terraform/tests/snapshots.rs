@@ -32,6 +32,7 @@ fn module_files(dir: &Path) -> ModuleFiles {
     ModuleFiles {
         dir: dir.to_path_buf(),
         files,
+        var_files: Vec::new(),
     }
 }
 

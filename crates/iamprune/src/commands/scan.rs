@@ -22,6 +22,10 @@ pub struct ScanArgs {
     /// Without findings only the catalog rules run.
     #[arg(long, value_name = "PATH")]
     pub findings: Vec<PathBuf>,
+    /// Deployment evidence, files or directories: `terraform show -json` of a state or plan, or
+    /// `aws cloudformation describe-stack-resources` output; may be repeated (one per environment).
+    #[arg(long, value_name = "PATH")]
+    pub deployment: Vec<PathBuf>,
     /// The configuration file (default: the nearest `iamprune.toml` above the first path).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -89,6 +93,7 @@ impl Scan {
         let mut workspace = Workspace::new(Settings {
             config: args.config.clone(),
             findings: args.findings.clone(),
+            deployments: args.deployment.clone(),
             catalog: catalog.catalog.clone(),
             exclude: args.exclude.clone(),
             stack_name: args.stack_name.clone(),
