@@ -370,3 +370,58 @@ fn a_bad_deployment_file_is_an_error_with_its_place() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_cdk_assembly_joins_mixed_case_and_uniquely_cut_generated_names() {
+    let dir = case("cdk-app");
+    let report = json_report(&dir, &["check"]);
+    let stacks: Vec<String> = report["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["code"] == "IAM001")
+        .filter_map(|d| Some(d["file"].as_str()?.rsplit('/').next()?.to_string()))
+        .collect();
+    assert_eq!(
+        stacks,
+        [
+            "OrdersServiceStack.template.json",
+            "ProductionOrdersProcessingPipelineStack.template.json"
+        ],
+        "{report}"
+    );
+    let policies = report["join"]["policies"].to_string();
+    assert!(
+        policies.contains(
+            "`OrderProcessorFunctionSecondaryServiceRole5E6F7A8B` could have that name too"
+        ),
+        "{policies}"
+    );
+}
+
+#[test]
+fn stack_resources_settle_a_name_the_source_cannot() {
+    let dir = case("cdk-app");
+    std::fs::write(
+        dir.join("stack.json"),
+        r#"{"StackResources": [
+            {"StackName": "ProductionOrdersReportingPipelineStack", "LogicalResourceId": "OrderProcessorFunctionServiceRoleA1B2C3D4",
+             "PhysicalResourceId": "ProductionOrdersReportingP-OrderProcessorFunctionSe-Rb7NcV2hJyQs", "ResourceType": "AWS::IAM::Role"},
+            {"StackName": "ProductionOrdersReportingPipelineStack", "LogicalResourceId": "OrderProcessorFunctionSecondaryServiceRole5E6F7A8B",
+             "PhysicalResourceId": "ProductionOrdersReportingP-OrderProcessorFunctionSe-Zz0YyXxWwVvU", "ResourceType": "AWS::IAM::Role"}]}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let report = json_report(&dir, &["check", ".", "--deployment", "stack.json"]);
+    let reporting = report["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["code"] == "IAM001")
+        .filter(|d| {
+            d["file"].as_str().is_some_and(|f| {
+                f.ends_with("ProductionOrdersReportingPipelineStack.template.json")
+            })
+        })
+        .count();
+    assert_eq!(reporting, 1, "{report}");
+}

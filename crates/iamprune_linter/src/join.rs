@@ -30,7 +30,7 @@ pub struct SourcePrincipal {
     /// `aws_iam_role.app`, `module.app.aws_iam_role.this`, `AppRole`.
     pub declared_as: String,
     pub kind: &'static str,
-    /// The module directory, template or assembly it is declared in.
+    /// The module directory or template it is declared in.
     pub unit: PathBuf,
     /// How its deployed name is known: `literal`, `name prefix`, `generated`, `generated, stack not
     /// known`, `computed`.
@@ -77,11 +77,17 @@ impl JoinReport {
                 if !site.purpose.grants_identity() {
                     continue;
                 }
+                // A Terraform unit is one configuration; an assembly holds one stack per template,
+                // and a logical id names a different principal in each.
+                let place = match unit.unit.kind {
+                    crate::units::UnitKind::TerraformModule => &unit.unit.path,
+                    _ => &site.owner_file,
+                };
                 for reference in &site.principals {
-                    let key = (unit.unit.path.clone(), reference.declared_as.clone());
+                    let key = (place.clone(), reference.declared_as.clone());
                     let entry = principals
                         .entry(key)
-                        .or_insert_with(|| source_principal(reference, &unit.unit.path));
+                        .or_insert_with(|| source_principal(reference, place));
                     if !entry.policies.contains(&site.owner) {
                         entry.policies.push(site.owner.clone());
                     }

@@ -95,8 +95,9 @@ impl Gap {
                 declared_as,
                 candidates,
             } => format!(
-                "the generated name of `{declared_as}` is cut to 64 characters and could be any of {}; \
-                 map it in iamprune.toml [principals] as \"ARN\" = \"{declared_as}\"",
+                "the generated name of `{declared_as}` is cut to 64 characters, and {} could have that \
+                 name too; map it in iamprune.toml [principals] as \"ARN\" = \"{declared_as}\", or give \
+                 the stack's resources as deployment evidence (--deployment)",
                 candidates.join(", ")
             ),
             Gap::OtherAccounts {
@@ -349,7 +350,7 @@ impl Resolver {
             return None;
         }
         if names.len() > 1 {
-            candidates.extend(names.iter().map(|n| format!("role {n}")));
+            candidates.extend(names.iter().map(|n| format!("the finding for role {n}")));
         }
         Some(Gap::Ambiguous {
             declared_as: reference.declared_as.clone(),
