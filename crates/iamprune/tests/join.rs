@@ -425,3 +425,34 @@ fn stack_resources_settle_a_name_the_source_cannot() {
         .count();
     assert_eq!(reporting, 1, "{report}");
 }
+
+#[test]
+fn a_mapping_glob_ties_every_environment_of_a_role() {
+    narrowed_only_with(
+        "tf-module-mapping",
+        "modules/app/main.tf",
+        "s3:GetObject",
+        "[principals]\n\"arn:aws:iam::*:role/app-*\" = \"module.app.aws_iam_role.this\"",
+    );
+}
+
+#[test]
+fn a_mapping_that_names_nothing_is_an_error_naming_the_candidates() {
+    let dir = case("tf-module-mapping");
+    let path = dir.join("iamprune.toml");
+    let config = format!(
+        "{}\n[principals]\n\"arn:aws:iam::111122223333:role/app-prod\" = \"module.app.aws_iam_role.thsi\"\n",
+        read(&path)
+    );
+    std::fs::write(&path, config).unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&dir, &["check", ".", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let errors = json(&out)["errors"].to_string();
+    assert!(
+        errors.contains("did you mean `module.app.aws_iam_role.this`"),
+        "{errors}"
+    );
+    // Checking one file of the project cannot tell: the mapping may be for another part.
+    let out = run(&dir, &["check", "modules/app/main.tf", "--format", "json"]);
+    assert_eq!(json(&out)["errors"], serde_json::json!([]));
+}

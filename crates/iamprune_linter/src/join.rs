@@ -23,6 +23,9 @@ pub struct JoinReport {
     pub findings: Vec<FindingPrincipal>,
     /// Identity policies that findings reach but that are not narrowed.
     pub policies: Vec<PolicyGaps>,
+    /// `[principals]` entries that name nothing in the source.
+    #[serde(skip)]
+    pub mapping_errors: Vec<Message>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -68,9 +71,13 @@ pub struct PolicyGaps {
 }
 
 impl JoinReport {
-    /// The join of the units of one project's check.
-    pub fn build(project: &Project, reports: &[UnitReport]) -> JoinReport {
+    /// The join of the units of one project's check. `whole_project`: the check covered the
+    /// directory of the configuration, so a mapping that matches nothing there matches nothing at all.
+    pub fn build(project: &Project, reports: &[UnitReport], whole_project: bool) -> JoinReport {
         let mut report = JoinReport::default();
+        if whole_project {
+            report.mapping_errors = mapping_errors(project, reports);
+        }
         let mut principals: BTreeMap<(PathBuf, String), SourcePrincipal> = BTreeMap::new();
         for unit in reports {
             for (site, analysis) in unit.sites.iter().zip(&unit.analyses) {
@@ -152,25 +159,25 @@ impl JoinReport {
         self.principals.extend(other.principals);
         self.findings.extend(other.findings);
         self.policies.extend(other.policies);
+        self.mapping_errors.extend(other.mapping_errors);
     }
 
-    /// One note per finding principal that reached no policy, at the findings file that names it.
+    /// One note per finding principal that reached no policy, at the findings file that names it, and
+    /// an error per mapping that names nothing.
     pub fn messages(&self) -> Vec<Message> {
-        self.findings
-            .iter()
-            .filter_map(|f| {
-                Some(Message {
-                    level: Level::Note,
-                    file: f.sources.first().cloned().unwrap_or_default(),
-                    span: None,
-                    message: format!(
-                        "the findings for {} reach no policy: {}",
-                        f.arn,
-                        f.reason.as_deref()?
-                    ),
-                })
+        let notes = self.findings.iter().filter_map(|f| {
+            Some(Message {
+                level: Level::Note,
+                file: f.sources.first().cloned().unwrap_or_default(),
+                span: None,
+                message: format!(
+                    "the findings for {} reach no policy: {}",
+                    f.arn,
+                    f.reason.as_deref()?
+                ),
             })
-            .collect()
+        });
+        self.mapping_errors.iter().cloned().chain(notes).collect()
     }
 }
 
@@ -313,4 +320,61 @@ fn unjoined_reason(
         "no role, user or group in the scanned source is named {}: {mapping}",
         arn.name
     )
+}
+
+/// Each `[principals]` entry whose right side is no policy and no principal of the source: a typo there
+/// would leave a policy unjoined without a word. The error names the closest candidates.
+fn mapping_errors(project: &Project, reports: &[UnitReport]) -> Vec<Message> {
+    let sites = || reports.iter().flat_map(|unit| &unit.sites);
+    let mut errors = Vec::new();
+    for (arn, owner) in &project.config.principals {
+        let found = sites().any(|site| {
+            crate::resolve::site_is(owner, site)
+                || site
+                    .principals
+                    .iter()
+                    .any(|r| crate::resolve::owner_matches(owner, r, site))
+        });
+        if found {
+            continue;
+        }
+        let mut candidates: Vec<&str> = sites()
+            .flat_map(|site| {
+                site.principals
+                    .iter()
+                    .map(|r| r.declared_as.as_str())
+                    .chain(std::iter::once(site.owner.as_str()))
+            })
+            .collect();
+        candidates.sort_by_key(|c| std::cmp::Reverse(similarity(owner, c)));
+        candidates.dedup();
+        candidates.truncate(5);
+        let listed: Vec<String> = candidates.iter().map(|c| format!("`{c}`")).collect();
+        errors.push(Message {
+            level: Level::Error,
+            file: project.config_path.clone().unwrap_or_default(),
+            span: None,
+            message: format!(
+                "[principals] maps \"{arn}\" to `{owner}`, which is no policy, role, user or group of the scanned source{}",
+                if listed.is_empty() {
+                    String::new()
+                } else {
+                    format!("; did you mean {}?", listed.join(", "))
+                }
+            ),
+        });
+    }
+    errors
+}
+
+/// How alike two names are: the length of their common prefix, then of their common suffix.
+fn similarity(a: &str, b: &str) -> (usize, usize) {
+    let prefix = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    let suffix = a
+        .bytes()
+        .rev()
+        .zip(b.bytes().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    (prefix, suffix)
 }

@@ -162,19 +162,19 @@ impl Resolver {
         // The configuration may name the site itself (`"arn…" = "policies/app.json"` or its owner):
         // that lists whom it reaches, which is how a policy whose attachments are not all in the source
         // becomes complete.
-        let site_mapped: Vec<&String> = self
+        let site_mapped: Vec<&str> = self
             .explicit
             .iter()
             .filter(|(_, owner)| site_is(owner, site))
-            .map(|(arn, _)| arn)
+            .map(|(arn, _)| arn.as_str())
             .collect();
         if site_mapped.is_empty() && !site.principals_complete {
             resolution.gaps.push(Gap::NotFollowed);
         }
-        for arn in &site_mapped {
+        for (label, found) in mapped_findings(&site_mapped, findings) {
             resolution.principals.push(MatchedPrincipal {
-                label: (*arn).clone(),
-                findings: findings.for_principal(arn),
+                label,
+                findings: found,
                 declared_as: None,
                 tie: Tie::Mapping,
             });
@@ -203,10 +203,10 @@ impl Resolver {
         let mapped = self.explicitly_mapped_to(reference, site);
         if !mapped.is_empty() {
             // A reference the configuration maps is exactly the ARNs mapped to it.
-            for arn in mapped {
+            for (label, found) in mapped_findings(&mapped, findings) {
                 resolution.principals.push(MatchedPrincipal {
-                    label: arn.to_string(),
-                    findings: findings.for_principal(arn),
+                    label,
+                    findings: found,
                     declared_as: Some(reference.declared_as.clone()),
                     tie: Tie::Mapping,
                 });
@@ -400,7 +400,12 @@ impl Resolver {
         let Principal::Arn(arn) = &found.principal else {
             return false;
         };
-        if self.explicit.contains_key(&arn.raw) {
+        if self.explicit.contains_key(&arn.raw)
+            || self
+                .explicit
+                .keys()
+                .any(|key| key.contains('*') && glob_matches(key, &arn.raw))
+        {
             // Mapped ARNs are tied only to what they are mapped to.
             return false;
         }
@@ -443,9 +448,62 @@ impl Resolver {
     }
 }
 
+/// The findings of the ARNs a mapping names. A key with `*` stands for every finding principal whose
+/// ARN it matches; one that matches none is a deployed principal without findings, which keeps the
+/// policy as it is.
+fn mapped_findings(
+    keys: &[&str],
+    findings: &FindingsSet,
+) -> Vec<(String, Option<PrincipalFindings>)> {
+    let mut out = Vec::new();
+    for key in keys {
+        if !key.contains('*') {
+            out.push((key.to_string(), findings.for_principal(key)));
+            continue;
+        }
+        let before = out.len();
+        for found in findings.principals() {
+            if let Principal::Arn(arn) = &found.principal {
+                if glob_matches(key, &arn.raw) {
+                    out.push((arn.raw.clone(), Some(found.clone())));
+                }
+            }
+        }
+        if out.len() == before {
+            out.push((key.to_string(), None));
+        }
+    }
+    out
+}
+
+/// `*` matches any run of characters (`/` included); the rest compares ignoring ASCII case, as IAM
+/// names do.
+pub(crate) fn glob_matches(pattern: &str, text: &str) -> bool {
+    let pattern = pattern.to_ascii_lowercase();
+    let text = text.to_ascii_lowercase();
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let (Some(first), Some(last)) = (parts.first(), parts.last()) else {
+        return false;
+    };
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
 /// `aws_iam_role.app` matches `aws_iam_role.app`; `AppRole` matches the logical id `AppRole`;
 /// `Stack/AppRole` matches it only in that stack (a CDK construct path, or a name generated in it).
-fn owner_matches(owner: &str, reference: &PrincipalRef, site: &PolicySite) -> bool {
+pub(crate) fn owner_matches(owner: &str, reference: &PrincipalRef, site: &PolicySite) -> bool {
     if owner == reference.declared_as {
         return true;
     }
@@ -464,7 +522,7 @@ fn owner_matches(owner: &str, reference: &PrincipalRef, site: &PolicySite) -> bo
     in_construct || in_generated
 }
 
-fn site_is(owner: &str, site: &PolicySite) -> bool {
+pub(crate) fn site_is(owner: &str, site: &PolicySite) -> bool {
     owner == site.owner || (!owner.is_empty() && site.file.ends_with(owner))
 }
 
@@ -505,4 +563,30 @@ pub fn unused_for<'c>(catalog: &'c Catalog, resolution: &Resolution) -> Option<U
         });
     }
     result.filter(|u| !u.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_matches;
+
+    #[test]
+    fn globs_match_any_run_and_ignore_case() {
+        assert!(glob_matches(
+            "arn:aws:iam::*:role/app-*",
+            "arn:aws:iam::111122223333:role/App-Prod"
+        ));
+        assert!(glob_matches(
+            "arn:aws:iam::1:role/a",
+            "arn:aws:iam::1:role/A"
+        ));
+        assert!(!glob_matches(
+            "arn:aws:iam::*:role/app-*",
+            "arn:aws:iam::1:user/app-x"
+        ));
+        assert!(glob_matches("*", "anything"));
+        assert!(glob_matches("a*b*c", "aXbYc"));
+        assert!(!glob_matches("a*b*c", "aXc"));
+        // The fixed ends may not overlap.
+        assert!(!glob_matches("ab*ba", "aba"));
+    }
 }

@@ -303,7 +303,16 @@ fn check_roots(
     let linter = project.linter();
     let options = project.extract_options(roots);
     let reports = check::check_units(&linter, &graph.units, &options, done);
-    let join = JoinReport::build(project, &reports);
+    let whole_project = project
+        .config_path
+        .as_deref()
+        .and_then(Path::parent)
+        .is_some_and(|dir| {
+            roots
+                .iter()
+                .any(|root| std::fs::canonicalize(root).is_ok_and(|r| dir.starts_with(&r)))
+        });
+    let join = JoinReport::build(project, &reports, whole_project);
     messages.extend(join.messages());
     messages.extend(findings_errors(project));
     Ok(Checked {

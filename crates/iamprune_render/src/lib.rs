@@ -20,7 +20,7 @@ pub use github::github;
 pub use json::{JsonReport, json};
 pub use principals::principals_text;
 pub use sarif::{SarifLog, sarif};
-pub use text::{TextOptions, text};
+pub use text::{TextOptions, join_coverage, text};
 
 /// What a run looked at; also the JSON report's `stats`, in this order.
 pub use iamprune_linter::workspace::Stats;

@@ -107,6 +107,24 @@ pub fn text(report: &Report, sources: &Sources, options: TextOptions) -> String 
     out
 }
 
+/// "findings for 14 principal(s): 12 joined, 2 not (see `iamprune principals`)"; `None` without
+/// findings.
+pub fn join_coverage(join: &crate::JoinReport) -> Option<String> {
+    if join.findings.is_empty() {
+        return None;
+    }
+    let total = join.findings.len();
+    let joined = join.joined();
+    let mut line = format!(
+        "findings for {total} principal(s): {joined} joined, {} not",
+        total - joined
+    );
+    if joined < total || !join.policies.is_empty() {
+        line.push_str(" (see `iamprune principals`)");
+    }
+    Some(line)
+}
+
 fn summary(report: &Report) -> String {
     let count = |s: Severity| {
         report
@@ -143,16 +161,9 @@ fn summary(report: &Report) -> String {
     if errors > 0 {
         line.push_str(&format!("; {errors} file(s) could not be checked"));
     }
-    if !report.join.findings.is_empty() {
-        let total = report.join.findings.len();
-        let joined = report.join.joined();
-        line.push_str(&format!(
-            "\nfindings for {total} principal(s): {joined} joined, {} not",
-            total - joined
-        ));
-        if joined < total || !report.join.policies.is_empty() {
-            line.push_str(" (see `iamprune principals`)");
-        }
+    if let Some(coverage) = join_coverage(&report.join) {
+        line.push('\n');
+        line.push_str(&coverage);
     }
     line.push_str(&format!("\ncatalog: {}\n", report.catalog));
     let configs: Vec<String> = report.configs.iter().map(|p| path_string(p)).collect();

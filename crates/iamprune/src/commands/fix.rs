@@ -49,8 +49,15 @@ pub fn run(args: &FixArgs) -> anyhow::Result<ExitCode> {
             "iamprune: {generated} fix(es) in CDK output were not applied: change the construct in the CDK app (`iamprune check` names it)"
         );
     }
+    let (report, _) = scan.report();
+    if let Some(coverage) = iamprune_render::join_coverage(&report.join) {
+        eprintln!("iamprune: {coverage}");
+    }
     if failed {
         return Ok(ExitCode::from(2));
+    }
+    if scan.fails_on_unjoined(&report) {
+        return Ok(ExitCode::from(1));
     }
     // With --diff, pending changes fail the run, so CI can ask "is everything fixed?".
     Ok(if unchecked || (args.diff && changed_files > 0) {
