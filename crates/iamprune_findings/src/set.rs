@@ -47,6 +47,9 @@ impl Entry {
 #[derive(Debug, Clone, Default)]
 pub struct FindingsSet {
     entries: BTreeMap<EntryKey, Entry>,
+    /// The visible principals by lower-case name, built on first use after the last change: joining
+    /// looks principals up by name once per source principal of every policy.
+    by_name: std::sync::OnceLock<BTreeMap<String, Vec<EntryKey>>>,
     recommendations: Vec<Recommendation>,
     /// The notes of loading, in load order, each once.
     load_notes: Vec<String>,
@@ -130,6 +133,35 @@ impl FindingsSet {
             .map(|e| &e.view)
     }
 
+    /// The principals whose name starts with `prefix`, ignoring ASCII case; every one of
+    /// [`FindingsSet::principals`] that does, without looking at the others.
+    pub fn principals_named_from<'s>(
+        &'s self,
+        prefix: &str,
+    ) -> impl Iterator<Item = &'s PrincipalFindings> + 's {
+        let index = self.by_name.get_or_init(|| {
+            let mut index: BTreeMap<String, Vec<EntryKey>> = BTreeMap::new();
+            for (key, entry) in &self.entries {
+                if let (EntryKey::Principal(_), Principal::Arn(arn), true) =
+                    (key, &entry.principal, entry.is_visible())
+                {
+                    index
+                        .entry(arn.name.to_ascii_lowercase())
+                        .or_default()
+                        .push(key.clone());
+                }
+            }
+            index
+        });
+        let prefix = prefix.to_ascii_lowercase();
+        index
+            .range(prefix.clone()..)
+            .take_while(move |(name, _)| name.starts_with(&prefix))
+            .flat_map(|(_, keys)| keys)
+            .filter_map(|key| self.entries.get(key))
+            .map(|e| &e.view)
+    }
+
     /// Everything known about `arn`: its own findings (a role, user or group with another path
     /// or letter case in the same account is the same entity) merged with those that apply to
     /// every principal. `None` when nothing is known about it. A string that is not an ARN
@@ -171,6 +203,7 @@ impl FindingsSet {
     /// Takes out what applies to every principal (simple lists loaded without one) and returns the
     /// files it came from: narrowing every policy by one list is only right for a single principal.
     pub fn remove_principal_less(&mut self) -> Vec<PathBuf> {
+        self.by_name = std::sync::OnceLock::new();
         self.entries
             .remove(&EntryKey::Any)
             .map(|e| e.view.sources)
@@ -190,6 +223,7 @@ impl FindingsSet {
     }
 
     fn commit(&mut self, batch: Batch) {
+        self.by_name = std::sync::OnceLock::new();
         for note in batch.notes {
             self.note(note);
         }

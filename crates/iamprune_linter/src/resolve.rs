@@ -232,8 +232,7 @@ impl Resolver {
             }
             return;
         }
-        let matched: Vec<&PrincipalFindings> = findings
-            .principals()
+        let matched: Vec<&PrincipalFindings> = candidates(reference, findings)
             .filter(|p| self.matches_by_name(reference, p))
             .collect();
         if let Some(gap) = self.ambiguity(reference, &matched) {
@@ -285,8 +284,7 @@ impl Resolver {
             name: PrincipalName::Exact(deployment.name.clone()),
             declared_as: reference.declared_as.clone(),
         };
-        let matched: Vec<&PrincipalFindings> = findings
-            .principals()
+        let matched: Vec<&PrincipalFindings> = candidates(&named, findings)
             .filter(|p| self.matches_by_name(&named, p))
             .collect();
         if let Some(gap) = self.missing_accounts(&named, &matched) {
@@ -446,6 +444,25 @@ impl Resolver {
             PrincipalName::Generated { stack: None, .. } | PrincipalName::Unknown => false,
         }
     }
+}
+
+/// The finding principals a name could match, found through the index by the part of the name that
+/// is certain: the whole name, the `name_prefix`, or the first character of the stack (a generated
+/// name cut to 64 characters keeps at least that much of it).
+fn candidates<'f>(
+    reference: &PrincipalRef,
+    findings: &'f FindingsSet,
+) -> Box<dyn Iterator<Item = &'f PrincipalFindings> + 'f> {
+    let prefix: String = match &reference.name {
+        PrincipalName::Exact(name) | PrincipalName::Prefix(name) => name.clone(),
+        PrincipalName::Generated {
+            stack: Some(stack), ..
+        } => stack.chars().take(1).collect(),
+        PrincipalName::Generated { stack: None, .. } | PrincipalName::Unknown => {
+            return Box::new(std::iter::empty());
+        }
+    };
+    Box::new(findings.principals_named_from(&prefix))
 }
 
 /// The findings of the ARNs a mapping names. A key with `*` stands for every finding principal whose
