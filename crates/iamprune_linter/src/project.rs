@@ -9,7 +9,7 @@ use iamprune_findings::{FindingsError, FindingsSet, LoadOptions, Principal};
 use crate::config::{Config, ConfigError, RuleSelection};
 use crate::diagnostic::Severity;
 use crate::extract::ExtractOptions;
-use crate::units::{ExcludeError, Excludes};
+use crate::units::{ExcludeError, Excludes, WalkOptions};
 use crate::workspace::Settings;
 use crate::{Linter, Resolver};
 
@@ -28,6 +28,8 @@ pub struct Project {
     pub findings_errors: Vec<FindingsError>,
     /// The `exclude` globs of the configuration and the command line that parse.
     exclude: Vec<String>,
+    /// `--no-ignore` or `no-ignore = true`.
+    no_ignore: bool,
     /// `--stack-name`: the stack of every template scanned.
     stack_name: Option<String>,
     account: Option<String>,
@@ -141,6 +143,7 @@ impl Project {
                 .clone()
                 .or_else(|| config.cloudformation.account.clone()),
             rules: config.rule_selection(),
+            no_ignore: settings.no_ignore || config.no_ignore,
             config,
             catalog,
             catalog_path,
@@ -192,6 +195,13 @@ impl Project {
     pub fn excludes(&self, root: &Path) -> Excludes {
         // Every glob kept parsed when the project was loaded.
         Excludes::new(root, &self.exclude).unwrap_or_default()
+    }
+
+    /// How its roots are walked.
+    pub fn walk_options(&self) -> WalkOptions {
+        WalkOptions {
+            no_ignore: self.no_ignore,
+        }
     }
 
     /// The AWS account the source deploys to, when configured.

@@ -107,9 +107,17 @@ impl UnitGraph {
     }
 }
 
-/// Finds the units under `roots`, honouring `.gitignore` and the excludes. Sorted, so output is the
-/// same from run to run.
-pub fn discover(roots: &[(PathBuf, Excludes)]) -> (UnitGraph, Vec<Message>) {
+/// How a walk treats what `.gitignore` files (and `.ignore` files, git's excludes) and hidden names
+/// exclude.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WalkOptions {
+    /// Scan it too; only `.git` stays out.
+    pub no_ignore: bool,
+}
+
+/// Finds the units under `roots`, honouring `.gitignore`, hidden names and the excludes unless told
+/// not to. Sorted, so output is the same from run to run.
+pub fn discover(roots: &[(PathBuf, Excludes)], options: WalkOptions) -> (UnitGraph, Vec<Message>) {
     let mut messages = Vec::new();
     let mut found: BTreeSet<PathBuf> = BTreeSet::new();
     // `check a ./a` or an absolute and a relative path to the same place: each file once.
@@ -131,14 +139,7 @@ pub fn discover(roots: &[(PathBuf, Excludes)]) -> (UnitGraph, Vec<Message>) {
             }
             continue;
         }
-        let mut walk = ignore::WalkBuilder::new(root);
-        // Hidden directories hold CI workflows and tool state, not infrastructure; but a path the user
-        // names is scanned whatever its name.
-        walk.hidden(true).require_git(false);
-        if let Some(overrides) = &excludes.overrides {
-            walk.overrides(overrides.clone());
-        }
-        for entry in walk.build() {
+        for entry in walker(root, excludes, options).build() {
             match entry {
                 Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
                     add(entry.into_path())
@@ -149,6 +150,23 @@ pub fn discover(roots: &[(PathBuf, Excludes)]) -> (UnitGraph, Vec<Message>) {
         }
     }
     (units_of(found), messages)
+}
+
+/// The walk of a root. Hidden directories hold CI workflows and tool state, and ignored ones
+/// dependencies and build output, not infrastructure; but a path the user names is scanned whatever
+/// its name.
+fn walker(root: &Path, excludes: &Excludes, options: WalkOptions) -> ignore::WalkBuilder {
+    let mut walk = ignore::WalkBuilder::new(root);
+    if options.no_ignore {
+        walk.standard_filters(false)
+            .filter_entry(|entry| entry.file_name() != ".git");
+    } else {
+        walk.hidden(true).require_git(false);
+    }
+    if let Some(overrides) = &excludes.overrides {
+        walk.overrides(overrides.clone());
+    }
+    walk
 }
 
 fn units_of(files: BTreeSet<PathBuf>) -> UnitGraph {
@@ -423,6 +441,47 @@ pub(crate) fn canonical(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn write(root: &Path, path: &str, text: &str) {
+        let path = root.join(path);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{e}"));
+        }
+        std::fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
+    fn no_ignore_scans_everything_but_git() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = dir.path();
+        write(root, ".gitignore", "vendor/\n");
+        for module in [
+            "app",
+            ".infra",
+            "vendor",
+            "app/.terraform/modules/iam",
+            ".git/old",
+        ] {
+            write(root, &format!("{module}/main.tf"), "");
+        }
+        let modules = |no_ignore: bool| {
+            let roots = [(root.to_path_buf(), Excludes::default())];
+            let (graph, messages) = discover(&roots, WalkOptions { no_ignore });
+            assert!(messages.is_empty(), "{messages:?}");
+            let mut paths: Vec<String> = graph
+                .units
+                .iter()
+                .filter_map(|u| Some(u.path.strip_prefix(root).ok()?.display().to_string()))
+                .collect();
+            paths.sort();
+            paths
+        };
+        assert_eq!(modules(false), ["app"]);
+        assert_eq!(
+            modules(true),
+            [".infra", "app", "app/.terraform/modules/iam", "vendor"]
+        );
+    }
 
     #[test]
     fn file_reads_name_paths_as_the_extractor_does() {

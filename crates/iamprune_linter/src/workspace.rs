@@ -25,6 +25,8 @@ pub struct Settings {
     pub catalog: Option<PathBuf>,
     /// More `exclude` globs.
     pub exclude: Vec<String>,
+    /// Scan what `.gitignore` files and hidden names exclude too.
+    pub no_ignore: bool,
     /// The stack every scanned template is deployed as.
     pub stack_name: Option<String>,
     pub account: Option<String>,
@@ -203,7 +205,8 @@ impl Workspace {
         // What the walk could not read is said once, when the units are found.
         let mut walk_messages = Vec::new();
         let graph = self.graphs.entry(root.clone()).or_insert_with(|| {
-            let (graph, messages) = units::discover(&[(root.clone(), excludes)]);
+            let (graph, messages) =
+                units::discover(&[(root.clone(), excludes)], project.walk_options());
             walk_messages = messages;
             graph
         });
@@ -297,7 +300,7 @@ fn check_roots(
     for root in roots {
         scanned.push((root.clone(), project.excludes(root)));
     }
-    let (graph, mut messages) = units::discover(&scanned);
+    let (graph, mut messages) = units::discover(&scanned, project.walk_options());
     let linter = project.linter();
     let options = project.extract_options(roots);
     let reports = check::check_units(&linter, &graph.units, &options, done);

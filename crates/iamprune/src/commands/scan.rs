@@ -28,6 +28,9 @@ pub struct ScanArgs {
     /// Glob of paths not to scan (gitignore syntax); may be repeated.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// Scan what .gitignore files and hidden names exclude too (never .git).
+    #[arg(long)]
+    pub no_ignore: bool,
     /// The lowest severity that fails the run (exit code 1).
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
@@ -91,6 +94,7 @@ impl Scan {
             findings: args.findings.clone(),
             catalog: catalog.catalog.clone(),
             exclude: args.exclude.clone(),
+            no_ignore: args.no_ignore,
             stack_name: args.stack_name.clone(),
             account: args.account.clone(),
             principal: args.principal.clone(),
