@@ -28,7 +28,8 @@ pub struct ScanArgs {
     /// Glob of paths not to scan (gitignore syntax); may be repeated.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
-    /// Scan what .gitignore files and hidden names exclude too (never .git).
+    /// Scan what .gitignore files and hidden names exclude too (never .git). Without it they are
+    /// counted in a note, and a CDK assembly among them is scanned anyway.
     #[arg(long)]
     pub no_ignore: bool,
     /// The lowest severity that fails the run (exit code 1).
