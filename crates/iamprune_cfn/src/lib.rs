@@ -103,6 +103,12 @@ impl ExtractError {
     }
 }
 
+/// Whether [`extract_file`] would parse this text, without parsing it: it looks like a template or a
+/// policy by its name and the words every one of them has. For counting files a scan left out.
+pub fn may_hold_policies(path: &Path, text: &str) -> bool {
+    detect::sniff(path, text).is_some()
+}
+
 /// Extracts the policy sites of one file: a CloudFormation template (JSON or YAML), a standalone
 /// policy JSON file, or nothing ([`Extraction::skipped`]) for any other file.
 pub fn extract_file(path: &Path, text: &str, options: &Options) -> Extraction {

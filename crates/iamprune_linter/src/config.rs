@@ -48,6 +48,9 @@ pub struct Config {
     /// Globs of paths not to scan (in addition to .gitignore).
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// Scan what .gitignore files and hidden names exclude too (never `.git`), as `--no-ignore` does.
+    #[serde(default)]
+    pub no_ignore: bool,
     /// The lowest severity that fails the run.
     pub fail_on: Option<Severity>,
     /// Fail the run when findings name a principal that reaches no policy in the source.

@@ -1,6 +1,7 @@
 //! What kind of file a path is, and reading one as text: the one place that knows which files the
 //! engine looks at, for the walk, the editor and the file watcher alike.
 
+use std::io::Read;
 use std::path::Path;
 
 use crate::{Level, Message};
@@ -54,6 +55,28 @@ impl FileKind {
 /// Whether the engine reads files of this name.
 pub fn is_source(path: &Path) -> bool {
     FileKind::of(path).is_some()
+}
+
+/// How much of a document the walk left out is read to tell whether it may hold policies: the words
+/// every template and policy has come early, and a vendored SDK model read whole would cost more than
+/// the scan.
+const SNIFF_BYTES: u64 = 256 * 1024;
+
+/// Whether a file the walk left out may hold policies: a Terraform file, or a document the extractor
+/// would parse. Reads the start of a document at most, and parses nothing.
+pub fn may_hold_policies(path: &Path) -> bool {
+    match FileKind::of(path) {
+        Some(FileKind::Terraform) => true,
+        Some(FileKind::Document) => {
+            let mut bytes = Vec::new();
+            let read = std::fs::File::open(path)
+                .and_then(|file| file.take(SNIFF_BYTES).read_to_end(&mut bytes));
+            read.is_ok()
+                && !bytes.contains(&0)
+                && iamprune_cfn::may_hold_policies(path, &String::from_utf8_lossy(&bytes))
+        }
+        None => false,
+    }
 }
 
 /// Reads a file as text; a file that is too large, binary, or not UTF-8 is an error message.
@@ -119,6 +142,26 @@ mod tests {
             Some(FileKind::Document)
         );
         assert_eq!(FileKind::of(Path::new("README.md")), None);
+    }
+
+    #[test]
+    fn what_may_hold_policies_is_told_without_parsing() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let file = |name: &str, text: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+            may_hold_policies(&path)
+        };
+        // Terraform by its name alone: reading every module would cost what scanning it does.
+        assert!(file("empty.tf", b""));
+        assert!(file(
+            "policy.json",
+            br#"{"Version": "2012-10-17", "Statement": []}"#
+        ));
+        assert!(file("template.yaml", b"Resources:\n  Queue: {}\n"));
+        assert!(!file("package.json", br#"{"name": "pkg"}"#));
+        assert!(!file("binary.json", b"{\"Statement\": \0}"));
+        assert!(!file("terraform-provider-aws_v5", b"Statement"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::config::{Config, ConfigError, RuleSelection};
 use crate::deployments::{DeploymentError, Deployments};
 use crate::diagnostic::Severity;
 use crate::extract::ExtractOptions;
-use crate::units::{ExcludeError, Excludes};
+use crate::units::{ExcludeError, Excludes, WalkOptions};
 use crate::workspace::Settings;
 use crate::{Linter, Resolver};
 
@@ -34,6 +34,8 @@ pub struct Project {
     deployments_paths: Vec<PathBuf>,
     /// The `exclude` globs of the configuration and the command line that parse.
     exclude: Vec<String>,
+    /// `--no-ignore` or `no-ignore = true`.
+    no_ignore: bool,
     /// `--stack-name`: the stack of every template scanned.
     stack_name: Option<String>,
     account: Option<String>,
@@ -160,6 +162,7 @@ impl Project {
                 .or_else(|| config.account.clone())
                 .or_else(|| config.cloudformation.account.clone()),
             rules: config.rule_selection(),
+            no_ignore: settings.no_ignore || config.no_ignore,
             config,
             catalog,
             catalog_path,
@@ -214,6 +217,13 @@ impl Project {
     pub fn excludes(&self, root: &Path) -> Excludes {
         // Every glob kept parsed when the project was loaded.
         Excludes::new(root, &self.exclude).unwrap_or_default()
+    }
+
+    /// How its roots are walked.
+    pub fn walk_options(&self) -> WalkOptions {
+        WalkOptions {
+            no_ignore: self.no_ignore,
+        }
     }
 
     /// The AWS account the source deploys to, when configured.

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use ignore::overrides::{Override, OverrideBuilder};
 
-use crate::Message;
 use crate::files::{self, FileKind, MAX_FILE_BYTES};
+use crate::{Level, Message};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum UnitKind {
@@ -86,6 +86,14 @@ impl Excludes {
             .take_while(|a| a.starts_with(overrides.path()) && *a != overrides.path())
             .any(|a| overrides.matched(a, a != path).is_ignore())
     }
+
+    /// Whether a glob excludes this file or directory itself: for a walk, which has not entered an
+    /// excluded directory.
+    fn excludes_entry(&self, path: &Path, is_dir: bool) -> bool {
+        self.overrides
+            .as_ref()
+            .is_some_and(|o| o.matched(path, is_dir).is_ignore())
+    }
 }
 
 /// The units found under some roots, and which module reads which policy file.
@@ -94,6 +102,8 @@ pub struct UnitGraph {
     pub units: Vec<Unit>,
     /// A file a Terraform module reads with `file()` → the index of that module's unit.
     read_by: BTreeMap<PathBuf, usize>,
+    /// The note on what `.gitignore` files and hidden names left out that may hold policies, if any.
+    pub skipped: Option<Message>,
 }
 
 impl UnitGraph {
@@ -107,18 +117,25 @@ impl UnitGraph {
     }
 }
 
-/// Finds the units under `roots`, honouring `.gitignore` and the excludes. Sorted, so output is the
-/// same from run to run.
-pub fn discover(roots: &[(PathBuf, Excludes)]) -> (UnitGraph, Vec<Message>) {
+/// How a walk treats what `.gitignore` files (and `.ignore` files, git's excludes) and hidden names
+/// exclude.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WalkOptions {
+    /// Scan it too; only `.git` stays out.
+    pub no_ignore: bool,
+}
+
+/// Finds the units under `roots`, honouring `.gitignore`, hidden names and the excludes, and says what
+/// could not be walked. What the ignore files and hidden names leave out is not left out silently: a
+/// CDK assembly among it is scanned (its policies live nowhere else), and the files that may hold
+/// policies are counted in the graph's `skipped` note. A root is scanned whatever its name or
+/// `.gitignore` say of it, since the user named it. Sorted, so output is the same from run to run.
+pub fn discover(roots: &[(PathBuf, Excludes)], options: WalkOptions) -> (UnitGraph, Vec<Message>) {
     let mut messages = Vec::new();
-    let mut found: BTreeSet<PathBuf> = BTreeSet::new();
-    // `check a ./a` or an absolute and a relative path to the same place: each file once.
-    let mut seen: HashSet<PathBuf> = HashSet::new();
-    let mut add = |path: PathBuf| {
-        if seen.insert(canonical(&path)) {
-            found.insert(path);
-        }
-    };
+    let mut found = Found::default();
+    // The directories walked with the filters, and every path each walk yielded: what it did not
+    // yield is what the filters left out.
+    let mut walked: Vec<(&Path, &Excludes, HashSet<PathBuf>)> = Vec::new();
     for (root, excludes) in roots {
         if !root.exists() {
             messages.push(files::error(root, "no such file or directory".into()));
@@ -127,28 +144,310 @@ pub fn discover(roots: &[(PathBuf, Excludes)]) -> (UnitGraph, Vec<Message>) {
         // A Terraform file named alone is checked in its module: its principals are known only there.
         if root.is_file() && FileKind::of(root) == Some(FileKind::Terraform) {
             for file in module_files(root) {
-                add(file);
+                found.add(file);
             }
             continue;
         }
-        let mut walk = ignore::WalkBuilder::new(root);
-        // Hidden directories hold CI workflows and tool state, not infrastructure; but a path the user
-        // names is scanned whatever its name.
-        walk.hidden(true).require_git(false);
-        if let Some(overrides) = &excludes.overrides {
-            walk.overrides(overrides.clone());
-        }
-        for entry in walk.build() {
+        let mut visited = HashSet::new();
+        for entry in walker(root, excludes, options).build() {
             match entry {
-                Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
-                    add(entry.into_path())
+                Ok(entry) => {
+                    let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                    let path = entry.into_path();
+                    if is_file {
+                        found.add(path.clone());
+                    }
+                    if !options.no_ignore {
+                        visited.insert(path);
+                    }
                 }
-                Ok(_) => {}
                 Err(e) => messages.push(files::error(root, e.to_string())),
             }
         }
+        if !options.no_ignore && root.is_dir() {
+            walked.push((root, excludes, visited));
+        }
     }
-    (units_of(found), messages)
+    let mut skipped = Skipped::new(BUDGET);
+    if !walked.is_empty() {
+        let assemblies: HashSet<PathBuf> = top_assemblies(&found.files).into_iter().collect();
+        for (root, excludes, visited) in walked {
+            skipped.walk(root, excludes, &visited, &assemblies, &mut found);
+        }
+    }
+    let graph = UnitGraph {
+        skipped: skipped.note(),
+        ..units_of(found.files)
+    };
+    (graph, messages)
+}
+
+/// The files found, each once: `check a ./a`, or an absolute and a relative path to the same place.
+#[derive(Default)]
+struct Found {
+    files: BTreeSet<PathBuf>,
+    seen: HashSet<PathBuf>,
+}
+
+impl Found {
+    fn add(&mut self, path: PathBuf) {
+        if self.seen.insert(canonical(&path)) {
+            self.files.insert(path);
+        }
+    }
+}
+
+/// The walk of a root. Hidden directories hold CI workflows and tool state, and ignored ones
+/// dependencies and build output, not infrastructure; what of it may hold policies is counted by
+/// [`Skipped`].
+fn walker(root: &Path, excludes: &Excludes, options: WalkOptions) -> ignore::WalkBuilder {
+    let mut walk = ignore::WalkBuilder::new(root);
+    if options.no_ignore {
+        walk.standard_filters(false)
+            .filter_entry(|entry| entry.file_name() != ".git");
+    } else {
+        // The root itself is never filtered out, whatever its name or `.gitignore` say; but a pattern
+        // above it such as `cdk.out/*` or `vendor/**` would leave out everything in the directory the
+        // user asked for, so then the ignore files above it are not read.
+        walk.hidden(true)
+            .require_git(false)
+            .parents(!root.is_dir() || !excluded_from_above(root));
+    }
+    if let Some(overrides) = &excludes.overrides {
+        walk.overrides(overrides.clone());
+    }
+    walk
+}
+
+/// Whether the ignore files above a directory exclude everything in it (`vendor/**`, `cdk.out/*`): the
+/// directory is then as good as excluded itself.
+fn excluded_from_above(dir: &Path) -> bool {
+    let any_child = |parents: bool| {
+        let mut probe = ignore::WalkBuilder::new(dir);
+        // Hidden names exclude only the entry itself: that is for the walk to count, not for this.
+        probe
+            .max_depth(Some(1))
+            .hidden(false)
+            .require_git(false)
+            .parents(parents);
+        probe.build().flatten().any(|entry| entry.depth() == 1)
+    };
+    !any_child(true) && any_child(false)
+}
+
+/// How much of what the walk left out is looked at.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    /// Files that may hold policies counted: the note says "at least" past it.
+    counted: usize,
+    /// Files and directories looked at (a `node_modules` can hold hundreds of thousands); past it the
+    /// directories left out are still checked for CDK assemblies, but not entered.
+    looked_at: usize,
+}
+
+const BUDGET: Budget = Budget {
+    counted: 1000,
+    looked_at: 20_000,
+};
+
+/// What the walks left out that may hold policies, counted, not parsed.
+#[derive(Debug)]
+struct Skipped {
+    budget: Budget,
+    /// The root of the first place: the note's file.
+    root: Option<PathBuf>,
+    files: usize,
+    looked_at: usize,
+    /// The budget ran out before everything excluded was looked at.
+    incomplete: bool,
+    /// Each excluded directory or file highest up (its parent was walked), as shown.
+    places: BTreeMap<String, Place>,
+    /// The place being walked through, and how it is shown.
+    current: Option<(PathBuf, String)>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Place {
+    /// Files that may hold policies.
+    files: usize,
+    /// Files and directories looked at.
+    entries: usize,
+    /// Some of it was not looked at: the budget had run out.
+    cut: bool,
+}
+
+impl Skipped {
+    fn new(budget: Budget) -> Skipped {
+        Skipped {
+            budget,
+            root: None,
+            files: 0,
+            looked_at: 0,
+            incomplete: false,
+            places: BTreeMap::new(),
+            current: None,
+        }
+    }
+
+    /// Walks `root` without the filters, looking only at what the filtered walk did not yield.
+    fn walk(
+        &mut self,
+        root: &Path,
+        excludes: &Excludes,
+        visited: &HashSet<PathBuf>,
+        assemblies: &HashSet<PathBuf>,
+        found: &mut Found,
+    ) {
+        let mut entries = walkdir::WalkDir::new(root).sort_by_file_name().into_iter();
+        while let Some(entry) = entries.next() {
+            // What cannot be read was said by the filtered walk, or is out of it.
+            let Ok(entry) = entry else {
+                continue;
+            };
+            let path = entry.path();
+            let is_dir = entry.file_type().is_dir();
+            if visited.contains(path) {
+                // Everything in an assembly is read through its manifest, so none of it is left out;
+                // and an assembly whose files are ignored (`cdk.out/*`) is scanned as if they were not.
+                if is_dir
+                    && (assemblies.contains(path)
+                        || (!visited.contains(&path.join(MANIFEST)) && add_assembly(path, found)))
+                {
+                    entries.skip_current_dir();
+                }
+                continue;
+            }
+            // What the configuration excludes is left out on purpose, and git's store holds no source.
+            if entry.depth() == 0
+                || entry.file_name() == ".git"
+                || excludes.excludes_entry(path, is_dir)
+            {
+                if is_dir {
+                    entries.skip_current_dir();
+                }
+                continue;
+            }
+            let full = self.files >= self.budget.counted || self.looked_at >= self.budget.looked_at;
+            self.incomplete |= full;
+            // A `.gitignore`d `cdk.out`, as `cdk init` writes it: where CDK policies live. Checked
+            // past the budget too, since it costs one look per directory.
+            if is_dir && add_assembly(path, found) {
+                entries.skip_current_dir();
+                continue;
+            }
+            if is_dir && full {
+                entries.skip_current_dir();
+            }
+            self.looked_at += 1;
+            let counted =
+                !is_dir && !full && entry.file_type().is_file() && files::may_hold_policies(path);
+            self.add(root, path, is_dir, counted, full);
+        }
+    }
+
+    /// Adds a file or directory the walk left out to its place.
+    fn add(&mut self, root: &Path, path: &Path, is_dir: bool, counted: bool, cut: bool) {
+        let within = self
+            .current
+            .as_ref()
+            .is_some_and(|(place, _)| path.starts_with(place));
+        if !within {
+            self.current = Some((path.to_path_buf(), shown(path, is_dir)));
+            self.root.get_or_insert_with(|| root.to_path_buf());
+        }
+        let Some((_, shown)) = &self.current else {
+            return;
+        };
+        let place = self.places.entry(shown.clone()).or_default();
+        place.entries += 1;
+        place.cut |= cut;
+        if counted {
+            place.files += 1;
+            self.files += 1;
+        }
+    }
+
+    /// One note for the whole walk, with the count, where they are, and how to scan them.
+    fn note(&self) -> Option<Message> {
+        let root = self.root.clone()?;
+        // The places with the most files first; when nothing was counted before the budget ran out,
+        // where the search stopped, those searched the most first.
+        let mut places: Vec<(&String, Place)> = self
+            .places
+            .iter()
+            .map(|(shown, place)| (shown, *place))
+            .filter(|(_, place)| place.files > 0 || (self.files == 0 && place.cut))
+            .collect();
+        let weight = |place: &Place| match self.files {
+            0 => place.entries,
+            _ => place.files,
+        };
+        places.sort_by(|(a, p), (b, q)| weight(q).cmp(&weight(p)).then(a.cmp(b)));
+        const SHOWN: usize = 3;
+        let mut listed = places
+            .iter()
+            .take(SHOWN)
+            .map(|(shown, place)| match place.files {
+                0 => shown.to_string(),
+                n => format!("{shown} ({n})"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        if places.len() > SHOWN {
+            listed.push_str(&format!(" and {} more", places.len() - SHOWN));
+        }
+        let how = "--no-ignore (`no-ignore = true` in iamprune.toml) or by naming";
+        let message = match (self.files, self.incomplete) {
+            (0, false) => return None,
+            // Silence would say that nothing there holds a policy, which is not known.
+            (0, true) => format!(
+                "what .gitignore or hidden names exclude was searched for policies only in part \
+                 (the first {} files and directories): {listed}; scan it with {how} \
+                 it, or name what holds none in `exclude`",
+                self.budget.looked_at
+            ),
+            (files, incomplete) => {
+                let (files, them, is) = if files == 1 {
+                    ("1 file".to_string(), "it", "was")
+                } else {
+                    (format!("{files} files"), "them", "were")
+                };
+                let at_least = if incomplete { "at least " } else { "" };
+                format!(
+                    "{at_least}{files} that may hold policies {is} not scanned because .gitignore \
+                     or a hidden name excludes {them}: {listed}; scan {them} with {how} {them}"
+                )
+            }
+        };
+        Some(Message {
+            level: Level::Note,
+            file: root,
+            span: None,
+            message,
+        })
+    }
+}
+
+/// The name of a CDK assembly's manifest.
+const MANIFEST: &str = "manifest.json";
+
+/// Adds the manifest of the CDK assembly `dir` is, if it is one.
+fn add_assembly(dir: &Path, found: &mut Found) -> bool {
+    let manifest = dir.join(MANIFEST);
+    let is_assembly = manifest.is_file() && is_cdk_assembly(&manifest);
+    if is_assembly {
+        found.add(manifest);
+    }
+    is_assembly
+}
+
+/// A path as a note shows it, a directory with a trailing `/`.
+fn shown(path: &Path, is_dir: bool) -> String {
+    let mut shown = path.display().to_string();
+    if is_dir {
+        shown.push('/');
+    }
+    shown
 }
 
 fn units_of(files: BTreeSet<PathBuf>) -> UnitGraph {
@@ -197,7 +496,11 @@ fn units_of(files: BTreeSet<PathBuf>) -> UnitGraph {
             read_by.insert(canonical(&target), i);
         }
     }
-    UnitGraph { units, read_by }
+    UnitGraph {
+        units,
+        read_by,
+        skipped: None,
+    }
 }
 
 /// The directories of the CDK cloud assemblies among `files`; nested assemblies (stages) are read
@@ -423,6 +726,239 @@ pub(crate) fn canonical(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn testdata(path: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata")
+            .join(path)
+    }
+
+    fn write(root: &Path, path: &str, text: &str) {
+        let path = root.join(path);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{e}"));
+        }
+        std::fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    fn copy(root: &Path, from: &str, to: &str) {
+        let text = std::fs::read_to_string(testdata(from)).unwrap_or_else(|e| panic!("{e}"));
+        write(root, to, &text);
+    }
+
+    /// A project as `cdk init` and `terraform init` leave it: an ignored `cdk.out`, an ignored
+    /// vendored module, a hidden directory of Terraform, provider binaries, a `.git`.
+    fn project() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = dir.path();
+        write(root, ".gitignore", "cdk.out\nvendor/\nnode_modules\n");
+        copy(
+            root,
+            "e2e/cdk/cdk.out/manifest.json",
+            "cdk.out/manifest.json",
+        );
+        copy(
+            root,
+            "e2e/cdk/cdk.out/SeedStack.template.json",
+            "cdk.out/SeedStack.template.json",
+        );
+        // Lambda code bundled into the assembly: read through the manifest, never counted.
+        write(root, "cdk.out/asset.1/.hidden.json", r#"{"Statement": []}"#);
+        copy(root, "terraform/jsonencode/main.tf", "app/main.tf");
+        copy(root, "terraform/jsonencode/main.tf", ".infra/main.tf");
+        copy(root, "terraform/jsonencode/main.tf", "vendor/main.tf");
+        copy(
+            root,
+            "terraform/jsonencode/main.tf",
+            "app/.terraform/modules/iam/main.tf",
+        );
+        write(
+            root,
+            "app/.terraform/providers/aws/terraform-provider-aws_v5",
+            "\u{7f}ELF",
+        );
+        write(
+            root,
+            "app/.terraform/modules/modules.json",
+            r#"{"Modules": []}"#,
+        );
+        write(root, "node_modules/pkg/package.json", r#"{"name": "pkg"}"#);
+        write(root, ".git/config", "[core]\n");
+        copy(root, "terraform/jsonencode/main.tf", ".git/stash/main.tf");
+        dir
+    }
+
+    /// The units and the walk's note, after checking that nothing failed.
+    fn walk(roots: &[PathBuf], no_ignore: bool) -> (Vec<Unit>, Option<Message>) {
+        let roots: Vec<(PathBuf, Excludes)> = roots
+            .iter()
+            .map(|r| (r.clone(), Excludes::default()))
+            .collect();
+        let (graph, messages) = discover(&roots, WalkOptions { no_ignore });
+        assert!(messages.is_empty(), "{messages:?}");
+        (graph.units, graph.skipped)
+    }
+
+    fn paths(units: &[Unit], root: &Path) -> Vec<String> {
+        let mut paths: Vec<String> = units
+            .iter()
+            .map(|u| {
+                let path = u.path.strip_prefix(root).unwrap_or(&u.path);
+                path.display().to_string()
+            })
+            .collect();
+        paths.sort();
+        paths
+    }
+
+    /// The text of a note that must be there.
+    fn text(note: Option<Message>) -> String {
+        note.map(|n| n.message).unwrap_or_default()
+    }
+
+    #[test]
+    fn an_ignored_assembly_is_scanned_and_the_rest_is_counted_in_one_note() {
+        let dir = project();
+        let root = dir.path();
+        let (units, note) = walk(&[root.to_path_buf()], false);
+        assert_eq!(paths(&units, root), ["app", "cdk.out"]);
+        assert!(units.iter().any(|u| u.kind == UnitKind::CdkAssembly));
+        let Some(note) = note else {
+            panic!("no note");
+        };
+        assert_eq!(note.level, Level::Note);
+        assert_eq!(note.file, root);
+        assert_eq!(note.span, None);
+        let r = root.display();
+        assert_eq!(
+            note.message,
+            format!(
+                "3 files that may hold policies were not scanned because .gitignore or a hidden \
+                 name excludes them: {r}/.infra/ (1), {r}/app/.terraform/ (1), {r}/vendor/ (1); \
+                 scan them with --no-ignore (`no-ignore = true` in iamprune.toml) or by naming them"
+            )
+        );
+    }
+
+    #[test]
+    fn no_ignore_scans_everything_but_git() {
+        let dir = project();
+        let root = dir.path();
+        let (units, note) = walk(&[root.to_path_buf()], true);
+        assert_eq!(note, None);
+        assert_eq!(
+            paths(&units, root),
+            [
+                ".infra",
+                "app",
+                "app/.terraform/modules/iam",
+                // Read, and found to hold no policy, as every JSON file is.
+                "app/.terraform/modules/modules.json",
+                "cdk.out",
+                "node_modules/pkg/package.json",
+                "vendor",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_named_directory_is_scanned_whatever_excludes_it() {
+        let dir = project();
+        let root = dir.path();
+        for named in [".infra", "vendor", "cdk.out"] {
+            let (units, note) = walk(&[root.join(named)], false);
+            assert_eq!(paths(&units, root), [named]);
+            assert_eq!(note, None);
+        }
+        // Patterns that match everything in a directory rather than the directory.
+        write(root, ".gitignore", "cdk.out/*\nvendor/**\nnode_modules\n");
+        for named in ["vendor", "cdk.out"] {
+            let (units, note) = walk(&[root.join(named)], false);
+            assert_eq!(paths(&units, root), [named]);
+            assert_eq!(note, None);
+        }
+        let (units, note) = walk(&[root.to_path_buf()], false);
+        assert_eq!(paths(&units, root), ["app", "cdk.out"]);
+        assert!(text(note).contains("/vendor/main.tf (1)"));
+    }
+
+    #[test]
+    fn what_the_configuration_excludes_is_not_counted() {
+        let dir = project();
+        let root = dir.path();
+        let excludes = Excludes::new(root, &["vendor".into(), ".infra".into()])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (graph, _) = discover(&[(root.to_path_buf(), excludes)], WalkOptions::default());
+        let note = text(graph.skipped);
+        assert!(
+            note.starts_with("1 file that may hold policies was not scanned"),
+            "{note}"
+        );
+    }
+
+    #[test]
+    fn nothing_left_out_says_nothing() {
+        let (units, note) = walk(&[testdata("terraform/module")], false);
+        assert!(!units.is_empty());
+        assert_eq!(note, None);
+    }
+
+    #[test]
+    fn counting_stops_at_the_cap() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = dir.path();
+        for i in 0..=BUDGET.counted {
+            write(root, &format!(".terraform/modules/m{i}.tf"), "");
+        }
+        // Walked after the budget ran out, and scanned all the same.
+        write(root, ".gitignore", "cdk.out\n");
+        copy(
+            root,
+            "e2e/cdk/cdk.out/manifest.json",
+            "cdk.out/manifest.json",
+        );
+        let (units, note) = walk(&[root.to_path_buf()], false);
+        assert_eq!(paths(&units, root), ["cdk.out"]);
+        let note = text(note);
+        assert!(
+            note.starts_with(&format!("at least {} files", BUDGET.counted)),
+            "{note}"
+        );
+    }
+
+    #[test]
+    fn a_search_cut_short_says_so_even_when_it_found_nothing() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = dir.path();
+        write(root, ".gitignore", "node_modules\n");
+        for i in 0..10 {
+            write(root, &format!("node_modules/p{i}/package.json"), "{}");
+        }
+        write(root, "node_modules/z/template.yaml", "Resources: {}\n");
+        let mut found = Found::default();
+        let mut skipped = Skipped::new(Budget {
+            counted: 10,
+            looked_at: 5,
+        });
+        let visited = HashSet::from([root.to_path_buf()]);
+        skipped.walk(
+            root,
+            &Excludes::default(),
+            &visited,
+            &HashSet::new(),
+            &mut found,
+        );
+        let r = root.display();
+        assert_eq!(
+            text(skipped.note()),
+            format!(
+                "what .gitignore or hidden names exclude was searched for policies only in part \
+                 (the first 5 files and directories): {r}/node_modules/; scan it with --no-ignore \
+                 (`no-ignore = true` in iamprune.toml) or by naming it, or name what holds none in \
+                 `exclude`"
+            )
+        );
+    }
 
     #[test]
     fn file_reads_name_paths_as_the_extractor_does() {

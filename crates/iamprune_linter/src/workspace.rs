@@ -27,6 +27,8 @@ pub struct Settings {
     pub catalog: Option<PathBuf>,
     /// More `exclude` globs.
     pub exclude: Vec<String>,
+    /// Scan what `.gitignore` files and hidden names exclude too.
+    pub no_ignore: bool,
     /// The stack every scanned template is deployed as.
     pub stack_name: Option<String>,
     pub account: Option<String>,
@@ -52,9 +54,12 @@ pub type ProjectKey = Option<PathBuf>;
 pub struct Checked {
     pub project: ProjectKey,
     pub reports: Vec<UnitReport>,
-    /// Said of the run rather than of a unit: files that could not be walked, findings that did not
-    /// load or joined nothing.
+    /// Said of the run rather than of a unit: files that could not be walked, what the walk left out,
+    /// findings that did not load or joined nothing.
     pub messages: Vec<Message>,
+    /// The note among `messages` on what `.gitignore` files and hidden names left out, for the
+    /// commands that show no other message.
+    pub skipped: Option<Message>,
     pub stats: Stats,
     /// What the findings reached, and why not where they did not.
     pub join: JoinReport,
@@ -202,11 +207,15 @@ impl Workspace {
         if excludes.excludes(file) {
             return None;
         }
-        // What the walk could not read is said once, when the units are found.
+        // What the walk could not read or left out is said once, when the units are found.
         let mut walk_messages = Vec::new();
+        let mut skipped = None;
         let graph = self.graphs.entry(root.clone()).or_insert_with(|| {
-            let (graph, messages) = units::discover(&[(root.clone(), excludes)]);
+            let (graph, messages) =
+                units::discover(&[(root.clone(), excludes)], project.walk_options());
             walk_messages = messages;
+            walk_messages.extend(graph.skipped.clone());
+            skipped = graph.skipped.clone();
             graph
         });
         let unit = graph
@@ -215,6 +224,7 @@ impl Workspace {
             .or_else(|| units::unit_alone(file))?;
         let mut checked = check_one(project, key, &unit, &root, &self.buffers);
         checked.messages = walk_messages;
+        checked.skipped = skipped;
         Some(checked)
     }
 
@@ -283,6 +293,7 @@ fn check_one(
         stats: stats(std::slice::from_ref(&report)),
         reports: vec![report],
         messages: Vec::new(),
+        skipped: None,
         // An editor checks one unit: what the findings reach across the project is `check`'s to say.
         join: JoinReport::default(),
     }
@@ -299,7 +310,8 @@ fn check_roots(
     for root in roots {
         scanned.push((root.clone(), project.excludes(root)));
     }
-    let (graph, mut messages) = units::discover(&scanned);
+    let (graph, mut messages) = units::discover(&scanned, project.walk_options());
+    messages.extend(graph.skipped.clone());
     let linter = project.linter();
     let options = project.extract_options(roots);
     let reports = check::check_units(&linter, &graph.units, &options, done);
@@ -320,6 +332,7 @@ fn check_roots(
         stats: stats(&reports),
         reports,
         messages,
+        skipped: graph.skipped,
         join,
     })
 }

@@ -38,6 +38,17 @@ pub fn github(report: &Report, sources: &Sources) -> String {
             data(&m.message)
         ));
     }
+    // The notes of the run or of a whole file, in the run's summary: they are about no line of a diff.
+    for m in report
+        .messages
+        .iter()
+        .filter(|m| m.level == Level::Note && m.span.is_none())
+    {
+        out.push_str(&format!(
+            "::notice title=iamprune::{}\n",
+            data(&format!("{}: {}", path_string(&m.file), m.message))
+        ));
+    }
     out
 }
 
@@ -51,4 +62,35 @@ fn data(text: &str) -> String {
 /// Workflow command properties: also `:` and `,`.
 fn property(text: &str) -> String {
     data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use iamprune_linter::Message;
+    use iamprune_syntax::Span;
+
+    use super::*;
+
+    #[test]
+    fn a_note_of_the_run_is_a_notice_and_a_note_at_a_place_is_not() {
+        let note = |span: Option<Span>, message: &str| Message {
+            level: Level::Note,
+            file: PathBuf::from("infra"),
+            span,
+            message: message.into(),
+        };
+        let report = Report {
+            messages: vec![
+                note(None, "3 files were not scanned: infra/.x/ (3)"),
+                note(Some(Span::new(0, 1)), "a variable"),
+            ],
+            ..Report::default()
+        };
+        assert_eq!(
+            github(&report, &Sources::new()),
+            "::notice title=iamprune::infra: 3 files were not scanned: infra/.x/ (3)\n"
+        );
+    }
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use lsp_types as lsp;
 
+use iamprune_linter::Level;
 use iamprune_linter::check::UnitReport;
 use iamprune_linter::files;
 use iamprune_linter::units::UnitKind;
@@ -67,10 +68,15 @@ impl Server<'_> {
             self.forget(path);
             return self.publish_empty(path);
         };
-        // Files the walk of the project could not read: no open file to show them on.
+        // Files the walk of the project could not read, and what it left out: no open file to show
+        // them on.
         for message in &checked.messages {
+            let kind = match message.level {
+                Level::Error => lsp::MessageType::Warning,
+                Level::Note => lsp::MessageType::Info,
+            };
             self.log(
-                lsp::MessageType::Warning,
+                kind,
                 format!("iamprune: {}: {}", message.file.display(), message.message),
             )?;
         }

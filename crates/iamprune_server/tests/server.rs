@@ -856,6 +856,48 @@ fn cdk_output_shows_its_fixes_without_offering_them() -> TestResult {
     client.stop()
 }
 
+/// A `.gitignore`d `cdk.out` is checked as the command line checks it, and what the walk of the
+/// project left out is said once in the log, since no open file is where it is.
+#[test]
+fn an_ignored_cdk_out_is_checked_and_a_hidden_module_is_noted() -> TestResult {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let root = std::fs::canonicalize(dir.path()).map_err(|e| e.to_string())?;
+    copy_dir(&testdata("e2e/cdk"), &root)?;
+    std::fs::create_dir(root.join(".infra")).map_err(|e| e.to_string())?;
+    std::fs::copy(
+        testdata("e2e/tf-jsonencode/main.tf"),
+        root.join(".infra/main.tf"),
+    )
+    .map_err(|e| e.to_string())?;
+    let write =
+        |name: &str, text: &str| std::fs::write(root.join(name), text).map_err(|e| e.to_string());
+    write(".gitignore", "cdk.out\n")?;
+    write("iamprune.toml", "findings = [\"findings.json\"]\n")?;
+    let (mut client, _) = Client::start(initialize_params(&["utf-8"], &root))?;
+    let template = root.join("cdk.out/SeedStack.template.json");
+    let text = std::fs::read_to_string(&template).map_err(|e| e.to_string())?;
+    client.open(&uri(&template), &text)?;
+    let diagnostics = client.diagnostics(&uri(&template))?;
+    if diagnostics.len() != 9 {
+        return Err(format!("diagnostics {diagnostics:?}"));
+    }
+    let notes: Vec<&Notification> = client
+        .inbox
+        .iter()
+        .filter(|n| {
+            n.method == "window/logMessage"
+                && n.params["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("1 file that may hold policies was not scanned"))
+        })
+        .collect();
+    // `MessageType::Info`: a note, not a failure.
+    if notes.len() != 1 || notes[0].params["type"] != 3 {
+        return Err(format!("the log: {:?}", client.inbox));
+    }
+    client.stop()
+}
+
 #[test]
 fn unsaved_buffers_under_the_working_directory() -> TestResult {
     // The extractors report paths under the working directory relative to it: a project there (as

@@ -37,6 +37,10 @@ pub fn run(args: &PrincipalsArgs) -> anyhow::Result<ExitCode> {
     // A closed pipe (`| head`) ends the output, not the run.
     let _ = out.write_all(rendered.as_bytes());
     let _ = out.flush();
+    // Principals whose policies the walk left out would be missing here without a word.
+    for note in scan.checked.iter().filter_map(|c| c.skipped.as_ref()) {
+        eprintln!("iamprune: note: {}: {}", note.file.display(), note.message);
+    }
     let findings_errors = scan.findings_errors();
     for error in &findings_errors {
         eprintln!("iamprune: error: {error}");

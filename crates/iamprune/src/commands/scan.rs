@@ -32,6 +32,10 @@ pub struct ScanArgs {
     /// Glob of paths not to scan (gitignore syntax); may be repeated.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// Scan what .gitignore files and hidden names exclude too (never .git). Without it they are
+    /// counted in a note, and a CDK assembly among them is scanned anyway.
+    #[arg(long)]
+    pub no_ignore: bool,
     /// The lowest severity that fails the run (exit code 1).
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
@@ -96,6 +100,7 @@ impl Scan {
             deployments: args.deployment.clone(),
             catalog: catalog.catalog.clone(),
             exclude: args.exclude.clone(),
+            no_ignore: args.no_ignore,
             stack_name: args.stack_name.clone(),
             account: args.account.clone(),
             principal: args.principal.clone(),

@@ -126,18 +126,26 @@ fn artifact_change(edit: &Edit, sources: &Sources) -> ArtifactChange {
     }
 }
 
-/// Files that could not be checked are the run's notifications, so code scanning shows them too.
+/// Files that could not be checked are the run's notifications, so code scanning shows them too; so are
+/// the notes of the run or of a whole file (what the walk left out, findings that reach no policy). A
+/// note at a place in the source tells the context of a result there, and is not one.
 fn invocation(report: &Report, sources: &Sources) -> Invocation {
     Invocation {
         execution_successful: true,
         tool_execution_notifications: report
             .messages
             .iter()
-            .filter(|m| m.level == MessageLevel::Error)
-            .map(|m| Notification {
-                level: Level::Error,
-                message: message(&m.message),
-                locations: vec![location(physical_location(sources, &m.file, m.span))],
+            .filter_map(|m| {
+                let level = match m.level {
+                    MessageLevel::Error => Level::Error,
+                    MessageLevel::Note if m.span.is_none() => Level::Note,
+                    MessageLevel::Note => return None,
+                };
+                Some(Notification {
+                    level,
+                    message: message(&m.message),
+                    locations: vec![location(physical_location(sources, &m.file, m.span))],
+                })
             })
             .collect(),
     }
@@ -238,5 +246,30 @@ mod tests {
             &invocation["toolExecutionNotifications"][0]["locations"][0]["physicalLocation"];
         assert_eq!(physical["artifactLocation"]["uri"], "broken.tf");
         assert!(physical.get("region").is_none());
+    }
+
+    #[test]
+    fn a_note_of_the_run_is_a_notification_and_a_note_at_a_place_is_not() {
+        let note = |span: Option<Span>, message: &str| iamprune_linter::Message {
+            level: MessageLevel::Note,
+            file: PathBuf::from("."),
+            span,
+            message: message.into(),
+        };
+        let report = Report {
+            messages: vec![
+                note(None, "3 files were not scanned"),
+                note(Some(Span::new(0, 1)), "a variable"),
+            ],
+            ..Report::default()
+        };
+        let invocation = serialized(invocation(&report, &Sources::new()));
+        let notifications = &invocation["toolExecutionNotifications"];
+        assert_eq!(notifications.as_array().map(Vec::len), Some(1));
+        assert_eq!(notifications[0]["level"], "note");
+        assert_eq!(
+            notifications[0]["message"]["text"],
+            "3 files were not scanned"
+        );
     }
 }
