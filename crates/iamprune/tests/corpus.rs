@@ -114,23 +114,37 @@ fn findings(corpus: &std::path::Path, dir: &std::path::Path) -> (String, usize) 
     (path.display().to_string(), arns.len())
 }
 
-/// The name CloudFormation gives a resource of `STACK-LOGICALID`: a 12-character mixed-case suffix,
-/// the stack and logical id parts cut so that the whole is at most 64 characters.
+/// The name CloudFormation gives a resource of `STACK-LOGICALID` (a nested stack's name is itself
+/// `PARENT-ID-*`): a 12-character mixed-case suffix, the stack and logical id parts each cut so that
+/// the whole is at most 64 characters.
 fn generated_name(stack_and_id: &str) -> String {
     let alphabet: Vec<char> = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
         .chars()
         .collect();
     let mut hash = fnv(stack_and_id, "suffix");
-    let suffix: String = (0..12)
-        .map(|_| {
-            let c = alphabet[(hash % alphabet.len() as u64) as usize];
-            hash /= alphabet.len() as u64;
-            c
-        })
-        .collect();
-    let room = 64 - 1 - suffix.len();
-    let head: String = stack_and_id.chars().take(room).collect();
-    format!("{head}-{suffix}")
+    let mut suffix = || -> String {
+        (0..12)
+            .map(|_| {
+                let c = alphabet[(hash % alphabet.len() as u64) as usize];
+                hash /= alphabet.len() as u64;
+                c
+            })
+            .collect()
+    };
+    let (stack, id) = stack_and_id.rsplit_once('-').unwrap_or((stack_and_id, ""));
+    let stack = match stack.strip_suffix("-*") {
+        Some(base) => format!("{base}-{}", suffix()),
+        None => stack.to_string(),
+    };
+    let suffix = suffix();
+    let room = 64 - 2 - suffix.len();
+    if stack.len() + id.len() < room {
+        return format!("{stack}-{id}-{suffix}");
+    }
+    let stack_part = stack.len().min(room / 2).max(room.saturating_sub(id.len()));
+    let stack: String = stack.chars().take(stack_part).collect();
+    let id: String = id.chars().take(room - stack.len()).collect();
+    format!("{stack}-{id}-{suffix}")
 }
 
 fn half(arn: &str, item: &str) -> bool {

@@ -456,3 +456,24 @@ fn a_mapping_that_names_nothing_is_an_error_naming_the_candidates() {
     let out = run(&dir, &["check", "modules/app/main.tf", "--format", "json"]);
     assert_eq!(json(&out)["errors"], serde_json::json!([]));
 }
+
+#[test]
+fn a_nested_stack_of_a_cdk_assembly_is_checked_and_joined() {
+    let dir = case("cdk-nested");
+    let report = json_report(&dir, &["check"]);
+    let diagnostics: Vec<String> = report["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| format!("{} {}", d["code"], d["file"]))
+        .collect();
+    assert_eq!(
+        diagnostics,
+        ["\"IAM001\" \"./cdk.out/ParentStackChildABCD1234.nested.template.json\""],
+        "{report}"
+    );
+    assert_eq!(
+        report["join"]["findings"][0]["joined"],
+        serde_json::json!(true)
+    );
+}

@@ -1,5 +1,6 @@
 //! CDK cloud assemblies (`cdk.out`): the stacks listed in `manifest.json`, nested assemblies (stages)
-//! included, each template extracted with its stack name and account known.
+//! and nested stacks (`*.nested.template.json`) included, each template extracted with its stack name
+//! (or the pattern of a nested stack's generated name) and account known.
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -72,7 +73,7 @@ fn assembly(dir: &Path, depth: usize, overrides: &BTreeMap<PathBuf, String>, out
                         .and_then(Value::as_str)
                         .and_then(account),
                 };
-                stack(&file, &options, overrides, out);
+                stack(dir, &file, &options, overrides, out, 0);
             }
             Some("cdk:cloud-assembly") if depth < MAX_NESTING => {
                 if let Some(nested) = property("directoryName").and_then(|d| inside(dir, d)) {
@@ -85,10 +86,12 @@ fn assembly(dir: &Path, depth: usize, overrides: &BTreeMap<PathBuf, String>, out
 }
 
 fn stack(
+    dir: &Path,
     file: &Path,
     options: &Options,
     overrides: &BTreeMap<PathBuf, String>,
     out: &mut Extraction,
+    depth: usize,
 ) {
     let text = match overrides
         .get(file)
@@ -107,6 +110,42 @@ fn stack(
     let mut extraction = extract_file(file, &text, options);
     out.sites.append(&mut extraction.sites);
     out.errors.append(&mut extraction.errors);
+    if depth >= MAX_NESTING {
+        return;
+    }
+    for (nested, name) in nested_stacks(dir, &text, options.stack_name.as_deref()) {
+        let options = Options {
+            stack_name: name,
+            account: options.account.clone(),
+        };
+        stack(dir, &nested, &options, overrides, out, depth + 1);
+    }
+}
+
+/// The nested stacks (`AWS::CloudFormation::Stack`) a template declares whose template is an asset of
+/// the assembly (`aws:asset:path`, CDK's `*.nested.template.json`), each with the pattern of the name
+/// CloudFormation gives it: `PARENT-LOGICALID-` and a random suffix, written `PARENT-LOGICALID-*`.
+fn nested_stacks(dir: &Path, text: &str, parent: Option<&str>) -> Vec<(PathBuf, Option<String>)> {
+    let Ok(template) = serde_json::from_str::<Value>(text) else {
+        return Vec::new();
+    };
+    let Some(resources) = template.get("Resources").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    resources
+        .iter()
+        .filter(|(_, r)| {
+            r.get("Type").and_then(Value::as_str) == Some("AWS::CloudFormation::Stack")
+        })
+        .filter_map(|(id, r)| {
+            let asset = r
+                .get("Metadata")
+                .and_then(|m| m.get("aws:asset:path"))
+                .and_then(Value::as_str)?;
+            let file = inside(dir, asset)?;
+            Some((file, parent.map(|p| format!("{p}-{id}-*"))))
+        })
+        .collect()
 }
 
 /// A path named by the manifest, only when it stays inside the assembly.

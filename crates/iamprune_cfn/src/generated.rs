@@ -19,26 +19,64 @@ pub fn generated_name_matches(stack: &str, logical_id: &str, actual_role_name: &
     let Some((prefix, suffix)) = actual_role_name.rsplit_once('-') else {
         return false;
     };
-    let suffix_ok =
-        (12..=13).contains(&suffix.len()) && suffix.bytes().all(|b| b.is_ascii_alphanumeric());
-    if !suffix_ok {
+    if !is_suffix(suffix) {
         return false;
     }
-    let full_len = stack.len() + 1 + logical_id.len() + 1 + suffix.len();
+    // A nested stack's own name is generated: `PARENT-LOGICALID-SUFFIX`, written `PARENT-LOGICALID-*`.
+    let nested = stack.strip_suffix("-*");
+    let shortest_stack = nested.map_or(stack.len(), |base| base.len() + 1 + 12);
+    let full_len = shortest_stack + 1 + logical_id.len() + 1 + suffix.len();
     if full_len <= MAX_NAME {
-        return prefix.len() == stack.len() + 1 + logical_id.len()
-            && prefix.strip_prefix(stack).and_then(|r| r.strip_prefix('-')) == Some(logical_id);
+        // Not cut: the stack, '-', the logical id exactly.
+        let Some(stack_part) = prefix
+            .strip_suffix(logical_id)
+            .and_then(|p| p.strip_suffix('-'))
+        else {
+            return false;
+        };
+        return match nested {
+            None => stack_part == stack,
+            Some(base) => stack_part
+                .strip_prefix(base)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(is_suffix),
+        };
     }
-    // Truncated: some split of `prefix` into a prefix of the stack, '-', a prefix of the logical id.
+    // Cut: some split of `prefix` into a prefix of the stack, '-', a prefix of the logical id.
     prefix.match_indices('-').any(|(at, _)| {
         let (s, rest) = (prefix.get(..at), prefix.get(at + 1..));
         match (s, rest) {
             (Some(s), Some(l)) => {
-                !s.is_empty() && !l.is_empty() && stack.starts_with(s) && logical_id.starts_with(l)
+                !s.is_empty()
+                    && !l.is_empty()
+                    && stack_prefix(stack, s)
+                    && logical_id.starts_with(l)
             }
             _ => false,
         }
     })
+}
+
+/// CloudFormation's random suffix: 12 or 13 letters and digits.
+fn is_suffix(text: &str) -> bool {
+    (12..=13).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// Whether `part` can begin the name of the stack: a prefix of it, or for a nested stack's
+/// `PARENT-LOGICALID-*`, a prefix of `PARENT-LOGICALID-` followed by part of a suffix.
+fn stack_prefix(stack: &str, part: &str) -> bool {
+    match stack.strip_suffix("-*") {
+        None => stack.starts_with(part),
+        Some(base) => {
+            base.starts_with(part)
+                || part
+                    .strip_prefix(base)
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some_and(|rest| {
+                        rest.len() <= 13 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+                    })
+        }
+    }
 }
 
 #[cfg(test)]
@@ -63,6 +101,38 @@ mod tests {
         assert!(!matches("prod", "AppRoleTwo", "prod-AppRole-1ABCDEFGHIJK"));
         assert!(!matches("", "AppRole", "-AppRole-1ABCDEFGHIJK"));
         assert!(!matches("prod", "AppRole", "prod-AppRole"));
+    }
+
+    #[test]
+    fn nested_stack_names() {
+        let stack = "App-ChildNestedStackResourceAB12CD34-*";
+        // Not cut: the nested stack's own suffix sits between its parent part and the logical id.
+        assert!(matches(
+            "App-Child-*",
+            "FnRole",
+            "App-Child-1ABCDEFGHIJK-FnRole-NSCvroR0lMPF"
+        ));
+        assert!(!matches(
+            "App-Child-*",
+            "FnRole",
+            "App-Child-FnRole-NSCvroR0lMPF"
+        ));
+        // Cut inside the parent part, or inside the nested stack's suffix.
+        assert!(matches(
+            stack,
+            "FnServiceRoleAAAA1111",
+            "App-ChildNestedStackResourceAB-FnServiceRoleAAAA-NSCvroR0lMPF"
+        ));
+        assert!(matches(
+            stack,
+            "FnServiceRoleAAAA1111",
+            "App-ChildNestedStackResourceAB12CD34-1ABC-FnServ-NSCvroR0lMPF"
+        ));
+        assert!(!matches(
+            stack,
+            "OtherRole",
+            "App-ChildNestedStackResourceAB-FnServiceRoleAAAA-NSCvroR0lMPF"
+        ));
     }
 
     #[test]
