@@ -539,8 +539,22 @@ pub(crate) fn owner_matches(owner: &str, reference: &PrincipalRef, site: &Policy
     in_construct || in_generated
 }
 
+/// Whether a mapping's right side names the site: its owner, or its file, given relative (with or
+/// without `./`, compared from the end) or absolute (compared as real paths).
 pub(crate) fn site_is(owner: &str, site: &PolicySite) -> bool {
-    owner == site.owner || (!owner.is_empty() && site.file.ends_with(owner))
+    if owner == site.owner {
+        return true;
+    }
+    let path = std::path::Path::new(owner);
+    if path.is_absolute() {
+        let real = |p: &std::path::Path| std::fs::canonicalize(p).ok();
+        return real(path).is_some_and(|a| real(&site.file) == Some(a));
+    }
+    let relative: std::path::PathBuf = path
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    !relative.as_os_str().is_empty() && site.file.ends_with(&relative)
 }
 
 fn describe(reference: &PrincipalRef) -> String {

@@ -236,3 +236,24 @@ fn a_mapping_names_a_principal_the_source_computes() {
     };
     assert_eq!(matched(&mapped, &site, &set), (vec![arn.to_string()], true));
 }
+
+#[test]
+fn a_mapping_names_a_policy_file_however_its_path_is_written() {
+    let arn = "arn:aws:iam::123456789012:role/app";
+    let set = findings(&[arn]);
+    let mut unfollowed = site(PrincipalName::Unknown, "x", None);
+    unfollowed.principals.clear();
+    unfollowed.principals_complete = false;
+    for key in ["t.yaml", "./t.yaml"] {
+        let mapped = Resolver {
+            explicit: BTreeMap::from([(arn.to_string(), key.to_string())]),
+            ..Resolver::default()
+        };
+        assert_eq!(
+            matched(&mapped, &unfollowed, &set),
+            (vec![arn.to_string()], true),
+            "{key}"
+        );
+    }
+    assert!(!matched(&Resolver::default(), &unfollowed, &set).1);
+}
