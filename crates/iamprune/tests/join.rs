@@ -211,6 +211,17 @@ fn a_name_prefix_may_be_deployed_more_than_once_in_an_account() {
 }
 
 #[test]
+#[ignore = "known unsound: the accounts the findings name are taken for every account the source deploys to"]
+fn findings_of_some_of_the_accounts_a_source_deploys_to_do_not_narrow_it() {
+    narrowed_only_with(
+        "account-without-findings",
+        "main.tf",
+        "s3:GetObject",
+        "[cloudformation]\naccount = \"111122223333\"",
+    );
+}
+
+#[test]
 fn a_simple_list_without_a_principal_is_refused() {
     let dir = case("tf-tfvars");
     std::fs::write(
