@@ -1,0 +1,1 @@
+# applied with the credentials of account 111122223333

@@ -1,0 +1,1 @@
+# applied with the credentials of account 444455556666
