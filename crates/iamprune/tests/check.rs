@@ -174,6 +174,8 @@ fn a_policy_file_two_modules_share_loses_only_what_neither_used() {
                 "json",
                 "--findings",
                 findings,
+                "--account",
+                "123456789012",
             ],
         );
         let report = json(&out);
@@ -228,7 +230,15 @@ fn a_stack_name_applies_to_the_templates_under_a_directory() {
         let out = run(
             &dir,
             &[
-                &["check", "--format", "json", "--findings", &findings][..],
+                &[
+                    "check",
+                    "--format",
+                    "json",
+                    "--findings",
+                    &findings,
+                    "--account",
+                    "123456789012",
+                ][..],
                 args,
             ]
             .concat(),

@@ -174,6 +174,8 @@ fn check_the_corpus_without_a_panic() {
             "json",
             "--findings",
             &findings,
+            "--account",
+            "123456789012",
             "--stack-name",
             STACK,
         ],
@@ -228,6 +230,8 @@ fn fix_a_copy_of_the_corpus_and_check_it_again() {
             ".",
             "--findings",
             findings.as_str(),
+            "--account",
+            "123456789012",
             "--stack-name",
             STACK,
         ]

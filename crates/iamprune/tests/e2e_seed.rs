@@ -78,6 +78,8 @@ fn the_seed_in_every_syntax() {
                 syntax,
                 "--findings",
                 "findings.json",
+                "--account",
+                "123456789012",
                 "--format",
                 "json",
             ],
@@ -89,7 +91,17 @@ fn the_seed_in_every_syntax() {
         assert_eq!(summary.matches("IAM002").count(), 1, "{syntax}:\n{summary}");
         insta::assert_snapshot!(format!("check_{syntax}"), summary);
 
-        let fix = run(&work, &["fix", syntax, "--findings", "findings.json"]);
+        let fix = run(
+            &work,
+            &[
+                "fix",
+                syntax,
+                "--findings",
+                "findings.json",
+                "--account",
+                "123456789012",
+            ],
+        );
         assert_eq!(
             fix.status.code(),
             Some(0),
@@ -134,6 +146,8 @@ fn the_seed_in_every_syntax() {
                 syntax,
                 "--findings",
                 "findings.json",
+                "--account",
+                "123456789012",
                 "--format",
                 "json",
             ],
@@ -169,6 +183,8 @@ fn check_policies(work: &Path, syntax: &str) -> serde_json::Value {
             &original.display().to_string(),
             "--findings",
             "findings.json",
+            "--account",
+            "123456789012",
             "--format",
             "json",
         ],
@@ -186,6 +202,8 @@ fn the_seed_in_a_cdk_assembly_points_at_the_construct_and_is_not_rewritten() {
             "cdk.out",
             "--findings",
             "findings.json",
+            "--account",
+            "123456789012",
             "--format",
             "json",
         ],
@@ -224,7 +242,15 @@ fn the_seed_in_a_cdk_assembly_points_at_the_construct_and_is_not_rewritten() {
     assert!(related("lambda:DeleteFunction").is_null());
     let fix = run(
         &dir,
-        &["fix", "cdk.out", "--findings", "findings.json", "--diff"],
+        &[
+            "fix",
+            "cdk.out",
+            "--findings",
+            "findings.json",
+            "--account",
+            "123456789012",
+            "--diff",
+        ],
     );
     assert_eq!(fix.status.code(), Some(0));
     assert!(fix.stdout.is_empty());
@@ -243,6 +269,8 @@ fn the_seed_in_a_cdk_assembly_points_at_the_construct_and_is_not_rewritten() {
             "cdk.out",
             "--findings",
             "findings.json",
+            "--account",
+            "123456789012",
             "--fix-generated",
         ],
     );
@@ -261,7 +289,17 @@ fn the_seed_in_a_cdk_assembly_points_at_the_construct_and_is_not_rewritten() {
         );
     }
     assert!(!fixed.contains("lambda:GetFunction"));
-    let again = run(&work, &["check", "cdk.out", "--findings", "findings.json"]);
+    let again = run(
+        &work,
+        &[
+            "check",
+            "cdk.out",
+            "--findings",
+            "findings.json",
+            "--account",
+            "123456789012",
+        ],
+    );
     assert_eq!(again.status.code(), Some(0));
     let _ = std::fs::remove_dir_all(&work);
 }
@@ -282,6 +320,8 @@ fn absolute_paths_fix_like_relative_ones() {
                 &dir.display().to_string(),
                 "--findings",
                 &findings,
+                "--account",
+                "123456789012",
                 "--diff",
             ],
         );

@@ -384,7 +384,7 @@ fn with_seed_findings(root: &Path) {
     write(&root.join("findings.json"), &fixture("e2e/findings.json"));
     write(
         &root.join("iamprune.toml"),
-        "findings = [\"findings.json\"]\n",
+        "account = \"123456789012\"\nfindings = [\"findings.json\"]\n",
     );
 }
 

@@ -220,7 +220,7 @@ fn check_fixture(name: &str) -> Seen {
     let with_findings = |args: &[&'static str]| -> Vec<&'static str> {
         let mut all = args.to_vec();
         if findings {
-            all.extend(["--findings", "findings.json"]);
+            all.extend(["--findings", "findings.json", "--account", "123456789012"]);
         }
         all
     };

@@ -44,6 +44,8 @@ fn suppressions_in_comments_and_metadata() {
         "testdata/suppress",
         "--findings",
         "testdata/suppress/findings.jsonl",
+        "--account",
+        "123456789012",
     ]);
     assert_eq!(code, Some(1));
     insta::assert_snapshot!(text);
@@ -143,7 +145,17 @@ fn yaml_templates_under_other_names_keep_their_suppressions() {
         let project = dir.join(name.replace('.', "-"));
         std::fs::create_dir_all(&project).unwrap_or_else(|e| panic!("{e}"));
         std::fs::write(project.join(name), &web).unwrap_or_else(|e| panic!("{e}"));
-        let report = json_report(&project, &["check", ".", "--findings", &findings]);
+        let report = json_report(
+            &project,
+            &[
+                "check",
+                ".",
+                "--findings",
+                &findings,
+                "--account",
+                "123456789012",
+            ],
+        );
         let codes: Vec<String> = report["diagnostics"]
             .as_array()
             .into_iter()

@@ -73,7 +73,16 @@ fn policies(report: &serde_json::Value) -> u64 {
 #[test]
 fn an_ignored_cdk_out_is_scanned_and_what_else_is_left_out_is_noted_once() {
     let dir = project("walk-default");
-    let report = json_report(&dir, &["check", "--findings", "findings.json"]);
+    let report = json_report(
+        &dir,
+        &[
+            "check",
+            "--findings",
+            "findings.json",
+            "--account",
+            "123456789012",
+        ],
+    );
     assert_eq!(
         files(&report),
         [".", "./cdk.out/SeedStack.template.json"],
@@ -167,7 +176,17 @@ fn a_named_hidden_or_ignored_directory_is_scanned() {
         assert_eq!(policies(&report), 4, "{named}: {report:#}");
         assert!(notes(&report).iter().all(|n| !n.contains("not scanned")));
     }
-    let report = json_report(&dir, &["check", "cdk.out", "--findings", "findings.json"]);
+    let report = json_report(
+        &dir,
+        &[
+            "check",
+            "cdk.out",
+            "--findings",
+            "findings.json",
+            "--account",
+            "123456789012",
+        ],
+    );
     assert_eq!(diagnostic_count(&report), 9);
 }
 
@@ -176,7 +195,14 @@ fn principals_and_fix_say_what_was_left_out() {
     let dir = project("walk-stderr");
     for args in [
         &["principals"][..],
-        &["fix", "--diff", "--findings", "findings.json"],
+        &[
+            "fix",
+            "--diff",
+            "--findings",
+            "findings.json",
+            "--account",
+            "123456789012",
+        ],
     ] {
         let out = run(&dir, args);
         let stderr = String::from_utf8_lossy(&out.stderr);

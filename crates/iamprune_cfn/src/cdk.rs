@@ -65,13 +65,15 @@ fn assembly(dir: &Path, depth: usize, overrides: &BTreeMap<PathBuf, String>, out
                 let Some(file) = property("templateFile").and_then(|f| inside(dir, f)) else {
                     continue;
                 };
+                let environment = artifact
+                    .get("environment")
+                    .and_then(Value::as_str)
+                    .and_then(account);
                 let options = Options {
                     // CloudFormation deploys the stack under `stackName`, else the artifact id.
                     stack_name: Some(property("stackName").unwrap_or(id).to_string()),
-                    account: artifact
-                        .get("environment")
-                        .and_then(Value::as_str)
-                        .and_then(account),
+                    account: environment.clone(),
+                    deployed_to: environment,
                 };
                 stack(dir, &file, &options, overrides, out, 0);
             }
@@ -117,6 +119,7 @@ fn stack(
         let options = Options {
             stack_name: name,
             account: options.account.clone(),
+            deployed_to: options.deployed_to.clone(),
         };
         stack(dir, &nested, &options, overrides, out, depth + 1);
     }

@@ -30,7 +30,11 @@ pub use stack_resources::{StackPrincipal, is_stack_resources, stack_principals};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Options {
     pub stack_name: Option<String>,
+    /// The account `${AWS::AccountId}` stands for in names.
     pub account: Option<String>,
+    /// The account the template itself says it deploys to (a CDK stack's `environment`): its sites
+    /// carry it, and their principals are deployed there only.
+    pub deployed_to: Option<String>,
 }
 
 /// What a file was recognised as.
@@ -190,6 +194,7 @@ fn standalone(path: &Path, root: &Node) -> PolicySite {
         owner_file: path.to_path_buf(),
         owner_span: root.span,
         construct_path: None,
+        account: None,
         purpose: Purpose::ManagedPolicy,
         document: root.clone(),
         syntax: Syntax::Json,

@@ -62,6 +62,7 @@ pub(crate) fn extract(
         src,
         resources,
         resolver,
+        deployed_to: options.deployed_to.clone(),
         sites: Vec::new(),
         errors,
         lines: None,
@@ -73,6 +74,7 @@ pub(crate) fn extract(
 
 struct Walker<'a, 's> {
     src: &'s Source<'a>,
+    deployed_to: Option<String>,
     resources: Vec<(&'s str, &'s Member)>,
     resolver: Resolver<'s>,
     sites: Vec<PolicySite>,
@@ -462,6 +464,7 @@ impl<'a, 's> Walker<'a, 's> {
             owner_file: self.src.file.to_path_buf(),
             owner_span: place.owner.map_or(node.span, |m| m.key_span),
             construct_path,
+            account: self.deployed_to.clone(),
             purpose,
             document,
             syntax,

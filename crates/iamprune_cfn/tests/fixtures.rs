@@ -16,6 +16,7 @@ fn options() -> Options {
     Options {
         stack_name: Some("fixture-stack".into()),
         account: Some("123456789012".into()),
+        deployed_to: None,
     }
 }
 
@@ -92,6 +93,7 @@ fn render_site(out: &mut String, site: &PolicySite) {
     for p in &site.principals {
         let name = match &p.name {
             PrincipalName::Exact(n) => format!("exact {n:?}"),
+            PrincipalName::Assumed(n) => format!("assumed {n:?}"),
             PrincipalName::Prefix(n) => format!("prefix {n:?}"),
             PrincipalName::Generated {
                 stack,

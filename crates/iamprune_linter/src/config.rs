@@ -57,8 +57,12 @@ pub struct Config {
     #[serde(default)]
     pub fail_on_unjoined: bool,
     /// The AWS account the source deploys to: findings about principals of other accounts are not
-    /// matched by name.
+    /// matched by name, and without it (or `accounts`) nothing matched by name alone is narrowed.
     pub account: Option<String>,
+    /// Every account the source deploys to, when it is more than one: a principal matched by name is
+    /// narrowed only by what it left unused in all of them.
+    #[serde(default)]
+    pub accounts: Vec<String>,
     /// Finding principal ARN → the source owner it is.
     #[serde(default)]
     pub principals: BTreeMap<String, String>,

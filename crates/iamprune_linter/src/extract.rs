@@ -88,6 +88,7 @@ fn by_kind(
             let cfn_options = iamprune_cfn::Options {
                 stack_name: stack_name(options, file),
                 account: options.account.clone(),
+                deployed_to: None,
             };
             let extraction = iamprune_cfn::extract_file(file, text, &cfn_options);
             let errors = extraction

@@ -35,8 +35,8 @@ pub struct SourcePrincipal {
     pub kind: &'static str,
     /// The module directory or template it is declared in.
     pub unit: PathBuf,
-    /// How its deployed name is known: `literal`, `name prefix`, `generated`, `generated, stack not
-    /// known`, `computed`.
+    /// How its deployed name is known: `literal`, `variables (default or variable file)`, `name
+    /// prefix`, `generated`, `generated, stack not known`, `computed`.
     pub named_by: &'static str,
     /// The name, the prefix, or `STACK-LOGICALID-*`; `None` when computed.
     pub name: Option<String>,
@@ -184,6 +184,9 @@ impl JoinReport {
 fn source_principal(reference: &PrincipalRef, unit: &Path) -> SourcePrincipal {
     let (named_by, name) = match &reference.name {
         PrincipalName::Exact(name) => ("literal", Some(name.clone())),
+        PrincipalName::Assumed(name) => {
+            ("variables (default or variable file)", Some(name.clone()))
+        }
         PrincipalName::Prefix(prefix) => ("name prefix", Some(format!("{prefix}*"))),
         PrincipalName::Generated {
             stack: Some(stack),
@@ -278,14 +281,12 @@ fn unjoined_reason(
         "map it in iamprune.toml [principals] as \"{}\" = \"<address or logical id>\"",
         arn.raw
     );
-    if project
-        .account()
-        .is_some_and(|account| account != arn.account)
-    {
+    let accounts = project.accounts();
+    if !accounts.is_empty() && !accounts.contains(&arn.account) {
         return format!(
-            "it is in account {}, and the source is configured for account {}",
+            "it is in account {}, and the source deploys to {} (account, accounts in iamprune.toml)",
             arn.account,
-            project.account().unwrap_or_default()
+            accounts.iter().cloned().collect::<Vec<_>>().join(", ")
         );
     }
     if principals
@@ -335,7 +336,7 @@ fn mapping_errors(project: &Project, reports: &[UnitReport]) -> Vec<Message> {
                     .iter()
                     .any(|r| crate::resolve::owner_matches(owner, r, site))
         });
-        if found {
+        if found || declared(owner, reports) {
             continue;
         }
         let mut candidates: Vec<&str> = sites()
@@ -365,6 +366,30 @@ fn mapping_errors(project: &Project, reports: &[UnitReport]) -> Vec<Message> {
         });
     }
     errors
+}
+
+/// Whether the source declares what a mapping names even though no identity policy reaches it (a
+/// role whose only policies are boundaries, say): not a typo, so not an error. Read from the texts:
+/// `resource "aws_iam_role" "app"` for `module.x.aws_iam_role.app`, the key `AppRole` for a logical id
+/// (or `Stack/AppRole`), a file of the check for a path.
+fn declared(owner: &str, reports: &[UnitReport]) -> bool {
+    let texts = || reports.iter().flat_map(|unit| &unit.texts);
+    if texts().any(|(path, _)| path.ends_with(owner.trim_start_matches("./"))) {
+        return true;
+    }
+    let address = owner.split('[').next().unwrap_or(owner);
+    let parts: Vec<&str> = address.split('.').collect();
+    if let [.., rtype, name] = parts.as_slice() {
+        if rtype.starts_with("aws_") {
+            let needle = format!("\"{rtype}\" \"{name}\"");
+            return texts().any(|(_, text)| text.contains(&needle));
+        }
+    }
+    let id = owner.rsplit('/').next().unwrap_or(owner);
+    !id.is_empty()
+        && texts().any(|(_, text)| {
+            text.contains(&format!("\"{id}\":")) || text.contains(&format!("\n  {id}:"))
+        })
 }
 
 /// How alike two names are: the length of their common prefix, then of their common suffix.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use iamprune_catalog::{Catalog, CatalogError, CatalogRef};
-use iamprune_findings::{FindingsError, FindingsSet, LoadOptions, Principal};
+use iamprune_findings::{FindingsError, FindingsSet, LoadOptions};
 
 use crate::config::{Config, ConfigError, RuleSelection};
 use crate::deployments::{DeploymentError, Deployments};
@@ -184,16 +184,7 @@ impl Project {
         let mut linter = Linter::new(&self.catalog, self.findings.as_ref());
         linter.resolver = Resolver {
             explicit: self.config.principals.clone(),
-            account: self.account.clone(),
-            accounts: self
-                .findings
-                .iter()
-                .flat_map(FindingsSet::principals)
-                .filter_map(|p| match &p.principal {
-                    Principal::Arn(arn) => Some(arn.account.clone()),
-                    Principal::Any => None,
-                })
-                .collect(),
+            accounts: self.accounts(),
             deployments: Arc::clone(&self.deployments),
         };
         linter.fix_generated = self.fix_generated;
@@ -226,9 +217,16 @@ impl Project {
         }
     }
 
-    /// The AWS account the source deploys to, when configured.
-    pub fn account(&self) -> Option<&str> {
-        self.account.as_deref()
+    /// The AWS accounts the source deploys to, as configured (`--account`, `account`, `accounts`,
+    /// `[cloudformation] account`); empty when not said.
+    pub fn accounts(&self) -> std::collections::BTreeSet<String> {
+        self.account
+            .iter()
+            .chain(&self.config.accounts)
+            .chain(&self.config.account)
+            .chain(&self.config.cloudformation.account)
+            .cloned()
+            .collect()
     }
 
     /// The lowest severity that fails a run, as configured.

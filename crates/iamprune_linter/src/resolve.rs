@@ -23,12 +23,10 @@ pub struct Resolver {
     /// `Stack/AppRole`), or the policy itself (its owner, or its file): always wins over matching by
     /// name, and mapping a policy lists every principal it reaches.
     pub explicit: BTreeMap<String, String>,
-    /// The AWS account the scanned source deploys to, when known: findings about principals of other
-    /// accounts (an organisation-wide export) are not matched by name.
-    pub account: Option<String>,
-    /// Every account the findings are about. With more than one and no `account`, a name is joined
-    /// only where each of them has findings for it: an account without is one where the principal may
-    /// have used everything.
+    /// The AWS accounts the scanned source deploys to (`account`, `accounts`, `--account`). A name is
+    /// matched only to findings of these accounts, and a policy is narrowed by name only when each of
+    /// them has findings for the principal: an account without is one where it may have used
+    /// everything. Empty: not known, so nothing matched by name alone is narrowed.
     pub accounts: BTreeSet<String>,
     /// What source principals are deployed as, where deployment evidence says.
     pub deployments: Arc<Deployments>,
@@ -60,11 +58,22 @@ pub enum Gap {
         declared_as: String,
         candidates: Vec<String>,
     },
-    /// Findings name a principal of this name in some of the accounts the findings cover, not all.
+    /// A principal matched by name in some of the accounts the source deploys to, not all.
     OtherAccounts {
         declared_as: String,
         without: Vec<String>,
     },
+    /// A principal matched by name while the accounts the source deploys to are not configured: another
+    /// account may deploy it too, with no finding because it used everything.
+    AccountsUnknown {
+        declared_as: String,
+        seen: Vec<String>,
+    },
+    /// A name a variable's default or a variable file gives: another environment may deploy the
+    /// principal under another name.
+    Assumed { declared_as: String, name: String },
+    /// A `name_prefix`: each apply (another workspace, another state) creates another principal.
+    Prefix { declared_as: String },
 }
 
 impl Gap {
@@ -104,10 +113,27 @@ impl Gap {
                 declared_as,
                 without,
             } => format!(
-                "`{declared_as}` has findings in some accounts but none in {}, where it may use \
-                 everything; set the account it deploys to (--account, or account in iamprune.toml), \
-                 give deployment evidence (--deployment), or map it in iamprune.toml [principals]",
+                "`{declared_as}` has findings in some of the accounts the source deploys to but none \
+                 in {}, where it may use everything; give deployment evidence (--deployment), or map it \
+                 in iamprune.toml [principals]",
                 without.join(", ")
+            ),
+            Gap::AccountsUnknown { declared_as, seen } => format!(
+                "which accounts `{declared_as}` is deployed to is not known (its findings are from {}); \
+                 if that is all of them, say so with account = \"{}\" in iamprune.toml (accounts = [...] \
+                 for several, or --account), or give deployment evidence (--deployment)",
+                seen.join(", "),
+                seen.first().map_or("ACCOUNT", String::as_str)
+            ),
+            Gap::Assumed { declared_as, name } => format!(
+                "the name `{name}` of `{declared_as}` comes from variables, which another environment \
+                 may set otherwise; give the deployments of every environment as evidence \
+                 (terraform show -json, --deployment), or map it in iamprune.toml [principals]"
+            ),
+            Gap::Prefix { declared_as } => format!(
+                "`{declared_as}` is named by `name_prefix`, so each apply creates another role; give the \
+                 deployments as evidence (terraform show -json, --deployment), or map it in \
+                 iamprune.toml [principals]"
             ),
         }
     }
@@ -158,6 +184,20 @@ fn source_gaps(site: &PolicySite) -> Vec<Gap> {
 impl Resolver {
     pub fn resolve(&self, site: &PolicySite, findings: &FindingsSet) -> Resolution {
         RESOLVED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // A CDK stack names its account; the configuration, when it says, rules over it.
+        if self.accounts.is_empty() {
+            if let Some(account) = &site.account {
+                let own = Resolver {
+                    accounts: [account.clone()].into(),
+                    ..self.clone()
+                };
+                return own.resolve_in_accounts(site, findings);
+            }
+        }
+        self.resolve_in_accounts(site, findings)
+    }
+
+    fn resolve_in_accounts(&self, site: &PolicySite, findings: &FindingsSet) -> Resolution {
         let mut resolution = Resolution::default();
         // The configuration may name the site itself (`"arn…" = "policies/app.json"` or its owner):
         // that lists whom it reaches, which is how a policy whose attachments are not all in the source
@@ -240,6 +280,16 @@ impl Resolver {
         }
         if let Some(gap) = self.missing_accounts(reference, &matched) {
             resolution.gaps.push(gap);
+        }
+        match &reference.name {
+            PrincipalName::Assumed(name) => resolution.gaps.push(Gap::Assumed {
+                declared_as: reference.declared_as.clone(),
+                name: name.clone(),
+            }),
+            PrincipalName::Prefix(_) => resolution.gaps.push(Gap::Prefix {
+                declared_as: reference.declared_as.clone(),
+            }),
+            _ => {}
         }
         if matched.is_empty() {
             resolution.principals.push(MatchedPrincipal {
@@ -356,14 +406,14 @@ impl Resolver {
         })
     }
 
-    /// With findings of several accounts and no account configured, a name matched in some of them
-    /// only: the others may deploy it too, without a finding because it used everything.
+    /// A name matched without knowing every account the source deploys to, or with findings missing
+    /// in one of them: the principal there may have used everything.
     fn missing_accounts(
         &self,
         reference: &PrincipalRef,
         matched: &[&PrincipalFindings],
     ) -> Option<Gap> {
-        if self.account.is_some() || self.accounts.len() < 2 || matched.is_empty() {
+        if matched.is_empty() {
             return None;
         }
         let with: BTreeSet<&str> = matched
@@ -373,6 +423,12 @@ impl Resolver {
                 Principal::Any => None,
             })
             .collect();
+        if self.accounts.is_empty() {
+            return Some(Gap::AccountsUnknown {
+                declared_as: reference.declared_as.clone(),
+                seen: with.iter().map(|a| a.to_string()).collect(),
+            });
+        }
         let without: Vec<String> = self
             .accounts
             .iter()
@@ -407,11 +463,7 @@ impl Resolver {
             // Mapped ARNs are tied only to what they are mapped to.
             return false;
         }
-        if self
-            .account
-            .as_ref()
-            .is_some_and(|account| *account != arn.account)
-        {
+        if !self.accounts.is_empty() && !self.accounts.contains(&arn.account) {
             return false;
         }
         let kind_matches = matches!(
@@ -425,7 +477,9 @@ impl Resolver {
         }
         match &reference.name {
             // IAM names are unique case-insensitively.
-            PrincipalName::Exact(name) => arn.name.eq_ignore_ascii_case(name),
+            PrincipalName::Exact(name) | PrincipalName::Assumed(name) => {
+                arn.name.eq_ignore_ascii_case(name)
+            }
             // Terraform appends a 26-digit unique id to a `name_prefix`; any other name that merely
             // starts with the prefix is another principal.
             PrincipalName::Prefix(prefix) => {
@@ -454,7 +508,9 @@ fn candidates<'f>(
     findings: &'f FindingsSet,
 ) -> Box<dyn Iterator<Item = &'f PrincipalFindings> + 'f> {
     let prefix: String = match &reference.name {
-        PrincipalName::Exact(name) | PrincipalName::Prefix(name) => name.clone(),
+        PrincipalName::Exact(name) | PrincipalName::Assumed(name) | PrincipalName::Prefix(name) => {
+            name.clone()
+        }
         PrincipalName::Generated {
             stack: Some(stack), ..
         } => stack.chars().take(1).collect(),
@@ -564,7 +620,7 @@ fn describe(reference: &PrincipalRef) -> String {
         PrincipalKind::Group => "group",
     };
     match &reference.name {
-        PrincipalName::Exact(name) => format!("{kind} {name}"),
+        PrincipalName::Exact(name) | PrincipalName::Assumed(name) => format!("{kind} {name}"),
         PrincipalName::Prefix(prefix) => format!("{kind} {prefix}*"),
         _ => format!("{kind} {}", reference.declared_as),
     }

@@ -24,6 +24,7 @@ fn site(file: &Path, text: &str) -> PolicySite {
         owner_file: file.to_path_buf(),
         owner_span: Span::new(0, 1),
         construct_path: None,
+        account: None,
         purpose: Purpose::ManagedPolicy,
         document,
         syntax: Syntax::Json,
@@ -76,7 +77,9 @@ fn check_and_fix_a_json_policy() {
     let catalog =
         Catalog::from_path(&testdata("seed/catalog-2024-07.tsv")).unwrap_or_else(|e| panic!("{e}"));
     let findings = findings();
-    let linter = Linter::new(&catalog, Some(&findings));
+    let mut linter = Linter::new(&catalog, Some(&findings));
+    // The seed's role is deployed to the account of its finding, and only there.
+    linter.resolver.accounts = ["123456789012".to_string()].into();
     let file = testdata("linter/seed-policy.json");
     let original = std::fs::read_to_string(&file).unwrap_or_default();
     let report = linter.lint_site(&site(&file, &original), &original, false);
@@ -120,7 +123,9 @@ fn verification_catches_a_wrong_fix() {
     let catalog =
         Catalog::from_path(&testdata("seed/catalog-2024-07.tsv")).unwrap_or_else(|e| panic!("{e}"));
     let findings = findings();
-    let linter = Linter::new(&catalog, Some(&findings));
+    let mut linter = Linter::new(&catalog, Some(&findings));
+    // The seed's role is deployed to the account of its finding, and only there.
+    linter.resolver.accounts = ["123456789012".to_string()].into();
     let file = testdata("linter/seed-policy.json");
     let original = std::fs::read_to_string(&file).unwrap_or_default();
     let verify = |tampered: &str| {

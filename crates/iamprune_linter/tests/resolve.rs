@@ -15,6 +15,7 @@ fn site(name: PrincipalName, declared_as: &str, construct_path: Option<&str>) ->
         owner_file: "t.yaml".into(),
         owner_span: Span::new(0, 1),
         construct_path: construct_path.map(str::to_string),
+        account: None,
         purpose: Purpose::InlinePolicy,
         document: Node::new(Span::new(0, 0), NodeKind::Object(Vec::new())),
         syntax: Syntax::Yaml,
@@ -42,6 +43,14 @@ fn findings(arns: &[&str]) -> FindingsSet {
     set
 }
 
+/// A resolver for a source deployed to the account of the findings above.
+fn in_account() -> Resolver {
+    Resolver {
+        accounts: ["123456789012".to_string()].into(),
+        ..Resolver::default()
+    }
+}
+
 fn matched(resolver: &Resolver, site: &PolicySite, set: &FindingsSet) -> (Vec<String>, bool) {
     let resolution = resolver.resolve(site, set);
     let labels = resolution
@@ -60,7 +69,7 @@ fn a_name_prefix_matches_only_terraforms_generated_suffix() {
         "arn:aws:iam::123456789012:role/app-20240101120000000000000001",
     ]);
     let (labels, _) = matched(
-        &Resolver::default(),
+        &in_account(),
         &site(
             PrincipalName::Prefix("app-".into()),
             "aws_iam_role.app",
@@ -116,7 +125,7 @@ fn findings_of_another_account_are_not_matched_by_name() {
     let set = findings(&["arn:aws:iam::111111111111:role/App"]);
     let resolver = Resolver {
         explicit: BTreeMap::new(),
-        account: Some("222222222222".into()),
+        accounts: ["222222222222".to_string()].into(),
         ..Resolver::default()
     };
     assert!(
@@ -128,6 +137,7 @@ fn findings_of_another_account_are_not_matched_by_name() {
         .0
         .is_empty()
     );
+    // Without the accounts the source deploys to, the name is matched but nothing is known complete.
     let anywhere = Resolver::default();
     assert_eq!(
         matched(
@@ -153,7 +163,7 @@ fn a_cut_generated_name_joins_only_when_one_role_could_have_it() {
     };
     let resolve = |rivals: &[&str]| {
         matched(
-            &Resolver::default(),
+            &in_account(),
             &site(reference(rivals), "LambdaFunctionServiceRoleAAAA1111", None),
             &set,
         )
@@ -173,7 +183,7 @@ fn a_cut_generated_name_joins_only_when_one_role_could_have_it() {
     let other = "arn:aws:iam::123456789012:role/a-very-long-stack-name-for-th-LambdaFunctionSer-2ZYXWVUTSRQP";
     let two = findings(&[arn, other]);
     let (labels, complete) = matched(
-        &Resolver::default(),
+        &in_account(),
         &site(reference(&[]), "LambdaFunctionServiceRoleAAAA1111", None),
         &two,
     );
@@ -186,42 +196,62 @@ fn a_cut_generated_name_joins_only_when_one_role_could_have_it() {
         logical_id: "AppRole".into(),
         rivals: vec!["AppRoleTwo".into()],
     };
-    assert!(
-        matched(
-            &Resolver::default(),
-            &site(reference, "AppRole", None),
-            &set
-        )
-        .1
-    );
+    assert!(matched(&in_account(), &site(reference, "AppRole", None), &set).1);
 }
 
 #[test]
-fn a_name_found_in_some_accounts_only_is_not_complete_without_an_account() {
+fn a_name_is_complete_only_where_every_account_it_deploys_to_has_findings() {
     let set = findings(&[
         "arn:aws:iam::111111111111:role/app",
         "arn:aws:iam::222222222222:role/other",
     ]);
-    let accounts = ["111111111111", "222222222222"]
-        .into_iter()
-        .map(String::from)
-        .collect();
     let site = site(PrincipalName::Exact("app".into()), "aws_iam_role.app", None);
-    let organization = Resolver {
-        accounts,
+    // The accounts are not said: 222222222222, or one the findings never mention, may deploy it.
+    let (labels, complete) = matched(&Resolver::default(), &site, &set);
+    assert_eq!(labels.len(), 1);
+    assert!(!complete);
+    let both = Resolver {
+        accounts: ["111111111111", "222222222222"]
+            .into_iter()
+            .map(String::from)
+            .collect(),
         ..Resolver::default()
     };
-    let (labels, complete) = matched(&organization, &site, &set);
+    let (labels, complete) = matched(&both, &site, &set);
     assert_eq!(labels.len(), 1);
     assert!(
         !complete,
-        "222222222222 may deploy `app` too, without a finding"
+        "222222222222 deploys `app` too, without a finding"
     );
     let one_account = Resolver {
-        account: Some("111111111111".into()),
-        ..organization
+        accounts: ["111111111111".to_string()].into(),
+        ..Resolver::default()
     };
     assert!(matched(&one_account, &site, &set).1);
+}
+
+#[test]
+fn names_from_variables_and_prefixes_are_matched_but_not_complete() {
+    let set = findings(&[
+        "arn:aws:iam::123456789012:role/app-dev",
+        "arn:aws:iam::123456789012:role/app-20240101120000000000000001",
+    ]);
+    let assumed = site(
+        PrincipalName::Assumed("app-dev".into()),
+        "aws_iam_role.app",
+        None,
+    );
+    let (labels, complete) = matched(&in_account(), &assumed, &set);
+    assert_eq!(labels.len(), 1);
+    assert!(!complete, "another environment may deploy app-prod");
+    let prefixed = site(
+        PrincipalName::Prefix("app-".into()),
+        "aws_iam_role.app",
+        None,
+    );
+    let (labels, complete) = matched(&in_account(), &prefixed, &set);
+    assert_eq!(labels.len(), 1);
+    assert!(!complete, "another apply creates another app-… role");
 }
 
 #[test]

@@ -24,6 +24,9 @@ pub struct PolicySite {
     pub owner_span: Span,
     /// For CDK output: the construct path (`aws:cdk:path`).
     pub construct_path: Option<String>,
+    /// The AWS account the document is deployed to, when the source says so itself (a CDK stack's
+    /// `environment`): the principals it reaches are deployed there only.
+    pub account: Option<String>,
     pub purpose: Purpose,
     /// The document, with [`iamprune_syntax::NodeKind::Opaque`] for every value only evaluation could
     /// tell (intrinsic functions, references, interpolations).
@@ -132,6 +135,11 @@ pub enum PrincipalKind {
 pub enum PrincipalName {
     /// A literal name (`name = "app"`, `RoleName: app`).
     Exact(String),
+    /// The name a Terraform variable's default or a variable file gives (`name = "app-${var.env}"`):
+    /// what one deployment is called, while another environment may set the variable otherwise. Joined
+    /// by name, but the set of deployed principals is not known complete without deployment evidence
+    /// or a mapping.
+    Assumed(String),
     /// Terraform `name_prefix`: the real name starts with it.
     Prefix(String),
     /// A CloudFormation name generated from the stack: `STACK-LOGICALID-SUFFIX`, truncated to 64

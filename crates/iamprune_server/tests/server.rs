@@ -171,7 +171,7 @@ fn project() -> Result<(tempfile::TempDir, PathBuf, String), String> {
     copy("e2e/tf-jsonencode/main.tf", "main.tf")?;
     std::fs::write(
         root.join("iamprune.toml"),
-        "findings = [\"findings.json\"]\n",
+        "account = \"123456789012\"\nfindings = [\"findings.json\"]\n",
     )
     .map_err(|e| e.to_string())?;
     let text = std::fs::read_to_string(root.join("main.tf")).map_err(|e| e.to_string())?;
@@ -494,7 +494,11 @@ fn a_changed_configuration_is_reloaded() -> TestResult {
         return Err(format!("without findings: {diagnostics:?}"));
     }
     let config = root.join("iamprune.toml");
-    std::fs::write(&config, "findings = [\"findings.json\"]\n").map_err(|e| e.to_string())?;
+    std::fs::write(
+        &config,
+        "account = \"123456789012\"\nfindings = [\"findings.json\"]\n",
+    )
+    .map_err(|e| e.to_string())?;
     client.notify(
         "workspace/didChangeWatchedFiles",
         json!({"changes": [{"uri": uri(&config), "type": 2}]}),
@@ -605,7 +609,7 @@ fn e2e_project(case: &str) -> Result<(tempfile::TempDir, PathBuf), String> {
         .map_err(|e| e.to_string())?;
     std::fs::write(
         root.join("iamprune.toml"),
-        "findings = [\"findings.json\"]\n",
+        "account = \"123456789012\"\nfindings = [\"findings.json\"]\n",
     )
     .map_err(|e| e.to_string())?;
     Ok((dir, root))
@@ -822,7 +826,7 @@ fn cdk_output_shows_its_fixes_without_offering_them() -> TestResult {
     copy_dir(&testdata("e2e/cdk"), &root)?;
     std::fs::write(
         root.join("iamprune.toml"),
-        "findings = [\"findings.json\"]\n",
+        "account = \"123456789012\"\nfindings = [\"findings.json\"]\n",
     )
     .map_err(|e| e.to_string())?;
     let (mut client, _) = Client::start(initialize_params(&["utf-8"], &root))?;
@@ -872,7 +876,10 @@ fn an_ignored_cdk_out_is_checked_and_a_hidden_module_is_noted() -> TestResult {
     let write =
         |name: &str, text: &str| std::fs::write(root.join(name), text).map_err(|e| e.to_string());
     write(".gitignore", "cdk.out\n")?;
-    write("iamprune.toml", "findings = [\"findings.json\"]\n")?;
+    write(
+        "iamprune.toml",
+        "account = \"123456789012\"\nfindings = [\"findings.json\"]\n",
+    )?;
     let (mut client, _) = Client::start(initialize_params(&["utf-8"], &root))?;
     let template = root.join("cdk.out/SeedStack.template.json");
     let text = std::fs::read_to_string(&template).map_err(|e| e.to_string())?;
@@ -913,7 +920,7 @@ fn unsaved_buffers_under_the_working_directory() -> TestResult {
         .map_err(|e| e.to_string())?;
     std::fs::write(
         root.join("iamprune.toml"),
-        "findings = [\"findings.json\"]\n",
+        "account = \"123456789012\"\nfindings = [\"findings.json\"]\n",
     )
     .map_err(|e| e.to_string())?;
     let path = root.join("main.tf");

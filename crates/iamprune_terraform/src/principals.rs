@@ -149,7 +149,10 @@ impl<'s, 'a> Resolver<'s, 'a> {
         for instance in &instances {
             let name = match self.scope.string(at, instance) {
                 Some(n) if prefix => PrincipalName::Prefix(n),
-                Some(n) => PrincipalName::Exact(n),
+                Some(n) if self.scope.certain_string(at, instance).is_some() => {
+                    PrincipalName::Exact(n)
+                }
+                Some(n) => PrincipalName::Assumed(n),
                 None => PrincipalName::Unknown,
             };
             reach.merge(Reach {
@@ -218,7 +221,10 @@ impl<'s, 'a> Resolver<'s, 'a> {
         }
         let at = Located { file, expr };
         match self.scope.string(at, instance) {
-            Some(name) => self.by_name(kind, &name),
+            Some(name) if self.scope.certain_string(at, instance).is_none() => {
+                self.by_name(kind, &name, PrincipalName::Assumed(name.clone()))
+            }
+            Some(name) => self.by_name(kind, &name, PrincipalName::Exact(name.clone())),
             None => {
                 let text = expr.span.slice(self.scope.text(file)).unwrap_or("?");
                 Reach::unknown(kind, crate::embedded::short(text))
@@ -226,23 +232,23 @@ impl<'s, 'a> Resolver<'s, 'a> {
         }
     }
 
-    /// A literal name: the module's resource of that name if there is one, else the name as is.
-    fn by_name(&self, kind: PrincipalKind, name: &str) -> Reach {
+    /// A principal named by a string (`role = "app"`): the module's resource of that name if there is
+    /// one, else the name as is (`as_named`: exact, or assumed when the string comes from a variable).
+    fn by_name(&self, kind: PrincipalKind, name: &str, as_named: PrincipalName) -> Reach {
         let rtype = resource_type(kind);
         for (file, block) in self.resources.of_type(rtype) {
             let reach = self.identity(kind, file, block);
-            if reach
-                .principals
-                .iter()
-                .any(|p| p.name == PrincipalName::Exact(name.to_string()))
-            {
+            if reach.principals.iter().any(|p| match &p.name {
+                PrincipalName::Exact(n) | PrincipalName::Assumed(n) => n == name,
+                _ => false,
+            }) {
                 return reach;
             }
         }
         Reach {
             principals: vec![PrincipalRef {
                 kind,
-                name: PrincipalName::Exact(name.to_string()),
+                name: as_named,
                 declared_as: name.to_string(),
             }],
             complete: true,
@@ -265,9 +271,19 @@ impl<'s, 'a> Resolver<'s, 'a> {
                 .list(Located { file, expr }, &Instance::default())
             {
                 Some(names) => {
+                    // A list that only variables' defaults tell is assumed, like a name from one.
+                    let certain = self
+                        .scope
+                        .certain_list(Located { file, expr }, &Instance::default())
+                        .is_some();
                     let mut reach = Reach::default();
                     for name in names {
-                        reach.merge(self.by_name(kind, &name));
+                        let as_named = if certain {
+                            PrincipalName::Exact(name.clone())
+                        } else {
+                            PrincipalName::Assumed(name.clone())
+                        };
+                        reach.merge(self.by_name(kind, &name, as_named));
                     }
                     reach
                 }
@@ -286,7 +302,7 @@ impl<'s, 'a> Resolver<'s, 'a> {
             .principals
             .iter()
             .filter_map(|p| match &p.name {
-                PrincipalName::Exact(n) => Some(n.clone()),
+                PrincipalName::Exact(n) | PrincipalName::Assumed(n) => Some(n.clone()),
                 _ => None,
             })
             .collect();

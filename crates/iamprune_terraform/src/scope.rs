@@ -165,6 +165,11 @@ impl<'a> Scope<'a> {
         self.list_at(at, instance, Eval::Defaults, 0)
     }
 
+    /// The literal list of strings an expression stands for whatever the variables are set to.
+    pub fn certain_list(&self, at: Located<'_>, instance: &Instance) -> Option<Vec<String>> {
+        self.list_at(at, instance, Eval::Certain, 0)
+    }
+
     fn string_at(
         &self,
         at: Located<'_>,

@@ -115,11 +115,11 @@ pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
             continue;
         }
         for call in calls.iter().filter(|c| c.parent == inst.module) {
-            for inputs in call_inputs(&scope, call) {
+            for (inputs, assigned) in call_inputs(&scope, call) {
                 queue.push(Instantiation {
                     module: call.child,
                     inputs,
-                    assigned: HashMap::new(),
+                    assigned,
                     address: format!("{}module.{}.", inst.address, call.name),
                     depth: inst.depth + 1,
                 });
@@ -216,8 +216,12 @@ fn assigned_values(
     values
 }
 
-/// The inputs of a call, one map per instance of the `module` block.
-fn call_inputs(scope: &Scope<'_>, call: &Call) -> Vec<HashMap<String, InputValue>> {
+/// The inputs of a call, one pair of maps per instance of the `module` block: the literal values the
+/// call passes whatever the caller's variables are (certain), and those that only the caller's variable
+/// defaults or variable files tell (assumed: another environment may pass others).
+type CallInputs = (HashMap<String, InputValue>, HashMap<String, InputValue>);
+
+fn call_inputs(scope: &Scope<'_>, call: &Call) -> Vec<CallInputs> {
     let Some(block) = scope
         .files
         .get(call.file)
@@ -231,26 +235,40 @@ fn call_inputs(scope: &Scope<'_>, call: &Call) -> Vec<HashMap<String, InputValue
     instances
         .iter()
         .map(|instance| {
-            block
+            let mut inputs = HashMap::new();
+            let mut assigned = HashMap::new();
+            for a in block
                 .body
                 .attrs
                 .iter()
                 .filter(|a| !META_ARGUMENTS.contains(&a.name.as_str()))
-                .map(|a| {
-                    let at = Located {
-                        file: call.file,
-                        expr: &a.value,
-                    };
-                    let value = match scope.string(at, instance) {
-                        Some(s) => InputValue::String(s),
-                        None => match scope.list(at, instance) {
-                            Some(list) => InputValue::List(list),
-                            None => InputValue::Unknown,
-                        },
-                    };
-                    (a.name.clone(), value)
-                })
-                .collect()
+            {
+                let at = Located {
+                    file: call.file,
+                    expr: &a.value,
+                };
+                let certain = match scope.certain_string(at, instance) {
+                    Some(s) => Some(InputValue::String(s)),
+                    None => scope.certain_list(at, instance).map(InputValue::List),
+                };
+                if let Some(value) = certain {
+                    inputs.insert(a.name.clone(), value);
+                    continue;
+                }
+                let assumed = match scope.string(at, instance) {
+                    Some(s) => Some(InputValue::String(s)),
+                    None => scope.list(at, instance).map(InputValue::List),
+                };
+                match assumed {
+                    Some(value) => {
+                        assigned.insert(a.name.clone(), value);
+                    }
+                    None => {
+                        inputs.insert(a.name.clone(), InputValue::Unknown);
+                    }
+                }
+            }
+            (inputs, assigned)
         })
         .collect()
 }

@@ -90,6 +90,7 @@ impl Case {
                 owner_file: file,
                 owner_span: Span::new(0, 1),
                 construct_path: None,
+                account: None,
                 purpose: Purpose::ManagedPolicy,
                 document,
                 syntax: Syntax::Json,
@@ -126,7 +127,9 @@ impl Case {
 
     /// What `rule` reports on the policy.
     pub fn check(&self, rule: Rule) -> Vec<Diagnostic> {
-        let linter = Linter::new(catalog(), self.findings.as_ref());
+        let mut linter = Linter::new(catalog(), self.findings.as_ref());
+        // `AppRole` is deployed to the account of the findings' ARNs, and only there.
+        linter.resolver.accounts = ["123456789012".to_string()].into();
         let report = linter.lint_site(&self.site, &self.text, false);
         assert!(report.messages.is_empty(), "{:?}", report.messages);
         let mut diagnostics = report.diagnostics;
