@@ -511,9 +511,19 @@ fn candidates<'f>(
         PrincipalName::Exact(name) | PrincipalName::Assumed(name) | PrincipalName::Prefix(name) => {
             name.clone()
         }
+        // Short enough that CloudFormation keeps the whole `STACK-LOGICALID-`; else any name that
+        // starts with a prefix of the stack (a nested stack's `PARENT-ID-*` keeps its parent part).
         PrincipalName::Generated {
-            stack: Some(stack), ..
-        } => stack.chars().take(1).collect(),
+            stack: Some(stack),
+            logical_id,
+            ..
+        } => {
+            if !stack.ends_with("-*") && stack.len() + logical_id.len() + 2 + 13 <= 64 {
+                format!("{stack}-{logical_id}-")
+            } else {
+                stack.chars().take(1).collect()
+            }
+        }
         PrincipalName::Generated { stack: None, .. } | PrincipalName::Unknown => {
             return Box::new(std::iter::empty());
         }
