@@ -510,3 +510,26 @@ fn a_nested_stack_of_a_cdk_assembly_is_checked_and_joined() {
         serde_json::json!(true)
     );
 }
+
+#[test]
+fn stack_resources_of_a_nested_stack_tie_its_roles() {
+    let dir = case("cdk-nested");
+    // Another role name than the finding's: the evidence, not the name, decides.
+    std::fs::write(
+        dir.join("nested.json"),
+        r#"{"StackResources": [
+            {"StackName": "ParentStack-ChildNestedStackChildNestedStackResourceAB12CD34-1XYZ9ABCDEFG",
+             "LogicalResourceId": "FnServiceRoleAAAA1111",
+             "PhysicalResourceId": "ParentStack-ChildNestedStackChild-FnServiceRoleAAAA-NSCvroR0lMPF",
+             "ResourceType": "AWS::IAM::Role"}]}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let report = json_report(&dir, &["check", ".", "--deployment", "nested.json"]);
+    let deployed = report["join"]["principals"][0]["deployed"].to_string();
+    assert!(deployed.contains("deployment nested.json"), "{report}");
+    assert_eq!(
+        report["diagnostics"].as_array().map(Vec::len),
+        Some(1),
+        "{report}"
+    );
+}

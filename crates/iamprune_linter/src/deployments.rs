@@ -100,10 +100,25 @@ impl Deployments {
                         logical_id: l,
                         ..
                     },
-                ) => stack == s && logical_id == l,
+                ) => stack_is(stack, s) && logical_id == l,
                 (DeployedFrom::Stack { .. }, _) => false,
             })
             .collect()
+    }
+}
+
+/// Whether a deployed stack's name is the one the source gives: the same, or for a nested stack's
+/// `PARENT-LOGICALID-*`, `PARENT-LOGICALID-` and CloudFormation's random suffix.
+fn stack_is(deployed: &str, source: &str) -> bool {
+    match source.strip_suffix("-*") {
+        None => deployed == source,
+        Some(base) => deployed
+            .strip_prefix(base)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|suffix| {
+                (12..=13).contains(&suffix.len())
+                    && suffix.bytes().all(|b| b.is_ascii_alphanumeric())
+            }),
     }
 }
 
