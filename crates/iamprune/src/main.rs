@@ -2,6 +2,7 @@
 
 mod commands;
 mod findings;
+mod output;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -93,12 +94,10 @@ fn main() -> ExitCode {
             .map_err(anyhow::Error::from),
         Command::Explain(args) => commands::rules::explain(args),
         Command::Completions { shell } => {
-            clap_complete::generate(
-                *shell,
-                &mut Cli::command(),
-                "iamprune",
-                &mut std::io::stdout(),
-            );
+            // Into a buffer first: clap_complete panics when the pipe it writes to is closed.
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "iamprune", &mut script);
+            output::stdout(&String::from_utf8_lossy(&script));
             Ok(ExitCode::SUCCESS)
         }
     };

@@ -199,3 +199,117 @@ fn a_bad_exclude_glob_in_the_configuration_stops_the_run() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("bad exclude glob `a{b`"), "{stderr}");
 }
+
+#[test]
+fn several_formats_from_one_run() {
+    let dir = scratch("formats");
+    let sarif = dir.join("results.sarif");
+    let json_file = dir.join("report.json");
+    let out = run(
+        &root(),
+        &[
+            "check",
+            "testdata/demo",
+            "--format",
+            "github",
+            "--format",
+            &format!("sarif={}", sarif.display()),
+            "--format",
+            &format!("json={}", json_file.display()),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("::error"), "{stdout}");
+    let log: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(log["version"], "2.1.0");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_file).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report["diagnostics"].as_array().map(Vec::len), Some(7));
+    // Two formats for standard output cannot both go there.
+    let out = run(
+        &root(),
+        &[
+            "check",
+            "testdata/demo",
+            "--format",
+            "json",
+            "--format",
+            "sarif",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("several formats"));
+    let out = run(&root(), &["check", "testdata/demo", "--format", "xml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the formats are text, json, sarif, github")
+    );
+}
+
+#[test]
+fn output_file_takes_the_report() {
+    let dir = scratch("output-file");
+    let file = dir.join("report.txt");
+    let out = run(
+        &root(),
+        &[
+            "check",
+            "testdata/demo",
+            "--output-file",
+            &file.display().to_string(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(text.contains("7 error(s)"), "{text}");
+    // Never coloured in a file, even when asked.
+    assert!(!text.contains('\u{1b}'));
+}
+
+#[test]
+fn color_follows_the_flag_and_force_color() {
+    let coloured = |args: &[&str], force: Option<&str>| {
+        let mut cmd = iamprune();
+        cmd.args(["check", "testdata/demo"]).args(args);
+        if let Some(value) = force {
+            cmd.env("FORCE_COLOR", value);
+        }
+        let out = cmd.output().unwrap_or_else(|e| panic!("{e}"));
+        String::from_utf8_lossy(&out.stdout).contains('\u{1b}')
+    };
+    assert!(!coloured(&[], None), "a pipe is not coloured");
+    assert!(coloured(&["--color", "always"], None));
+    assert!(coloured(&[], Some("1")));
+    assert!(!coloured(&[], Some("0")));
+    assert!(!coloured(&["--color", "never"], Some("1")));
+}
+
+#[test]
+fn a_closed_pipe_ends_every_listing_quietly() {
+    for args in [
+        &["rules"][..],
+        &["completions", "bash"],
+        &["explain", "IAM002"],
+    ] {
+        let mut child = iamprune()
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        // Close the reading end at once, as `| head -0` would.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

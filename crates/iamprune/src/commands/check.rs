@@ -1,6 +1,6 @@
 //! `iamprune check`: report unused actions, over-broad wildcards and catalog problems at their source.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -15,9 +15,17 @@ use crate::CatalogArgs;
 pub struct CheckArgs {
     #[command(flatten)]
     pub scan: ScanArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    /// Output format, optionally written to a file: `--format sarif=results.sarif`. Repeat it to
+    /// write several formats from one run (`--format github --format sarif=results.sarif`).
+    #[arg(long, value_name = "FORMAT[=PATH]", value_parser = parse_target, default_value = "text")]
+    pub format: Vec<Target>,
+    /// Write the report to FILE instead of standard output (the format given without `=PATH`).
+    #[arg(long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+    /// Colour in the text report: `auto` colours a terminal unless `NO_COLOR` is set, or when
+    /// `FORCE_COLOR` is.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: Color,
     /// Exit 0 even when diagnostics are found (errors in the run itself still exit 2).
     #[arg(long)]
     pub exit_zero: bool,
@@ -32,12 +40,81 @@ pub struct CheckArgs {
     pub catalog: CatalogArgs,
 }
 
+/// Where one format of the report goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub format: Format,
+    /// `None`: standard output, or `--output-file`.
+    pub path: Option<PathBuf>,
+}
+
+fn parse_target(text: &str) -> Result<Target, String> {
+    let (name, path) = match text.split_once('=') {
+        Some((name, path)) if !path.is_empty() => (name, Some(PathBuf::from(path))),
+        Some(_) => return Err(format!("`{text}`: no path after `=`")),
+        None => (text, None),
+    };
+    let format = Format::from_str(name, true).map_err(|_| {
+        let names: Vec<String> = Format::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_string()))
+            .collect();
+        format!(
+            "`{name}` is not a format; the formats are {}",
+            names.join(", ")
+        )
+    })?;
+    Ok(Target { format, path })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    /// Whether text written to standard output is coloured.
+    fn enabled(self) -> bool {
+        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto if set("FORCE_COLOR") => true,
+            Color::Auto => {
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,
     Json,
     Sarif,
     Github,
+}
+
+fn render(
+    format: Format,
+    report: &iamprune_render::Report,
+    sources: &iamprune_render::Sources,
+    color: bool,
+) -> anyhow::Result<String> {
+    Ok(match format {
+        Format::Text => iamprune_render::text(report, sources, TextOptions { color }),
+        Format::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&iamprune_render::json(report, sources))?
+        ),
+        Format::Sarif => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&iamprune_render::sarif(report, sources))?
+        ),
+        Format::Github => iamprune_render::github(report, sources),
+    })
 }
 
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
@@ -54,25 +131,23 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.baseline {
         baseline::filter(path, &mut report, &sources)?;
     }
-    let rendered = match args.format {
-        Format::Text => {
-            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            iamprune_render::text(&report, &sources, TextOptions { color })
+    let unnamed = args.format.iter().filter(|t| t.path.is_none()).count();
+    if unnamed > 1 || (unnamed == 1 && args.output_file.is_some() && args.format.len() > 1) {
+        anyhow::bail!(
+            "several formats would go to the same place; give each but one a file: --format sarif=results.sarif"
+        );
+    }
+    for target in &args.format {
+        let to_file = target.path.as_ref().or(args.output_file.as_ref());
+        // Colour is for a terminal: never in a file.
+        let color = to_file.is_none() && args.color.enabled();
+        let rendered = render(target.format, &report, &sources, color)?;
+        match to_file {
+            Some(path) => std::fs::write(path, rendered)
+                .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", path.display()))?,
+            None => crate::output::stdout(&rendered),
         }
-        Format::Json => format!(
-            "{}\n",
-            serde_json::to_string_pretty(&iamprune_render::json(&report, &sources))?
-        ),
-        Format::Sarif => format!(
-            "{}\n",
-            serde_json::to_string_pretty(&iamprune_render::sarif(&report, &sources))?
-        ),
-        Format::Github => iamprune_render::github(&report, &sources),
-    };
-    let mut out = std::io::stdout().lock();
-    // A closed pipe (`| head`) ends the output, not the run's verdict.
-    let _ = out.write_all(rendered.as_bytes());
-    let _ = out.flush();
+    }
     let findings_errors = scan.findings_errors();
     if !findings_errors.is_empty() {
         for error in findings_errors {

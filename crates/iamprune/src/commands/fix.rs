@@ -115,15 +115,18 @@ fn fix_units(scan: &Scan, args: &FixArgs, totals: &mut Totals) -> anyhow::Result
             for (file, (before, after)) in &outcome.changed {
                 let name = file.display().to_string();
                 let diff = similar::TextDiff::from_lines(before.as_str(), after.as_str());
-                print!(
-                    "{}",
-                    diff.unified_diff().context_radius(3).header(&name, &name)
+                crate::output::stdout(
+                    &diff
+                        .unified_diff()
+                        .context_radius(3)
+                        .header(&name, &name)
+                        .to_string(),
                 );
             }
         } else {
             fix_loop::write(outcome)?;
             for file in outcome.changed.keys() {
-                println!("fixed {}", file.display());
+                crate::output::stdout(&format!("fixed {}\n", file.display()));
             }
         }
     }

@@ -13,23 +13,25 @@ pub struct ExplainArgs {
 }
 
 pub fn list() -> anyhow::Result<ExitCode> {
+    let mut out = String::new();
     for rule in Rule::ALL {
         let meta = rule.meta();
-        println!(
-            "{}  {:<26} {:<8} {}",
+        out.push_str(&format!(
+            "{}  {:<26} {:<8} {}\n",
             meta.code,
             meta.name,
             meta.severity.as_str(),
             meta.summary
-        );
+        ));
     }
+    crate::output::stdout(&out);
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     match Rule::find(&args.rule) {
         Some(rule) => {
-            print!("{}", rule.page());
+            crate::output::stdout(&rule.page());
             Ok(ExitCode::SUCCESS)
         }
         None => {
