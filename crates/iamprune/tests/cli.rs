@@ -313,3 +313,17 @@ fn a_closed_pipe_ends_every_listing_quietly() {
         );
     }
 }
+
+#[test]
+fn threads_do_not_change_the_report() {
+    let report = |threads: &str| {
+        let out = run(
+            &root(),
+            &["check", "testdata/demo", "--format", "json", "-j", threads],
+        );
+        json(&out)["diagnostics"].clone()
+    };
+    assert_eq!(report("1"), report("2"));
+    let out = run(&root(), &["check", "testdata/demo", "-j", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -52,6 +52,9 @@ pub struct ScanArgs {
     /// Fail the run (exit 1) when findings name a principal that reaches no policy in the source.
     #[arg(long)]
     pub fail_on_unjoined: bool,
+    /// How many files and modules are checked at once (default: one per CPU).
+    #[arg(long = "threads", short = 'j', value_name = "N")]
+    pub threads: Option<std::num::NonZeroUsize>,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -89,6 +92,13 @@ impl Scan {
         catalog: &crate::CatalogArgs,
         fix_generated: bool,
     ) -> anyhow::Result<Scan> {
+        if let Some(threads) = args.threads {
+            // The first scan of the process sets the pool; a second setting is an error only rayon
+            // sees, never the user.
+            let _ = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads.get())
+                .build_global();
+        }
         let paths = if args.paths.is_empty() {
             vec![PathBuf::from(".")]
         } else {
