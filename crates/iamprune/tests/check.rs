@@ -35,9 +35,62 @@ fn check_the_demo_as_github_annotations() {
 fn check_the_demo_as_sarif() {
     let out = run(&root(), &["check", "testdata/demo", "--format", "sarif"]);
     assert_eq!(out.status.code(), Some(1));
-    let sarif: serde_json::Value =
+    let mut sarif: serde_json::Value =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    // Where the repository is checked out is not part of the report's shape.
+    sarif["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"] = "file:///REPOSITORY/".into();
     insta::assert_snapshot!(serde_json::to_string_pretty(&sarif).unwrap_or_default());
+}
+
+#[test]
+fn sarif_carries_what_code_scanning_reads() {
+    // Started from inside the demo, as from the root: URIs stay relative to the repository root.
+    for (dir, path) in [
+        (root(), "testdata/demo"),
+        (root().join("testdata/demo"), "."),
+    ] {
+        let out = run(&dir, &["check", path, "--format", "sarif"]);
+        let sarif: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+        let run = &sarif["runs"][0];
+        assert_eq!(run["automationDetails"]["id"], "iamprune/");
+        let base = run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+            .as_str()
+            .unwrap_or("");
+        assert!(
+            base.starts_with("file:///") && base.ends_with('/'),
+            "{base}"
+        );
+        let driver = &run["tool"]["driver"];
+        assert!(
+            driver["fullName"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("iamprune "))
+        );
+        assert!(driver["semanticVersion"].is_string() && driver["informationUri"].is_string());
+        for rule in driver["rules"].as_array().into_iter().flatten() {
+            let tags = rule["properties"]["tags"].to_string();
+            let severity = &rule["properties"]["security-severity"];
+            if tags.contains("\"security\"") {
+                let score: f64 = severity
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0.0);
+                assert!((0.1..=10.0).contains(&score), "{rule}");
+            } else {
+                assert!(severity.is_null(), "{rule}");
+            }
+            assert!(rule["helpUri"].as_str().is_some_and(|u| u.ends_with(".md")));
+        }
+        let location = &run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+        assert_eq!(location["uriBaseId"], "%SRCROOT%", "{location}");
+        assert!(
+            location["uri"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("testdata/demo/")),
+            "{location}"
+        );
+    }
 }
 
 #[test]

@@ -12,6 +12,8 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     fix: FixAvailability::Always,
     summary: "An exact action that no principal the policy reaches has used.",
+    security_severity: 6.5,
+    tags: &["security", "least-privilege", "iam"],
     doc: r#"
 ## What it finds
 

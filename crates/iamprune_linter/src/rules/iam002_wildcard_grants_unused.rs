@@ -12,6 +12,8 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     fix: FixAvailability::Always,
     summary: "A wildcard grants actions that no principal the policy reaches has used.",
+    security_severity: 7.5,
+    tags: &["security", "least-privilege", "iam", "wildcard"],
     doc: r#"
 ## What it finds
 

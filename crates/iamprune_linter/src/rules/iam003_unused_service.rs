@@ -9,6 +9,8 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     fix: FixAvailability::Always,
     summary: "Every action of a service is unused, and the statement grants it.",
+    security_severity: 7.0,
+    tags: &["security", "least-privilege", "iam"],
     doc: r#"
 ## What it finds
 

@@ -11,6 +11,8 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     fix: FixAvailability::Always,
     summary: "An Allow + NotAction statement grants actions that no principal has used.",
+    security_severity: 7.5,
+    tags: &["security", "least-privilege", "iam", "not-action"],
     doc: r#"
 ## What it finds
 

@@ -10,6 +10,8 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     fix: FixAvailability::None,
     summary: "The role or user the policy reaches is itself unused.",
+    security_severity: 5.0,
+    tags: &["security", "iam", "unused-principal"],
     doc: r#"
 ## What it finds
 

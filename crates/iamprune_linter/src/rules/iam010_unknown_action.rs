@@ -8,6 +8,8 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     fix: FixAvailability::None,
     summary: "A pattern matches no action in the catalog.",
+    security_severity: 0.0,
+    tags: &["correctness", "iam"],
     doc: r#"
 ## What it finds
 

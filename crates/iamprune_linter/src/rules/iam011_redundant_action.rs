@@ -11,6 +11,8 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Info,
     fix: FixAvailability::Always,
     summary: "A pattern already covered by another pattern of the same statement.",
+    security_severity: 0.0,
+    tags: &["maintainability", "iam"],
     doc: r#"
 ## What it finds
 

@@ -14,6 +14,8 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     fix: FixAvailability::None,
     summary: "A policy document is over its IAM size quota, before or after a fix.",
+    security_severity: 0.0,
+    tags: &["correctness", "iam", "quota"],
     doc: r#"
 ## What it finds
 

@@ -32,6 +32,11 @@ pub struct RuleMeta {
     pub severity: Severity,
     pub fix: FixAvailability,
     pub summary: &'static str,
+    /// How much a finding of the rule matters for security, 0.1–10 as CVSS scores (code scanning shows
+    /// 7 and above as high, 4 and above as medium); 0 for rules that are not about security.
+    pub security_severity: f32,
+    /// Kinds, for code scanning's filters: `security`, `least-privilege`, `correctness`, ….
+    pub tags: &'static [&'static str],
     /// Markdown: what it finds, why it matters, an example, the fix.
     pub doc: &'static str,
 }

@@ -3,7 +3,7 @@
 mod model;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use iamprune_linter::{Diagnostic, Edit, Level as MessageLevel, Related, Rule, Severity};
 use iamprune_syntax::Span;
@@ -12,8 +12,8 @@ use crate::{Report, Sources, fingerprints, uri};
 use model::{
     ArtifactChange, ArtifactContent, ArtifactLocation, ColumnKind, Fix, Invocation, Level,
     Location, Message, MultiformatMessageString, Notification, PhysicalLocation, PropertyBag,
-    Region, Replacement, ReportingConfiguration, ReportingDescriptor, Run, SarifResult, Tool,
-    ToolComponent,
+    Region, Replacement, ReportingConfiguration, ReportingDescriptor, RuleProperties, Run,
+    RunAutomationDetails, SarifResult, Tool, ToolComponent,
 };
 
 pub use model::SarifLog;
@@ -32,6 +32,16 @@ pub fn sarif(report: &Report, sources: &Sources) -> SarifLog {
         tool: Tool {
             driver: driver(report),
         },
+        automation_details: RunAutomationDetails {
+            id: "iamprune/".into(),
+        },
+        original_uri_base_ids: BTreeMap::from([(
+            SRCROOT.to_string(),
+            ArtifactLocation {
+                uri: root_uri(),
+                uri_base_id: None,
+            },
+        )]),
         column_kind: ColumnKind::UnicodeCodePoints,
         results,
         invocations: vec![invocation(report, sources)],
@@ -41,6 +51,7 @@ pub fn sarif(report: &Report, sources: &Sources) -> SarifLog {
 fn driver(report: &Report) -> ToolComponent {
     ToolComponent {
         name: "iamprune".into(),
+        full_name: format!("iamprune {}", report.version),
         version: report.version.clone(),
         semantic_version: report.version.clone(),
         information_uri: env!("CARGO_PKG_REPOSITORY").into(),
@@ -62,13 +73,20 @@ fn rule(rule: Rule) -> ReportingDescriptor {
             text: page.clone(),
             markdown: Some(page),
         },
+        // The page as released with this version, so that it matches the rule that reported.
         help_uri: format!(
-            "{}/blob/main/rules/{}.md",
+            "{}/blob/v{}/rules/{}.md",
             env!("CARGO_PKG_REPOSITORY"),
+            env!("CARGO_PKG_VERSION"),
             meta.code
         ),
         default_configuration: ReportingConfiguration {
             level: level(meta.severity),
+        },
+        properties: RuleProperties {
+            security_severity: (meta.security_severity > 0.0)
+                .then(|| format!("{:.1}", meta.security_severity)),
+            tags: meta.tags.iter().map(|t| t.to_string()).collect(),
         },
     }
 }
@@ -186,8 +204,64 @@ fn physical_location(sources: &Sources, file: &Path, span: Option<Span>) -> Phys
     }
 }
 
+/// The base id artifact URIs are relative to: the repository root, where code scanning expects them.
+const SRCROOT: &str = "%SRCROOT%";
+
+/// The repository root: the nearest directory at or above the working directory that holds `.git`, else
+/// the working directory.
+fn source_root() -> Option<PathBuf> {
+    // Looked up once: every location of a report needs it, and the working directory does not change.
+    static ROOT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        let cwd = std::env::current_dir()
+            .and_then(std::fs::canonicalize)
+            .ok()?;
+        let root = cwd
+            .ancestors()
+            .find(|dir| dir.join(".git").exists())
+            .unwrap_or(&cwd)
+            .to_path_buf();
+        Some(root)
+    })
+    .clone()
+}
+
+/// `file:///…/` of the repository root (with the final slash a base URI needs).
+fn root_uri() -> String {
+    let root = source_root().unwrap_or_default();
+    let text = uri(&root);
+    let text = if text.starts_with("file://") {
+        text
+    } else {
+        format!("file://{text}")
+    };
+    if text.ends_with('/') {
+        text
+    } else {
+        format!("{text}/")
+    }
+}
+
+/// A file as a URI relative to the repository root (`%SRCROOT%`), whatever path the scan was started
+/// with (`.`, `./infra`, absolute); a file outside the root keeps an absolute URI.
 fn artifact_location(file: &Path) -> ArtifactLocation {
-    ArtifactLocation { uri: uri(file) }
+    let absolute = std::env::current_dir()
+        .map(|cwd| cwd.join(file))
+        .ok()
+        .and_then(|p| std::fs::canonicalize(&p).ok().or(Some(p)));
+    let relative = source_root()
+        .zip(absolute)
+        .and_then(|(root, path)| path.strip_prefix(&root).ok().map(Path::to_path_buf));
+    match relative {
+        Some(relative) => ArtifactLocation {
+            uri: uri(&relative),
+            uri_base_id: Some(SRCROOT.into()),
+        },
+        None => ArtifactLocation {
+            uri: uri(file),
+            uri_base_id: None,
+        },
+    }
 }
 
 /// 1-based lines and columns in code points (the run's `columnKind`), with byte offsets too.
@@ -244,7 +318,10 @@ mod tests {
         let invocation = serialized(invocation(&report, &Sources::new()));
         let physical =
             &invocation["toolExecutionNotifications"][0]["locations"][0]["physicalLocation"];
-        assert_eq!(physical["artifactLocation"]["uri"], "broken.tf");
+        // Relative to the repository root, wherever the test runs from.
+        let uri = physical["artifactLocation"]["uri"].as_str().unwrap_or("");
+        assert!(uri.ends_with("broken.tf"), "{uri}");
+        assert_eq!(physical["artifactLocation"]["uriBaseId"], "%SRCROOT%");
         assert!(physical.get("region").is_none());
     }
 

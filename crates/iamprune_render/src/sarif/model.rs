@@ -32,12 +32,21 @@ impl SarifLog {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Run {
     pub tool: Tool,
+    /// Code scanning keeps the alerts of runs with the same id apart from other tools' alerts.
+    pub automation_details: RunAutomationDetails,
+    /// `%SRCROOT%`: the repository root that artifact URIs are relative to.
+    pub original_uri_base_ids: BTreeMap<String, ArtifactLocation>,
     pub column_kind: ColumnKind,
     pub results: Vec<SarifResult>,
     pub invocations: Vec<Invocation>,
 }
 
 /// The unit of `startColumn` and `endColumn` in every region of a run.
+#[derive(Debug, Serialize)]
+pub(crate) struct RunAutomationDetails {
+    pub id: String,
+}
+
 #[derive(Debug, Clone, Copy, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) enum ColumnKind {
@@ -53,6 +62,7 @@ pub(crate) struct Tool {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ToolComponent {
     pub name: String,
+    pub full_name: String,
     pub version: String,
     pub semantic_version: String,
     pub information_uri: String,
@@ -71,6 +81,16 @@ pub(crate) struct ReportingDescriptor {
     pub help: MultiformatMessageString,
     pub help_uri: String,
     pub default_configuration: ReportingConfiguration,
+    pub properties: RuleProperties,
+}
+
+/// What code scanning reads of a rule besides SARIF's own properties.
+#[derive(Debug, Serialize)]
+pub(crate) struct RuleProperties {
+    /// A CVSS-like score as a string (`"7.5"`): code scanning shows security alerts by it.
+    #[serde(rename = "security-severity", skip_serializing_if = "Option::is_none")]
+    pub security_severity: Option<String>,
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -139,8 +159,11 @@ pub(crate) struct PhysicalLocation {
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct ArtifactLocation {
     pub uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri_base_id: Option<String>,
 }
 
 /// Lines and columns are 1-based; columns are counted in the run's `columnKind`.
