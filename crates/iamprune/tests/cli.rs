@@ -327,3 +327,23 @@ fn threads_do_not_change_the_report() {
     let out = run(&root(), &["check", "testdata/demo", "-j", "0"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn notes_can_be_counted_instead_of_listed() {
+    let dir = root().join("testdata/join/tf-module-mapping");
+    let all = run(&dir, &["check", "."]);
+    let listed = String::from_utf8_lossy(&all.stdout);
+    assert!(listed.contains(": note: "), "{listed}");
+    let counted = run(&dir, &["check", ".", "--notes", "count"]);
+    let text = String::from_utf8_lossy(&counted.stdout);
+    assert!(!text.contains(": note: "), "{text}");
+    let stderr = String::from_utf8_lossy(&counted.stderr);
+    let notes = listed.matches(": note: ").count();
+    assert!(
+        stderr.contains(&format!("{notes} note(s) not shown")),
+        "{stderr}"
+    );
+    // JSON keeps them all.
+    let report = json_report(&dir, &["check", ".", "--notes", "count"]);
+    assert_eq!(report["notes"].as_array().map(Vec::len), Some(notes));
+}

@@ -26,7 +26,7 @@ pub use text::{TextOptions, join_coverage, text};
 pub use iamprune_linter::workspace::Stats;
 
 /// Everything a run reports.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Report {
     /// `iamprune` version.
     pub version: String,

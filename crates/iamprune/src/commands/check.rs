@@ -22,6 +22,10 @@ pub struct CheckArgs {
     /// Write the report to FILE instead of standard output (the format given without `=PATH`).
     #[arg(long, value_name = "FILE")]
     pub output_file: Option<PathBuf>,
+    /// Notes in the text and GitHub reports: `all` of them, or their `count` on one line (the JSON and
+    /// SARIF reports always hold them all).
+    #[arg(long, value_enum, default_value = "all")]
+    pub notes: Notes,
     /// Colour in the text report: `auto` colours a terminal unless `NO_COLOR` is set, or when
     /// `FORCE_COLOR` is.
     #[arg(long, value_enum, default_value = "auto")]
@@ -65,6 +69,27 @@ fn parse_target(text: &str) -> Result<Target, String> {
         )
     })?;
     Ok(Target { format, path })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Notes {
+    All,
+    Count,
+}
+
+/// The report as a person reads it: with `--notes count`, the notes make one line on stderr.
+fn for_people(report: &iamprune_render::Report, notes: Notes) -> iamprune_render::Report {
+    let mut shown = report.clone();
+    if notes == Notes::Count {
+        shown
+            .messages
+            .retain(|m| m.level != iamprune_linter::Level::Note);
+        let hidden = report.messages.len() - shown.messages.len();
+        if hidden > 0 {
+            eprintln!("iamprune: {hidden} note(s) not shown (`--notes all` lists them)");
+        }
+    }
+    shown
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -141,7 +166,15 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         let to_file = target.path.as_ref().or(args.output_file.as_ref());
         // Colour is for a terminal: never in a file.
         let color = to_file.is_none() && args.color.enabled();
-        let rendered = render(target.format, &report, &sources, color)?;
+        let rendered = match target.format {
+            Format::Text | Format::Github => render(
+                target.format,
+                &for_people(&report, args.notes),
+                &sources,
+                color,
+            )?,
+            Format::Json | Format::Sarif => render(target.format, &report, &sources, color)?,
+        };
         match to_file {
             Some(path) => std::fs::write(path, rendered)
                 .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", path.display()))?,
