@@ -12,8 +12,8 @@ mod embedded;
 mod generated;
 mod intrinsic;
 mod principals;
+mod sites;
 mod stack_resources;
-mod template;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
@@ -153,7 +153,7 @@ pub fn extract_file(path: &Path, text: &str, options: &Options) -> Extraction {
                 Syntax::Yaml => FileKind::TemplateYaml,
                 _ => FileKind::TemplateJson,
             };
-            let src = template::Source {
+            let src = sites::Source {
                 file: path,
                 text,
                 syntax,
@@ -161,7 +161,7 @@ pub fn extract_file(path: &Path, text: &str, options: &Options) -> Extraction {
                 aliased,
             };
             let mut errors = Vec::new();
-            let sites = template::extract(&src, root, options, &mut errors);
+            let sites = sites::extract(&src, root, options, &mut errors);
             Extraction {
                 kind: Some(kind),
                 sites,

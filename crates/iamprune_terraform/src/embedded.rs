@@ -4,7 +4,7 @@
 use iamprune_policy::SiteNote;
 use iamprune_syntax::{Member, Node, NodeKind, SyntaxError, json};
 
-use crate::template::{Decoded, Escapes, HoleKind, decode};
+use crate::strings::{Decoded, Escapes, HoleKind, decode};
 
 pub(crate) struct Embedded {
     pub document: Node,

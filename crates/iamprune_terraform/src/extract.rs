@@ -12,7 +12,7 @@ use crate::error::ExtractError;
 use crate::ir::{Block, Expr, ExprKind, MAX_DEPTH, TemplateForm};
 use crate::principals::{Reach, Resolver};
 use crate::scope::{Scope, SourceFile};
-use crate::template::{
+use crate::strings::{
     Escapes, HoleKind, decode, heredoc_body, heredoc_is_indented, hole_expression, quoted_inner,
 };
 

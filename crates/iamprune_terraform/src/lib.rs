@@ -26,7 +26,7 @@ mod parse;
 mod principals;
 mod scope;
 mod state;
-mod template;
+mod strings;
 mod tree;
 
 use std::path::{Path, PathBuf};

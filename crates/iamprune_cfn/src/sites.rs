@@ -1,6 +1,6 @@
-//! Policy documents of a CloudFormation template, wherever they are: every object with a `Statement`
-//! (identity, trust and resource policies, SAM custom statements), policies written as JSON strings,
-//! and SAM policy templates, which are reported as not refinable.
+//! The walk of a CloudFormation template for its policy sites: every object with a `Statement`
+//! (identity, trust and resource policies, SAM custom statements) wherever it is, policies written as
+//! JSON strings, and SAM policy templates, which are reported as not refinable.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
