@@ -59,7 +59,7 @@ pub trait Files {
 
 pub fn diagnostic(
     diagnostic: &Diagnostic,
-    map: &LineMap<'_>,
+    map: &LineMap,
     encoding: Encoding,
     files: &dyn Files,
 ) -> lsp::Diagnostic {
@@ -103,7 +103,7 @@ pub fn diagnostic(
 
 /// An error (syntax, a document that is not a policy) or a note that kept part of a file from being
 /// checked.
-pub fn message(message: &Message, map: &LineMap<'_>, encoding: Encoding) -> lsp::Diagnostic {
+pub fn message(message: &Message, map: &LineMap, encoding: Encoding) -> lsp::Diagnostic {
     lsp::Diagnostic {
         range: map.range(message.span.unwrap_or_default(), encoding),
         severity: Some(match message.level {

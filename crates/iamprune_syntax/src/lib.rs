@@ -7,7 +7,7 @@ pub mod json;
 mod position;
 mod tree;
 
-pub use position::{LineIndex, Position};
+pub use position::{ColumnUnit, LineColumn, LineIndex, Position};
 pub use tree::{Member, Node, NodeKind};
 
 use std::fmt;
