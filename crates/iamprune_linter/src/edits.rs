@@ -6,8 +6,6 @@
 //! indentation when the list is written one per line, `, `-separated otherwise; YAML block sequences get
 //! `- ` items.
 
-use std::path::PathBuf;
-
 use iamprune_policy::{ActionBlock, PolicyDocument, StringStyle, Syntax};
 use iamprune_syntax::Span;
 
@@ -15,7 +13,6 @@ use crate::diagnostic::Edit;
 
 /// The file text and syntax edits are made in.
 pub struct Writer<'a> {
-    file: PathBuf,
     text: &'a str,
     syntax: &'a Syntax,
     /// Where each line starts, found once: a minified policy is one long line, and searching it for
@@ -24,9 +21,8 @@ pub struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
-    pub fn new(file: PathBuf, text: &'a str, syntax: &'a Syntax) -> Self {
+    pub fn new(text: &'a str, syntax: &'a Syntax) -> Self {
         Writer {
-            file,
             text,
             syntax,
             lines: std::cell::OnceCell::new(),
@@ -259,7 +255,7 @@ impl<'a> Writer<'a> {
     }
 
     fn edit(&self, span: Span, content: impl Into<String>) -> Edit {
-        Edit::replace(self.file.clone(), span, content)
+        Edit::replace(span, content)
     }
 
     /// The line break used at byte `at`: the one that ends its line, `\n` at the end of the text.
