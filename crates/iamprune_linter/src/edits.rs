@@ -7,7 +7,7 @@
 //! `- ` items.
 
 use iamprune_policy::{ActionBlock, PolicyDocument, StringStyle, Syntax};
-use iamprune_syntax::Span;
+use iamprune_syntax::{LineIndex, Span};
 
 use crate::diagnostic::Edit;
 
@@ -15,9 +15,9 @@ use crate::diagnostic::Edit;
 pub struct Writer<'a> {
     text: &'a str,
     syntax: &'a Syntax,
-    /// Where each line starts, found once: a minified policy is one long line, and searching it for
-    /// line breaks at every edit would make fixing it quadratic.
-    lines: std::cell::OnceCell<Vec<usize>>,
+    /// The lines, found once: a minified policy is one long line, and searching it for line breaks at
+    /// every edit would make fixing it quadratic.
+    lines: std::cell::OnceCell<LineIndex>,
 }
 
 impl<'a> Writer<'a> {
@@ -29,27 +29,24 @@ impl<'a> Writer<'a> {
         }
     }
 
-    fn line_starts(&self) -> &[usize] {
-        self.lines.get_or_init(|| {
-            std::iter::once(0)
-                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
-                .collect()
-        })
+    /// The line holding byte `at`, its line break included.
+    fn line(&self, at: usize) -> Span {
+        self.lines
+            .get_or_init(|| LineIndex::new(self.text))
+            .line_span(at)
     }
 
     /// The start of the line holding byte `at`.
     fn line_start(&self, at: usize) -> usize {
-        let starts = self.line_starts();
-        let index = starts.partition_point(|&s| s <= at).saturating_sub(1);
-        starts.get(index).copied().unwrap_or(0)
+        self.line(at).start
     }
 
-    /// The offset of the line break ending the line that holds byte `at` (the text's length on the
-    /// last line).
+    /// The offset of the `\n` ending the line that holds byte `at` (the text's length on the last
+    /// line).
     fn line_break_at(&self, at: usize) -> usize {
-        let starts = self.line_starts();
-        let next = starts.partition_point(|&s| s <= at);
-        starts.get(next).map_or(self.text.len(), |&s| s - 1)
+        let line = self.line(at);
+        let ends_in_break = line.slice(self.text).is_some_and(|l| l.ends_with('\n'));
+        line.end - usize::from(ends_in_break)
     }
 
     /// Replaces element `i` of the list by `patterns` (at least one).

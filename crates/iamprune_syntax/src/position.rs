@@ -5,6 +5,8 @@
 
 use line_index::{LineCol, TextSize, WideEncoding, WideLineCol};
 
+use crate::Span;
+
 /// A place in a text. Lines and columns are 1-based; the column counts Unicode scalar values, as the
 /// JSON and SARIF reports promise; `offset` is the byte offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -110,6 +112,17 @@ impl LineIndex {
             .saturating_add(utf8_column as usize)
             .min(content_end.max(start));
         self.valid(offset).1
+    }
+
+    /// The bytes of the line holding byte `offset` (moved as by [`LineIndex::position`]), its line
+    /// break included.
+    pub fn line_span(&self, offset: usize) -> Span {
+        let (at, _) = self.valid(offset);
+        self.index
+            .line(at.line)
+            .map_or(Span::new(self.text_len, self.text_len), |line| {
+                Span::new(line.start().into(), line.end().into())
+            })
     }
 
     /// The column of a valid place in `unit`.
@@ -228,6 +241,18 @@ mod tests {
             assert_eq!(index.offset(at(40, 0), unit), TEXT.len());
         }
         assert_eq!(index.line_column(10_000, ColumnUnit::Utf16), at(2, 4));
+    }
+
+    #[test]
+    fn lines_hold_their_break() {
+        let index = LineIndex::new(TEXT);
+        let second = TEXT.find("  \"").unwrap_or(0);
+        let last = TEXT.find("last").unwrap_or(0);
+        assert_eq!(index.line_span(0), Span::new(0, second));
+        assert_eq!(index.line_span(2), Span::new(0, second));
+        assert_eq!(index.line_span(last - 1), Span::new(second, last));
+        assert_eq!(index.line_span(10_000), Span::new(last, TEXT.len()));
+        assert_eq!(LineIndex::new("").line_span(0), Span::new(0, 0));
     }
 
     proptest! {
