@@ -7,7 +7,9 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::{ExtractError, Extraction, FileKind, Options, extract_file};
+use iamprune_syntax::{ColumnUnit, FileError, LineColumn, LineIndex, Span};
+
+use crate::{Extraction, FileKind, Options, extract_file};
 
 /// Stages nest assemblies a level or two deep; the bound stops a manifest that names itself.
 const MAX_NESTING: usize = 8;
@@ -35,7 +37,7 @@ fn assembly(dir: &Path, depth: usize, overrides: &BTreeMap<PathBuf, String>, out
     let text = match std::fs::read_to_string(&manifest_path) {
         Ok(text) => text,
         Err(err) => {
-            out.errors.push(ExtractError::whole_file(
+            out.errors.push(FileError::whole_file(
                 &manifest_path,
                 format!("cannot read: {err}"),
             ));
@@ -45,12 +47,11 @@ fn assembly(dir: &Path, depth: usize, overrides: &BTreeMap<PathBuf, String>, out
     let manifest: Value = match serde_json::from_str(&text) {
         Ok(v) => v,
         Err(err) => {
-            out.errors.push(ExtractError {
-                file: manifest_path,
-                line: err.line(),
-                column: err.column(),
-                message: format!("not a cloud assembly manifest: {err}"),
-            });
+            out.errors.push(FileError::at(
+                &manifest_path,
+                serde_json_place(&text, &err),
+                format!("not a cloud assembly manifest: {err}"),
+            ));
             return;
         }
     };
@@ -87,6 +88,17 @@ fn assembly(dir: &Path, depth: usize, overrides: &BTreeMap<PathBuf, String>, out
     }
 }
 
+/// Where serde_json found an error, as a span: it counts 1-based lines and columns of bytes.
+fn serde_json_place(text: &str, err: &serde_json::Error) -> Span {
+    let to_u32 = |n: usize| u32::try_from(n.saturating_sub(1)).unwrap_or(u32::MAX);
+    let at = LineColumn {
+        line: to_u32(err.line()),
+        column: to_u32(err.column()),
+    };
+    let offset = LineIndex::new(text).offset(at, ColumnUnit::Utf8);
+    Span::new(offset, offset)
+}
+
 fn stack(
     dir: &Path,
     file: &Path,
@@ -102,10 +114,8 @@ fn stack(
     {
         Ok(text) => text,
         Err(err) => {
-            out.errors.push(ExtractError::whole_file(
-                file,
-                format!("cannot read: {err}"),
-            ));
+            out.errors
+                .push(FileError::whole_file(file, format!("cannot read: {err}")));
             return;
         }
     };
@@ -194,5 +204,14 @@ mod tests {
         let out = extract_cdk_assembly(Path::new("/nonexistent/cdk.out"));
         assert_eq!(out.errors.len(), 1);
         assert_eq!(out.kind, Some(FileKind::CdkAssembly));
+    }
+
+    #[test]
+    fn serde_json_errors_are_placed_at_their_byte() {
+        let text = "{\"é\": 1,\n \"x\" 1}";
+        let err = serde_json::from_str::<Value>(text).err();
+        let place = err.map(|e| serde_json_place(text, &e));
+        let at = text.find(" 1}").map(|at| at + 1);
+        assert_eq!(place.map(|s| s.start), at);
     }
 }

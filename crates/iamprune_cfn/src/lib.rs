@@ -12,14 +12,14 @@ mod embedded;
 mod generated;
 mod intrinsic;
 mod principals;
+mod sites;
 mod stack_resources;
-mod template;
 pub mod yaml;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use iamprune_policy::{PolicySite, Purpose, Syntax};
-use iamprune_syntax::{Node, SyntaxError, json};
+use iamprune_syntax::{FileError, Node, json};
 
 pub use cdk::{extract_cdk_assembly, extract_cdk_assembly_with};
 pub use generated::generated_name_matches;
@@ -57,7 +57,8 @@ pub struct Extraction {
     /// `None` when the file is none of the kinds this crate reads.
     pub kind: Option<FileKind>,
     pub sites: Vec<PolicySite>,
-    pub errors: Vec<ExtractError>,
+    /// Files and parts of files that could not be read or parsed, at their place.
+    pub errors: Vec<FileError>,
 }
 
 impl Extraction {
@@ -66,43 +67,11 @@ impl Extraction {
         Extraction::default()
     }
 
-    fn failed(kind: Option<FileKind>, error: ExtractError) -> Self {
+    fn failed(kind: Option<FileKind>, error: FileError) -> Self {
         Extraction {
             kind,
             sites: Vec::new(),
             errors: vec![error],
-        }
-    }
-}
-
-/// A file that could not be read or parsed, or a part of it that could not be.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}:{line}:{column}: {message}", file.display())]
-pub struct ExtractError {
-    pub file: PathBuf,
-    /// 1-based; 0 when the error is about the whole file (it could not be read).
-    pub line: usize,
-    /// 1-based, in Unicode scalar values; 0 with `line`.
-    pub column: usize,
-    pub message: String,
-}
-
-impl ExtractError {
-    fn syntax(file: &Path, error: &SyntaxError) -> Self {
-        ExtractError {
-            file: file.to_path_buf(),
-            line: error.line,
-            column: error.column,
-            message: error.message.clone(),
-        }
-    }
-
-    fn whole_file(file: &Path, message: impl Into<String>) -> Self {
-        ExtractError {
-            file: file.to_path_buf(),
-            line: 0,
-            column: 0,
-            message: message.into(),
         }
     }
 }
@@ -134,7 +103,7 @@ pub fn extract_file(path: &Path, text: &str, options: &Options) -> Extraction {
                 detect::Guess::Yaml => FileKind::TemplateYaml,
                 _ => FileKind::TemplateJson,
             };
-            return Extraction::failed(Some(kind), ExtractError::syntax(path, &error));
+            return Extraction::failed(Some(kind), error.in_file(path));
         }
         Err(_) => return Extraction::skipped(),
     };
@@ -153,7 +122,7 @@ pub fn extract_file(path: &Path, text: &str, options: &Options) -> Extraction {
                 Syntax::Yaml => FileKind::TemplateYaml,
                 _ => FileKind::TemplateJson,
             };
-            let src = template::Source {
+            let src = sites::Source {
                 file: path,
                 text,
                 syntax,
@@ -161,7 +130,7 @@ pub fn extract_file(path: &Path, text: &str, options: &Options) -> Extraction {
                 aliased,
             };
             let mut errors = Vec::new();
-            let sites = template::extract(&src, root, options, &mut errors);
+            let sites = sites::extract(&src, root, options, &mut errors);
             Extraction {
                 kind: Some(kind),
                 sites,

@@ -23,7 +23,6 @@ pub fn is_stack_resources(root: &Node) -> bool {
 
 /// The principals listed. `default_stack` names the stack of entries without a `StackName`.
 pub fn stack_principals(
-    text: &str,
     root: &Node,
     default_stack: &str,
 ) -> Result<Vec<StackPrincipal>, SyntaxError> {
@@ -34,7 +33,6 @@ pub fn stack_principals(
     let Some(items) = list.and_then(Node::as_array) else {
         let span = list.map_or(root.span, |l| l.span);
         return Err(SyntaxError::new(
-            text,
             span,
             "expected `StackResources` or `StackResourceSummaries` to be a list",
         ));
@@ -52,7 +50,6 @@ pub fn stack_principals(
             (field("LogicalResourceId"), field("PhysicalResourceId"))
         else {
             return Err(SyntaxError::new(
-                text,
                 item.span,
                 "a stack resource without `LogicalResourceId` or `PhysicalResourceId`",
             ));
@@ -78,22 +75,25 @@ mod tests {
             {"StackName": "prod", "LogicalResourceId": "Bucket", "PhysicalResourceId": "b", "ResourceType": "AWS::S3::Bucket"}]}"#;
         let root = iamprune_syntax::json::parse(text).unwrap_or_else(|e| panic!("{e}"));
         assert!(is_stack_resources(&root));
-        let found = stack_principals(text, &root, "unused").unwrap_or_else(|e| panic!("{e}"));
+        let found = stack_principals(&root, "unused").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].stack, "prod");
         let text = r#"{"StackResourceSummaries": [
             {"LogicalResourceId": "AppRole", "PhysicalResourceId": "dev-AppRole-X", "ResourceType": "AWS::IAM::Role"}]}"#;
         let root = iamprune_syntax::json::parse(text).unwrap_or_else(|e| panic!("{e}"));
-        let found = stack_principals(text, &root, "dev").unwrap_or_else(|e| panic!("{e}"));
+        let found = stack_principals(&root, "dev").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(found[0].stack, "dev");
         let bad = r#"{"StackResources": [{"ResourceType": "AWS::IAM::Role"}]}"#;
         let root = iamprune_syntax::json::parse(bad).unwrap_or_else(|e| panic!("{e}"));
-        let error = stack_principals(bad, &root, "x")
+        let error = stack_principals(&root, "x")
             .err()
-            .map(|e| e.to_string());
+            .map(|e| (e.span.start, e.to_string()));
         assert_eq!(
-            error.as_deref(),
-            Some("1:21: a stack resource without `LogicalResourceId` or `PhysicalResourceId`")
+            error,
+            Some((
+                bad.find("{\"Resource").unwrap_or(0),
+                "a stack resource without `LogicalResourceId` or `PhysicalResourceId`".into()
+            ))
         );
     }
 }

@@ -121,7 +121,7 @@ fn corpus_extraction_matches_reference() {
         if extraction.kind.is_none() || !extraction.errors.is_empty() {
             c.failures += 1;
             for e in &extraction.errors {
-                println!("parse failure ({kind}): {e}");
+                println!("parse failure ({kind}): {}", e.clone().positioned(&text));
             }
             if extraction.kind.is_none() {
                 println!("not recognised ({kind}): {}", path.display());

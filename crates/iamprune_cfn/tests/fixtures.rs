@@ -52,14 +52,15 @@ fn render(extraction: &Extraction) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "kind: {:?}", extraction.kind);
     for e in &extraction.errors {
-        let _ = writeln!(
-            out,
-            "error {}:{}:{}: {}",
-            relative(&e.file),
-            e.line,
-            e.column,
-            e.message
+        // `0:0`: about the whole file.
+        let place = e.span.map_or_else(
+            || "0:0".to_string(),
+            |span| {
+                let text = std::fs::read_to_string(&e.file).unwrap_or_default();
+                at(&LineIndex::new(&text), span)
+            },
         );
+        let _ = writeln!(out, "error {}:{place}: {}", relative(&e.file), e.message);
     }
     for site in &extraction.sites {
         render_site(&mut out, site);
@@ -267,8 +268,11 @@ fn standalone_policy_kind() {
 
 #[test]
 fn errors_display_as_file_line_column() {
-    let (extraction, _) = extract("broken.yaml", &options());
-    let shown = extraction.errors.first().map(ToString::to_string);
+    let (extraction, text) = extract("broken.yaml", &options());
+    let shown = extraction
+        .errors
+        .first()
+        .map(|e| e.clone().positioned(&text).to_string());
     assert!(
         shown.as_deref().is_some_and(|s| s.ends_with(
             "broken.yaml:9:1: did not find expected ',' or '}' (while parsing a flow mapping)"

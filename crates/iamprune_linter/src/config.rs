@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use iamprune_syntax::{FileError, PositionedError, Span};
 use serde::Deserialize;
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -104,13 +105,8 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{}:{line}:{column}: {message}", path.display())]
-    Syntax {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    #[error(transparent)]
+    Syntax(PositionedError),
 }
 
 impl Config {
@@ -124,18 +120,12 @@ impl Config {
             path: path.to_path_buf(),
             source,
         })?;
-        let syntax = |offset: usize, message: String| {
-            let at = iamprune_syntax::LineIndex::new(&text).position(offset);
-            ConfigError::Syntax {
-                path: path.to_path_buf(),
-                line: at.line,
-                column: at.column,
-                message,
-            }
+        let syntax = |span: Span, message: String| {
+            ConfigError::Syntax(FileError::at(path, span, message).positioned(&text))
         };
         let mut config: Config = toml::from_str(&text).map_err(|e| {
-            let offset = e.span().map_or(0, |s| s.start);
-            syntax(offset, e.message().to_string())
+            let span = e.span().map_or(Span::default(), Span::from);
+            syntax(span, e.message().to_string())
         })?;
         for name in config
             .rules
@@ -144,8 +134,10 @@ impl Config {
             .chain(config.rules.severity.keys())
         {
             if Rule::find(name).is_none() {
-                let offset = text.find(name.as_str()).unwrap_or(0);
-                return Err(syntax(offset, format!("unknown rule `{name}`")));
+                let span = text
+                    .find(name.as_str())
+                    .map_or(Span::default(), |at| Span::new(at, at + name.len()));
+                return Err(syntax(span, format!("unknown rule `{name}`")));
             }
         }
         config.base = path.parent().map(Path::to_path_buf).unwrap_or_default();

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use iamprune_policy::{PrincipalKind, PrincipalName, PrincipalRef};
-use iamprune_syntax::{LineIndex, Node};
+use iamprune_syntax::{FileError, Node, PositionedError, SyntaxError};
 
 /// Where a deployed principal comes from in the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,30 +37,16 @@ pub struct Deployments {
     deployments: Vec<Deployment>,
 }
 
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{}:{line}:{column}: {message}", file.display())]
-pub struct DeploymentError {
-    pub file: PathBuf,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
-
-impl DeploymentError {
-    fn whole_file(file: &Path, message: impl Into<String>) -> Self {
-        DeploymentError {
-            file: file.to_path_buf(),
-            line: 1,
-            column: 1,
-            message: message.into(),
-        }
-    }
+/// An error about a whole evidence file (it could not be read): without its text, it points at its
+/// start.
+fn unreadable(file: &Path, message: impl Into<String>) -> PositionedError {
+    FileError::whole_file(file, message).positioned("")
 }
 
 impl Deployments {
     /// Reads files, and every `*.json` under directories (in path order). A file that cannot be read is
     /// an error and left out; the others still count.
-    pub fn load_paths(paths: &[PathBuf]) -> (Deployments, Vec<DeploymentError>) {
+    pub fn load_paths(paths: &[PathBuf]) -> (Deployments, Vec<PositionedError>) {
         let mut deployments = Deployments::default();
         let mut errors = Vec::new();
         for path in paths {
@@ -122,14 +108,14 @@ fn stack_is(deployed: &str, source: &str) -> bool {
     }
 }
 
-fn json_files(path: &Path) -> Result<Vec<PathBuf>, DeploymentError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| DeploymentError::whole_file(path, format!("cannot read: {e}")))?;
+fn json_files(path: &Path) -> Result<Vec<PathBuf>, PositionedError> {
+    let meta =
+        std::fs::metadata(path).map_err(|e| unreadable(path, format!("cannot read: {e}")))?;
     if !meta.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
     let entries = std::fs::read_dir(path)
-        .map_err(|e| DeploymentError::whole_file(path, format!("cannot read directory: {e}")))?;
+        .map_err(|e| unreadable(path, format!("cannot read directory: {e}")))?;
     let mut files: Vec<PathBuf> = entries
         .flatten()
         .map(|e| e.path())
@@ -144,16 +130,10 @@ fn json_files(path: &Path) -> Result<Vec<PathBuf>, DeploymentError> {
 }
 
 /// One evidence file, its format told by its content.
-fn read(file: &Path) -> Result<Vec<Deployment>, DeploymentError> {
-    let text =
-        crate::files::read_text(file).map_err(|m| DeploymentError::whole_file(file, m.message))?;
+fn read(file: &Path) -> Result<Vec<Deployment>, PositionedError> {
+    let text = crate::files::read_text(file).map_err(|m| unreadable(file, m.message))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let at = |e: iamprune_syntax::SyntaxError| DeploymentError {
-        file: file.to_path_buf(),
-        line: e.line,
-        column: e.column,
-        message: e.message,
-    };
+    let at = |e: SyntaxError| e.in_file(file).positioned(text);
     let root = iamprune_syntax::json::parse(text).map_err(at)?;
     let deployment = |from, kind, name: String, arn| Deployment {
         from,
@@ -163,7 +143,7 @@ fn read(file: &Path) -> Result<Vec<Deployment>, DeploymentError> {
         file: file.to_path_buf(),
     };
     if iamprune_terraform::is_state(&root) {
-        let found = iamprune_terraform::state_principals(text, &root).map_err(at)?;
+        let found = iamprune_terraform::state_principals(&root).map_err(at)?;
         return Ok(found
             .into_iter()
             .map(|p| {
@@ -182,7 +162,7 @@ fn read(file: &Path) -> Result<Vec<Deployment>, DeploymentError> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let found = iamprune_cfn::stack_principals(text, &root, &stem).map_err(at)?;
+        let found = iamprune_cfn::stack_principals(&root, &stem).map_err(at)?;
         return Ok(found
             .into_iter()
             .map(|p| {
@@ -198,18 +178,15 @@ fn read(file: &Path) -> Result<Vec<Deployment>, DeploymentError> {
             })
             .collect());
     }
-    let position = LineIndex::new(text).position(root.span.start);
-    Err(DeploymentError {
-        file: file.to_path_buf(),
-        line: position.line,
-        column: position.column,
-        message: format!(
+    Err(at(SyntaxError::new(
+        root.span,
+        format!(
             "not deployment evidence: expected the output of `terraform show -json` or of `aws \
              cloudformation describe-stack-resources` / `list-stack-resources`, found {} with keys {}",
             kind_of(&root),
             keys(&root)
         ),
-    })
+    )))
 }
 
 fn kind_of(root: &Node) -> &'static str {

@@ -94,7 +94,7 @@ impl Applicability {
     }
 }
 
-/// A fix: non-overlapping edits on byte ranges of the original text of one file.
+/// A fix: non-overlapping edits on byte ranges of the original text of its diagnostic's file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fix {
     pub applicability: Applicability,
@@ -104,23 +104,23 @@ pub struct Fix {
     pub refined: Vec<String>,
 }
 
+/// The text that replaces a span. Which file it edits is its owner's to say (a fix's diagnostic, the
+/// key of [`crate::fix::select`]).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Edit {
-    pub file: PathBuf,
     pub span: Span,
     pub content: String,
 }
 
 impl Edit {
-    pub fn replace(file: PathBuf, span: Span, content: impl Into<String>) -> Self {
+    pub fn replace(span: Span, content: impl Into<String>) -> Self {
         Edit {
-            file,
             span,
             content: content.into(),
         }
     }
 
-    pub fn delete(file: PathBuf, span: Span) -> Self {
-        Edit::replace(file, span, "")
+    pub fn delete(span: Span) -> Self {
+        Edit::replace(span, "")
     }
 }

@@ -6,54 +6,47 @@
 //! indentation when the list is written one per line, `, `-separated otherwise; YAML block sequences get
 //! `- ` items.
 
-use std::path::PathBuf;
-
 use iamprune_policy::{ActionBlock, PolicyDocument, StringStyle, Syntax};
-use iamprune_syntax::Span;
+use iamprune_syntax::{LineIndex, Span};
 
 use crate::diagnostic::Edit;
 
 /// The file text and syntax edits are made in.
 pub struct Writer<'a> {
-    file: PathBuf,
     text: &'a str,
     syntax: &'a Syntax,
-    /// Where each line starts, found once: a minified policy is one long line, and searching it for
-    /// line breaks at every edit would make fixing it quadratic.
-    lines: std::cell::OnceCell<Vec<usize>>,
+    /// The lines, found once: a minified policy is one long line, and searching it for line breaks at
+    /// every edit would make fixing it quadratic.
+    lines: std::cell::OnceCell<LineIndex>,
 }
 
 impl<'a> Writer<'a> {
-    pub fn new(file: PathBuf, text: &'a str, syntax: &'a Syntax) -> Self {
+    pub fn new(text: &'a str, syntax: &'a Syntax) -> Self {
         Writer {
-            file,
             text,
             syntax,
             lines: std::cell::OnceCell::new(),
         }
     }
 
-    fn line_starts(&self) -> &[usize] {
-        self.lines.get_or_init(|| {
-            std::iter::once(0)
-                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
-                .collect()
-        })
+    /// The line holding byte `at`, its line break included.
+    fn line(&self, at: usize) -> Span {
+        self.lines
+            .get_or_init(|| LineIndex::new(self.text))
+            .line_span(at)
     }
 
     /// The start of the line holding byte `at`.
     fn line_start(&self, at: usize) -> usize {
-        let starts = self.line_starts();
-        let index = starts.partition_point(|&s| s <= at).saturating_sub(1);
-        starts.get(index).copied().unwrap_or(0)
+        self.line(at).start
     }
 
-    /// The offset of the line break ending the line that holds byte `at` (the text's length on the
-    /// last line).
+    /// The offset of the `\n` ending the line that holds byte `at` (the text's length on the last
+    /// line).
     fn line_break_at(&self, at: usize) -> usize {
-        let starts = self.line_starts();
-        let next = starts.partition_point(|&s| s <= at);
-        starts.get(next).map_or(self.text.len(), |&s| s - 1)
+        let line = self.line(at);
+        let ends_in_break = line.slice(self.text).is_some_and(|l| l.ends_with('\n'));
+        line.end - usize::from(ends_in_break)
     }
 
     /// Replaces element `i` of the list by `patterns` (at least one).
@@ -259,7 +252,7 @@ impl<'a> Writer<'a> {
     }
 
     fn edit(&self, span: Span, content: impl Into<String>) -> Edit {
-        Edit::replace(self.file.clone(), span, content)
+        Edit::replace(span, content)
     }
 
     /// The line break used at byte `at`: the one that ends its line, `\n` at the end of the text.

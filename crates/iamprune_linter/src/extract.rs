@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use iamprune_policy::PolicySite;
-use iamprune_syntax::Span;
+use iamprune_syntax::FileError;
 
 use crate::units::{Unit, UnitKind};
 use crate::{Level, Message};
@@ -19,9 +19,6 @@ pub struct ExtractOptions {
     pub account: Option<String>,
 }
 
-/// An extractor's error: file, 1-based line and column (0 for the whole file), message.
-type Located = (PathBuf, usize, usize, String);
-
 /// The policy sites of a unit, from the texts given (which may be edited ones, in the fix loop).
 pub fn extract(
     unit: &Unit,
@@ -32,7 +29,14 @@ pub fn extract(
     let sites = merge_shared(sites);
     let messages = errors
         .into_iter()
-        .map(|(file, line, column, message)| at(&file, texts, line, column, message))
+        .map(|error| Message {
+            level: Level::Error,
+            // A span into a text the report does not carry (a `file()` target that did not parse, a
+            // template of a CDK assembly) could not be shown: the message is about its file.
+            span: error.span.filter(|_| texts.contains_key(&error.file)),
+            file: error.file,
+            message: error.message,
+        })
         .collect();
     (sites, messages)
 }
@@ -79,7 +83,7 @@ fn by_kind(
     unit: &Unit,
     texts: &BTreeMap<PathBuf, String>,
     options: &ExtractOptions,
-) -> (Vec<PolicySite>, Vec<Located>) {
+) -> (Vec<PolicySite>, Vec<FileError>) {
     match unit.kind {
         UnitKind::Template => {
             let Some((file, text)) = unit.files.first().and_then(|f| texts.get_key_value(f)) else {
@@ -91,21 +95,11 @@ fn by_kind(
                 deployed_to: None,
             };
             let extraction = iamprune_cfn::extract_file(file, text, &cfn_options);
-            let errors = extraction
-                .errors
-                .into_iter()
-                .map(|e| (e.file, e.line, e.column, e.message))
-                .collect();
-            (extraction.sites, errors)
+            (extraction.sites, extraction.errors)
         }
         UnitKind::CdkAssembly => {
             let extraction = iamprune_cfn::extract_cdk_assembly_with(&unit.path, texts);
-            let errors = extraction
-                .errors
-                .into_iter()
-                .map(|e| (e.file, e.line, e.column, e.message))
-                .collect();
-            (extraction.sites, errors)
+            (extraction.sites, extraction.errors)
         }
         UnitKind::TerraformModule => {
             let mut modules: BTreeMap<PathBuf, Vec<(PathBuf, String)>> = BTreeMap::new();
@@ -137,13 +131,7 @@ fn by_kind(
                 })
                 .collect();
             let extraction = iamprune_terraform::extract_tree(&modules, &tf_options);
-            let errors = extraction
-                .errors
-                .into_iter()
-                .map(|e| (e.file, e.line, e.column, e.message))
-                .collect();
-            let sites = extraction.sites;
-            (sites, errors)
+            (extraction.sites, extraction.errors)
         }
     }
 }
@@ -228,41 +216,4 @@ fn root_of(options: &ExtractOptions, path: &Path) -> PathBuf {
             }
         })
         .unwrap_or_else(|| path.to_path_buf())
-}
-
-/// An extractor error, its 1-based line and column turned back into a byte offset of the text.
-fn at(
-    file: &Path,
-    texts: &BTreeMap<PathBuf, String>,
-    line: usize,
-    column: usize,
-    message: String,
-) -> Message {
-    let span = texts
-        .get(file)
-        .and_then(|text| offset(text, line, column))
-        .map(|o| Span::new(o, o));
-    Message {
-        level: Level::Error,
-        file: file.to_path_buf(),
-        span,
-        message,
-    }
-}
-
-fn offset(text: &str, line: usize, column: usize) -> Option<usize> {
-    if line == 0 {
-        return None;
-    }
-    let start = if line == 1 {
-        0
-    } else {
-        text.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1)?
-    };
-    let rest = text.get(start..)?;
-    let within = rest
-        .char_indices()
-        .nth(column.saturating_sub(1))
-        .map_or(rest.len(), |(i, _)| i);
-    Some(start + within)
 }

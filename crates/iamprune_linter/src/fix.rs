@@ -35,20 +35,23 @@ pub enum FixError {
 /// all and skipping any fix that overlaps one already taken (the next round gets it).
 pub fn select(diagnostics: &[Diagnostic]) -> BTreeMap<PathBuf, Vec<Edit>> {
     let mut taken: BTreeMap<PathBuf, Vec<Edit>> = BTreeMap::new();
-    for fix in diagnostics.iter().filter_map(|d| d.fix.as_ref()) {
+    for (file, fix) in diagnostics
+        .iter()
+        .filter_map(|d| Some((&d.file, d.fix.as_ref()?)))
+    {
         if fix.applicability != Applicability::Safe || fix.edits.is_empty() {
             continue;
         }
-        let clashes = fix.edits.iter().any(|edit| {
-            taken
-                .get(&edit.file)
-                .is_some_and(|edits| edits.iter().any(|t| t != edit && overlaps(t, edit)))
+        let clashes = taken.get(file).is_some_and(|edits| {
+            fix.edits
+                .iter()
+                .any(|edit| edits.iter().any(|t| t != edit && overlaps(t, edit)))
         });
         if clashes {
             continue;
         }
+        let edits = taken.entry(file.clone()).or_default();
         for edit in &fix.edits {
-            let edits = taken.entry(edit.file.clone()).or_default();
             if !edits.contains(edit) {
                 edits.push(edit.clone());
             }

@@ -156,7 +156,7 @@ impl<'a> Linter<'a> {
             unused: unused.as_ref(),
             refinement: refinement.as_ref(),
             generated,
-            writer: edits::Writer::new(site.file.clone(), text, &site.syntax),
+            writer: edits::Writer::new(text, &site.syntax),
         };
         rules::check_site(&ctx, &mut report.diagnostics);
         report

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use iamprune_catalog::{Catalog, CatalogError, CatalogRef};
 use iamprune_findings::{FindingsError, FindingsSet, LoadOptions};
+use iamprune_syntax::PositionedError;
 
 use crate::config::{Config, ConfigError, RuleSelection};
-use crate::deployments::{DeploymentError, Deployments};
+use crate::deployments::Deployments;
 use crate::diagnostic::Severity;
 use crate::extract::ExtractOptions;
 use crate::units::{ExcludeError, Excludes, WalkOptions};
@@ -58,8 +59,9 @@ pub enum ProjectError {
     },
     #[error(transparent)]
     Exclude(#[from] ExcludeError),
+    /// An evidence file that could not be read or understood.
     #[error(transparent)]
-    Deployment(#[from] DeploymentError),
+    Deployment(#[from] PositionedError),
     #[error(
         "{}: a simple list names no principal, so it would narrow every policy of every role; \
          name the principal it is about with --principal ARN, or refine one policy with `iamprune refine`",

@@ -115,25 +115,26 @@ fn diagnostic(d: &Diagnostic, sources: &Sources) -> JsonDiagnostic {
         range: range(sources, &d.file, d.span),
         message: d.message.clone(),
         principals: d.principals.clone(),
-        fix: d.fix.as_ref().map(|f| fix(f, sources)),
+        fix: d.fix.as_ref().map(|f| fix(&d.file, f, sources)),
         construct: d.construct_path.clone(),
         related: d.related.iter().map(|r| related(r, sources)).collect(),
     }
 }
 
-fn fix(fix: &Fix, sources: &Sources) -> JsonFix {
+/// A fix of the diagnostic in `file`: its edits are in that file.
+fn fix(file: &Path, fix: &Fix, sources: &Sources) -> JsonFix {
     JsonFix {
         applicability: fix.applicability.as_str(),
         title: fix.title.clone(),
-        edits: fix.edits.iter().map(|e| edit(e, sources)).collect(),
+        edits: fix.edits.iter().map(|e| edit(file, e, sources)).collect(),
         refined: fix.refined.clone(),
     }
 }
 
-fn edit(edit: &Edit, sources: &Sources) -> JsonEdit {
+fn edit(file: &Path, edit: &Edit, sources: &Sources) -> JsonEdit {
     JsonEdit {
-        file: path_string(&edit.file),
-        range: range(sources, &edit.file, edit.span),
+        file: path_string(file),
+        range: range(sources, file, edit.span),
         content: edit.content.clone(),
     }
 }

@@ -82,18 +82,17 @@ pub fn text(report: &Report, sources: &Sources, options: TextOptions) -> String 
             );
         }
         if let Some(fix) = &d.fix {
-            let edits: Vec<_> = fix.edits.iter().filter(|e| e.file == d.file).collect();
             let label = match fix.applicability {
                 Applicability::Safe => format!("{} (`iamprune fix` applies it)", fix.title),
                 Applicability::DisplayOnly => format!("{} (not applied automatically)", fix.title),
             };
             let help = Level::HELP.secondary_title(label);
-            groups.push(if edits.is_empty() {
+            groups.push(if fix.edits.is_empty() {
                 Group::with_title(help)
             } else {
                 help.element(
                     Snippet::source(source).path(path.as_str()).patches(
-                        edits
+                        fix.edits
                             .iter()
                             .map(|e| Patch::new(e.span.range(), e.content.as_str())),
                     ),

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use lsp_types as lsp;
 
-use iamprune_linter::{Applicability, Diagnostic, Edit};
+use iamprune_linter::{Applicability, Diagnostic};
 
 use crate::ServerError;
 use crate::checks::CheckFiles;
@@ -54,7 +54,8 @@ pub fn code_actions(
             }) else {
                 continue;
             };
-            let Some(edit) = proto::workspace_edit(&fix.edits, encoding, &files) else {
+            let edits = [(diagnostic.file.as_path(), fix.edits.as_slice())];
+            let Some(edit) = proto::workspace_edit(edits, encoding, &files) else {
                 continue;
             };
             actions.push(lsp::CodeActionResponse::CodeAction(lsp::CodeAction {
@@ -69,12 +70,12 @@ pub fn code_actions(
     }
     if kind_wanted(only, FIX_ALL_KIND) {
         let owned: Vec<Diagnostic> = file_diagnostics.into_iter().cloned().collect();
-        let edits: Vec<Edit> = iamprune_linter::fix::select(&owned)
-            .into_values()
-            .flatten()
-            .collect();
-        if let Some(edit) = (!edits.is_empty())
-            .then(|| proto::workspace_edit(&edits, encoding, &files))
+        let selected = iamprune_linter::fix::select(&owned);
+        let edits = selected
+            .iter()
+            .map(|(file, edits)| (file.as_path(), edits.as_slice()));
+        if let Some(edit) = (!selected.is_empty())
+            .then(|| proto::workspace_edit(edits, encoding, &files))
             .flatten()
         {
             actions.push(lsp::CodeActionResponse::CodeAction(lsp::CodeAction {

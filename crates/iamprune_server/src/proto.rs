@@ -2,7 +2,7 @@
 //! negotiated encoding, the engine's diagnostics, messages and edits as LSP values. Nothing else in the
 //! server converts.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use lsp_types as lsp;
@@ -59,7 +59,7 @@ pub trait Files {
 
 pub fn diagnostic(
     diagnostic: &Diagnostic,
-    map: &LineMap<'_>,
+    map: &LineMap,
     encoding: Encoding,
     files: &dyn Files,
 ) -> lsp::Diagnostic {
@@ -103,7 +103,7 @@ pub fn diagnostic(
 
 /// An error (syntax, a document that is not a policy) or a note that kept part of a file from being
 /// checked.
-pub fn message(message: &Message, map: &LineMap<'_>, encoding: Encoding) -> lsp::Diagnostic {
+pub fn message(message: &Message, map: &LineMap, encoding: Encoding) -> lsp::Diagnostic {
     lsp::Diagnostic {
         range: map.range(message.span.unwrap_or_default(), encoding),
         severity: Some(match message.level {
@@ -116,23 +116,19 @@ pub fn message(message: &Message, map: &LineMap<'_>, encoding: Encoding) -> lsp:
     }
 }
 
-/// The edits of a fix as a workspace edit, each file's spans converted with that file's text. `None`
-/// when some file's text or URI is not known: a partial fix must never be offered.
-pub fn workspace_edit(
-    edits: &[Edit],
+/// Edits by file as a workspace edit, each file's spans converted with that file's text. `None` when
+/// some file's text or URI is not known: a partial fix must never be offered.
+pub fn workspace_edit<'e>(
+    edits: impl IntoIterator<Item = (&'e Path, &'e [Edit])>,
     encoding: Encoding,
     files: &dyn Files,
 ) -> Option<lsp::WorkspaceEdit> {
-    let mut by_file: BTreeMap<&Path, Vec<&Edit>> = BTreeMap::new();
-    for edit in edits {
-        by_file.entry(edit.file.as_path()).or_default().push(edit);
-    }
     let mut changes = HashMap::new();
-    for (file, edits) in by_file {
+    for (file, edits) in edits {
         let text = files.text(file)?;
         let map = LineMap::new(&text);
         let mut text_edits: Vec<lsp::TextEdit> = edits
-            .into_iter()
+            .iter()
             .map(|edit| lsp::TextEdit {
                 range: map.range(edit.span, encoding),
                 new_text: edit.content.clone(),

@@ -1,13 +1,16 @@
-//! Source text and the format-neutral spanned value tree that every extractor produces.
+//! Source text and the format-neutral spanned value tree that every extractor produces, and the errors
+//! at a place in a file.
 //!
 //! Spans are byte ranges into the original file text. Lines and columns exist only at the edges
-//! (rendering, the language server), computed by [`LineIndex`].
+//! (rendering, the language server, an error shown on its own), computed by [`LineIndex`].
 
+mod error;
 pub mod json;
 mod position;
 mod tree;
 
-pub use position::{LineIndex, Position};
+pub use error::{FileError, PositionedError, SyntaxError};
+pub use position::{ColumnUnit, LineColumn, LineIndex, Position};
 pub use tree::{Member, Node, NodeKind};
 
 use std::fmt;
@@ -56,29 +59,5 @@ impl fmt::Debug for Span {
 impl From<std::ops::Range<usize>> for Span {
     fn from(range: std::ops::Range<usize>) -> Self {
         Span::new(range.start, range.end)
-    }
-}
-
-/// A syntax error at a place in a source text.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{line}:{column}: {message}")]
-pub struct SyntaxError {
-    pub message: String,
-    pub span: Span,
-    /// 1-based.
-    pub line: usize,
-    /// 1-based, in Unicode scalar values.
-    pub column: usize,
-}
-
-impl SyntaxError {
-    pub fn new(text: &str, span: Span, message: impl Into<String>) -> Self {
-        let position = LineIndex::new(text).position(span.start);
-        SyntaxError {
-            message: message.into(),
-            span,
-            line: position.line,
-            column: position.column,
-        }
     }
 }

@@ -4,7 +4,7 @@
 use iamprune_policy::SiteNote;
 use iamprune_syntax::{Member, Node, NodeKind, SyntaxError, json};
 
-use crate::template::{Decoded, Escapes, HoleKind, decode};
+use crate::strings::{Decoded, Escapes, HoleKind, decode};
 
 pub(crate) struct Embedded {
     pub document: Node,
@@ -26,9 +26,9 @@ pub(crate) fn parse_embedded(
             // A trailing comma is the one slip seen often in hand-written policy heredocs. Blanking it
             // keeps every offset; the document is still reported, since IAM would reject it.
             let Some((tolerant, commas)) = without_trailing_commas(&decoded.text) else {
-                return Err(embedded_error(src, &decoded, &err));
+                return Err(embedded_error(&decoded, &err));
             };
-            let parsed = json::parse(&tolerant).map_err(|_| embedded_error(src, &decoded, &err))?;
+            let parsed = json::parse(&tolerant).map_err(|_| embedded_error(&decoded, &err))?;
             decoded.text = tolerant;
             notes.extend(commas.into_iter().map(|at| SiteNote {
                 span: decoded.raw_span(iamprune_syntax::Span::new(at, at + 1)),
@@ -53,9 +53,8 @@ pub(crate) fn parse_embedded(
     Ok(Embedded { document, notes })
 }
 
-fn embedded_error(src: &str, decoded: &Decoded, err: &SyntaxError) -> SyntaxError {
+fn embedded_error(decoded: &Decoded, err: &SyntaxError) -> SyntaxError {
     SyntaxError::new(
-        src,
         decoded.raw_span(err.span),
         format!("embedded JSON: {}", err.message),
     )

@@ -4,15 +4,14 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
 use iamprune_policy::{PolicySite, PrincipalKind, Purpose, SiteNote, StringStyle, Syntax};
-use iamprune_syntax::{Node, Span, json};
+use iamprune_syntax::{FileError, Node, Span, json};
 
 use crate::document::{Converter, is_policy_object};
 use crate::embedded::{Embedded, parse_embedded};
-use crate::error::ExtractError;
 use crate::ir::{Block, Expr, ExprKind, MAX_DEPTH, TemplateForm};
 use crate::principals::{Reach, Resolver};
 use crate::scope::{Scope, SourceFile};
-use crate::template::{
+use crate::strings::{
     Escapes, HoleKind, decode, heredoc_body, heredoc_is_indented, hole_expression, quoted_inner,
 };
 
@@ -46,7 +45,7 @@ pub(crate) struct ModuleExtractor<'s, 'a> {
     /// Documents other blocks reference, and the file and span they are declared at.
     keyed: HashMap<DocKey, (usize, Span)>,
     consumers: HashMap<DocKey, Vec<Consumer<'a>>>,
-    pub errors: Vec<ExtractError>,
+    pub errors: Vec<FileError>,
 }
 
 /// A site before its principals are known.
@@ -82,7 +81,7 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
             .unwrap_or_default()
     }
 
-    pub fn run(mut self) -> (Vec<PolicySite>, Vec<ExtractError>) {
+    pub fn run(mut self) -> (Vec<PolicySite>, Vec<FileError>) {
         let files: &'a [SourceFile] = self.scope.files;
         let mut pending = Vec::new();
         // Documents that are used by reference, so that uses can be tied to them.
@@ -378,9 +377,7 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
                 notes,
                 pending,
             ),
-            Err(err) => self
-                .errors
-                .push(ExtractError::from_syntax(&self.path(file), &err)),
+            Err(err) => self.errors.push(err.in_file(&self.path(file))),
         }
     }
 
@@ -406,15 +403,7 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
         if !policy_like_name && !attr.contains("policy") {
             return;
         }
-        let error = |message: String| {
-            let position = iamprune_syntax::LineIndex::new(text).position(path_arg.span.start);
-            ExtractError {
-                file: self.path(file),
-                line: position.line,
-                column: position.column,
-                message,
-            }
-        };
+        let error = |message: String| FileError::at(&self.path(file), path_arg.span, message);
         // The file is reported by the path the module names it by; the root check needs it absolute.
         let path = normalize(&self.dir.join(&relative));
         let target = normalize(&absolute(&path));
@@ -474,7 +463,7 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
                 notes,
                 pending,
             ),
-            Err(err) => self.errors.push(ExtractError::from_syntax(&path, &err)),
+            Err(err) => self.errors.push(err.in_file(&path)),
         }
     }
 

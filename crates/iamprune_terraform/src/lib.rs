@@ -19,19 +19,19 @@
 
 mod document;
 mod embedded;
-mod error;
 mod extract;
 mod ir;
 mod parse;
 mod principals;
 mod scope;
 mod state;
-mod template;
+mod strings;
 mod tree;
 
 use std::path::{Path, PathBuf};
 
-pub use error::ExtractError;
+use iamprune_syntax::FileError;
+
 pub use iamprune_policy::{PolicySite, Syntax};
 pub use scope::InputValue;
 pub use state::{StatePrincipal, is_state, state_principals};
@@ -54,7 +54,7 @@ pub struct Options {
 #[derive(Debug, Clone, Default)]
 pub struct Extraction {
     pub sites: Vec<PolicySite>,
-    pub errors: Vec<ExtractError>,
+    pub errors: Vec<FileError>,
 }
 
 /// Extracts the sites of one module: the `.tf` and `.tf.json` files of `dir`, given with their text.

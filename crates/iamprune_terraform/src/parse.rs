@@ -3,9 +3,8 @@
 
 use std::path::Path;
 
-use iamprune_syntax::{LineIndex, Node, NodeKind, Span, json};
+use iamprune_syntax::{FileError, Node, NodeKind, Span, json};
 
-use crate::error::ExtractError;
 use crate::ir::{
     Attr, Block, Body, Expr, ExprKind, MAX_DEPTH, ObjMember, TemplateForm, body_from_hcl,
     expr_from_hcl,
@@ -14,7 +13,7 @@ use crate::ir::{
 const BOM: &str = "\u{feff}";
 
 /// Parses a `.tf` or `.tf.json` file. Spans point into `text` as given, byte order mark included.
-pub(crate) fn parse_file(path: &Path, text: &str) -> Result<Body, ExtractError> {
+pub(crate) fn parse_file(path: &Path, text: &str) -> Result<Body, FileError> {
     let is_json = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -28,27 +27,18 @@ pub(crate) fn parse_file(path: &Path, text: &str) -> Result<Body, ExtractError> 
         None => (text, 0),
     };
     if let Some(at) = too_deep(body) {
-        let position = LineIndex::new(text).position(at + shift);
-        return Err(ExtractError {
-            file: path.to_path_buf(),
-            line: position.line,
-            column: position.column,
-            message: format!("nested more than {MAX_NESTING} levels deep"),
-        });
+        return Err(FileError::at(
+            path,
+            Span::new(at + shift, at + shift + 1),
+            format!("nested more than {MAX_NESTING} levels deep"),
+        ));
     }
     match hcl_edit::parser::parse_body(body) {
         Ok(parsed) => Ok(body_from_hcl(&parsed, shift, 0)),
         Err(err) => {
-            let location = err.location();
-            // Recompute line and column from the offset, so that they count the mark like every other
-            // position in this file.
-            let position = LineIndex::new(text).position(location.offset() + shift);
-            Err(ExtractError {
-                file: path.to_path_buf(),
-                line: position.line,
-                column: position.column,
-                message: err.message().to_string(),
-            })
+            // The offset, not hcl-edit's line and column: those do not count the mark.
+            let at = err.location().offset() + shift;
+            Err(FileError::at(path, Span::new(at, at), err.message()))
         }
     }
 }
@@ -76,8 +66,8 @@ fn too_deep(text: &str) -> Option<usize> {
     None
 }
 
-fn parse_json_file(path: &Path, text: &str) -> Result<Body, ExtractError> {
-    let root = json::parse(text).map_err(|e| ExtractError::from_syntax(path, &e))?;
+fn parse_json_file(path: &Path, text: &str) -> Result<Body, FileError> {
+    let root = json::parse(text).map_err(|e| e.in_file(path))?;
     let mut body = Body::default();
     for member in root.as_object().unwrap_or_default() {
         match member.key.as_str() {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::ir::{Block, Body, Expr, ExprKind, TemplateForm, expr_from_hcl};
-use crate::template::{Escapes, HoleKind, decode, heredoc_body, hole_expression, quoted_inner};
+use crate::strings::{Escapes, HoleKind, decode, heredoc_body, hole_expression, quoted_inner};
 
 /// Resolution of locals through locals stops here, so a cycle (`a = local.b`, `b = local.a`) ends.
 const MAX_RESOLVE_DEPTH: usize = 16;

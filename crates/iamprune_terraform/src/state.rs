@@ -29,7 +29,7 @@ pub fn is_state(root: &Node) -> bool {
 
 /// The principals of a state or plan. A resource without a literal name (unknown until apply in a
 /// plan) is left out: the prior state, when there is one, has it.
-pub fn state_principals(text: &str, root: &Node) -> Result<Vec<StatePrincipal>, SyntaxError> {
+pub fn state_principals(root: &Node) -> Result<Vec<StatePrincipal>, SyntaxError> {
     let mut modules = Vec::new();
     for path in [
         &["values", "root_module"][..],
@@ -45,7 +45,6 @@ pub fn state_principals(text: &str, root: &Node) -> Result<Vec<StatePrincipal>, 
     }
     if modules.is_empty() {
         return Err(SyntaxError::new(
-            text,
             root.span,
             "a `terraform show -json` output without `values.root_module` or `planned_values.root_module`",
         ));
@@ -173,7 +172,7 @@ mod tests {
              "name": "u", "values": {"name": "alice"}}]}]}}}"#;
         let root = iamprune_syntax::json::parse(text).unwrap_or_else(|e| panic!("{e}"));
         assert!(is_state(&root));
-        let found = state_principals(text, &root).unwrap_or_else(|e| panic!("{e}"));
+        let found = state_principals(&root).unwrap_or_else(|e| panic!("{e}"));
         let names: Vec<(&str, &str)> = found
             .iter()
             .map(|p| (p.address.as_str(), p.name.as_str()))
@@ -189,10 +188,10 @@ mod tests {
             {"address": "aws_iam_role.app", "mode": "managed", "type": "aws_iam_role", "name": "app",
              "values": {"name": "app-dev"}}]}}}}"#;
         let root = iamprune_syntax::json::parse(plan).unwrap_or_else(|e| panic!("{e}"));
-        let found = state_principals(plan, &root).unwrap_or_else(|e| panic!("{e}"));
+        let found = state_principals(&root).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(found.len(), 1);
         let empty = iamprune_syntax::json::parse(r#"{"terraform_version": "1.9"}"#)
             .unwrap_or_else(|e| panic!("{e}"));
-        assert!(state_principals("{}", &empty).is_err());
+        assert!(state_principals(&empty).is_err());
     }
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use iamprune_policy::{PolicySite, SiteNote};
+use iamprune_syntax::FileError;
 
 use crate::extract::{ModuleExtractor, normalize};
 use crate::parse::parse_file;
@@ -178,7 +179,7 @@ fn local_calls(parsed: &[Vec<SourceFile>], dirs: &[PathBuf]) -> Vec<Call> {
 /// literal string or list of strings is `Unknown`: the variable's default does not apply.
 fn assigned_values(
     var_files: &[(PathBuf, String)],
-    errors: &mut Vec<crate::ExtractError>,
+    errors: &mut Vec<FileError>,
 ) -> HashMap<String, InputValue> {
     let mut values = HashMap::new();
     for (path, text) in var_files {

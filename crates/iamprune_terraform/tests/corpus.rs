@@ -111,7 +111,8 @@ fn corpus_terraform_modules() {
     }
     let elapsed = started.elapsed();
     for f in &failures {
-        println!("error: {f}");
+        let text = std::fs::read_to_string(&f.file).unwrap_or_default();
+        println!("error: {}", f.clone().positioned(&text));
     }
     // Per-file counts, for comparing with reference.jsonl when a number drops.
     if let Ok(out) = std::env::var("IAMPRUNE_CORPUS_COUNTS") {

@@ -142,7 +142,10 @@ fn render(extraction: &Extraction) -> String {
         render_site(site, &mut out);
     }
     for error in &extraction.errors {
+        let text = std::fs::read_to_string(&error.file).unwrap_or_default();
         let shown = error
+            .clone()
+            .positioned(&text)
             .to_string()
             .replace(&testdata().display().to_string(), "testdata/terraform");
         out.push_str(&format!("error {shown}\n"));

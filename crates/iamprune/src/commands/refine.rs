@@ -10,7 +10,7 @@ use iamprune_policy::{
     Outcome, PolicyDocument, PolicyKind, Refinement, StatementRefinement, UnusedSet, document_size,
     output, refine_document,
 };
-use iamprune_syntax::LineIndex;
+use iamprune_syntax::FileError;
 
 use crate::{CatalogArgs, findings};
 
@@ -47,18 +47,10 @@ pub fn run(args: &RefineArgs) -> anyhow::Result<ExitCode> {
     let path = &args.policy;
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read the policy", path.display()))?;
-    let node = iamprune_syntax::json::parse(&text)
-        .map_err(|e| anyhow::anyhow!("{}:{e}", path.display()))?;
-    let document = PolicyDocument::from_node(&node).map_err(|e| {
-        let at = LineIndex::new(&text).position(e.span.start);
-        anyhow::anyhow!(
-            "{}:{}:{}: {}",
-            path.display(),
-            at.line,
-            at.column,
-            e.message
-        )
-    })?;
+    let node =
+        iamprune_syntax::json::parse(&text).map_err(|e| e.in_file(path).positioned(&text))?;
+    let document = PolicyDocument::from_node(&node)
+        .map_err(|e| FileError::at(path, e.span, e.message).positioned(&text))?;
 
     let paths: Vec<PathBuf> = args.unused.iter().chain(&args.findings).cloned().collect();
     let principal_for_lists = match args.principal.as_slice() {

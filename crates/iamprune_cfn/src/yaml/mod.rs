@@ -43,7 +43,7 @@ pub fn parse(text: &str) -> Result<YamlTree, SyntaxError> {
     };
     let events = events::events(body).map_err(|e| {
         let at = e.offset.saturating_add(shift).min(text.len());
-        SyntaxError::new(text, Span::new(at, at), e.message)
+        SyntaxError::new(Span::new(at, at), e.message)
     })?;
     let mut builder = Builder {
         text,
@@ -117,7 +117,7 @@ struct Builder<'a> {
 impl Builder<'_> {
     fn error(&self, at: usize, message: impl Into<String>) -> SyntaxError {
         let at = at.min(self.text.len());
-        SyntaxError::new(self.text, Span::new(at, at), message)
+        SyntaxError::new(Span::new(at, at), message)
     }
 
     fn event(&mut self, event: Event) -> Result<(), SyntaxError> {

@@ -105,7 +105,7 @@ fn result(d: &Diagnostic, fingerprint: String, sources: &Sources) -> SarifResult
             .enumerate()
             .map(|(id, r)| related_location(id, r, sources))
             .collect(),
-        fixes: fixes(d.fix.as_ref(), sources),
+        fixes: fixes(&d.file, d.fix.as_ref(), sources),
     }
 }
 
@@ -117,26 +117,27 @@ fn related_location(id: usize, related: &Related, sources: &Sources) -> Location
     }
 }
 
-/// A fix without edits can only be made by hand, so code scanning is given none.
-fn fixes(fix: Option<&iamprune_linter::Fix>, sources: &Sources) -> Vec<Fix> {
+/// A fix without edits can only be made by hand, so code scanning is given none. The edits of a fix
+/// are in its diagnostic's file.
+fn fixes(file: &Path, fix: Option<&iamprune_linter::Fix>, sources: &Sources) -> Vec<Fix> {
     fix.filter(|f| !f.edits.is_empty())
         .map(|f| Fix {
             description: message(&f.title),
             artifact_changes: f
                 .edits
                 .iter()
-                .map(|e| artifact_change(e, sources))
+                .map(|e| artifact_change(file, e, sources))
                 .collect(),
         })
         .into_iter()
         .collect()
 }
 
-fn artifact_change(edit: &Edit, sources: &Sources) -> ArtifactChange {
+fn artifact_change(file: &Path, edit: &Edit, sources: &Sources) -> ArtifactChange {
     ArtifactChange {
-        artifact_location: artifact_location(&edit.file),
+        artifact_location: artifact_location(file),
         replacements: vec![Replacement {
-            deleted_region: region(sources, &edit.file, edit.span),
+            deleted_region: region(sources, file, edit.span),
             inserted_content: ArtifactContent {
                 text: edit.content.clone(),
             },

@@ -1,5 +1,6 @@
-//! Decoding of string literals and templates (quoted strings, heredocs, `.tpl` files) into their text,
-//! with a map from every decoded byte back to the raw source bytes it came from.
+//! Terraform strings: quoted strings, heredocs and template files (`.tpl`) decoded into their text
+//! (escapes read, interpolations marked), with a map from every decoded byte back to the raw
+//! source bytes it came from.
 //!
 //! JSON held in such a literal is parsed from the decoded text; the map turns the JSON spans back into
 //! spans of the file. Interpolations (`${...}`) and directives (`%{...}`) become *holes*: a placeholder

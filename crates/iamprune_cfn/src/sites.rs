@@ -1,19 +1,19 @@
-//! Policy documents of a CloudFormation template, wherever they are: every object with a `Statement`
-//! (identity, trust and resource policies, SAM custom statements), policies written as JSON strings,
-//! and SAM policy templates, which are reported as not refinable.
+//! The walk of a CloudFormation template for its policy sites: every object with a `Statement`
+//! (identity, trust and resource policies, SAM custom statements) wherever it is, policies written as
+//! JSON strings, and SAM policy templates, which are reported as not refinable.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use iamprune_policy::{PolicySite, Purpose, SiteNote, StringStyle, Syntax};
-use iamprune_syntax::{LineIndex, Member, Node, NodeKind, Span, json};
+use iamprune_syntax::{FileError, Member, Node, NodeKind, Span, json};
 
+use crate::Options;
 use crate::detect;
 use crate::embedded::{Escapes, align, remap, substitutions_opaque};
 use crate::intrinsic::{as_intrinsic, is_intrinsic_key, opaque};
 use crate::principals::Resolver;
 use crate::yaml::{self, ScalarStyle};
-use crate::{ExtractError, Options};
 
 /// The text a tree was parsed from.
 pub(crate) struct Source<'a> {
@@ -40,7 +40,7 @@ pub(crate) fn extract(
     src: &Source<'_>,
     root: &Node,
     options: &Options,
-    errors: &mut Vec<ExtractError>,
+    errors: &mut Vec<FileError>,
 ) -> Vec<PolicySite> {
     let resources: Vec<(&str, &Member)> = root
         .get("Resources")
@@ -65,7 +65,6 @@ pub(crate) fn extract(
         deployed_to: options.deployed_to.clone(),
         sites: Vec::new(),
         errors,
-        lines: None,
     };
     let mut path = Vec::new();
     walker.walk(root, &mut path);
@@ -78,8 +77,7 @@ struct Walker<'a, 's> {
     resources: Vec<(&'s str, &'s Member)>,
     resolver: Resolver<'s>,
     sites: Vec<PolicySite>,
-    errors: &'s mut Vec<ExtractError>,
-    lines: Option<LineIndex>,
+    errors: &'s mut Vec<FileError>,
 }
 
 /// The resource a path is inside, and the path inside its `Properties`.
@@ -355,16 +353,8 @@ impl<'a, 's> Walker<'a, 's> {
     }
 
     fn error(&mut self, span: Span, message: String) {
-        let lines = self
-            .lines
-            .get_or_insert_with(|| LineIndex::new(self.src.text));
-        let position = lines.position(span.start);
-        self.errors.push(ExtractError {
-            file: self.src.file.to_path_buf(),
-            line: position.line,
-            column: position.column,
-            message,
-        });
+        self.errors
+            .push(FileError::at(self.src.file, span, message));
     }
 
     /// Adds the site of the document `node` found at `path`.
