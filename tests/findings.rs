@@ -23,7 +23,7 @@ fn refine(findings_args: &[&str]) -> Output {
 fn expected() -> String {
     std::fs::read_to_string(
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../testdata/seed/expected-refined-2024.json"),
+            .join("testdata/seed/expected-refined-2024.json"),
     )
     .unwrap_or_default()
 }
@@ -133,7 +133,7 @@ fn a_principal_without_findings_changes_nothing() {
     let refined: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
     let original: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/seed/policy.json"),
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/seed/policy.json"),
         )
         .unwrap_or_default(),
     )

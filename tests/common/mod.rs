@@ -9,7 +9,7 @@ use insta_cmd::get_cargo_bin;
 
 /// The repository root.
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// `iamprune` run in `dir`, without colour.

@@ -56,7 +56,7 @@ fn a_baseline_hides_known_problems_only() {
     let dir = std::env::temp_dir().join(format!("iamprune-baseline-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     copy_dir(
-        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/demo"),
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/demo"),
         &dir.join("demo"),
     );
     let run = |args: &[&str]| {

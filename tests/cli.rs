@@ -10,7 +10,7 @@ use insta_cmd::assert_cmd_snapshot;
 
 fn testdata(path: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
+        .join("testdata")
         .join(path)
         .display()
         .to_string()
@@ -138,6 +138,8 @@ fn errors_name_the_file_and_position_and_exit_2() {
     );
     assert_eq!(out.status.code(), Some(2));
 
+    let not_a_catalog = dir.join("catalog.tsv");
+    std::fs::write(&not_a_catalog, "not a catalog\n").unwrap_or_else(|e| panic!("{e}"));
     let out = iamprune()
         .args([
             "refine",
@@ -146,12 +148,13 @@ fn errors_name_the_file_and_position_and_exit_2() {
             "--unused",
             "testdata/seed/unused.json",
         ])
-        .args(["--catalog", "Cargo.toml"])
+        .arg("--catalog")
+        .arg(&not_a_catalog)
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("Cargo.toml:1:"),
+        String::from_utf8_lossy(&out.stderr).contains("catalog.tsv:1:"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

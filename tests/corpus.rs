@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 fn corpus() -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/files");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/files");
     if path.is_dir() {
         Some(path)
     } else {
