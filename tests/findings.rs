@@ -22,8 +22,7 @@ fn refine(findings_args: &[&str]) -> Output {
 
 fn expected() -> String {
     std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("testdata/seed/expected-refined-2024.json"),
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/seed/expected-refined-2024.json"),
     )
     .unwrap_or_default()
 }
