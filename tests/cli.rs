@@ -350,3 +350,45 @@ fn notes_can_be_counted_instead_of_listed() {
     let report = json_report(&dir, &["check", ".", "--notes", "count"]);
     assert_eq!(report["notes"].as_array().map(Vec::len), Some(notes));
 }
+
+#[test]
+fn files_that_hold_policies_in_a_form_not_read_are_named() {
+    let dir = scratch("not-read");
+    let write = |name: &str, text: &str| {
+        std::fs::write(dir.join(name), text).unwrap_or_else(|e| panic!("{e}"));
+    };
+    write(
+        "plan.json",
+        r#"{"format_version": "1.2", "terraform_version": "1.9.8", "planned_values": {"root_module": {}}}"#,
+    );
+    write(
+        "serverless.yml",
+        "service: orders\nprovider:\n  name: aws\n  iam:\n    role:\n      statements:\n        - Effect: Allow\n          Action: [s3:GetObject]\n          Resource: '*'\n",
+    );
+    write(
+        "Pulumi.yaml",
+        "name: app\nruntime: yaml\nresources:\n  role:\n    type: aws:iam:Role\n",
+    );
+    write("other.yaml", "name: not iam\n");
+    let report = json_report(&dir, &["check", "."]);
+    let notes: Vec<String> = report["notes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|n| format!("{} {}", n["file"], n["message"]))
+        .collect();
+    for (file, says) in [
+        ("plan.json", "deployment evidence (--deployment)"),
+        ("serverless.yml", "Serverless Framework"),
+        ("Pulumi.yaml", "Pulumi YAML program"),
+    ] {
+        assert!(
+            notes.iter().any(|n| n.contains(file) && n.contains(says)),
+            "{file}: {notes:#?}"
+        );
+    }
+    assert!(
+        !notes.iter().any(|n| n.contains("other.yaml")),
+        "{notes:#?}"
+    );
+}

@@ -76,6 +76,53 @@ impl Extraction {
     }
 }
 
+/// Why a file that holds IAM policies in a form iamprune does not read gives no sites, and what to do:
+/// a Terraform plan or state (deployment evidence, not source), a Serverless Framework service, a
+/// Pulumi YAML program. `None` for any other file. Said once per file, so that "0 policies" is never
+/// mistaken for "nothing to narrow".
+pub fn not_read(path: &Path, text: &str) -> Option<String> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let is_json = name.ends_with(".json");
+    if is_json
+        && text.contains("\"terraform_version\"")
+        && [
+            "\"planned_values\"",
+            "\"values\"",
+            "\"resource_changes\"",
+            "\"prior_state\"",
+        ]
+        .iter()
+        .any(|key| text.contains(key))
+    {
+        return Some(
+            "a Terraform plan or state (`terraform show -json`) is not read as source: the policies are \
+             checked in the .tf files, and this file is deployment evidence (--deployment)"
+                .into(),
+        );
+    }
+    let stem = name
+        .rsplit_once('.')
+        .map_or(name.as_str(), |(stem, _)| stem);
+    if stem == "serverless" && (text.contains("iamRoleStatements") || text.contains("iam:")) {
+        return Some(
+            "a Serverless Framework service: its IAM statements are not read yet; check the \
+             CloudFormation it generates (`serverless package` writes \
+             .serverless/cloudformation-template-update-stack.json; name that path to check it)"
+                .into(),
+        );
+    }
+    if (stem == "pulumi" || stem.starts_with("pulumi.")) && text.contains("aws:iam:") {
+        return Some(
+            "a Pulumi YAML program: its IAM resources are not read yet; nothing in it is checked"
+                .into(),
+        );
+    }
+    None
+}
+
 /// Whether [`extract_file`] would parse this text, without parsing it: it looks like a template or a
 /// policy by its name and the words every one of them has. For counting files a scan left out.
 pub fn may_hold_policies(path: &Path, text: &str) -> bool {

@@ -27,6 +27,21 @@ pub fn extract(
 ) -> (Vec<PolicySite>, Vec<Message>) {
     let (sites, errors) = by_kind(unit, texts, options);
     let sites = merge_shared(sites);
+    let not_read = match unit.kind {
+        UnitKind::Template if sites.is_empty() && errors.is_empty() => unit
+            .files
+            .first()
+            .and_then(|f| texts.get_key_value(f))
+            .and_then(|(file, text)| {
+                Some(Message {
+                    level: Level::Note,
+                    file: file.clone(),
+                    span: None,
+                    message: iamprune_cfn::not_read(file, text)?,
+                })
+            }),
+        _ => None,
+    };
     let messages = errors
         .into_iter()
         .map(|error| Message {
@@ -37,6 +52,7 @@ pub fn extract(
             file: error.file,
             message: error.message,
         })
+        .chain(not_read)
         .collect();
     (sites, messages)
 }
