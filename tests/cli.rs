@@ -392,3 +392,55 @@ fn files_that_hold_policies_in_a_form_not_read_are_named() {
         "{notes:#?}"
     );
 }
+
+#[test]
+fn select_and_ignore_rules_on_the_command_line() {
+    let codes = |args: &[&str]| -> Vec<String> {
+        let report = json_report(&root(), &[&["check", "testdata/demo"], args].concat());
+        let mut codes: Vec<String> = report["diagnostics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d["code"].as_str().map(str::to_string))
+            .collect();
+        codes.dedup();
+        codes
+    };
+    let all = codes(&[]);
+    assert!(
+        all.contains(&"IAM001".to_string()) && all.contains(&"IAM002".to_string()),
+        "{all:?}"
+    );
+    assert!(!codes(&["--ignore", "IAM001"]).contains(&"IAM001".to_string()));
+    let selected = codes(&["--select", "wildcard-grants-unused"]);
+    assert!(
+        selected.iter().all(|c| c == "IAM002") && !selected.is_empty(),
+        "{selected:?}"
+    );
+    assert!(
+        codes(&["--select", "IAM001,IAM002", "--ignore", "IAM002"])
+            .iter()
+            .all(|c| c == "IAM001")
+    );
+    // A rule turned off is not fixed either.
+    let diff = run(
+        &root(),
+        &[
+            "fix",
+            "testdata/demo",
+            "--diff",
+            "--ignore",
+            "IAM001,IAM002,IAM003",
+        ],
+    );
+    assert!(
+        diff.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&diff.stdout)
+    );
+    let out = run(&root(), &["check", "testdata/demo", "--select", "IAM999"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no rule `IAM999`; the rules are IAM001")
+    );
+}

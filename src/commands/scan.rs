@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use clap::{Args, ValueEnum};
 use iamprune_linter::check::UnitReport;
 use iamprune_linter::workspace::Checked;
-use iamprune_linter::{Level, Settings, Severity, Workspace};
+use iamprune_linter::{Level, Rule, Settings, Severity, Workspace};
 use iamprune_render::{Report, Sources};
 
 #[derive(Debug, Args)]
@@ -49,6 +49,12 @@ pub struct ScanArgs {
     /// refused without it).
     #[arg(long, value_name = "ARN")]
     pub principal: Option<String>,
+    /// Only these rules run, by code or name, comma-separated or repeated (`--select IAM001,IAM002`).
+    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = parse_rule)]
+    pub select: Vec<Rule>,
+    /// These rules do not run, beside those `[rules] ignore` turns off.
+    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = parse_rule)]
+    pub ignore: Vec<Rule>,
     /// Fail the run (exit 1) when findings name a principal that reaches no policy in the source.
     #[arg(long)]
     pub fail_on_unjoined: bool,
@@ -58,6 +64,14 @@ pub struct ScanArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// A rule by its code (`IAM002`) or name (`wildcard-grants-unused`).
+fn parse_rule(text: &str) -> Result<Rule, String> {
+    Rule::find(text).ok_or_else(|| {
+        let codes: Vec<&str> = Rule::ALL.iter().map(|r| r.code()).collect();
+        format!("no rule `{text}`; the rules are {}", codes.join(", "))
+    })
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -114,6 +128,8 @@ impl Scan {
             stack_name: args.stack_name.clone(),
             account: args.account.clone(),
             principal: args.principal.clone(),
+            select: args.select.clone(),
+            ignore: args.ignore.clone(),
             fix_generated,
         });
         let progress = Progress::new(!args.quiet && std::io::stderr().is_terminal());

@@ -163,7 +163,18 @@ impl Project {
                 .clone()
                 .or_else(|| config.account.clone())
                 .or_else(|| config.cloudformation.account.clone()),
-            rules: config.rule_selection(),
+            rules: {
+                let mut rules = config.rule_selection();
+                rules.ignored.extend(settings.ignore.iter().copied());
+                if !settings.select.is_empty() {
+                    rules.ignored.extend(
+                        crate::Rule::ALL
+                            .into_iter()
+                            .filter(|r| !settings.select.contains(r)),
+                    );
+                }
+                rules
+            },
             no_ignore: settings.no_ignore || config.no_ignore,
             config,
             catalog,

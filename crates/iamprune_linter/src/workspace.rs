@@ -32,6 +32,10 @@ pub struct Settings {
     /// The stack every scanned template is deployed as.
     pub stack_name: Option<String>,
     pub account: Option<String>,
+    /// Only these rules run (the command line's `--select`); empty: every rule.
+    pub select: Vec<crate::Rule>,
+    /// These rules do not run, beside those the configuration turns off (`--ignore`).
+    pub ignore: Vec<crate::Rule>,
     /// The principal a simple list of unused actions is about; without it such a list is refused.
     pub principal: Option<String>,
     /// Apply fixes to generated output (CDK templates) too.
