@@ -57,6 +57,18 @@ pub fn generated_name_matches(stack: &str, logical_id: &str, actual_role_name: &
     })
 }
 
+/// Whether a deployed stack's name is the one the source gives: the same, or for a nested stack's
+/// `PARENT-LOGICALID-*`, `PARENT-LOGICALID-` and CloudFormation's random suffix.
+pub fn stack_name_matches(source: &str, deployed: &str) -> bool {
+    match source.strip_suffix("-*") {
+        None => deployed == source,
+        Some(base) => deployed
+            .strip_prefix(base)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(is_suffix),
+    }
+}
+
 /// CloudFormation's random suffix: 12 or 13 letters and digits.
 fn is_suffix(text: &str) -> bool {
     (12..=13).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric())

@@ -22,7 +22,7 @@ use iamprune_policy::{PolicySite, Purpose, Syntax};
 use iamprune_syntax::{FileError, Node, json};
 
 pub use cdk::{extract_cdk_assembly, extract_cdk_assembly_with};
-pub use generated::generated_name_matches;
+pub use generated::{generated_name_matches, stack_name_matches};
 pub use stack_resources::{StackPrincipal, is_stack_resources, stack_principals};
 
 /// What is known about the stack a template is deployed as; it resolves `${AWS::StackName}` and

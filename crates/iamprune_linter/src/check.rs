@@ -119,7 +119,20 @@ fn check_unit_unguarded(
     let mut texts = BTreeMap::new();
     let mut messages = Vec::new();
     if unit.kind != UnitKind::CdkAssembly {
-        for file in &unit.files {
+        // A module's variable files name its principals when it is a root: read with the module, once
+        // per check, so that extraction (and each round of the fix loop) takes them from `texts`.
+        let variable_files: BTreeSet<PathBuf> = match unit.kind {
+            UnitKind::TerraformModule => unit
+                .files
+                .iter()
+                .filter_map(|f| f.parent())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .flat_map(files::variable_files)
+                .collect(),
+            _ => BTreeSet::new(),
+        };
+        for file in unit.files.iter().chain(&variable_files) {
             if let Some(text) = buffers.get(file) {
                 texts.insert(file.clone(), text.clone());
                 continue;

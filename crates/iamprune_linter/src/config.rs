@@ -109,6 +109,12 @@ pub enum ConfigError {
     Syntax(PositionedError),
 }
 
+/// The root of the repository holding `dir`: the nearest directory at or above it that holds `.git`.
+/// Configuration lookup stops there, and SARIF locations are relative to it.
+pub fn repository_root(dir: &Path) -> Option<&Path> {
+    dir.ancestors().find(|d| d.join(".git").exists())
+}
+
 impl Config {
     /// The JSON schema of the file, for editors (`iamprune.schema.json` at the repository root).
     pub fn json_schema() -> serde_json::Value {
@@ -154,12 +160,14 @@ impl Config {
         } else {
             start.parent()
         };
-        for dir in dir?.ancestors() {
+        let dir = dir?;
+        let root = repository_root(dir);
+        for dir in dir.ancestors() {
             let candidate = dir.join(FILE_NAME);
             if candidate.is_file() {
                 return Some(candidate);
             }
-            if dir.join(".git").exists() {
+            if Some(dir) == root {
                 return None;
             }
         }
@@ -193,7 +201,10 @@ impl Config {
                 .cloudformation
                 .stack_names
                 .iter()
-                .map(|(path, name)| (self.resolve(Path::new(path)), name.clone()))
+                .map(|(path, name)| {
+                    let path = crate::units::canonical(&self.resolve(Path::new(path)));
+                    (path, name.clone())
+                })
                 .collect(),
             account: self
                 .account

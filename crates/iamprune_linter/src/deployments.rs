@@ -86,25 +86,10 @@ impl Deployments {
                         logical_id: l,
                         ..
                     },
-                ) => stack_is(stack, s) && logical_id == l,
+                ) => iamprune_cfn::stack_name_matches(s, stack) && logical_id == l,
                 (DeployedFrom::Stack { .. }, _) => false,
             })
             .collect()
-    }
-}
-
-/// Whether a deployed stack's name is the one the source gives: the same, or for a nested stack's
-/// `PARENT-LOGICALID-*`, `PARENT-LOGICALID-` and CloudFormation's random suffix.
-fn stack_is(deployed: &str, source: &str) -> bool {
-    match source.strip_suffix("-*") {
-        None => deployed == source,
-        Some(base) => deployed
-            .strip_prefix(base)
-            .and_then(|rest| rest.strip_prefix('-'))
-            .is_some_and(|suffix| {
-                (12..=13).contains(&suffix.len())
-                    && suffix.bytes().all(|b| b.is_ascii_alphanumeric())
-            }),
     }
 }
 
@@ -183,14 +168,10 @@ fn read(file: &Path) -> Result<Vec<Deployment>, PositionedError> {
         format!(
             "not deployment evidence: expected the output of `terraform show -json` or of `aws \
              cloudformation describe-stack-resources` / `list-stack-resources`, found {} with keys {}",
-            kind_of(&root),
+            root.type_name(),
             keys(&root)
         ),
     )))
-}
-
-fn kind_of(root: &Node) -> &'static str {
-    root.type_name()
 }
 
 fn keys(root: &Node) -> String {

@@ -14,7 +14,7 @@ use crate::{Level, Message};
 pub struct ExtractOptions {
     /// The scanned roots: a Terraform `file()` may not read outside them.
     pub roots: Vec<PathBuf>,
-    /// Template path → the stack deployed from it.
+    /// Template path (canonical, as [`crate::units::canonical`] gives it) → the stack deployed from it.
     pub stack_names: BTreeMap<PathBuf, String>,
     pub account: Option<String>,
 }
@@ -131,7 +131,9 @@ fn by_kind(
             // Files read through `file()` are not module files; in a fix loop their edited texts are here.
             let overrides = texts
                 .iter()
-                .filter(|(path, _)| !unit.files.contains(path))
+                .filter(|(path, _)| {
+                    !unit.files.contains(path) && crate::files::variable_file_rank(path).is_none()
+                })
                 .map(|(path, text)| (path.clone(), text.clone()))
                 .collect();
             let tf_options = iamprune_terraform::Options {
@@ -141,7 +143,7 @@ fn by_kind(
             let modules: Vec<iamprune_terraform::ModuleFiles> = modules
                 .into_iter()
                 .map(|(dir, files)| iamprune_terraform::ModuleFiles {
-                    var_files: var_files(&dir),
+                    var_files: var_files(&dir, texts),
                     dir,
                     files,
                 })
@@ -152,32 +154,17 @@ fn by_kind(
     }
 }
 
-/// The variable files Terraform reads by itself in a module directory, in its order of precedence:
-/// `terraform.tfvars`, then `*.auto.tfvars` by name. They apply only where the module is a root; the
-/// extractor decides that. A file that cannot be read is left out: its variables keep their defaults,
-/// which name principals only, never decide what a fix removes.
-fn var_files(dir: &Path) -> Vec<(PathBuf, String)> {
-    let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    }) else {
-        return Vec::new();
-    };
-    let mut auto: Vec<PathBuf> = Vec::new();
-    let mut main = None;
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name == "terraform.tfvars" {
-            main = Some(dir.join(&name));
-        } else if name.ends_with(".auto.tfvars") {
-            auto.push(dir.join(&name));
-        }
-    }
-    auto.sort();
-    main.into_iter()
-        .chain(auto)
-        .filter_map(|path| Some((path.clone(), crate::files::read_text(&path).ok()?)))
+/// The variable files of a module directory among the texts of its unit, in Terraform's order.
+fn var_files(dir: &Path, texts: &BTreeMap<PathBuf, String>) -> Vec<(PathBuf, String)> {
+    let mut files: Vec<((u8, String), &PathBuf, &String)> = texts
+        .iter()
+        .filter(|(path, _)| path.parent() == Some(dir))
+        .filter_map(|(path, text)| Some((crate::files::variable_file_rank(path)?, path, text)))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|(_, path, text)| (path.clone(), text.clone()))
         .collect()
 }
 
@@ -186,36 +173,14 @@ fn var_files(dir: &Path) -> Vec<(PathBuf, String)> {
 /// `template.yaml` in the configuration (relative to its file) are the same file however the scan was
 /// started (`.`, `./infra`, the default, an editor's absolute paths).
 fn stack_name(options: &ExtractOptions, file: &Path) -> Option<String> {
-    let file = real_path(file);
+    let file = crate::units::canonical(file);
     options
         .stack_names
         .iter()
-        .map(|(path, name)| (real_path(path), name))
-        .filter(|(path, _)| file == *path || file.starts_with(path))
+        .filter(|(path, _)| file == **path || file.starts_with(path))
         // The most specific entry: a template's own name over its directory's.
         .max_by_key(|(path, _)| path.components().count())
         .map(|(_, name)| name.clone())
-}
-
-/// The path with symbolic links resolved when it exists, else made absolute and `.`/`..` removed.
-fn real_path(path: &Path) -> PathBuf {
-    if let Ok(real) = std::fs::canonicalize(path) {
-        return real;
-    }
-    let absolute = std::env::current_dir()
-        .map(|cwd| cwd.join(path))
-        .unwrap_or_else(|_| path.to_path_buf());
-    let mut out = PathBuf::new();
-    for component in absolute.components() {
-        match component {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// The scanned root a unit lies under: `file()` paths may not leave it.

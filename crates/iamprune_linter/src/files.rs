@@ -2,7 +2,7 @@
 //! engine looks at, for the walk, the editor and the file watcher alike.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::{Level, Message};
 
@@ -53,6 +53,41 @@ impl FileKind {
 }
 
 /// Whether the engine reads files of this name.
+/// Where a Terraform variable file comes in the order Terraform reads them: `terraform.tfvars` first,
+/// then `*.auto.tfvars` by name (a later file overrides an earlier one); `None` for any other file.
+pub fn variable_file_rank(path: &Path) -> Option<(u8, String)> {
+    let name = path.file_name()?.to_str()?;
+    if name == "terraform.tfvars" {
+        Some((0, String::new()))
+    } else if name.ends_with(".auto.tfvars") {
+        Some((1, name.to_string()))
+    } else {
+        None
+    }
+}
+
+/// The variable files Terraform reads by itself in a module directory, in its order.
+pub fn variable_files(dir: &Path) -> Vec<PathBuf> {
+    let listed = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(entries) = std::fs::read_dir(listed) else {
+        return Vec::new();
+    };
+    let mut files: Vec<(u8, String, PathBuf)> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let path = dir.join(entry.file_name());
+            let (rank, name) = variable_file_rank(&path)?;
+            Some((rank, name, path))
+        })
+        .collect();
+    files.sort();
+    files.into_iter().map(|(_, _, path)| path).collect()
+}
+
 pub fn is_source(path: &Path) -> bool {
     FileKind::of(path).is_some()
 }

@@ -35,15 +35,44 @@ pub struct SourcePrincipal {
     pub kind: &'static str,
     /// The module directory or template it is declared in.
     pub unit: PathBuf,
-    /// How its deployed name is known: `literal`, `variables (default or variable file)`, `name
-    /// prefix`, `generated`, `generated, stack not known`, `computed`.
-    pub named_by: &'static str,
+    /// How its deployed name is known.
+    pub named_by: NamedBy,
     /// The name, the prefix, or `STACK-LOGICALID-*`; `None` when computed.
     pub name: Option<String>,
     /// The finding principals it is deployed as, and how each was tied to it.
     pub deployed: Vec<Deployed>,
     /// The policies that reach it.
     pub policies: Vec<String>,
+}
+
+/// How a source principal's deployed name is known; serialized as the words the reports print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamedBy {
+    Literal,
+    Variables,
+    Prefix,
+    Generated,
+    GeneratedWithoutStack,
+    Computed,
+}
+
+impl NamedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NamedBy::Literal => "literal",
+            NamedBy::Variables => "variables (default or variable file)",
+            NamedBy::Prefix => "name prefix",
+            NamedBy::Generated => "generated",
+            NamedBy::GeneratedWithoutStack => "generated, stack not known",
+            NamedBy::Computed => "computed",
+        }
+    }
+}
+
+impl Serialize for NamedBy {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -183,25 +212,23 @@ impl JoinReport {
 
 fn source_principal(reference: &PrincipalRef, unit: &Path) -> SourcePrincipal {
     let (named_by, name) = match &reference.name {
-        PrincipalName::Exact(name) => ("literal", Some(name.clone())),
-        PrincipalName::Assumed(name) => {
-            ("variables (default or variable file)", Some(name.clone()))
-        }
-        PrincipalName::Prefix(prefix) => ("name prefix", Some(format!("{prefix}*"))),
+        PrincipalName::Exact(name) => (NamedBy::Literal, Some(name.clone())),
+        PrincipalName::Assumed(name) => (NamedBy::Variables, Some(name.clone())),
+        PrincipalName::Prefix(prefix) => (NamedBy::Prefix, Some(format!("{prefix}*"))),
         PrincipalName::Generated {
             stack: Some(stack),
             logical_id,
             ..
-        } => ("generated", Some(format!("{stack}-{logical_id}-*"))),
+        } => (NamedBy::Generated, Some(format!("{stack}-{logical_id}-*"))),
         PrincipalName::Generated {
             stack: None,
             logical_id,
             ..
         } => (
-            "generated, stack not known",
+            NamedBy::GeneratedWithoutStack,
             Some(format!("STACK-{logical_id}-*")),
         ),
-        PrincipalName::Unknown => ("computed", None),
+        PrincipalName::Unknown => (NamedBy::Computed, None),
     };
     SourcePrincipal {
         declared_as: reference.declared_as.clone(),
@@ -291,7 +318,7 @@ fn unjoined_reason(
     }
     if principals
         .iter()
-        .any(|p| p.named_by == "generated, stack not known")
+        .any(|p| p.named_by == NamedBy::GeneratedWithoutStack)
     {
         return format!(
             "no source principal is named {}, and some names are generated from a stack whose name is not known: name the stacks ([cloudformation] stack-names, or --stack-name), or {mapping}",
@@ -300,7 +327,7 @@ fn unjoined_reason(
     }
     let computed: Vec<&str> = principals
         .iter()
-        .filter(|p| p.named_by == "computed")
+        .filter(|p| p.named_by == NamedBy::Computed)
         .map(|p| p.declared_as.as_str())
         .collect();
     if !computed.is_empty() {

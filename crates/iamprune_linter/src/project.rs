@@ -210,7 +210,9 @@ impl Project {
         let mut options = self.config.extract_options(roots.to_vec());
         if let Some(name) = &self.stack_name {
             for root in roots {
-                options.stack_names.insert(root.clone(), name.clone());
+                options
+                    .stack_names
+                    .insert(crate::units::canonical(root), name.clone());
             }
         }
         options.account = self.account.clone();

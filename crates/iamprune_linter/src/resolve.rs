@@ -139,6 +139,12 @@ impl Gap {
     }
 }
 
+/// What one resolution looks findings up in: the findings, and the accounts the site deploys to.
+struct Lookup<'a> {
+    findings: &'a FindingsSet,
+    accounts: &'a BTreeSet<String>,
+}
+
 /// The join of one site.
 #[derive(Debug, Clone, Default)]
 pub struct Resolution {
@@ -185,19 +191,18 @@ impl Resolver {
     pub fn resolve(&self, site: &PolicySite, findings: &FindingsSet) -> Resolution {
         RESOLVED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // A CDK stack names its account; the configuration, when it says, rules over it.
-        if self.accounts.is_empty() {
-            if let Some(account) = &site.account {
-                let own = Resolver {
-                    accounts: [account.clone()].into(),
-                    ..self.clone()
-                };
-                return own.resolve_in_accounts(site, findings);
+        let own: BTreeSet<String>;
+        let accounts = match &site.account {
+            Some(account) if self.accounts.is_empty() => {
+                own = BTreeSet::from([account.clone()]);
+                &own
             }
-        }
-        self.resolve_in_accounts(site, findings)
+            _ => &self.accounts,
+        };
+        self.resolve_in(site, &Lookup { findings, accounts })
     }
 
-    fn resolve_in_accounts(&self, site: &PolicySite, findings: &FindingsSet) -> Resolution {
+    fn resolve_in(&self, site: &PolicySite, lookup: &Lookup<'_>) -> Resolution {
         let mut resolution = Resolution::default();
         // The configuration may name the site itself (`"arn…" = "policies/app.json"` or its owner):
         // that lists whom it reaches, which is how a policy whose attachments are not all in the source
@@ -211,7 +216,7 @@ impl Resolver {
         if site_mapped.is_empty() && !site.principals_complete {
             resolution.gaps.push(Gap::NotFollowed);
         }
-        for (label, found) in mapped_findings(&site_mapped, findings) {
+        for (label, found) in mapped_findings(&site_mapped, lookup.findings) {
             resolution.principals.push(MatchedPrincipal {
                 label,
                 findings: found,
@@ -223,7 +228,7 @@ impl Resolver {
             self.join_reference(
                 reference,
                 site,
-                findings,
+                lookup,
                 !site_mapped.is_empty(),
                 &mut resolution,
             );
@@ -236,14 +241,14 @@ impl Resolver {
         &self,
         reference: &PrincipalRef,
         site: &PolicySite,
-        findings: &FindingsSet,
+        lookup: &Lookup<'_>,
         site_mapped: bool,
         resolution: &mut Resolution,
     ) {
         let mapped = self.explicitly_mapped_to(reference, site);
         if !mapped.is_empty() {
             // A reference the configuration maps is exactly the ARNs mapped to it.
-            for (label, found) in mapped_findings(&mapped, findings) {
+            for (label, found) in mapped_findings(&mapped, lookup.findings) {
                 resolution.principals.push(MatchedPrincipal {
                     label,
                     findings: found,
@@ -258,7 +263,7 @@ impl Resolver {
             // The evidence names every deployed principal: each must have findings, in every
             // environment, or the policy stays as it is.
             for deployment in deployed {
-                self.join_deployment(reference, deployment, findings, resolution);
+                self.join_deployment(reference, deployment, lookup, resolution);
             }
             return;
         }
@@ -272,13 +277,13 @@ impl Resolver {
             }
             return;
         }
-        let matched: Vec<&PrincipalFindings> = candidates(reference, findings)
-            .filter(|p| self.matches_by_name(reference, p))
+        let matched: Vec<&PrincipalFindings> = candidates(reference, lookup.findings)
+            .filter(|p| self.matches_by_name(reference, p, lookup.accounts))
             .collect();
         if let Some(gap) = self.ambiguity(reference, &matched) {
             resolution.gaps.push(gap);
         }
-        if let Some(gap) = self.missing_accounts(reference, &matched) {
+        if let Some(gap) = missing_accounts(reference, &matched, lookup.accounts) {
             resolution.gaps.push(gap);
         }
         match &reference.name {
@@ -315,7 +320,7 @@ impl Resolver {
         &self,
         reference: &PrincipalRef,
         deployment: &crate::deployments::Deployment,
-        findings: &FindingsSet,
+        lookup: &Lookup<'_>,
         resolution: &mut Resolution,
     ) {
         let declared_as = Some(reference.declared_as.clone());
@@ -323,7 +328,7 @@ impl Resolver {
         if let Some(arn) = &deployment.arn {
             resolution.principals.push(MatchedPrincipal {
                 label: arn.clone(),
-                findings: findings.for_principal(arn),
+                findings: lookup.findings.for_principal(arn),
                 declared_as,
                 tie,
             });
@@ -334,10 +339,10 @@ impl Resolver {
             name: PrincipalName::Exact(deployment.name.clone()),
             declared_as: reference.declared_as.clone(),
         };
-        let matched: Vec<&PrincipalFindings> = candidates(&named, findings)
-            .filter(|p| self.matches_by_name(&named, p))
+        let matched: Vec<&PrincipalFindings> = candidates(&named, lookup.findings)
+            .filter(|p| self.matches_by_name(&named, p, lookup.accounts))
             .collect();
-        if let Some(gap) = self.missing_accounts(&named, &matched) {
+        if let Some(gap) = missing_accounts(&named, &matched, lookup.accounts) {
             resolution.gaps.push(gap);
         }
         if matched.is_empty() {
@@ -406,41 +411,6 @@ impl Resolver {
         })
     }
 
-    /// A name matched without knowing every account the source deploys to, or with findings missing
-    /// in one of them: the principal there may have used everything.
-    fn missing_accounts(
-        &self,
-        reference: &PrincipalRef,
-        matched: &[&PrincipalFindings],
-    ) -> Option<Gap> {
-        if matched.is_empty() {
-            return None;
-        }
-        let with: BTreeSet<&str> = matched
-            .iter()
-            .filter_map(|p| match &p.principal {
-                Principal::Arn(arn) => Some(arn.account.as_str()),
-                Principal::Any => None,
-            })
-            .collect();
-        if self.accounts.is_empty() {
-            return Some(Gap::AccountsUnknown {
-                declared_as: reference.declared_as.clone(),
-                seen: with.iter().map(|a| a.to_string()).collect(),
-            });
-        }
-        let without: Vec<String> = self
-            .accounts
-            .iter()
-            .filter(|a| !with.contains(a.as_str()))
-            .cloned()
-            .collect();
-        (!without.is_empty()).then(|| Gap::OtherAccounts {
-            declared_as: reference.declared_as.clone(),
-            without,
-        })
-    }
-
     /// The ARNs the configuration maps to this reference.
     fn explicitly_mapped_to(&self, reference: &PrincipalRef, site: &PolicySite) -> Vec<&str> {
         self.explicit
@@ -450,7 +420,12 @@ impl Resolver {
             .collect()
     }
 
-    fn matches_by_name(&self, reference: &PrincipalRef, found: &PrincipalFindings) -> bool {
+    fn matches_by_name(
+        &self,
+        reference: &PrincipalRef,
+        found: &PrincipalFindings,
+        accounts: &BTreeSet<String>,
+    ) -> bool {
         let Principal::Arn(arn) = &found.principal else {
             return false;
         };
@@ -463,7 +438,7 @@ impl Resolver {
             // Mapped ARNs are tied only to what they are mapped to.
             return false;
         }
-        if !self.accounts.is_empty() && !self.accounts.contains(&arn.account) {
+        if !accounts.is_empty() && !accounts.contains(&arn.account) {
             return false;
         }
         let kind_matches = matches!(
@@ -498,6 +473,40 @@ impl Resolver {
             PrincipalName::Generated { stack: None, .. } | PrincipalName::Unknown => false,
         }
     }
+}
+
+/// A name matched without knowing every account the source deploys to, or with findings missing
+/// in one of them: the principal there may have used everything.
+fn missing_accounts(
+    reference: &PrincipalRef,
+    matched: &[&PrincipalFindings],
+    accounts: &BTreeSet<String>,
+) -> Option<Gap> {
+    if matched.is_empty() {
+        return None;
+    }
+    let with: BTreeSet<&str> = matched
+        .iter()
+        .filter_map(|p| match &p.principal {
+            Principal::Arn(arn) => Some(arn.account.as_str()),
+            Principal::Any => None,
+        })
+        .collect();
+    if accounts.is_empty() {
+        return Some(Gap::AccountsUnknown {
+            declared_as: reference.declared_as.clone(),
+            seen: with.iter().map(|a| a.to_string()).collect(),
+        });
+    }
+    let without: Vec<String> = accounts
+        .iter()
+        .filter(|a| !with.contains(a.as_str()))
+        .cloned()
+        .collect();
+    (!without.is_empty()).then(|| Gap::OtherAccounts {
+        declared_as: reference.declared_as.clone(),
+        without,
+    })
 }
 
 /// The finding principals a name could match, found through the index by the part of the name that

@@ -17,7 +17,7 @@ pub fn principals_text(join: &JoinReport) -> String {
             path_string(&p.unit)
         );
         let name = p.name.as_deref().unwrap_or("not known from the source");
-        let _ = writeln!(out, "    name: {name} ({})", p.named_by);
+        let _ = writeln!(out, "    name: {name} ({})", p.named_by.as_str());
         if p.deployed.is_empty() {
             let _ = writeln!(out, "    deployed as: no finding names it");
         }

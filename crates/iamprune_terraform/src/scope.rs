@@ -32,9 +32,17 @@ pub enum InputValue {
     Unknown,
 }
 
+/// A variable's value as a scope knows it.
+enum Variable<'s, 'a> {
+    /// Passed by a caller or assigned by a variable file.
+    Value(&'s InputValue),
+    /// Not given: its default, to evaluate.
+    Default(Located<'a>),
+}
+
 /// Whether variables may be taken at their defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Eval {
+pub(crate) enum Eval {
     Defaults,
     Certain,
 }
@@ -113,13 +121,10 @@ impl<'a> Scope<'a> {
     pub fn definition(&self, path: &[String]) -> Option<Located<'a>> {
         match path {
             [root, name, ..] if root == "local" => self.locals.get(name.as_str()).copied(),
-            [root, name, ..]
-                if root == "var"
-                    && !self.inputs.contains_key(name.as_str())
-                    && !self.assigned.contains_key(name.as_str()) =>
-            {
-                self.defaults.get(name.as_str()).copied()
-            }
+            [root, name, ..] if root == "var" => match self.variable(name, Eval::Defaults) {
+                Some(Variable::Default(def)) => Some(def),
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -145,6 +150,32 @@ impl<'a> Scope<'a> {
                     .count()
             })
             .sum()
+    }
+
+    /// Where a variable's value comes from: a caller's input (certain), then, unless only certain values
+    /// will do, a variable file's value, then the default to evaluate.
+    fn variable(&self, name: &str, eval: Eval) -> Option<Variable<'_, 'a>> {
+        if let Some(value) = self.inputs.get(name) {
+            return Some(Variable::Value(value));
+        }
+        if eval == Eval::Certain {
+            return None;
+        }
+        if let Some(value) = self.assigned.get(name) {
+            return Some(Variable::Value(value));
+        }
+        self.defaults.get(name).copied().map(Variable::Default)
+    }
+
+    /// The literal string or list of strings an expression stands for, as a module input:
+    /// `Unknown` when it is neither (the variable's default does not apply then).
+    pub fn input_value(&self, at: Located<'_>, instance: &Instance, eval: Eval) -> InputValue {
+        match self.string_at(at, instance, eval, 0) {
+            Some(s) => InputValue::String(s),
+            None => self
+                .list_at(at, instance, eval, 0)
+                .map_or(InputValue::Unknown, InputValue::List),
+        }
     }
 
     /// The literal string an expression stands for, if the module alone tells it, taking variables at
@@ -190,19 +221,11 @@ impl<'a> Scope<'a> {
                 [count, index] if count == "count" && index == "index" => {
                     instance.count_index.map(|i| i.to_string())
                 }
-                [var, name] if var == "var" => match self.inputs.get(name.as_str()) {
-                    Some(InputValue::String(s)) => Some(s.clone()),
-                    Some(_) => None,
-                    None if eval == Eval::Certain => None,
-                    None if self.assigned.contains_key(name.as_str()) => {
-                        match self.assigned.get(name.as_str()) {
-                            Some(InputValue::String(s)) => Some(s.clone()),
-                            _ => None,
-                        }
-                    }
-                    None => {
-                        let def = self.defaults.get(name.as_str())?;
-                        self.string_at(*def, &Instance::default(), eval, depth + 1)
+                [var, name] if var == "var" => match self.variable(name, eval)? {
+                    Variable::Value(InputValue::String(s)) => Some(s.clone()),
+                    Variable::Value(_) => None,
+                    Variable::Default(def) => {
+                        self.string_at(def, &Instance::default(), eval, depth + 1)
                     }
                 },
                 [local, name] if local == "local" => {
@@ -253,19 +276,11 @@ impl<'a> Scope<'a> {
                 )
             }
             ExprKind::Ref { path, .. } => match path.as_slice() {
-                [var, name] if var == "var" => match self.inputs.get(name.as_str()) {
-                    Some(InputValue::List(items)) => Some(items.clone()),
-                    Some(_) => None,
-                    None if eval == Eval::Certain => None,
-                    None if self.assigned.contains_key(name.as_str()) => {
-                        match self.assigned.get(name.as_str()) {
-                            Some(InputValue::List(items)) => Some(items.clone()),
-                            _ => None,
-                        }
-                    }
-                    None => {
-                        let def = self.defaults.get(name.as_str())?;
-                        self.list_at(*def, &Instance::default(), eval, depth + 1)
+                [var, name] if var == "var" => match self.variable(name, eval)? {
+                    Variable::Value(InputValue::List(items)) => Some(items.clone()),
+                    Variable::Value(_) => None,
+                    Variable::Default(def) => {
+                        self.list_at(def, &Instance::default(), eval, depth + 1)
                     }
                 },
                 [local, name] if local == "local" => {

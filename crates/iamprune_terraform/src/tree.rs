@@ -9,7 +9,7 @@ use iamprune_syntax::FileError;
 
 use crate::extract::{ModuleExtractor, normalize};
 use crate::parse::parse_file;
-use crate::scope::{InputValue, Located, Scope, SourceFile};
+use crate::scope::{Eval, InputValue, Instance, Located, Scope, SourceFile};
 use crate::{Extraction, Options};
 
 /// One module: a directory and the text of its `.tf` / `.tf.json` files.
@@ -203,14 +203,7 @@ fn assigned_values(
                 file: 0,
                 expr: &attr.value,
             };
-            let instance = crate::scope::Instance::default();
-            let value = match scope.string(at, &instance) {
-                Some(s) => InputValue::String(s),
-                None => match scope.list(at, &instance) {
-                    Some(list) => InputValue::List(list),
-                    None => InputValue::Unknown,
-                },
-            };
+            let value = scope.input_value(at, &Instance::default(), Eval::Defaults);
             values.insert(attr.name.clone(), value);
         }
     }
@@ -232,7 +225,7 @@ fn call_inputs(scope: &Scope<'_>, call: &Call) -> Vec<CallInputs> {
     };
     let instances = scope
         .instances(call.file, block)
-        .unwrap_or_else(|| vec![crate::scope::Instance::default()]);
+        .unwrap_or_else(|| vec![Instance::default()]);
     instances
         .iter()
         .map(|instance| {
@@ -248,26 +241,17 @@ fn call_inputs(scope: &Scope<'_>, call: &Call) -> Vec<CallInputs> {
                     file: call.file,
                     expr: &a.value,
                 };
-                let certain = match scope.certain_string(at, instance) {
-                    Some(s) => Some(InputValue::String(s)),
-                    None => scope.certain_list(at, instance).map(InputValue::List),
-                };
-                if let Some(value) = certain {
-                    inputs.insert(a.name.clone(), value);
-                    continue;
-                }
-                let assumed = match scope.string(at, instance) {
-                    Some(s) => Some(InputValue::String(s)),
-                    None => scope.list(at, instance).map(InputValue::List),
-                };
-                match assumed {
-                    Some(value) => {
-                        assigned.insert(a.name.clone(), value);
-                    }
-                    None => {
-                        inputs.insert(a.name.clone(), InputValue::Unknown);
+                match scope.input_value(at, instance, Eval::Certain) {
+                    InputValue::Unknown => {}
+                    certain => {
+                        inputs.insert(a.name.clone(), certain);
+                        continue;
                     }
                 }
+                match scope.input_value(at, instance, Eval::Defaults) {
+                    InputValue::Unknown => inputs.insert(a.name.clone(), InputValue::Unknown),
+                    assumed => assigned.insert(a.name.clone(), assumed),
+                };
             }
             (inputs, assigned)
         })

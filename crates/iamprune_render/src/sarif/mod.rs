@@ -217,12 +217,8 @@ fn source_root() -> Option<PathBuf> {
         let cwd = std::env::current_dir()
             .and_then(std::fs::canonicalize)
             .ok()?;
-        let root = cwd
-            .ancestors()
-            .find(|dir| dir.join(".git").exists())
-            .unwrap_or(&cwd)
-            .to_path_buf();
-        Some(root)
+        let root = iamprune_linter::config::repository_root(&cwd).unwrap_or(&cwd);
+        Some(root.to_path_buf())
     })
     .clone()
 }
