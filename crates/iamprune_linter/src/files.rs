@@ -42,7 +42,8 @@ impl FileKind {
         let endings: Vec<&str> = TERRAFORM
             .iter()
             .chain(&DOCUMENT)
-            .chain(&[".jsonl", ".ndjson", ".tsv"])
+            // Findings, catalogs, and Terraform's variable files.
+            .chain(&[".jsonl", ".ndjson", ".tsv", ".tfvars"])
             .map(|ext| ext.trim_start_matches('.'))
             .collect();
         vec![
@@ -52,7 +53,6 @@ impl FileKind {
     }
 }
 
-/// Whether the engine reads files of this name.
 /// Where a Terraform variable file comes in the order Terraform reads them: `terraform.tfvars` first,
 /// then `*.auto.tfvars` by name (a later file overrides an earlier one); `None` for any other file.
 pub fn variable_file_rank(path: &Path) -> Option<(u8, String)> {
@@ -88,6 +88,7 @@ pub fn variable_files(dir: &Path) -> Vec<PathBuf> {
     files.into_iter().map(|(_, _, path)| path).collect()
 }
 
+/// Whether the engine reads files of this name.
 pub fn is_source(path: &Path) -> bool {
     FileKind::of(path).is_some()
 }

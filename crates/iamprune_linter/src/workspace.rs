@@ -233,7 +233,8 @@ impl Workspace {
     }
 
     /// Files changed on disk, were created or deleted: drops what was loaded from them. Returns whether
-    /// anything was dropped, so that whatever was checked with it is checked again.
+    /// anything was dropped or a file read at every check changed (a variable file), so that whatever
+    /// was checked with it is checked again.
     pub fn files_changed(&mut self, paths: &[PathBuf]) -> bool {
         let mut dropped = false;
         for path in paths {
@@ -253,6 +254,9 @@ impl Workspace {
             // A source file created or deleted changes which files are units, and a Terraform file's
             // module calls and `file()` reads group them; a template that stays where it is changes
             // neither, and a save of one must not walk the project again.
+            // A variable file is read with its module at every check: the open files are checked
+            // again, with nothing to drop.
+            dropped |= files::variable_file_rank(path).is_some();
             if files::is_source(path) {
                 let regroups = FileKind::of(path) == Some(FileKind::Terraform) || !path.exists();
                 let before = self.graphs.len();
