@@ -13,7 +13,9 @@ mod generated;
 mod intrinsic;
 mod principals;
 mod sites;
+pub mod spelling;
 mod stack_resources;
+mod suppressions;
 pub mod yaml;
 
 use std::path::Path;
@@ -24,6 +26,7 @@ use iamprune_syntax::{FileError, Node, json};
 pub use cdk::{extract_cdk_assembly, extract_cdk_assembly_with};
 pub use generated::{generated_name_matches, stack_name_matches};
 pub use stack_resources::{StackPrincipal, is_stack_resources, stack_principals};
+pub use suppressions::suppressions;
 
 /// What is known about the stack a template is deployed as; it resolves `${AWS::StackName}` and
 /// `${AWS::AccountId}` in names and the generated names of unnamed roles.

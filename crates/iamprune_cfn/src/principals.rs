@@ -1,6 +1,6 @@
 //! Which roles and users an identity policy of a template reaches, and how their names are known.
 
-use iamprune_policy::{PrincipalKind, PrincipalName, PrincipalRef};
+use iamprune_policy::{PrincipalKind, PrincipalName, PrincipalRef, Reach};
 use iamprune_syntax::{Node, NodeKind};
 
 use crate::intrinsic::{Target, as_intrinsic, substitute, target};
@@ -14,24 +14,17 @@ pub(crate) struct Resolver<'a> {
     account: Option<&'a str>,
 }
 
-/// The principals a policy reaches.
+/// The principals a policy reaches, and whether some of them are users reached through a group, whose
+/// members may also be added outside the template.
 #[derive(Debug, Default)]
-pub(crate) struct Reach {
-    pub principals: Vec<PrincipalRef>,
-    /// `false` when a reference could not be followed (an unnamed principal is in `principals`).
-    pub complete: bool,
-    /// Whether the policy reaches users through a group, whose members may also be added outside
-    /// the template.
+pub(crate) struct GroupedReach {
+    pub found: Reach,
     pub through_group: bool,
 }
 
-impl Reach {
-    /// Adds a principal; one whose name is unknown stays in the list, where a mapping in the
-    /// configuration can name it.
+impl GroupedReach {
     fn add(&mut self, principal: PrincipalRef) {
-        if !self.principals.contains(&principal) {
-            self.principals.push(principal);
-        }
+        self.found.add(principal);
     }
 }
 
@@ -138,12 +131,8 @@ impl<'a> Resolver<'a> {
 
     /// The principals an identity policy of resource `owner_id` reaches. `path` is the place of the
     /// document inside the resource's `Properties`.
-    pub(crate) fn reach(&self, owner_id: &str, owner: &Node) -> Reach {
-        let mut reach = Reach {
-            principals: Vec::new(),
-            complete: true,
-            through_group: false,
-        };
+    pub(crate) fn reach(&self, owner_id: &str, owner: &Node) -> GroupedReach {
+        let mut reach = GroupedReach::default();
         match resource_type(owner).unwrap_or_default() {
             ROLE => reach.add(self.principal(PrincipalKind::Role, owner_id, owner)),
             USER => reach.add(self.principal(PrincipalKind::User, owner_id, owner)),
@@ -174,7 +163,7 @@ impl<'a> Resolver<'a> {
                 self.named(&mut reach, PrincipalKind::Group, owner, "GroupName");
             }
             t if SAM_FUNCTIONS.contains(&t) => self.sam_role(&mut reach, owner_id, owner),
-            _ => reach.complete = false,
+            _ => reach.found.complete = false,
         }
         reach
     }
@@ -227,7 +216,7 @@ impl<'a> Resolver<'a> {
 
     /// One entry of `Roles`/`Users`/`Groups`: a literal name or a reference to a resource of the
     /// template (`Ref` of a role, user or group gives its name).
-    fn attached(&self, reach: &mut Reach, kind: PrincipalKind, item: &Node) {
+    fn attached(&self, reach: &mut GroupedReach, kind: PrincipalKind, item: &Node) {
         let t = target(item);
         if kind == PrincipalKind::Group {
             self.group_members(reach, t);
@@ -263,16 +252,16 @@ impl<'a> Resolver<'a> {
     }
 
     /// `RoleName`/`UserName`/`GroupName` of a `RolePolicy`/`UserPolicy`/`GroupPolicy`.
-    fn named(&self, reach: &mut Reach, kind: PrincipalKind, owner: &Node, key: &str) {
+    fn named(&self, reach: &mut GroupedReach, kind: PrincipalKind, owner: &Node, key: &str) {
         match property(owner, key) {
             Some(value) => self.attached(reach, kind, value),
-            None => reach.complete = false,
+            None => reach.found.complete = false,
         }
     }
 
     /// The users of a group: those whose `Groups` name it, and `UserToGroupAddition`s. Members added
     /// outside the template cannot be seen.
-    fn group_members(&self, reach: &mut Reach, group: Target<'_>) {
+    fn group_members(&self, reach: &mut GroupedReach, group: Target<'_>) {
         reach.through_group = true;
         let (group_id, group_name) = match group {
             Target::Ref(id) | Target::GetAtt(id) => match self.resource(id) {
@@ -325,7 +314,7 @@ impl<'a> Resolver<'a> {
 
     /// Roles, users and groups of the template whose `ManagedPolicyArns` name the managed policy
     /// `policy_id`, and SAM functions whose `Policies` do.
-    fn managed_policy_users(&self, reach: &mut Reach, policy_id: &str) {
+    fn managed_policy_users(&self, reach: &mut GroupedReach, policy_id: &str) {
         let names_policy = |item: &Node| matches!(target(item), Target::Ref(id) | Target::GetAtt(id) if id == policy_id);
         for (id, r) in self.of_type(&[ROLE, USER, GROUP]) {
             let listed = property(r, "ManagedPolicyArns")
@@ -375,7 +364,7 @@ impl<'a> Resolver<'a> {
     }
 
     /// The role of a SAM function: its `Role`, or the role the transform creates, `<Id>Role`.
-    fn sam_role(&self, reach: &mut Reach, id: &str, function: &Node) {
+    fn sam_role(&self, reach: &mut GroupedReach, id: &str, function: &Node) {
         match property(function, "Role") {
             None => reach.add(PrincipalRef {
                 kind: PrincipalKind::Role,

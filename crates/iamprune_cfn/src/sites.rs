@@ -437,7 +437,7 @@ impl<'a, 's> Walker<'a, 's> {
                         ),
                     });
                 }
-                (reach.principals, reach.complete && !exported)
+                (reach.found.principals, reach.found.complete && !exported)
             }
             (Purpose::InlinePolicy | Purpose::ManagedPolicy, None) => (Vec::new(), false),
             _ => (Vec::new(), true),

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::analysis::SiteAnalysis;
 use crate::diagnostic::{Applicability, Diagnostic};
 use crate::extract::ExtractOptions;
-use crate::files::{self, FileKind, read_text};
+use crate::files::{self, read_text};
 use crate::fix_loop::{self, FixOutcome};
 use crate::suppress;
 use crate::units::{Unit, UnitKind, canonical};
@@ -273,12 +273,6 @@ pub(crate) fn lint_sites(
     linted
 }
 
-/// The text, when it looks like JSON (an object, after any byte order mark and blank space).
-fn json_text(text: &str) -> Option<&str> {
-    let body = text.strip_prefix('\u{feff}').unwrap_or(text).trim_start();
-    body.starts_with('{').then_some(text)
-}
-
 /// Drops the diagnostics that inline suppressions cover, and reports the suppressions that cover
 /// nothing. Only texts that mention `iamprune` are searched, which keeps this off the hot path.
 pub(crate) fn apply_suppressions(
@@ -288,20 +282,9 @@ pub(crate) fn apply_suppressions(
 ) {
     let mut suppressions = Vec::new();
     for (path, text) in texts.iter().filter(|(_, t)| t.contains("iamprune")) {
-        // JSON has no comments: its suppressions are the resources' metadata. What is JSON is told by
-        // the text, as the extractors tell it, not by the name: a `.template` or `.cfn` may be either.
-        if let Some(tree) = json_text(text).and_then(|t| iamprune_syntax::json::parse(t).ok()) {
-            suppressions.extend(suppress::from_metadata(path, &tree));
-            continue;
-        }
-        let (found, problems) = suppress::from_comments(path, text);
+        let (found, problems) = suppress::of_file(path, text);
         suppressions.extend(found);
         messages.extend(problems);
-        if FileKind::of(path) == Some(FileKind::Document) {
-            if let Ok(tree) = iamprune_cfn::yaml::parse(text) {
-                suppressions.extend(suppress::from_metadata(path, &tree.root));
-            }
-        }
     }
     if !suppressions.is_empty() {
         suppress::apply(diagnostics, &suppressions, messages);

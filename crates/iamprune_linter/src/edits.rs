@@ -4,27 +4,29 @@
 //! that ties it to its neighbour, so comments, indentation, quoting, line endings and everything else in
 //! the file stay as they were. New list items take the list's own layout: one per line at the same
 //! indentation when the list is written one per line, `, `-separated otherwise; YAML block sequences get
-//! `- ` items.
+//! `- ` items. What differs between formats (quoting, comments, keys) each format's crate tells
+//! through [`Spelling`].
 
 use iamprune_policy::{ActionBlock, PolicyDocument, StringStyle, Syntax};
-use iamprune_syntax::{LineIndex, Span};
+use iamprune_syntax::spelling::{EmbeddedJson, Json};
+use iamprune_syntax::{LineIndex, Span, Spelling};
 
 use crate::diagnostic::Edit;
 
 /// The file text and syntax edits are made in.
 pub struct Writer<'a> {
     text: &'a str,
-    syntax: &'a Syntax,
+    spelling: &'static dyn Spelling,
     /// The lines, found once: a minified policy is one long line, and searching it for line breaks at
     /// every edit would make fixing it quadratic.
     lines: std::cell::OnceCell<LineIndex>,
 }
 
 impl<'a> Writer<'a> {
-    pub fn new(text: &'a str, syntax: &'a Syntax) -> Self {
+    pub fn new(text: &'a str, syntax: &Syntax) -> Self {
         Writer {
             text,
-            syntax,
+            spelling: spelling(syntax),
             lines: std::cell::OnceCell::new(),
         }
     }
@@ -80,13 +82,8 @@ impl<'a> Writer<'a> {
     /// Turns `Action: <anything>` into `NotAction: [patterns]`.
     pub fn to_not_action(&self, block: &ActionBlock, patterns: &[String]) -> Vec<Edit> {
         let key = block.key_span.slice(self.text).unwrap_or("");
-        // `Action` (JSON, YAML, `jsonencode`) or `actions` (an `aws_iam_policy_document` statement);
-        // a key written any other way is not rewritten, so no fix is offered.
-        let not_key = if key.contains("Action") {
-            key.replacen("Action", "NotAction", 1)
-        } else if key == "actions" {
-            "not_actions".to_string()
-        } else {
+        // A key the format does not negate is not rewritten, so no fix is offered.
+        let Some(not_key) = self.spelling.not_action_key(key) else {
             return Vec::new();
         };
         let sample = block
@@ -148,12 +145,8 @@ impl<'a> Writer<'a> {
         Some(self.edit(span, ""))
     }
 
-    /// Whether the text around item `i` that a removal would touch holds a comment (YAML and HCL only:
-    /// JSON has none).
+    /// Whether the text around item `i` that a removal would touch holds a comment.
     fn has_comment(&self, spans: &[Span], i: usize) -> bool {
-        if !matches!(self.syntax, Syntax::Yaml | Syntax::Hcl) {
-            return false;
-        }
         let from = if i > 0 {
             spans[i - 1].end
         } else {
@@ -165,8 +158,7 @@ impl<'a> Writer<'a> {
         };
         let between = |a: usize, b: usize| self.text.get(a..b).unwrap_or("");
         let gaps = [between(from, spans[i].start), between(spans[i].end, to)];
-        gaps.iter()
-            .any(|gap| gap.contains('#') || gap.contains("//") || gap.contains("/*"))
+        gaps.iter().any(|gap| self.spelling.comment_in(gap))
     }
 
     /// Removes item `i` of a list written one item per line by deleting its own line(s), with the
@@ -176,7 +168,7 @@ impl<'a> Writer<'a> {
         let span = spans[i];
         let line_start = self.line_start(span.start);
         let prefix = self.text.get(line_start..span.start)?;
-        let block_item = *self.syntax == Syntax::Yaml && prefix.trim() == "-";
+        let block_item = self.spelling.block_sequences() && prefix.trim() == "-";
         if !prefix.trim().is_empty() && !block_item {
             return None;
         }
@@ -243,11 +235,7 @@ impl<'a> Writer<'a> {
             .strip_prefix(',')
             .unwrap_or(after_blanks)
             .trim_start_matches([' ', '\t']);
-        let comment = match self.syntax {
-            Syntax::Yaml => after.starts_with('#') && after.len() < line.len(),
-            Syntax::Hcl => after.starts_with('#') || after.starts_with("//"),
-            _ => false,
-        };
+        let comment = self.spelling.line_comment(after, after.len() < line.len());
         (after.is_empty() || comment).then_some(LineTail { end, separator })
     }
 
@@ -279,7 +267,7 @@ impl<'a> Writer<'a> {
         let element = spans.get(i).copied().unwrap_or_default();
         let line_start = self.line_start(element.start.min(self.text.len()));
         let prefix = self.text.get(line_start..element.start).unwrap_or("");
-        let yaml_block = *self.syntax == Syntax::Yaml && {
+        let yaml_block = self.spelling.block_sequences() && {
             let trimmed = prefix.trim_start();
             trimmed.starts_with('-') && trimmed.trim_start_matches('-').trim().is_empty()
         };
@@ -310,22 +298,7 @@ impl<'a> Writer<'a> {
 
     /// One list item, quoted as `like` (an existing item of the list) is.
     fn item(&self, pattern: &str, like: &str) -> String {
-        match self.syntax {
-            Syntax::Json | Syntax::Hcl => json_string(pattern),
-            Syntax::EmbeddedJson(StringStyle::DoubleQuoted) => json_string(pattern)
-                .replace('\\', "\\\\")
-                .replace('"', "\\\""),
-            Syntax::EmbeddedJson(_) => json_string(pattern),
-            Syntax::Yaml => {
-                if like.starts_with('\'') {
-                    format!("'{}'", pattern.replace('\'', "''"))
-                } else if like.starts_with('"') || needs_yaml_quotes(pattern) {
-                    json_string(pattern)
-                } else {
-                    pattern.to_string()
-                }
-            }
-        }
+        self.spelling.string(pattern, like)
     }
 
     /// A whole flow list: `["a", "b"]` (`[a, b]` in YAML).
@@ -347,32 +320,17 @@ fn spans(block: &ActionBlock) -> Vec<Span> {
     block.elements.iter().map(|e| e.span).collect()
 }
 
-fn json_string(text: &str) -> String {
-    serde_json_escape(text)
-}
-
-/// JSON string literal; action patterns are ASCII without quotes, but escape properly anyway.
-fn serde_json_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
+/// The spelling of a syntax, from the crate of its format.
+fn spelling(syntax: &Syntax) -> &'static dyn Spelling {
+    match syntax {
+        Syntax::Json => &Json,
+        Syntax::Yaml => &iamprune_cfn::spelling::Yaml,
+        Syntax::Hcl => &iamprune_terraform::spelling::Hcl,
+        Syntax::EmbeddedJson(StringStyle::DoubleQuoted) => &EmbeddedJson {
+            double_quoted: true,
+        },
+        Syntax::EmbeddedJson(_) => &EmbeddedJson {
+            double_quoted: false,
+        },
     }
-    out.push('"');
-    out
-}
-
-/// A plain YAML scalar may not start with an indicator (`*` would be an alias) nor hold `: ` or ` #`.
-fn needs_yaml_quotes(text: &str) -> bool {
-    text.starts_with([
-        '*', '&', '!', '|', '>', '\'', '"', '%', '@', '`', '[', ']', '{', '}', ',', '?', '-', '#',
-    ]) || text.contains(": ")
-        || text.contains(" #")
-        || text.ends_with(':')
 }

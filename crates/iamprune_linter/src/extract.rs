@@ -73,19 +73,7 @@ fn merge_shared(sites: Vec<PolicySite>) -> Vec<PolicySite> {
             .and_then(|&i| out.get_mut(i))
             .filter(|s| s.purpose == site.purpose)
         {
-            Some(existing) => {
-                for principal in site.principals {
-                    if !existing.principals.contains(&principal) {
-                        existing.principals.push(principal);
-                    }
-                }
-                existing.principals_complete &= site.principals_complete;
-                for note in site.notes {
-                    if !existing.notes.contains(&note) {
-                        existing.notes.push(note);
-                    }
-                }
-            }
+            Some(existing) => existing.absorb(site),
             None => {
                 index.insert(key, out.len());
                 out.push(site);

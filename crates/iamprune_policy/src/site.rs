@@ -45,6 +45,96 @@ pub struct PolicySite {
     pub notes: Vec<SiteNote>,
 }
 
+impl PolicySite {
+    /// Takes in another extraction of the same document (a JSON file two modules read with `file()`,
+    /// one module called twice): the site then reaches the principals of both, so that it loses only
+    /// what none of them used.
+    pub fn absorb(&mut self, other: PolicySite) {
+        let mut reach = Reach {
+            principals: std::mem::take(&mut self.principals),
+            complete: self.principals_complete,
+            notes: std::mem::take(&mut self.notes),
+        };
+        reach.merge(Reach {
+            principals: other.principals,
+            complete: other.principals_complete,
+            notes: other.notes,
+        });
+        self.principals = reach.principals;
+        self.principals_complete = reach.complete;
+        self.notes = reach.notes;
+    }
+}
+
+/// The principals a document reaches as an extractor follows its attachments: the one way every
+/// format adds and merges them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reach {
+    pub principals: Vec<PrincipalRef>,
+    /// `false` when some attachment could not be followed (see [`PolicySite::principals_complete`]).
+    pub complete: bool,
+    pub notes: Vec<SiteNote>,
+}
+
+impl Default for Reach {
+    /// Nothing reached yet, and nothing unfollowed.
+    fn default() -> Self {
+        Reach {
+            principals: Vec::new(),
+            complete: true,
+            notes: Vec::new(),
+        }
+    }
+}
+
+impl Reach {
+    /// A principal whose name the source does not tell. The list stays complete: the unnamed
+    /// principal is in it, and a mapping in the configuration can name it.
+    pub fn unknown(kind: PrincipalKind, declared_as: String) -> Self {
+        let mut reach = Reach::default();
+        reach.add(PrincipalRef {
+            kind,
+            name: PrincipalName::Unknown,
+            declared_as,
+        });
+        reach
+    }
+
+    /// An attachment that could not be followed, and why.
+    pub fn incomplete(note: SiteNote) -> Self {
+        Reach {
+            principals: Vec::new(),
+            complete: false,
+            notes: vec![note],
+        }
+    }
+
+    /// Adds a principal once.
+    pub fn add(&mut self, principal: PrincipalRef) {
+        if !self.principals.contains(&principal) {
+            self.principals.push(principal);
+        }
+    }
+
+    /// Adds a note once.
+    pub fn note(&mut self, note: SiteNote) {
+        if !self.notes.contains(&note) {
+            self.notes.push(note);
+        }
+    }
+
+    /// Everything `other` reaches, too; complete only when both are.
+    pub fn merge(&mut self, other: Reach) {
+        for principal in other.principals {
+            self.add(principal);
+        }
+        self.complete &= other.complete;
+        for note in other.notes {
+            self.note(note);
+        }
+    }
+}
+
 /// What a document is for. Only identity policies are refined from findings; the others get the
 /// catalog rules (unknown actions, redundancy, size).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

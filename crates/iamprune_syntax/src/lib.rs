@@ -7,10 +7,13 @@
 mod error;
 pub mod json;
 mod position;
+pub mod spelling;
+pub mod suppression;
 mod tree;
 
 pub use error::{FileError, PositionedError, SyntaxError};
 pub use position::{ColumnUnit, LineColumn, LineIndex, Position};
+pub use spelling::Spelling;
 pub use tree::{Member, Node, NodeKind};
 
 use std::fmt;

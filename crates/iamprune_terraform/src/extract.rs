@@ -3,13 +3,13 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
-use iamprune_policy::{PolicySite, PrincipalKind, Purpose, SiteNote, StringStyle, Syntax};
+use iamprune_policy::{PolicySite, PrincipalKind, Purpose, Reach, SiteNote, StringStyle, Syntax};
 use iamprune_syntax::{FileError, Node, Span, json};
 
 use crate::document::{Converter, is_policy_object};
 use crate::embedded::{Embedded, parse_embedded};
 use crate::ir::{Block, Expr, ExprKind, MAX_DEPTH, TemplateForm};
-use crate::principals::{Reach, Resolver};
+use crate::principals::Resolver;
 use crate::scope::{Scope, SourceFile};
 use crate::strings::{
     Escapes, HoleKind, decode, heredoc_body, heredoc_is_indented, hole_expression, quoted_inner,

@@ -24,6 +24,7 @@ mod ir;
 mod parse;
 mod principals;
 mod scope;
+pub mod spelling;
 mod state;
 mod strings;
 mod tree;
@@ -34,6 +35,7 @@ use iamprune_syntax::FileError;
 
 pub use iamprune_policy::{PolicySite, Syntax};
 pub use scope::InputValue;
+pub use spelling::suppressions;
 pub use state::{StatePrincipal, is_state, state_principals};
 pub use tree::{ModuleFiles, extract_tree};
 

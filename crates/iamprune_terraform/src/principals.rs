@@ -1,66 +1,10 @@
 //! Whom a policy reaches: roles, users and groups of the module, named as far as the source tells,
 //! through `role`/`user`/`group` arguments, attachments, `managed_policy_arns` and group membership.
 
-use iamprune_policy::{PrincipalKind, PrincipalName, PrincipalRef, SiteNote};
+use iamprune_policy::{PrincipalKind, PrincipalName, PrincipalRef, Reach, SiteNote};
 
 use crate::ir::{Block, Expr, ExprKind};
 use crate::scope::{Instance, Located, Scope, mentions_instance};
-
-/// Principals found for a site, whether that list is complete, and what could not be followed.
-#[derive(Debug, Clone)]
-pub(crate) struct Reach {
-    pub principals: Vec<PrincipalRef>,
-    pub complete: bool,
-    pub notes: Vec<SiteNote>,
-}
-
-impl Default for Reach {
-    fn default() -> Self {
-        Reach {
-            principals: Vec::new(),
-            complete: true,
-            notes: Vec::new(),
-        }
-    }
-}
-
-impl Reach {
-    /// A principal whose name the module does not tell. The list stays complete: the unnamed
-    /// principal is in it, and a mapping in the configuration can name it.
-    pub fn unknown(kind: PrincipalKind, declared_as: String) -> Self {
-        Reach {
-            principals: vec![PrincipalRef {
-                kind,
-                name: PrincipalName::Unknown,
-                declared_as,
-            }],
-            complete: true,
-            notes: Vec::new(),
-        }
-    }
-
-    pub fn incomplete(note: SiteNote) -> Self {
-        Reach {
-            principals: Vec::new(),
-            complete: false,
-            notes: vec![note],
-        }
-    }
-
-    pub fn merge(&mut self, other: Reach) {
-        for p in other.principals {
-            if !self.principals.contains(&p) {
-                self.principals.push(p);
-            }
-        }
-        self.complete &= other.complete;
-        for n in other.notes {
-            if !self.notes.contains(&n) {
-                self.notes.push(n);
-            }
-        }
-    }
-}
 
 pub(crate) fn resource_type(kind: PrincipalKind) -> &'static str {
     match kind {

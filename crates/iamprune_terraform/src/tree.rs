@@ -263,33 +263,21 @@ fn merge_site(sites: &mut Vec<PolicySite>, site: PolicySite) {
     let same = sites.iter_mut().find(|s| {
         s.file == site.file && s.document.span == site.document.span && s.owner == site.owner
     });
-    match same {
-        Some(existing) => {
-            // Inputs can change a document (an action list from a variable): a fix written for one
-            // call would be wrong for another, so such a document is never narrowed.
-            if existing.document != site.document {
-                existing.principals_complete = false;
-                let note = SiteNote {
-                    span: existing.document.span,
-                    message: "the document differs between calls of its module; it is not narrowed"
-                        .into(),
-                };
-                if !existing.notes.contains(&note) {
-                    existing.notes.push(note);
-                }
-            }
-            for p in site.principals {
-                if !existing.principals.contains(&p) {
-                    existing.principals.push(p);
-                }
-            }
-            existing.principals_complete &= site.principals_complete;
-            for n in site.notes {
-                if !existing.notes.contains(&n) {
-                    existing.notes.push(n);
-                }
-            }
+    let Some(existing) = same else {
+        sites.push(site);
+        return;
+    };
+    // Inputs can change a document (an action list from a variable): a fix written for one call
+    // would be wrong for another, so such a document is never narrowed.
+    if existing.document != site.document {
+        existing.principals_complete = false;
+        let note = SiteNote {
+            span: existing.document.span,
+            message: "the document differs between calls of its module; it is not narrowed".into(),
+        };
+        if !existing.notes.contains(&note) {
+            existing.notes.push(note);
         }
-        None => sites.push(site),
     }
+    existing.absorb(site);
 }
