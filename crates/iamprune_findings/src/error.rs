@@ -1,56 +1,51 @@
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use iamprune_syntax::LineIndex;
+use iamprune_syntax::{FileError, Position, PositionedError, Span};
 
-/// A file that could not be loaded, with the 1-based position of the offending value.
-///
-/// Errors about a whole file (too large, unreadable, not text) point at `1:1`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}:{line}:{column}: {message}", file.display())]
-pub struct FindingsError {
-    pub file: PathBuf,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
+/// A file that could not be loaded, at the place of the offending value: the error every format
+/// shows, `FILE:LINE:COLUMN: MESSAGE`. Errors about a whole file (too large, unreadable, not text)
+/// point at `1:1`.
+pub type FindingsError = PositionedError;
+
+/// An error about the whole file.
+pub(crate) fn whole_file(file: &Path, message: impl Into<String>) -> FindingsError {
+    FileError::whole_file(file, one_line(message.into())).positioned("")
 }
 
-impl FindingsError {
-    pub(crate) fn new(file: &Path, line: usize, column: usize, message: impl Into<String>) -> Self {
-        // Messages quote file content; keeping them on one line keeps `FILE:LINE:COL: MESSAGE`
-        // greppable and lets editors jump to the position.
-        let message: String = message
-            .into()
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
-        FindingsError {
-            file: file.to_path_buf(),
+/// An error at byte `offset` of `text`, the text of `file`.
+pub(crate) fn at_offset(
+    file: &Path,
+    text: &str,
+    offset: usize,
+    message: impl Into<String>,
+) -> FindingsError {
+    FileError::at(file, Span::new(offset, offset), one_line(message.into())).positioned(text)
+}
+
+/// An error at a line and column another parser counted.
+pub(crate) fn at_line_column(
+    file: &Path,
+    line: usize,
+    column: usize,
+    message: impl Into<String>,
+) -> FindingsError {
+    PositionedError {
+        error: FileError::whole_file(file, one_line(message.into())),
+        position: Position {
             line: line.max(1),
             column: column.max(1),
-            message,
-        }
-    }
-
-    pub(crate) fn whole_file(file: &Path, message: impl Into<String>) -> Self {
-        Self::new(file, 1, 1, message)
-    }
-
-    pub(crate) fn at_offset(
-        file: &Path,
-        text: &str,
-        offset: usize,
-        message: impl Into<String>,
-    ) -> Self {
-        let (line, column) = line_col(text, offset);
-        Self::new(file, line, column, message)
+            offset: 0,
+        },
     }
 }
 
-/// 1-based line and column (in characters) of a byte offset; offsets past the end or inside
-/// a multi-byte character clamp to the nearest earlier character.
-pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let position = LineIndex::new(text).position(offset);
-    (position.line, position.column)
+/// Messages quote file content; keeping them on one line keeps `FILE:LINE:COL: MESSAGE` greppable and
+/// lets editors jump to the position.
+fn one_line(message: String) -> String {
+    message
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// Quotes a string taken from a file for an error message: escaped, and cut short so that a
@@ -76,22 +71,28 @@ mod tests {
     #[test]
     fn positions_are_one_based() {
         let text = "ab\ncdé\nf";
-        assert_eq!(line_col(text, 0), (1, 1));
-        assert_eq!(line_col(text, 1), (1, 2));
-        assert_eq!(line_col(text, 3), (2, 1));
-        assert_eq!(line_col(text, 5), (2, 3));
+        let line_col = |offset| {
+            let position = at_offset(Path::new("f"), text, offset, "m").position;
+            (position.line, position.column)
+        };
+        assert_eq!(line_col(0), (1, 1));
+        assert_eq!(line_col(1), (1, 2));
+        assert_eq!(line_col(3), (2, 1));
+        assert_eq!(line_col(5), (2, 3));
         // inside the two-byte `é`
-        assert_eq!(line_col(text, 6), (2, 3));
-        assert_eq!(line_col(text, 8), (3, 1));
-        assert_eq!(line_col(text, 1000), (3, 2));
+        assert_eq!(line_col(6), (2, 3));
+        assert_eq!(line_col(8), (3, 1));
+        assert_eq!(line_col(1000), (3, 2));
     }
 
     #[test]
     fn display_is_one_line() {
-        let e = FindingsError::new(Path::new("a/b.json"), 3, 7, "bad\nvalue");
+        let e = at_line_column(Path::new("a/b.json"), 3, 7, "bad\nvalue");
         assert_eq!(e.to_string(), "a/b.json:3:7: bad value");
-        let e = FindingsError::new(Path::new("x.json"), 0, 0, "m");
+        let e = at_line_column(Path::new("x.json"), 0, 0, "m");
         assert_eq!(e.to_string(), "x.json:1:1: m");
+        let e = at_offset(Path::new("y.json"), "{\n  x", 4, "m");
+        assert_eq!(e.to_string(), "y.json:2:3: m");
     }
 
     #[test]

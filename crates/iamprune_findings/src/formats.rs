@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::LoadOptions;
 use crate::arn::PrincipalArn;
-use crate::error::{FindingsError, quote};
+use crate::error::{self, FindingsError, quote};
 use crate::json::{self, Doc, Obj};
 use crate::model::{FormatKind, Principal, PrincipalFact, Recommendation, RecommendedAction};
 
@@ -107,7 +107,7 @@ impl Ctx<'_> {
         };
         let raw = raw.trim();
         raw.parse::<PrincipalArn>().map(Some).map_err(|e| {
-            FindingsError::whole_file(
+            error::whole_file(
                 self.file,
                 format!(
                     "the principal given with `--principal`, {}, is not an IAM principal ARN: {e}",
@@ -193,7 +193,7 @@ pub(crate) fn parse_text(
         first.get_or_insert(kind);
         Ok(())
     })?;
-    first.ok_or_else(|| FindingsError::whole_file(file, format!("the file is empty: {EXPECTED}")))
+    first.ok_or_else(|| error::whole_file(file, format!("the file is empty: {EXPECTED}")))
 }
 
 fn parse_document(

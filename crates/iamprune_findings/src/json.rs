@@ -13,7 +13,7 @@ use std::path::Path;
 use iamprune_syntax::{Member, Node, NodeKind};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::error::FindingsError;
+use crate::error::{self, FindingsError};
 
 /// One JSON document of a file: the text it came from and where it starts in it. Spans in its
 /// tree are relative to `start`, since the tree was parsed from the document's slice alone.
@@ -64,7 +64,7 @@ fn json_error(file: &Path, e: &serde_json::Error) -> FindingsError {
     } else {
         format!("invalid JSON: {message}")
     };
-    FindingsError::new(file, e.line(), e.column(), message)
+    error::at_line_column(file, e.line(), e.column(), message)
 }
 
 /// A JSON value that serde_json has read and accepted, keeping nothing of it.
@@ -185,7 +185,7 @@ impl Doc<'_> {
         iamprune_syntax::json::parse(slice).map_err(|e| {
             // serde_json has accepted the text; this is the rare case the stricter parser is not
             // satisfied with, reported in the same words as other syntax errors.
-            FindingsError::at_offset(
+            error::at_offset(
                 self.file,
                 self.text,
                 self.start + e.span.start,
@@ -196,7 +196,7 @@ impl Doc<'_> {
 
     /// An error at `node`.
     pub(crate) fn err(&self, node: &Node, message: impl Into<String>) -> FindingsError {
-        FindingsError::at_offset(self.file, self.text, self.start + node.span.start, message)
+        error::at_offset(self.file, self.text, self.start + node.span.start, message)
     }
 
     /// An error about the field `key` of `m`: at its value when there is one (even `null`), else
@@ -369,7 +369,7 @@ mod tests {
         let result = for_each_document(text, Path::new("t.json"), |doc, node| {
             if let Some(n) = pick(node) {
                 let e = doc.err(n, "here");
-                found = Some((e.line, e.column));
+                found = Some((e.position.line, e.position.column));
             }
             Ok(())
         });
@@ -436,7 +436,7 @@ mod tests {
     fn syntax_errors_keep_serde_json_wording() {
         let err = documents("{\"a\": 1}\n[1, 2,]").err();
         assert_eq!(
-            err.map(|e| (e.line, e.column, e.message)),
+            err.map(|e| (e.position.line, e.position.column, e.error.message)),
             Some((2, 7, "invalid JSON: trailing comma".to_string()))
         );
         // Numbers are kept as written (the workspace keeps JSON numbers exact), so a huge one is valid
@@ -450,9 +450,9 @@ mod tests {
         let mut got = Vec::new();
         let result = for_each_document(text, Path::new("t.json"), |doc, node| {
             if let Some(m) = Obj::of(node) {
-                got.push(doc.opt_u64(m, "n").map_err(|e| e.message));
-                got.push(doc.opt_u64(m, "m").map_err(|e| e.message));
-                got.push(doc.opt_u64(m, "x").map_err(|e| e.message));
+                got.push(doc.opt_u64(m, "n").map_err(|e| e.error.message));
+                got.push(doc.opt_u64(m, "m").map_err(|e| e.error.message));
+                got.push(doc.opt_u64(m, "x").map_err(|e| e.error.message));
             }
             Ok(())
         });

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::LoadOptions;
 use crate::arn::{Identity, PrincipalArn};
-use crate::error::FindingsError;
+use crate::error::{self, FindingsError};
 use crate::formats::{self, Batch, Mention, Source};
 use crate::model::{
     ActionFact, FormatKind, Principal, PrincipalFact, PrincipalFindings, Recommendation,
@@ -81,7 +81,7 @@ impl FindingsSet {
     pub fn load_path(&mut self, path: &Path, opts: &LoadOptions) -> Vec<FindingsError> {
         let meta = match fs::metadata(path) {
             Ok(m) => m,
-            Err(e) => return vec![FindingsError::whole_file(path, format!("cannot read: {e}"))],
+            Err(e) => return vec![error::whole_file(path, format!("cannot read: {e}"))],
         };
         if !meta.is_dir() {
             return self.load_file(path, opts).err().into_iter().collect();
@@ -288,7 +288,7 @@ impl FindingsSet {
                 }
             }
             Err(e) => {
-                errors.push(FindingsError::whole_file(
+                errors.push(error::whole_file(
                     dir,
                     format!("cannot read directory: {e}"),
                 ));
@@ -298,7 +298,7 @@ impl FindingsSet {
         let entries = match fs::read_dir(dir) {
             Ok(entries) => entries,
             Err(e) => {
-                errors.push(FindingsError::whole_file(
+                errors.push(error::whole_file(
                     dir,
                     format!("cannot read directory: {e}"),
                 ));
@@ -309,7 +309,7 @@ impl FindingsSet {
         for entry in entries {
             match entry {
                 Ok(entry) => paths.push(entry.path()),
-                Err(e) => errors.push(FindingsError::whole_file(
+                Err(e) => errors.push(error::whole_file(
                     dir,
                     format!("cannot read directory: {e}"),
                 )),
@@ -328,10 +328,7 @@ impl FindingsSet {
                 Ok(meta) if meta.is_dir() => self.collect(&path, files, errors, visited),
                 Ok(_) if has_wanted_extension(&path) => files.push(path),
                 Ok(_) => self.skip(path, "only .json, .jsonl and .ndjson files are read"),
-                Err(e) => errors.push(FindingsError::whole_file(
-                    &path,
-                    format!("cannot read: {e}"),
-                )),
+                Err(e) => errors.push(error::whole_file(&path, format!("cannot read: {e}"))),
             }
         }
     }
@@ -484,8 +481,8 @@ fn add_fact(facts: &mut Vec<PrincipalFact>, fact: &PrincipalFact) {
 }
 
 fn read_text(path: &Path) -> Result<String, FindingsError> {
-    let file = File::open(path)
-        .map_err(|e| FindingsError::whole_file(path, format!("cannot open: {e}")))?;
+    let file =
+        File::open(path).map_err(|e| error::whole_file(path, format!("cannot open: {e}")))?;
     if let Ok(meta) = file.metadata() {
         if meta.len() > MAX_FILE_BYTES {
             return Err(too_large(path, meta.len()));
@@ -495,7 +492,7 @@ fn read_text(path: &Path) -> Result<String, FindingsError> {
     // The size can change between the check and the read, and devices report none.
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| FindingsError::whole_file(path, format!("cannot read: {e}")))?;
+        .map_err(|e| error::whole_file(path, format!("cannot read: {e}")))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(too_large(path, bytes.len() as u64));
     }
@@ -503,7 +500,7 @@ fn read_text(path: &Path) -> Result<String, FindingsError> {
 }
 
 fn too_large(path: &Path, len: u64) -> FindingsError {
-    FindingsError::whole_file(
+    error::whole_file(
         path,
         format!(
             "the file is {:.1} MiB, over the {} MiB limit: split the export into several files \
@@ -520,7 +517,7 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, FindingsError> {
     let utf16 = |big_endian: bool| -> Result<String, FindingsError> {
         let body = bytes.get(2..).unwrap_or(&[]);
         if body.len() % 2 != 0 {
-            return Err(FindingsError::whole_file(
+            return Err(error::whole_file(
                 path,
                 "UTF-16 text with an odd number of bytes",
             ));
@@ -535,7 +532,7 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, FindingsError> {
         });
         char::decode_utf16(units)
             .collect::<Result<String, _>>()
-            .map_err(|_| FindingsError::whole_file(path, "invalid UTF-16 text"))
+            .map_err(|_| error::whole_file(path, "invalid UTF-16 text"))
     };
     match bytes.as_slice() {
         [0xFF, 0xFE, ..] => return utf16(false),
@@ -549,7 +546,7 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, FindingsError> {
             let bytes = e.into_bytes();
             let prefix = std::str::from_utf8(bytes.get(..valid).unwrap_or(&[])).unwrap_or("");
             let bad = bytes.get(valid).copied().unwrap_or(0);
-            Err(FindingsError::at_offset(
+            Err(error::at_offset(
                 path,
                 prefix,
                 valid,

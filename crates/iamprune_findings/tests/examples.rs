@@ -214,7 +214,7 @@ fn last_accessed_service_level() {
 fn last_accessed_without_an_entity_needs_a_principal() {
     let (set, result) = load_one("iam-get-service-last-accessed-details.no-entity.json", None);
     let err = result.expect_err("no principal can be found");
-    assert!(err.message.contains("--principal"));
+    assert!(err.error.message.contains("--principal"));
     assert!(set.is_empty());
     insta::assert_snapshot!("no_entity_without_principal", render_one(&set, &Err(err)));
 
@@ -230,13 +230,13 @@ fn last_accessed_without_an_entity_needs_a_principal() {
 fn eventbridge_event_is_refused() {
     let (set, result) = load_one("eventbridge.unused-access-finding.json", None);
     let err = result.clone().expect_err("events carry counts only");
-    assert!(err.message.contains("counts"));
+    assert!(err.error.message.contains("counts"));
     assert!(
-        err.message.contains(
+        err.error.message.contains(
             "get-finding-v2 --analyzer-arn ARN --id 1e952245-bcf3-48ad-a708-afa460df794b"
         )
     );
-    assert_eq!((err.line, err.column), (1, 1));
+    assert_eq!((err.position.line, err.position.column), (1, 1));
     assert!(set.is_empty());
     insta::assert_snapshot!(render_one(&set, &result));
 }
@@ -245,8 +245,8 @@ fn eventbridge_event_is_refused() {
 fn security_hub_finding_is_refused() {
     let (set, result) = load_one("securityhub-asff.unused-permission.json", None);
     let err = result.clone().expect_err("ASFF carries counts only");
-    assert!(err.message.contains("Security Hub"));
-    assert!(err.message.contains("get-finding-v2"));
+    assert!(err.error.message.contains("Security Hub"));
+    assert!(err.error.message.contains("get-finding-v2"));
     insta::assert_snapshot!(render_one(&set, &result));
 }
 
@@ -257,7 +257,10 @@ fn api_models_are_not_findings() {
         let err = result
             .clone()
             .expect_err("an API model is not a findings file");
-        assert!(err.message.starts_with("unrecognised document"), "{err}");
+        assert!(
+            err.error.message.starts_with("unrecognised document"),
+            "{err}"
+        );
         insta::assert_snapshot!(name, render_one(&set, &result));
     }
 }

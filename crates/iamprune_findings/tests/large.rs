@@ -77,7 +77,7 @@ fn fifty_megabytes_of_nesting_fail_fast() {
         .load_file(&tmp.0, &LoadOptions::default())
         .expect_err("too deep");
     assert!(started.elapsed() < QUICK);
-    assert!(err.message.contains("recursion limit"), "{err}");
+    assert!(err.error.message.contains("recursion limit"), "{err}");
 }
 
 #[test]
@@ -101,7 +101,7 @@ fn fifty_megabytes_of_binary_fail_fast() {
         .expect_err("binary");
     assert!(started.elapsed() < QUICK);
     assert!(
-        err.message.contains("not UTF-8") || err.message.contains("invalid JSON"),
+        err.error.message.contains("not UTF-8") || err.error.message.contains("invalid JSON"),
         "{err}"
     );
     assert!(set.is_empty());
@@ -119,9 +119,9 @@ fn files_over_the_limit_are_refused_unread() {
     let errors = set.load_path(&tmp.0, &LoadOptions::default());
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(errors.len(), 1);
-    assert_eq!((errors[0].line, errors[0].column), (1, 1));
+    assert_eq!((errors[0].position.line, errors[0].position.column), (1, 1));
     assert!(
-        errors[0].message.contains("over the 64 MiB limit"),
+        errors[0].error.message.contains("over the 64 MiB limit"),
         "{}",
         errors[0]
     );

@@ -42,9 +42,9 @@ fn every_malformed_fixture_fails_with_a_located_message() {
 #[test]
 fn wrong_type_points_at_the_value() {
     let err = error_of("malformed/wrong-type-actions.json");
-    assert_eq!((err.line, err.column), (14, 28));
+    assert_eq!((err.position.line, err.position.column), (14, 28));
     assert_eq!(
-        err.message,
+        err.error.message,
         "expected `actions` to be an array, found a string"
     );
     assert_eq!(
@@ -53,16 +53,17 @@ fn wrong_type_points_at_the_value() {
     );
 
     let err = error_of("malformed/wrong-type-action-name.json");
-    assert_eq!((err.line, err.column), (2, 58));
-    assert!(err.message.contains("found a number"));
+    assert_eq!((err.position.line, err.position.column), (2, 58));
+    assert!(err.error.message.contains("found a number"));
 }
 
 #[test]
 fn foreign_prefix_points_at_the_action() {
     let err = error_of("malformed/prefix-mismatch.json");
-    assert_eq!((err.line, err.column), (3, 61));
+    assert_eq!((err.position.line, err.position.column), (3, 61));
     assert!(
-        err.message
+        err.error
+            .message
             .contains("`ec2:RunInstances` belongs to service `ec2`, not to `lambda`")
     );
 }
@@ -70,37 +71,40 @@ fn foreign_prefix_points_at_the_action() {
 #[test]
 fn truncated_and_empty_files() {
     let err = error_of("malformed/truncated.json");
-    assert!(err.message.starts_with("the JSON ends early"), "{err}");
-    assert!(err.line > 1);
+    assert!(
+        err.error.message.starts_with("the JSON ends early"),
+        "{err}"
+    );
+    assert!(err.position.line > 1);
 
     for name in ["malformed/empty.json", "malformed/whitespace-only.json"] {
         let err = error_of(name);
-        assert_eq!((err.line, err.column), (1, 1));
-        assert!(err.message.starts_with("the file is empty"), "{err}");
+        assert_eq!((err.position.line, err.position.column), (1, 1));
+        assert!(err.error.message.starts_with("the file is empty"), "{err}");
     }
 }
 
 #[test]
 fn binary_file() {
     let err = error_of("malformed/binary.json");
-    assert_eq!((err.line, err.column), (1, 2));
-    assert!(err.message.contains("not UTF-8 text"), "{err}");
+    assert_eq!((err.position.line, err.position.column), (1, 2));
+    assert!(err.error.message.contains("not UTF-8 text"), "{err}");
 }
 
 #[test]
 fn bad_line_in_json_lines_names_its_line() {
     let err = error_of("malformed/bad-line.jsonl");
-    assert_eq!(err.line, 4);
-    assert!(err.message.starts_with("invalid JSON"), "{err}");
+    assert_eq!(err.position.line, 4);
+    assert!(err.error.message.starts_with("invalid JSON"), "{err}");
 }
 
 #[test]
 fn jobs_that_are_not_complete() {
     let err = error_of("malformed/iam-get-service-last-accessed-details.in-progress.json");
-    assert!(err.message.contains("IN_PROGRESS"));
+    assert!(err.error.message.contains("IN_PROGRESS"));
     let err = error_of("malformed/iam-get-service-last-accessed-details.failed.json");
-    assert!(err.message.contains("NoSuchEntity"));
-    assert!(err.message.contains("The entity does not exist."));
+    assert!(err.error.message.contains("NoSuchEntity"));
+    assert!(err.error.message.contains("The entity does not exist."));
 }
 
 #[test]
@@ -192,8 +196,12 @@ fn inline_shapes() {
     ];
     for (text, (line, column), message) in cases {
         let err = error_in(text);
-        assert!(err.message.contains(message), "{text}: {err}");
-        assert_eq!((err.line, err.column), (*line, *column), "{text}: {err}");
+        assert!(err.error.message.contains(message), "{text}: {err}");
+        assert_eq!(
+            (err.position.line, err.position.column),
+            (*line, *column),
+            "{text}: {err}"
+        );
     }
 }
 
@@ -210,8 +218,8 @@ fn a_bad_principal_option_is_an_error() {
             &opts,
         )
         .expect_err("not an ARN");
-    assert!(err.message.contains("`DataPipelineRole`"), "{err}");
-    assert!(err.message.contains("--principal"), "{err}");
+    assert!(err.error.message.contains("`DataPipelineRole`"), "{err}");
+    assert!(err.error.message.contains("--principal"), "{err}");
 }
 
 #[test]
@@ -229,5 +237,5 @@ fn directories_report_each_bad_file_and_load_the_rest() {
         &LoadOptions::default(),
     );
     assert_eq!(errors.len(), 1);
-    assert!(errors[0].message.starts_with("cannot read"));
+    assert!(errors[0].error.message.starts_with("cannot read"));
 }

@@ -273,7 +273,7 @@ fn a_bad_file_leaves_nothing_behind() {
         .load_path(&fixture("malformed/bad-line.jsonl"), &opts())
         .pop()
         .expect("line 4 is broken");
-    assert_eq!(err.line, 4);
+    assert_eq!(err.position.line, 4);
     assert!(set.is_empty(), "the good lines before it are not kept");
 }
 
@@ -283,7 +283,7 @@ fn the_whole_folder_loads_what_it_can() {
     let errors = set.load_path(Path::new("../../testdata/findings"), &opts());
     let failed: Vec<String> = errors
         .iter()
-        .map(|e| e.file.display().to_string())
+        .map(|e| e.error.file.display().to_string())
         .collect();
     // Every file that is expected to fail, and no other.
     let mut expected: Vec<String> = std::fs::read_dir(fixture("malformed"))

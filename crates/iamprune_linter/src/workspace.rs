@@ -6,6 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use iamprune_syntax::PositionedError;
+
 use crate::check::{self, UnitReport};
 use crate::config::Config;
 use crate::files::{self, FileKind};
@@ -350,11 +352,12 @@ fn findings_errors(project: &Project) -> Vec<Message> {
     project
         .findings_errors
         .iter()
-        .map(|error| Message {
+        .map(|PositionedError { error, position }| Message {
             level: Level::Error,
             file: error.file.clone(),
+            // The reports do not hold the export's text, so the place is in the message.
             span: None,
-            message: format!("{}:{}: {}", error.line, error.column, error.message),
+            message: format!("{}:{}: {}", position.line, position.column, error.message),
         })
         .collect()
 }
