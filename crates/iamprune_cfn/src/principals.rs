@@ -6,7 +6,7 @@ use iamprune_syntax::{Node, NodeKind};
 use crate::intrinsic::{Target, as_intrinsic, substitute, target};
 
 /// The resources of one template, and what is known about the stack it is deployed as.
-pub(crate) struct Resolver<'a> {
+pub(crate) struct ReachFinder<'a> {
     resources: Vec<(&'a str, &'a Node)>,
     /// The template's `Outputs`, by name.
     outputs: Vec<(&'a str, &'a Node)>,
@@ -79,14 +79,14 @@ fn refers_to(node: &Node, id: &str) -> bool {
     }
 }
 
-impl<'a> Resolver<'a> {
+impl<'a> ReachFinder<'a> {
     pub(crate) fn new(
         resources: Vec<(&'a str, &'a Node)>,
         outputs: Vec<(&'a str, &'a Node)>,
         stack_name: Option<&'a str>,
         account: Option<&'a str>,
     ) -> Self {
-        Resolver {
+        ReachFinder {
             resources,
             outputs,
             stack_name,

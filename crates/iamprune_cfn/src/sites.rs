@@ -12,7 +12,7 @@ use crate::Options;
 use crate::detect;
 use crate::embedded::{Escapes, align, remap, substitutions_opaque};
 use crate::intrinsic::{as_intrinsic, is_intrinsic_key, opaque};
-use crate::principals::Resolver;
+use crate::principals::ReachFinder;
 use crate::yaml::{self, ScalarStyle};
 
 /// The text a tree was parsed from.
@@ -52,7 +52,7 @@ pub(crate) fn extract(
         .and_then(|m| m.value.as_object())
         .map(|members| members.iter().map(|m| (m.key.as_str(), &m.value)).collect())
         .unwrap_or_default();
-    let resolver = Resolver::new(
+    let reach_finder = ReachFinder::new(
         resources.iter().map(|(id, m)| (*id, &m.value)).collect(),
         outputs,
         options.stack_name.as_deref(),
@@ -61,7 +61,7 @@ pub(crate) fn extract(
     let mut walker = Walker {
         src,
         resources,
-        resolver,
+        reach_finder,
         deployed_to: options.deployed_to.clone(),
         sites: Vec::new(),
         errors,
@@ -75,7 +75,7 @@ struct Walker<'a, 's> {
     src: &'s Source<'a>,
     deployed_to: Option<String>,
     resources: Vec<(&'s str, &'s Member)>,
-    resolver: Resolver<'s>,
+    reach_finder: ReachFinder<'s>,
     sites: Vec<PolicySite>,
     errors: &'s mut Vec<FileError>,
 }
@@ -373,7 +373,7 @@ impl<'a, 's> Walker<'a, 's> {
             .unwrap_or_default();
         let mut purpose = purpose(owner_type, path, place.in_properties);
         if let (Purpose::ManagedPolicy, Some(owner)) = (purpose, place.owner) {
-            let bounded = self.resolver.bounded_by(&owner.key);
+            let bounded = self.reach_finder.bounded_by(&owner.key);
             if !bounded.is_empty() {
                 purpose = Purpose::Boundary;
                 notes.push(SiteNote {
@@ -414,7 +414,7 @@ impl<'a, 's> Walker<'a, 's> {
         }
         let (principals, principals_complete) = match (purpose, place.owner) {
             (Purpose::InlinePolicy | Purpose::ManagedPolicy, Some(owner)) => {
-                let reach = self.resolver.reach(&owner.key, &owner.value);
+                let reach = self.reach_finder.reach(&owner.key, &owner.value);
                 if reach.through_group {
                     notes.push(SiteNote {
                         span: owner.key_span,
@@ -425,7 +425,7 @@ impl<'a, 's> Walker<'a, 's> {
                             .into(),
                     });
                 }
-                let outputs = self.resolver.outputs_of(&owner.key);
+                let outputs = self.reach_finder.outputs_of(&owner.key);
                 let exported = purpose == Purpose::ManagedPolicy && !outputs.is_empty();
                 if exported {
                     notes.push(SiteNote {

@@ -9,7 +9,7 @@ use iamprune_syntax::{FileError, Node, Span, json};
 use crate::document::{Converter, is_policy_object};
 use crate::embedded::{Embedded, parse_embedded};
 use crate::ir::{Block, Expr, ExprKind, MAX_DEPTH, TemplateForm};
-use crate::principals::Resolver;
+use crate::principals::ReachFinder;
 use crate::scope::{Scope, SourceFile};
 use crate::strings::{
     Escapes, HoleKind, decode, heredoc_body, heredoc_is_indented, hole_expression, quoted_inner,
@@ -39,7 +39,7 @@ enum Consumer<'a> {
 
 pub(crate) struct ModuleExtractor<'s, 'a> {
     scope: &'s Scope<'a>,
-    resolver: Resolver<'s, 'a>,
+    reach_finder: ReachFinder<'s, 'a>,
     dir: &'s Path,
     options: &'s crate::Options,
     /// Documents other blocks reference, and the file and span they are declared at.
@@ -64,7 +64,7 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
     pub fn new(scope: &'s Scope<'a>, dir: &'s Path, options: &'s crate::Options) -> Self {
         ModuleExtractor {
             scope,
-            resolver: Resolver::new(scope),
+            reach_finder: ReachFinder::new(scope),
             dir,
             options,
             keyed: HashMap::new(),
@@ -608,7 +608,7 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
             return (purpose, None);
         }
         let label = block.labels.get(1).map_or("?", String::as_str);
-        let bounded = self.resolver.bounded_by(label);
+        let bounded = self.reach_finder.bounded_by(label);
         if bounded.is_empty() {
             return (purpose, None);
         }
@@ -651,33 +651,39 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
         let arg = |name: &str| block.body.attr(name).map(|a| &a.value);
         match block.ident.as_str() {
             "resource" => match block.labels.first().map_or("", String::as_str) {
-                "aws_iam_policy" => self.resolver.attachments(label, block.span),
+                "aws_iam_policy" => self.reach_finder.attachments(label, block.span),
                 "aws_iam_role_policy" => match arg("role") {
-                    Some(e) => self.resolver.target(PrincipalKind::Role, file, block, e),
+                    Some(e) => self
+                        .reach_finder
+                        .target(PrincipalKind::Role, file, block, e),
                     None => {
                         Reach::unknown(PrincipalKind::Role, format!("aws_iam_role_policy.{label}"))
                     }
                 },
                 "aws_iam_user_policy" => match arg("user") {
-                    Some(e) => self.resolver.target(PrincipalKind::User, file, block, e),
+                    Some(e) => self
+                        .reach_finder
+                        .target(PrincipalKind::User, file, block, e),
                     None => {
                         Reach::unknown(PrincipalKind::User, format!("aws_iam_user_policy.{label}"))
                     }
                 },
                 "aws_iam_group_policy" => match arg("group") {
-                    Some(e) => self.resolver.group_with_members(self.resolver.target(
-                        PrincipalKind::Group,
-                        file,
-                        block,
-                        e,
-                    )),
+                    Some(e) => self
+                        .reach_finder
+                        .group_with_members(self.reach_finder.target(
+                            PrincipalKind::Group,
+                            file,
+                            block,
+                            e,
+                        )),
                     None => Reach::unknown(
                         PrincipalKind::Group,
                         format!("aws_iam_group_policy.{label}"),
                     ),
                 },
                 "aws_iam_role" if first == "inline_policy" => {
-                    self.resolver.identity(PrincipalKind::Role, file, block)
+                    self.reach_finder.identity(PrincipalKind::Role, file, block)
                 }
                 rtype if consumer_purpose(block, path) == Purpose::InlinePolicy => {
                     Reach::incomplete(SiteNote {

@@ -43,7 +43,8 @@ impl<'a> Resources<'a> {
     }
 }
 
-pub(crate) struct Resolver<'s, 'a> {
+/// Whom a policy of a module reaches, found through the module's resources.
+pub(crate) struct ReachFinder<'s, 'a> {
     pub scope: &'s Scope<'a>,
     pub resources: Resources<'a>,
 }
@@ -57,9 +58,9 @@ fn declared_as(rtype: &str, label: &str, instance: &Instance) -> String {
     }
 }
 
-impl<'s, 'a> Resolver<'s, 'a> {
+impl<'s, 'a> ReachFinder<'s, 'a> {
     pub fn new(scope: &'s Scope<'a>) -> Self {
-        Resolver {
+        ReachFinder {
             scope,
             resources: Resources::new(scope),
         }
