@@ -249,7 +249,55 @@ fn several_formats_from_one_run() {
     let out = run(&root(), &["check", "testdata/demo", "--format", "xml"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("the formats are text, json, sarif, github")
+        String::from_utf8_lossy(&out.stderr)
+            .contains("the formats are text, json, sarif, github, gitlab, junit")
+    );
+}
+
+#[test]
+fn gitlab_junit_and_the_github_job_summary() {
+    let dir = scratch("ci-formats");
+    let (gitlab, junit, summary) = (
+        dir.join("gl-code-quality.json"),
+        dir.join("junit.xml"),
+        dir.join("step-summary.md"),
+    );
+    std::fs::write(&summary, "earlier step\n").unwrap_or_else(|e| panic!("{e}"));
+    let out = iamprune()
+        .args(["check", "testdata/demo", "--format", "github"])
+        .arg(format!("--format=gitlab={}", gitlab.display()))
+        .arg(format!("--format=junit={}", junit.display()))
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(1));
+    let issues: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&gitlab).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+    let issues = issues.as_array().cloned().unwrap_or_default();
+    assert_eq!(issues.len(), 7);
+    for issue in &issues {
+        let path = issue["location"]["path"].as_str().unwrap_or("");
+        assert!(path.starts_with("testdata/demo/"), "{issue}");
+        assert_eq!(issue["severity"], "major");
+    }
+    let xml = std::fs::read_to_string(&junit).unwrap_or_default();
+    assert!(
+        xml.contains("<testsuites name=\"iamprune\" tests=\"7\" failures=\"7\" errors=\"0\">"),
+        "{xml}"
+    );
+    // Appended after what earlier steps wrote, every diagnostic in the table.
+    let summary = std::fs::read_to_string(&summary).unwrap_or_default();
+    assert!(
+        summary.starts_with("earlier step\n## iamprune\n"),
+        "{summary}"
+    );
+    assert_eq!(
+        summary
+            .lines()
+            .filter(|l| l.starts_with("| error |"))
+            .count(),
+        7
     );
 }
 

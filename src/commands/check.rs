@@ -15,8 +15,9 @@ use crate::CatalogArgs;
 pub struct CheckArgs {
     #[command(flatten)]
     pub scan: ScanArgs,
-    /// Output format, optionally written to a file: `--format sarif=results.sarif`. Repeat it to
-    /// write several formats from one run (`--format github --format sarif=results.sarif`).
+    /// Output format (text, json, sarif, github, gitlab, junit), optionally written to a file:
+    /// `--format sarif=results.sarif`. Repeat it to write several formats from one run
+    /// (`--format github --format sarif=results.sarif`).
     #[arg(long, value_name = "FORMAT[=PATH]", value_parser = parse_target, default_value = "text")]
     pub format: Vec<Target>,
     /// Write the report to FILE instead of standard output (the format given without `=PATH`).
@@ -116,10 +117,19 @@ impl Color {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// Annotated source with each fix as a diff, for people.
     Text,
+    /// Everything the run found, for programs.
     Json,
+    /// SARIF 2.1.0, for code scanning.
     Sarif,
+    /// GitHub Actions annotations (the first ten of each kind), and the whole report in the job
+    /// summary when `$GITHUB_STEP_SUMMARY` is set.
     Github,
+    /// GitLab Code Quality (`artifacts:reports:codequality`).
+    Gitlab,
+    /// JUnit XML test results.
+    Junit,
 }
 
 fn render(
@@ -138,8 +148,40 @@ fn render(
             "{}\n",
             serde_json::to_string_pretty(&iamprune_render::sarif(report, sources))?
         ),
-        Format::Github => iamprune_render::github(report, sources),
+        Format::Github => {
+            let summary = step_summary(report, sources);
+            iamprune_render::github(report, sources, summary)
+        }
+        Format::Gitlab => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&iamprune_render::gitlab(report, sources))?
+        ),
+        Format::Junit => iamprune_render::junit(report, sources),
     })
+}
+
+/// Appends the report to the job summary of a GitHub Actions step (`$GITHUB_STEP_SUMMARY`), where the
+/// diagnostics GitHub does not show as annotations are listed; whether it was written.
+fn step_summary(report: &iamprune_render::Report, sources: &iamprune_render::Sources) -> bool {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return false;
+    };
+    let summary = iamprune_render::github_summary(report, sources);
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut file| std::io::Write::write_all(&mut file, summary.as_bytes()));
+    match written {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!(
+                "iamprune: warning: cannot write the job summary to {}: {e}",
+                std::path::Path::new(&path).display()
+            );
+            false
+        }
+    }
 }
 
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
@@ -173,7 +215,9 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
                 &sources,
                 color,
             )?,
-            Format::Json | Format::Sarif => render(target.format, &report, &sources, color)?,
+            Format::Json | Format::Sarif | Format::Gitlab | Format::Junit => {
+                render(target.format, &report, &sources, color)?
+            }
         };
         match to_file {
             Some(path) => std::fs::write(path, rendered)

@@ -1,10 +1,13 @@
 //! Diagnostics rendered for people (annotated source with the fix as a diff), for programs (JSON), for
-//! code scanning (SARIF 2.1.0) and for GitHub Actions (workflow commands).
+//! code scanning (SARIF 2.1.0), for GitHub Actions (workflow commands), for GitLab (Code Quality) and
+//! for any CI's test results (JUnit XML).
 
 #[cfg(test)]
 mod fixtures;
 mod github;
+mod gitlab;
 mod json;
+mod junit;
 mod principals;
 mod sarif;
 mod text;
@@ -16,8 +19,10 @@ use iamprune_linter::join::JoinReport;
 use iamprune_linter::{Diagnostic, Message};
 use iamprune_syntax::{LineIndex, Position, Span};
 
-pub use github::github;
+pub use github::{ANNOTATIONS_PER_KIND, github, github_summary};
+pub use gitlab::{CodeQualityIssue, gitlab};
 pub use json::{JsonReport, json};
+pub use junit::junit;
 pub use principals::principals_text;
 pub use sarif::{SarifLog, sarif};
 pub use text::{TextOptions, join_coverage, text};
@@ -79,6 +84,32 @@ impl Sources {
             self.position(path, span.end),
         )
     }
+}
+
+/// The repository root: the nearest directory at or above the working directory that holds `.git`, else
+/// the working directory.
+pub(crate) fn source_root() -> Option<PathBuf> {
+    // Looked up once: every location of a report needs it, and the working directory does not change.
+    static ROOT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        let cwd = std::env::current_dir()
+            .and_then(std::fs::canonicalize)
+            .ok()?;
+        let root = iamprune_linter::config::repository_root(&cwd).unwrap_or(&cwd);
+        Some(root.to_path_buf())
+    })
+    .clone()
+}
+
+/// A file relative to the repository root ([`source_root`]), whatever path the scan was started with
+/// (`.`, `./infra`, absolute); `None` for a file outside it.
+pub(crate) fn repository_path(file: &Path) -> Option<PathBuf> {
+    let absolute = std::env::current_dir()
+        .map(|cwd| cwd.join(file))
+        .ok()
+        .and_then(|p| std::fs::canonicalize(&p).ok().or(Some(p)))?;
+    let root = source_root()?;
+    absolute.strip_prefix(&root).ok().map(Path::to_path_buf)
 }
 
 /// Paths in reports use `/`, whatever the platform.

@@ -3,7 +3,7 @@
 mod model;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use iamprune_linter::{Diagnostic, Edit, Level as MessageLevel, Related, Rule, Severity};
 use iamprune_syntax::Span;
@@ -208,24 +208,9 @@ fn physical_location(sources: &Sources, file: &Path, span: Option<Span>) -> Phys
 /// The base id artifact URIs are relative to: the repository root, where code scanning expects them.
 const SRCROOT: &str = "%SRCROOT%";
 
-/// The repository root: the nearest directory at or above the working directory that holds `.git`, else
-/// the working directory.
-fn source_root() -> Option<PathBuf> {
-    // Looked up once: every location of a report needs it, and the working directory does not change.
-    static ROOT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    ROOT.get_or_init(|| {
-        let cwd = std::env::current_dir()
-            .and_then(std::fs::canonicalize)
-            .ok()?;
-        let root = iamprune_linter::config::repository_root(&cwd).unwrap_or(&cwd);
-        Some(root.to_path_buf())
-    })
-    .clone()
-}
-
 /// `file:///…/` of the repository root (with the final slash a base URI needs).
 fn root_uri() -> String {
-    let root = source_root().unwrap_or_default();
+    let root = crate::source_root().unwrap_or_default();
     let text = uri(&root);
     let text = if text.starts_with("file://") {
         text
@@ -242,14 +227,7 @@ fn root_uri() -> String {
 /// A file as a URI relative to the repository root (`%SRCROOT%`), whatever path the scan was started
 /// with (`.`, `./infra`, absolute); a file outside the root keeps an absolute URI.
 fn artifact_location(file: &Path) -> ArtifactLocation {
-    let absolute = std::env::current_dir()
-        .map(|cwd| cwd.join(file))
-        .ok()
-        .and_then(|p| std::fs::canonicalize(&p).ok().or(Some(p)));
-    let relative = source_root()
-        .zip(absolute)
-        .and_then(|(root, path)| path.strip_prefix(&root).ok().map(Path::to_path_buf));
-    match relative {
+    match crate::repository_path(file) {
         Some(relative) => ArtifactLocation {
             uri: uri(&relative),
             uri_base_id: Some(SRCROOT.into()),
