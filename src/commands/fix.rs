@@ -1,12 +1,13 @@
 //! `iamprune fix`: apply the safe fixes, each verified before it is written.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
 use iamprune_linter::fix_loop;
 use iamprune_linter::units::UnitKind;
 
-use super::scan::{Scan, ScanArgs};
+use super::scan::{Scan, ScanArgs, StdinFile};
 use crate::CatalogArgs;
 
 #[derive(Debug, Args)]
@@ -34,7 +35,10 @@ pub fn run(args: &FixArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("findings could not be loaded; nothing was changed");
     }
     let mut totals = Totals::default();
-    fix_units(&scan, args, &mut totals)?;
+    match &scan.stdin {
+        Some(stdin) => fix_stdin(&scan, stdin, args, &mut totals),
+        None => fix_units(&scan, args, &mut totals)?,
+    }
     let Totals {
         applied,
         changed_files,
@@ -81,21 +85,7 @@ struct Totals {
 
 /// Writes (or prints) the fixes the check verified.
 fn fix_units(scan: &Scan, args: &FixArgs, totals: &mut Totals) -> anyhow::Result<()> {
-    // A file that could not be checked was not fixed either: the run fails, as `check` would.
-    for message in scan
-        .checked
-        .iter()
-        .flat_map(|c| &c.messages)
-        .chain(scan.units().flat_map(|r| &r.messages))
-    {
-        totals.unchecked |= message.level == iamprune_linter::Level::Error;
-        eprintln!(
-            "iamprune: {}: {}: {}",
-            level(message),
-            message.file.display(),
-            message.message
-        );
-    }
+    say_unchecked(scan, totals, |m| Some(m.file.clone()));
     for report in scan.units() {
         let outcome = &report.fix;
         for message in &outcome.messages {
@@ -113,15 +103,7 @@ fn fix_units(scan: &Scan, args: &FixArgs, totals: &mut Totals) -> anyhow::Result
         totals.changed_files += outcome.changed.len();
         if args.diff {
             for (file, (before, after)) in &outcome.changed {
-                let name = file.display().to_string();
-                let diff = similar::TextDiff::from_lines(before.as_str(), after.as_str());
-                crate::output::stdout(
-                    &diff
-                        .unified_diff()
-                        .context_radius(3)
-                        .header(&name, &name)
-                        .to_string(),
-                );
+                crate::output::stdout(&unified_diff(file, before, after));
             }
         } else {
             fix_loop::write(outcome)?;
@@ -137,6 +119,79 @@ fn fix_units(scan: &Scan, args: &FixArgs, totals: &mut Totals) -> anyhow::Result
         .filter(|d| d.fix.is_some())
         .count();
     Ok(())
+}
+
+/// With `--stdin-filename`: prints the fixed text of the file (or its diff) and writes nothing. Fixes
+/// the check found in other files of its unit are counted, not applied.
+fn fix_stdin(scan: &Scan, stdin: &StdinFile, args: &FixArgs, totals: &mut Totals) {
+    let mut fixed = None;
+    let mut elsewhere = 0;
+    say_unchecked(scan, totals, |m| {
+        (m.file == stdin.path).then(|| stdin.shown.clone())
+    });
+    for report in scan.units() {
+        let outcome = &report.fix;
+        totals.failed |= !outcome.messages.is_empty();
+        for message in &outcome.messages {
+            eprintln!("iamprune: error: {}", message.message);
+        }
+        for (file, (_, after)) in &outcome.changed {
+            if *file == stdin.path {
+                fixed = Some(after.as_str());
+                totals.applied += outcome.applied;
+                totals.changed_files += 1;
+            } else {
+                elsewhere += 1;
+            }
+        }
+    }
+    let after = fixed.unwrap_or(&stdin.text);
+    if args.diff {
+        crate::output::stdout(&unified_diff(&stdin.shown, &stdin.text, after));
+    } else {
+        crate::output::stdout(after);
+    }
+    if elsewhere > 0 {
+        eprintln!(
+            "iamprune: {elsewhere} other file(s) of its module or stack have fixes too; \
+             `iamprune fix` without --stdin-filename applies them"
+        );
+    }
+}
+
+/// Says what the check left messages about, under the name `shown` gives (`None`: not said). A file
+/// that could not be checked was not fixed either: the run fails, as `check` would.
+fn say_unchecked(
+    scan: &Scan,
+    totals: &mut Totals,
+    shown: impl Fn(&iamprune_linter::Message) -> Option<PathBuf>,
+) {
+    let messages = scan
+        .checked
+        .iter()
+        .flat_map(|c| &c.messages)
+        .chain(scan.units().flat_map(|r| &r.messages));
+    for message in messages {
+        let Some(file) = shown(message) else {
+            continue;
+        };
+        totals.unchecked |= message.level == iamprune_linter::Level::Error;
+        eprintln!(
+            "iamprune: {}: {}: {}",
+            level(message),
+            file.display(),
+            message.message
+        );
+    }
+}
+
+fn unified_diff(file: &Path, before: &str, after: &str) -> String {
+    let name = file.display().to_string();
+    similar::TextDiff::from_lines(before, after)
+        .unified_diff()
+        .context_radius(3)
+        .header(&name, &name)
+        .to_string()
 }
 
 fn level(message: &iamprune_linter::Message) -> &'static str {

@@ -1,7 +1,8 @@
 //! What `check` and `fix` share: the arguments, the workspace's check of the paths, the report.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -18,6 +19,11 @@ pub struct ScanArgs {
     /// Files or directories to scan (default: the current directory).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Read the text of this file from standard input instead of the disk, and report on it alone
+    /// (with the rest of its module or stack read from the disk). For editors and hooks; `fix` prints
+    /// the fixed text instead of writing it.
+    #[arg(long, value_name = "PATH", conflicts_with = "paths")]
+    pub stdin_filename: Option<PathBuf>,
     /// Unused-access findings, files or directories in any supported format; may be repeated.
     /// Without findings only the catalog rules run.
     #[arg(long, value_name = "PATH")]
@@ -95,6 +101,8 @@ impl From<FailOn> for Severity {
 pub struct Scan {
     pub workspace: Workspace,
     pub checked: Vec<Checked>,
+    /// With `--stdin-filename`: the file read from standard input.
+    pub stdin: Option<StdinFile>,
     fail_on: Severity,
     fail_on_unjoined: bool,
 }
@@ -113,12 +121,7 @@ impl Scan {
                 .num_threads(threads.get())
                 .build_global();
         }
-        let paths = if args.paths.is_empty() {
-            vec![PathBuf::from(".")]
-        } else {
-            args.paths.clone()
-        };
-        let mut workspace = Workspace::new(Settings {
+        let workspace = Workspace::new(Settings {
             config: args.config.clone(),
             findings: args.findings.clone(),
             deployments: args.deployment.clone(),
@@ -132,9 +135,25 @@ impl Scan {
             ignore: args.ignore.clone(),
             fix_generated,
         });
-        let progress = Progress::new(!args.quiet && std::io::stderr().is_terminal());
-        let checked = workspace.check_paths(&paths, &|| progress.tick())?;
-        progress.finish();
+        let (workspace, checked, stdin) = match &args.stdin_filename {
+            Some(shown) => {
+                let stdin = StdinFile::read(shown)?;
+                let (workspace, checked) = stdin.check(workspace)?;
+                (workspace, checked.into_iter().collect(), Some(stdin))
+            }
+            None => {
+                let mut workspace = workspace;
+                let paths = if args.paths.is_empty() {
+                    vec![PathBuf::from(".")]
+                } else {
+                    args.paths.clone()
+                };
+                let progress = Progress::new(!args.quiet && std::io::stderr().is_terminal());
+                let checked = workspace.check_paths(&paths, &|| progress.tick())?;
+                progress.finish();
+                (workspace, checked, None)
+            }
+        };
         // `--fail-on` is the same for every configuration; a configuration's own `fail-on` rules as far
         // as the first one's.
         let fail_on = args
@@ -153,6 +172,7 @@ impl Scan {
         Ok(Scan {
             workspace,
             checked,
+            stdin,
             fail_on,
             fail_on_unjoined,
         })
@@ -216,7 +236,10 @@ impl Scan {
         report
             .messages
             .sort_by(|a, b| (&a.file, a.span, a.level).cmp(&(&b.file, b.span, b.level)));
-        (report, sources)
+        match &self.stdin {
+            Some(stdin) => stdin.only(report, &sources),
+            None => (report, sources),
+        }
     }
 
     /// Whether the report fails the run at the configured level.
@@ -232,6 +255,95 @@ impl Scan {
     /// Whether findings that reach no policy fail the run (`--fail-on-unjoined`, `fail-on-unjoined`).
     pub fn fails_on_unjoined(&self, report: &Report) -> bool {
         self.fail_on_unjoined && report.join.findings.iter().any(|f| !f.joined)
+    }
+}
+
+/// The file `--stdin-filename` names, whose text came from standard input.
+pub struct StdinFile {
+    /// Where it is checked: absolute, as the workspace keys its buffers.
+    pub path: PathBuf,
+    /// As the user named it, for the report.
+    pub shown: PathBuf,
+    pub text: String,
+}
+
+impl StdinFile {
+    /// The report on this file alone, under the name the user gave it. The rest of its unit was read
+    /// to check it, but was not asked about.
+    fn only(&self, mut report: Report, sources: &Sources) -> (Report, Sources) {
+        report.diagnostics.retain(|d| d.file == self.path);
+        report.messages.retain(|m| m.file == self.path);
+        for d in &mut report.diagnostics {
+            d.file = self.shown.clone();
+            for related in &mut d.related {
+                related.file = shown_path(&related.file);
+            }
+        }
+        for m in &mut report.messages {
+            m.file = self.shown.clone();
+        }
+        let mut only = Sources::new();
+        only.insert(
+            self.shown.clone(),
+            sources.text(&self.path).unwrap_or(&self.text).to_string(),
+        );
+        for d in &report.diagnostics {
+            for related in &d.related {
+                if let Ok(text) = std::fs::read_to_string(&related.file) {
+                    only.insert(related.file.clone(), text);
+                }
+            }
+        }
+        (report, only)
+    }
+
+    /// Reads standard input as the text of `shown`.
+    fn read(shown: &Path) -> anyhow::Result<StdinFile> {
+        if iamprune_linter::files::FileKind::of(shown).is_none() {
+            anyhow::bail!(
+                "{}: not a file iamprune reads (.tf, .tf.json, .json, .yaml, .yml, .template, .cfn)",
+                shown.display()
+            );
+        }
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| anyhow::anyhow!("cannot read standard input: {e}"))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: standard input is not UTF-8 text (byte {} of it)",
+                shown.display(),
+                e.utf8_error().valid_up_to()
+            )
+        })?;
+        let cwd = std::env::current_dir().and_then(std::fs::canonicalize)?;
+        // Without `.` components, so that the path is the one the walk of the working directory
+        // finds.
+        let path = cwd
+            .join(shown)
+            .components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .collect();
+        Ok(StdinFile {
+            path,
+            shown: shown.to_path_buf(),
+            text,
+        })
+    }
+
+    /// Checks the text in the file's unit, found under the working directory as `check .` finds it.
+    fn check(&self, workspace: Workspace) -> anyhow::Result<(Workspace, Option<Checked>)> {
+        let cwd = std::env::current_dir().and_then(std::fs::canonicalize)?;
+        let mut workspace = workspace.with_roots(vec![cwd]);
+        workspace.set_buffer(self.path.clone(), self.text.clone());
+        let checked = workspace.check_file(&self.path);
+        if checked.is_none() {
+            eprintln!(
+                "iamprune: note: {}: excluded by the configuration; nothing was checked",
+                self.shown.display()
+            );
+        }
+        Ok((workspace, checked))
     }
 }
 

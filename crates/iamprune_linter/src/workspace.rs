@@ -116,6 +116,13 @@ impl Workspace {
         }
     }
 
+    /// Units of files no configuration covers are found under `roots`, as an editor's folders: a file
+    /// checked alone (`check_file`) is grouped with the modules it calls as a check of the root would.
+    pub fn with_roots(mut self, roots: Vec<PathBuf>) -> Workspace {
+        self.roots = roots;
+        self
+    }
+
     /// An editor's workspace over its folders.
     pub fn for_editor(roots: Vec<PathBuf>) -> Workspace {
         Workspace {
