@@ -45,6 +45,9 @@ enum Command {
     Explain(commands::rules::ExplainArgs),
     /// Run the language server on stdin and stdout: diagnostics, quick fixes and hover in editors.
     Server,
+    /// Print the manual page of the command line, or of one command, in roff (`iamprune man >
+    /// iamprune.1`).
+    Man(commands::man::ManArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -93,6 +96,7 @@ fn main() -> ExitCode {
             .map(|()| ExitCode::SUCCESS)
             .map_err(anyhow::Error::from),
         Command::Explain(args) => commands::rules::explain(args),
+        Command::Man(args) => commands::man::run(args, Cli::command()),
         Command::Completions { shell } => {
             // Into a buffer first: clap_complete panics when the pipe it writes to is closed.
             let mut script = Vec::new();

@@ -320,6 +320,84 @@ fn output_file_takes_the_report() {
     assert!(text.contains("7 error(s)"), "{text}");
     // Never coloured in a file, even when asked.
     assert!(!text.contains('\u{1b}'));
+    // `-o` is the short form, as in ruff.
+    let short = dir.join("short.txt");
+    let out = run(
+        &root(),
+        &["check", "testdata/demo", "-o", &short.display().to_string()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(&short).unwrap_or_default(), text);
+}
+
+#[test]
+fn verbose_says_what_was_loaded_and_grouped() {
+    let out = run(&root(), &["check", "testdata/demo", "-v"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for line in [
+        "iamprune: config testdata/demo/iamprune.toml",
+        "iamprune: findings for 2 principal(s), 0 file(s) that did not load",
+        "iamprune: Terraform module testdata/demo/terraform: 1 file(s) [testdata/demo/terraform/main.tf], 5 diagnostic(s)",
+        "iamprune: template testdata/demo/cloudformation/web.yaml: 1 file(s) [testdata/demo/cloudformation/web.yaml], 2 diagnostic(s)",
+    ] {
+        assert!(stderr.lines().any(|l| l == line), "{line}\n{stderr}");
+    }
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("iamprune: checked 2 unit(s) in ")),
+        "{stderr}"
+    );
+    // The report itself is unchanged.
+    let quiet = run(&root(), &["check", "testdata/demo"]);
+    assert_eq!(out.stdout, quiet.stdout);
+}
+
+#[test]
+fn man_pages_for_the_command_line_and_each_command() {
+    let page = |args: &[&str]| {
+        let out = run(&root(), &[&["man"][..], args].concat());
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let overview = page(&[]);
+    assert!(
+        overview.contains(&format!(
+            ".TH iamprune 1  \"iamprune {}\"",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{overview}"
+    );
+    for command in ["check", "fix", "principals", "explain"] {
+        assert!(
+            overview.contains(&format!("iamprune\\-{command}(1)")),
+            "{command}"
+        );
+    }
+    let check = page(&["check"]);
+    assert!(check.contains(".TH iamprune-check 1"), "{check}");
+    assert!(check.contains("\\-\\-stdin\\-filename"), "{check}");
+    let out = run(&root(), &["man", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the commands are check, fix"));
+    // Where groff is installed, the pages render without a warning.
+    let groff = std::process::Command::new("groff")
+        .args(["-man", "-T", "utf8", "-ww", "-z"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut groff) = groff else {
+        eprintln!("skipped: groff is not installed; the pages were not rendered");
+        return;
+    };
+    if let Some(mut stdin) = groff.stdin.take() {
+        use std::io::Write;
+        let _ = stdin.write_all(check.as_bytes());
+    }
+    let rendered = groff.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(rendered.status.success());
+    assert_eq!(String::from_utf8_lossy(&rendered.stderr), "");
 }
 
 #[test]
@@ -346,6 +424,7 @@ fn a_closed_pipe_ends_every_listing_quietly() {
         &["rules"][..],
         &["completions", "bash"],
         &["explain", "IAM002"],
+        &["man", "check"],
     ] {
         let mut child = iamprune()
             .args(args)

@@ -21,7 +21,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FORMAT[=PATH]", value_parser = parse_target, default_value = "text")]
     pub format: Vec<Target>,
     /// Write the report to FILE instead of standard output (the format given without `=PATH`).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, short = 'o', value_name = "FILE")]
     pub output_file: Option<PathBuf>,
     /// Notes in the text and GitHub reports: `all` of them, or their `count` on one line (the JSON and
     /// SARIF reports always hold them all).

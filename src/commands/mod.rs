@@ -3,6 +3,7 @@ pub mod check;
 pub mod expand;
 pub mod findings;
 pub mod fix;
+pub mod man;
 pub mod principals;
 pub mod refine;
 pub mod rules;

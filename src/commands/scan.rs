@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use clap::{Args, ValueEnum};
 use iamprune_linter::check::UnitReport;
+use iamprune_linter::units::UnitKind;
 use iamprune_linter::workspace::Checked;
 use iamprune_linter::{Level, Rule, Settings, Severity, Workspace};
 use iamprune_render::{Report, Sources};
@@ -68,8 +69,12 @@ pub struct ScanArgs {
     #[arg(long = "threads", short = 'j', value_name = "N")]
     pub threads: Option<std::num::NonZeroUsize>,
     /// No progress bar.
-    #[arg(long, short)]
+    #[arg(long, short, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Say on stderr what the run used and did: the configurations, the findings and deployment
+    /// evidence loaded, each unit checked (what files were grouped into a module), and the time taken.
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 /// A rule by its code (`IAM002`) or name (`wildcard-grants-unused`).
@@ -135,6 +140,7 @@ impl Scan {
             ignore: args.ignore.clone(),
             fix_generated,
         });
+        let started = Instant::now();
         let (workspace, checked, stdin) = match &args.stdin_filename {
             Some(shown) => {
                 let stdin = StdinFile::read(shown)?;
@@ -164,6 +170,9 @@ impl Scan {
                 workspace.project(key)?.fail_on()
             })
             .unwrap_or(Severity::Error);
+        if args.verbose {
+            say_what_was_done(&workspace, &checked, started.elapsed());
+        }
         let fail_on_unjoined = args.fail_on_unjoined
             || checked
                 .iter()
@@ -256,6 +265,61 @@ impl Scan {
     pub fn fails_on_unjoined(&self, report: &Report) -> bool {
         self.fail_on_unjoined && report.join.findings.iter().any(|f| !f.joined)
     }
+}
+
+/// `--verbose`: what each project of the run loaded and which units it checked, on stderr.
+fn say_what_was_done(workspace: &Workspace, checked: &[Checked], elapsed: Duration) {
+    for checked in checked {
+        let Some(project) = workspace.project(&checked.project) else {
+            continue;
+        };
+        match &project.config_path {
+            Some(path) => eprintln!("iamprune: config {}", shown_path(path).display()),
+            None => eprintln!("iamprune: no iamprune.toml: the defaults"),
+        }
+        eprintln!("iamprune: catalog {}", project.catalog.describe());
+        match &project.findings {
+            Some(findings) => eprintln!(
+                "iamprune: findings for {} principal(s), {} file(s) that did not load",
+                findings.principals().count(),
+                project.findings_errors.len()
+            ),
+            None => eprintln!("iamprune: no findings: only the catalog rules run"),
+        }
+        if !project.deployments.is_empty() {
+            eprintln!("iamprune: deployment evidence loaded");
+        }
+        for report in &checked.reports {
+            let kind = match report.unit.kind {
+                UnitKind::TerraformModule => "Terraform module",
+                UnitKind::Template => "template",
+                UnitKind::CdkAssembly => "CDK assembly",
+            };
+            const NAMED: usize = 5;
+            let files = &report.unit.files;
+            let mut named: Vec<String> = files
+                .iter()
+                .take(NAMED)
+                .map(|f| shown_path(f).display().to_string())
+                .collect();
+            if files.len() > NAMED {
+                named.push(format!("and {} more", files.len() - NAMED));
+            }
+            eprintln!(
+                "iamprune: {kind} {}: {} file(s) [{}], {} diagnostic(s)",
+                shown_path(&report.unit.path).display(),
+                files.len(),
+                named.join(", "),
+                report.diagnostics.len()
+            );
+        }
+    }
+    let units: usize = checked.iter().map(|c| c.reports.len()).sum();
+    eprintln!(
+        "iamprune: checked {units} unit(s) in {} ms on {} thread(s)",
+        elapsed.as_millis(),
+        rayon::current_num_threads()
+    );
 }
 
 /// The file `--stdin-filename` names, whose text came from standard input.
