@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use iamprune_linter::fix_loop;
 use iamprune_linter::units::UnitKind;
+use iamprune_linter::{fix_loop, write};
 
 use super::scan::{Scan, ScanArgs, StdinFile};
 use crate::CatalogArgs;
@@ -26,6 +26,19 @@ pub struct FixArgs {
 }
 
 pub fn run(args: &FixArgs) -> anyhow::Result<ExitCode> {
+    let writes = !args.diff && args.scan.stdin_filename.is_none();
+    // Held from before the files are read until they are written, so that a second `fix` of the tree
+    // reads what this one wrote.
+    let _lock = if writes {
+        // An interrupted run leaves no temporary file behind; files are whole, old or new.
+        let _ = ctrlc::set_handler(|| {
+            write::remove_pending_temps();
+            std::process::exit(130);
+        });
+        Some(tree_lock(&args.scan)?)
+    } else {
+        None
+    };
     let scan = Scan::run(&args.scan, &args.catalog, args.fix_generated)?;
     let findings_errors = scan.findings_errors();
     if !findings_errors.is_empty() {
@@ -99,16 +112,25 @@ fn fix_units(scan: &Scan, args: &FixArgs, totals: &mut Totals) -> anyhow::Result
         if outcome.changed.is_empty() {
             continue;
         }
-        totals.applied += outcome.applied;
-        totals.changed_files += outcome.changed.len();
         if args.diff {
+            totals.applied += outcome.applied;
+            totals.changed_files += outcome.changed.len();
             for (file, (before, after)) in &outcome.changed {
                 crate::output::stdout(&unified_diff(file, before, after));
             }
         } else {
-            fix_loop::write(outcome)?;
-            for file in outcome.changed.keys() {
-                crate::output::stdout(&format!("fixed {}\n", file.display()));
+            match fix_loop::write(outcome) {
+                Ok(()) => {
+                    totals.applied += outcome.applied;
+                    totals.changed_files += outcome.changed.len();
+                    for file in outcome.changed.keys() {
+                        crate::output::stdout(&format!("fixed {}\n", file.display()));
+                    }
+                }
+                Err(error) => {
+                    totals.failed = true;
+                    eprintln!("iamprune: error: {error}");
+                }
             }
         }
     }
@@ -157,6 +179,29 @@ fn fix_stdin(scan: &Scan, stdin: &StdinFile, args: &FixArgs, totals: &mut Totals
              `iamprune fix` without --stdin-filename applies them"
         );
     }
+}
+
+/// The lock of the tree the paths are in: the repository around the first, else the first itself.
+fn tree_lock(args: &ScanArgs) -> anyhow::Result<write::TreeLock> {
+    let first = args
+        .paths
+        .first()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
+    let first = std::fs::canonicalize(&first).unwrap_or(first);
+    let dir = if first.is_dir() {
+        first.as_path()
+    } else {
+        first.parent().unwrap_or(Path::new("."))
+    };
+    let root = iamprune_linter::config::repository_root(dir).unwrap_or(dir);
+    write::TreeLock::acquire(root, || {
+        eprintln!(
+            "iamprune: waiting for another `iamprune fix` of {} to finish",
+            root.display()
+        );
+    })
+    .map_err(|e| anyhow::anyhow!("{}: cannot lock the tree: {e}", root.display()))
 }
 
 /// Says what the check left messages about, under the name `shown` gives (`None`: not said). A file

@@ -60,6 +60,7 @@ pub fn json(output: &Output) -> serde_json::Value {
     })
 }
 
+/// A copy of a directory to work in: writable by its owner, whatever the originals are.
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{e}"));
     for entry in std::fs::read_dir(from)
@@ -70,7 +71,21 @@ pub fn copy_dir(from: &Path, to: &Path) {
         if entry.path().is_dir() {
             copy_dir(&entry.path(), &target);
         } else {
-            std::fs::copy(entry.path(), target).unwrap_or_else(|e| panic!("{e}"));
+            std::fs::copy(entry.path(), &target).unwrap_or_else(|e| panic!("{e}"));
+            // A working copy: the originals may be read-only (../shared is), and `fix` never rewrites
+            // a read-only file.
+            let mut permissions = std::fs::metadata(&target)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .permissions();
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                permissions.set_mode(permissions.mode() | 0o200);
+            }
+            #[cfg(not(unix))]
+            #[allow(clippy::permissions_set_readonly_false)]
+            permissions.set_readonly(false);
+            std::fs::set_permissions(&target, permissions).unwrap_or_else(|e| panic!("{e}"));
         }
     }
 }

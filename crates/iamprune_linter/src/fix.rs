@@ -1,7 +1,6 @@
 //! Applying fixes: pick non-overlapping edits, loop until nothing changes, verify, write atomically.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use iamprune_catalog::{ActionSet, Catalog};
@@ -22,12 +21,6 @@ pub enum FixError {
         file: PathBuf,
         start: usize,
         end: usize,
-    },
-    #[error("{}: cannot write: {source}", file.display())]
-    Write {
-        file: PathBuf,
-        #[source]
-        source: std::io::Error,
     },
 }
 
@@ -95,29 +88,6 @@ pub fn apply(file: &Path, text: &str, edits: &[Edit]) -> Result<String, FixError
     }
     out.push_str(text.get(at..).unwrap_or(""));
     Ok(out)
-}
-
-/// Writes a file atomically: a temporary file in the same directory, then a rename over the original,
-/// keeping its permissions. A crash leaves the old file or the new one, never half of either.
-pub fn write_atomic(path: &Path, content: &str) -> Result<(), FixError> {
-    let error = |source| FixError::Write {
-        file: path.to_path_buf(),
-        source,
-    };
-    // Through a symbolic link, the file it points to is what changes; the link stays a link.
-    let resolved = std::fs::canonicalize(path).map_err(error)?;
-    let path = resolved.as_path();
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let permissions = std::fs::metadata(path).map_err(error)?.permissions();
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(error)?;
-    temp.write_all(content.as_bytes()).map_err(error)?;
-    temp.as_file().sync_all().map_err(error)?;
-    std::fs::set_permissions(temp.path(), permissions).map_err(error)?;
-    temp.persist(path).map_err(|e| error(e.error))?;
-    Ok(())
 }
 
 /// The proof that a fixed document is sound, statement by statement: an `Allow` statement now allows at

@@ -11,8 +11,9 @@ use crate::analysis::SiteAnalysis;
 use crate::check::{UnitReport, apply_suppressions, lint_sites};
 use crate::extract::ExtractOptions;
 use crate::files;
-use crate::fix::{self, FixError};
+use crate::fix;
 use crate::units::UnitKind;
+use crate::write::{self, WriteError};
 use crate::{Level, Linter, Message};
 
 /// What fixing a unit did.
@@ -172,10 +173,16 @@ fn verify(
     Ok(())
 }
 
-/// Writes the changed files of a fix.
-pub fn write(outcome: &FixOutcome) -> Result<(), FixError> {
-    for (file, (_, text)) in &outcome.changed {
-        fix::write_atomic(file, text)?;
+/// Writes the changed files of a fix, each only if it still holds what the fix was computed from;
+/// the files of a unit that changed since are named, and nothing of the unit is written.
+pub fn write(outcome: &FixOutcome) -> Result<(), WriteError> {
+    for (file, (before, _)) in &outcome.changed {
+        if std::fs::read(file).ok().as_deref() != Some(before.as_bytes()) {
+            return Err(WriteError::Changed { file: file.clone() });
+        }
+    }
+    for (file, (before, after)) in &outcome.changed {
+        write::write_if_unchanged(file, before, after)?;
     }
     Ok(())
 }

@@ -25,6 +25,7 @@ pub mod rules;
 pub mod suppress;
 pub mod units;
 pub mod workspace;
+pub mod write;
 
 use std::path::PathBuf;
 

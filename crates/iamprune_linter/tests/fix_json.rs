@@ -201,7 +201,8 @@ fn atomic_write_keeps_permissions() {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640))
             .unwrap_or_else(|e| panic!("{e}"));
     }
-    fix::write_atomic(&path, "new").unwrap_or_else(|e| panic!("{e}"));
+    iamprune_linter::write::write_if_unchanged(&path, "old", "new")
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(std::fs::read_to_string(&path).unwrap_or_default(), "new");
     #[cfg(unix)]
     {
