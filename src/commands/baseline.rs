@@ -28,7 +28,7 @@ pub fn write(path: &Path, report: &Report, sources: &Sources) -> anyhow::Result<
 
 /// Drops the diagnostics whose fingerprint the baseline holds.
 pub fn filter(path: &Path, report: &mut Report, sources: &Sources) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(path)
+    let text = iamprune_syntax::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read the baseline", path.display()))?;
     let value: serde_json::Value = serde_json::from_str(&text).with_context(|| {
         format!(

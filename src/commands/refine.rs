@@ -45,7 +45,7 @@ pub struct RefineArgs {
 pub fn run(args: &RefineArgs) -> anyhow::Result<ExitCode> {
     let catalog = args.catalog.load()?;
     let path = &args.policy;
-    let text = std::fs::read_to_string(path)
+    let text = iamprune_syntax::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read the policy", path.display()))?;
     let node =
         iamprune_syntax::json::parse(&text).map_err(|e| e.in_file(path).positioned(&text))?;

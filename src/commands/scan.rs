@@ -353,7 +353,7 @@ impl StdinFile {
         );
         for d in &report.diagnostics {
             for related in &d.related {
-                if let Ok(text) = std::fs::read_to_string(&related.file) {
+                if let Ok(text) = iamprune_syntax::fs::read_to_string(&related.file) {
                     only.insert(related.file.clone(), text);
                 }
             }

@@ -34,7 +34,7 @@ pub fn extract_cdk_assembly_with(dir: &Path, overrides: &BTreeMap<PathBuf, Strin
 
 fn assembly(dir: &Path, depth: usize, overrides: &BTreeMap<PathBuf, String>, out: &mut Extraction) {
     let manifest_path = dir.join("manifest.json");
-    let text = match std::fs::read_to_string(&manifest_path) {
+    let text = match iamprune_syntax::fs::read_to_string(&manifest_path) {
         Ok(text) => text,
         Err(err) => {
             out.errors.push(FileError::whole_file(
@@ -110,7 +110,7 @@ fn stack(
     let text = match overrides
         .get(file)
         .cloned()
-        .map_or_else(|| std::fs::read_to_string(file), Ok)
+        .map_or_else(|| iamprune_syntax::fs::read_to_string(file), Ok)
     {
         Ok(text) => text,
         Err(err) => {

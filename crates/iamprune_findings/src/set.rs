@@ -326,6 +326,10 @@ impl FindingsSet {
             }
             match fs::metadata(&path) {
                 Ok(meta) if meta.is_dir() => self.collect(&path, files, errors, visited),
+                // Reading a FIFO would wait for a writer forever, a device may never end.
+                Ok(meta) if !meta.is_file() => {
+                    self.skip(path, "not a regular file (a FIFO, socket or device)")
+                }
                 Ok(_) if has_wanted_extension(&path) => files.push(path),
                 Ok(_) => self.skip(path, "only .json, .jsonl and .ndjson files are read"),
                 Err(e) => errors.push(error::whole_file(&path, format!("cannot read: {e}"))),
@@ -481,6 +485,15 @@ fn add_fact(facts: &mut Vec<PrincipalFact>, fact: &PrincipalFact) {
 }
 
 fn read_text(path: &Path) -> Result<String, FindingsError> {
+    // Opening a FIFO for reading waits for a writer: ask first.
+    let meta =
+        fs::metadata(path).map_err(|e| error::whole_file(path, format!("cannot read: {e}")))?;
+    if !meta.is_file() {
+        return Err(error::whole_file(
+            path,
+            "not a regular file (a FIFO, socket or device); give the export as a file",
+        ));
+    }
     let file =
         File::open(path).map_err(|e| error::whole_file(path, format!("cannot open: {e}")))?;
     if let Ok(meta) = file.metadata() {

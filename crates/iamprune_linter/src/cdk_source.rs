@@ -56,7 +56,7 @@ pub fn app_sources(assembly: &Path) -> BTreeMap<PathBuf, String> {
         {
             continue;
         }
-        if let Ok(text) = std::fs::read_to_string(path) {
+        if let Ok(text) = iamprune_syntax::fs::read_to_string(path) {
             out.insert(path.strip_prefix(".").unwrap_or(path).to_path_buf(), text);
         }
     }

@@ -1,7 +1,6 @@
 //! What kind of file a path is, and reading one as text: the one place that knows which files the
 //! engine looks at, for the walk, the editor and the file watcher alike.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::{Level, Message};
@@ -104,12 +103,10 @@ pub fn may_hold_policies(path: &Path) -> bool {
     match FileKind::of(path) {
         Some(FileKind::Terraform) => true,
         Some(FileKind::Document) => {
-            let mut bytes = Vec::new();
-            let read = std::fs::File::open(path)
-                .and_then(|file| file.take(SNIFF_BYTES).read_to_end(&mut bytes));
-            read.is_ok()
-                && !bytes.contains(&0)
-                && iamprune_cfn::may_hold_policies(path, &String::from_utf8_lossy(&bytes))
+            iamprune_syntax::fs::read_prefix(path, SNIFF_BYTES).is_ok_and(|bytes| {
+                !bytes.contains(&0)
+                    && iamprune_cfn::may_hold_policies(path, &String::from_utf8_lossy(&bytes))
+            })
         }
         None => false,
     }
@@ -118,6 +115,9 @@ pub fn may_hold_policies(path: &Path) -> bool {
 /// Reads a file as text; a file that is too large, binary, or not UTF-8 is an error message.
 pub fn read_text(path: &Path) -> Result<String, Message> {
     let meta = std::fs::metadata(path).map_err(|e| error(path, format!("cannot read: {e}")))?;
+    if !meta.is_file() {
+        return Err(not_regular(path));
+    }
     if meta.len() > MAX_FILE_BYTES {
         return Err(error(
             path,
@@ -127,7 +127,8 @@ pub fn read_text(path: &Path) -> Result<String, Message> {
             ),
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| error(path, format!("cannot read: {e}")))?;
+    let bytes =
+        iamprune_syntax::fs::read(path).map_err(|e| error(path, format!("cannot read: {e}")))?;
     if bytes.contains(&0) {
         return Err(error(
             path,
@@ -143,6 +144,16 @@ pub fn read_text(path: &Path) -> Result<String, Message> {
             ),
         )
     })
+}
+
+/// A FIFO, socket or device with a source's name: skipped, since reading it could wait forever.
+pub(crate) fn not_regular(path: &Path) -> Message {
+    Message {
+        level: Level::Note,
+        file: path.to_path_buf(),
+        span: None,
+        message: "not a regular file (a FIFO, socket or device); skipped".into(),
+    }
 }
 
 /// An error about a whole file.

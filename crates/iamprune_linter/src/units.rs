@@ -152,10 +152,22 @@ pub fn discover(roots: &[(PathBuf, Excludes)], options: WalkOptions) -> (UnitGra
         for entry in walker(root, excludes, options).build() {
             match entry {
                 Ok(entry) => {
-                    let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                    let kind = entry.file_type();
+                    let is_file = kind.is_some_and(|t| t.is_file());
                     let path = entry.into_path();
                     if is_file {
                         found.add(path.clone());
+                    } else if kind.is_some_and(|t| !t.is_dir())
+                        && FileKind::of(&path).is_some()
+                        && path.exists()
+                        && !iamprune_syntax::fs::is_regular_file(&path)
+                    {
+                        // A FIFO, socket or device named like a source: reading it could hang.
+                        let mut message = files::not_regular(&path);
+                        if path == *root {
+                            message.level = crate::Level::Error;
+                        }
+                        messages.push(message);
                     }
                     if !options.no_ignore {
                         visited.insert(path);
@@ -537,7 +549,7 @@ fn module_groups(
     let mut reads = Vec::new();
     for (i, (dir, files)) in modules.iter().enumerate() {
         for file in files {
-            let Ok(text) = std::fs::read_to_string(file) else {
+            let Ok(text) = iamprune_syntax::fs::read_to_string(file) else {
                 continue;
             };
             for target in local_sources(&text) {
@@ -713,7 +725,7 @@ pub fn unit_alone(file: &Path) -> Option<Unit> {
 /// A `manifest.json` of a CDK cloud assembly names its artifacts; other manifests do not.
 fn is_cdk_assembly(manifest: &Path) -> bool {
     std::fs::metadata(manifest).is_ok_and(|m| m.len() < MAX_FILE_BYTES)
-        && std::fs::read_to_string(manifest)
+        && iamprune_syntax::fs::read_to_string(manifest)
             .is_ok_and(|t| t.contains("\"artifacts\"") && t.contains("aws:cloudformation:stack"))
 }
 

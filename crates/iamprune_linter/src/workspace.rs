@@ -354,9 +354,10 @@ fn check_roots(
     })
 }
 
-/// Findings that did not load are errors of the run, in every output format.
+/// Findings that did not load are errors of the run, in every output format; a FIFO, socket or device
+/// in a findings directory, which was not read, is a note.
 fn findings_errors(project: &Project) -> Vec<Message> {
-    project
+    let errors = project
         .findings_errors
         .iter()
         .map(|PositionedError { error, position }| Message {
@@ -365,8 +366,16 @@ fn findings_errors(project: &Project) -> Vec<Message> {
             // The reports do not hold the export's text, so the place is in the message.
             span: None,
             message: format!("{}:{}: {}", position.line, position.column, error.message),
+        });
+    let not_regular = project
+        .findings
+        .iter()
+        .flat_map(|findings| findings.skipped())
+        .filter(|path| {
+            path.exists() && !path.is_dir() && !iamprune_syntax::fs::is_regular_file(path)
         })
-        .collect()
+        .map(|path| files::not_regular(path));
+    errors.chain(not_regular).collect()
 }
 
 /// What the reports covered.

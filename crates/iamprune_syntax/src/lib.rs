@@ -5,6 +5,7 @@
 //! (rendering, the language server, an error shown on its own), computed by [`LineIndex`].
 
 mod error;
+pub mod fs;
 pub mod json;
 mod position;
 pub mod spelling;

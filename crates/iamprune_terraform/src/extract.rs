@@ -425,7 +425,7 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
             .overrides
             .get(&path)
             .cloned()
-            .map_or_else(|| std::fs::read_to_string(&path), Ok)
+            .map_or_else(|| iamprune_syntax::fs::read_to_string(&path), Ok)
         {
             Ok(c) => c,
             // A missing file named by a policy argument is worth an error; other arguments

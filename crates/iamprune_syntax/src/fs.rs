@@ -1,0 +1,77 @@
+//! Reading files without hanging: only regular files are opened. Opening a FIFO for reading waits for
+//! a writer forever, and a device may never end; the walk can meet either under any name (`*.tf`,
+//! `*.json`), so every read of a file named by a tree or a user goes through here.
+
+use std::io::{self, Read};
+use std::path::Path;
+
+/// The error for a path that is not a regular file.
+fn not_regular() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "not a regular file (a FIFO, socket or device)",
+    )
+}
+
+/// Whether `path` is a regular file (following symbolic links), asked without opening it.
+pub fn is_regular_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+}
+
+/// `std::fs::read`, for regular files only.
+pub fn read(path: &Path) -> io::Result<Vec<u8>> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(not_regular());
+    }
+    std::fs::read(path)
+}
+
+/// `std::fs::read_to_string`, for regular files only.
+pub fn read_to_string(path: &Path) -> io::Result<String> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(not_regular());
+    }
+    std::fs::read_to_string(path)
+}
+
+/// At most the first `limit` bytes of a regular file.
+pub fn read_prefix(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(not_regular());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fifo_is_refused_without_waiting_for_a_writer() {
+        let dir = std::env::temp_dir().join(format!("iamprune-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let fifo = dir.join("main.tf");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: mkfifo is not available");
+            return;
+        }
+        for error in [
+            read(&fifo).err(),
+            read_to_string(&fifo).err(),
+            read_prefix(&fifo, 10).err(),
+        ] {
+            assert_eq!(error.map(|e| e.kind()), Some(io::ErrorKind::InvalidInput));
+        }
+        assert!(!is_regular_file(&fifo));
+        let file = dir.join("ok.tf");
+        std::fs::write(&file, "x").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(read_to_string(&file).ok().as_deref(), Some("x"));
+        assert_eq!(read_prefix(&file, 0).ok(), Some(Vec::new()));
+    }
+}
