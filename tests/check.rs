@@ -370,3 +370,34 @@ fn each_path_is_checked_with_its_own_configuration() {
         seed + demo
     );
 }
+
+/// A minified template: one line holding every policy. Each diagnostic shows its place, not the line,
+/// so the report grows with the diagnostics rather than with diagnostics times the line.
+#[test]
+fn a_minified_template_gives_a_report_the_size_of_its_diagnostics() {
+    let dir = scratch("minified");
+    let roles: Vec<String> = (0..1500)
+        .map(|i| {
+            format!(
+                "\"R{i}\":{{\"Type\":\"AWS::IAM::Policy\",\"Properties\":{{\"PolicyName\":\"p{i}\",\
+                 \"Roles\":[\"r{i}\"],\"PolicyDocument\":{{\"Statement\":[{{\"Effect\":\"Allow\",\
+                 \"Action\":[\"s3:GetObject\",\"s3:Get*\"],\"Resource\":\"*\"}}]}}}}}}"
+            )
+        })
+        .collect();
+    let template = format!("{{\"Resources\":{{{}}}}}", roles.join(","));
+    assert!(template.len() > 250_000);
+    std::fs::write(dir.join("min.template.json"), &template).unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&dir, &["check", "min.template.json", "--exit-zero"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let shown = text.matches("is not shown").count();
+    assert_eq!(shown, 1500, "{}", &text[..text.len().min(2000)]);
+    // About 400 bytes a diagnostic, where the whole line would be 250 kB.
+    assert!(text.len() < 1500 * 600, "{} bytes", text.len());
+    assert!(
+        text.contains("--> min.template.json:1:"),
+        "{}",
+        &text[..text.len().min(2000)]
+    );
+}

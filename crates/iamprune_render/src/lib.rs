@@ -66,6 +66,11 @@ impl Sources {
         self.texts.get(path).map(|(t, _)| t.as_str())
     }
 
+    /// The text of a file with its line index.
+    pub(crate) fn indexed(&self, path: &Path) -> Option<(&str, &LineIndex)> {
+        self.texts.get(path).map(|(t, index)| (t.as_str(), index))
+    }
+
     /// The position of a byte offset; line 1, column 1 when the file is unknown.
     pub fn position(&self, path: &Path, offset: usize) -> Position {
         match self.texts.get(path) {

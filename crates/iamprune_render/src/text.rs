@@ -1,10 +1,56 @@
 //! `--format text`: annotated source, the fix shown as a diff, and a summary line.
 
-use annotate_snippets::{AnnotationKind, Group, Level, Patch, Renderer, Snippet};
+use annotate_snippets::{AnnotationKind, Group, Level, Origin, Patch, Renderer, Snippet};
 
-use iamprune_linter::{Applicability, Level as MessageLevel, Severity};
+use iamprune_linter::{Applicability, Diagnostic, Level as MessageLevel, Severity};
+use iamprune_syntax::Span;
 
 use crate::{Report, Sources, path_string};
+
+/// Lines longer than this are not shown (a minified template is one line of megabytes: showing it
+/// for each of its diagnostics would print gigabytes). The place and the fix's title still are.
+const MAX_LINE: usize = 1_000;
+
+/// The lines of a file that a diagnostic and its fix touch: what its snippet shows, so that rendering
+/// it costs those lines rather than the whole file.
+struct Excerpt<'a> {
+    text: &'a str,
+    /// The byte offset of `text` in the file.
+    start: usize,
+    /// The 1-based number of its first line.
+    line: usize,
+}
+
+impl Excerpt<'_> {
+    /// A span of the file as a range of the excerpt.
+    fn range(&self, span: Span) -> std::ops::Range<usize> {
+        span.start.saturating_sub(self.start)..span.end.saturating_sub(self.start)
+    }
+}
+
+/// The whole lines of `path` that `spans` touch; `None` when the file is unknown or one of those lines
+/// is too long to show.
+fn excerpt_of<'a>(
+    sources: &'a Sources,
+    path: &std::path::Path,
+    spans: &[Span],
+) -> Option<Excerpt<'a>> {
+    let (source, index) = sources.indexed(path)?;
+    let from = spans.iter().map(|s| s.start).min()?;
+    let to = spans.iter().map(|s| s.end.max(s.start)).max()?;
+    let start = index.line_span(from).start;
+    // A span that ends just after a line break ends on that line.
+    let end = index.line_span(to.saturating_sub(1).max(from)).end;
+    let text = source.get(start..end)?;
+    if text.split('\n').any(|line| line.len() > MAX_LINE) {
+        return None;
+    }
+    Some(Excerpt {
+        text,
+        start,
+        line: index.position(start).line,
+    })
+}
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TextOptions {
@@ -40,34 +86,34 @@ pub fn text(report: &Report, sources: &Sources, options: TextOptions) -> String 
             Severity::Warning => Level::WARNING,
             Severity::Info => Level::INFO,
         };
-        let Some(source) = sources.text(&d.file) else {
-            let at = sources.position(&d.file, d.span.start);
-            out.push_str(&format!(
-                "{path}:{}:{}: {} [{}] {}\n",
-                at.line,
-                at.column,
-                d.severity,
-                d.rule.code(),
-                d.message
-            ));
+        let mut touched = vec![d.span];
+        if let Some(fix) = &d.fix {
+            touched.extend(fix.edits.iter().map(|e| e.span));
+        }
+        let Some(excerpt) = excerpt_of(sources, &d.file, &touched) else {
+            out.push_str(&renderer.render(&without_source(d, sources, level)));
+            out.push_str("\n\n");
             continue;
         };
         let mut title = level
             .primary_title(d.message.as_str())
             .id(d.rule.code())
             .element(
-                Snippet::source(source).path(path.as_str()).annotation(
-                    AnnotationKind::Primary
-                        .span(d.span.range())
-                        .label(d.rule.name()),
-                ),
+                Snippet::source(excerpt.text)
+                    .line_start(excerpt.line)
+                    .path(path.as_str())
+                    .annotation(
+                        AnnotationKind::Primary
+                            .span(excerpt.range(d.span))
+                            .label(d.rule.name()),
+                    ),
             );
         if let Some(construct) = &d.construct_path {
             title = title.element(Level::NOTE.message(format!("construct {construct}")));
         }
         let mut groups = vec![title];
         for related in &d.related {
-            let Some(related_source) = sources.text(&related.file) else {
+            let Some(related_excerpt) = excerpt_of(sources, &related.file, &[related.span]) else {
                 continue;
             };
             let related_path = path_string(&related.file);
@@ -75,27 +121,29 @@ pub fn text(report: &Report, sources: &Sources, options: TextOptions) -> String 
                 Level::NOTE
                     .secondary_title(related.message.clone())
                     .element(
-                        Snippet::source(related_source)
+                        Snippet::source(related_excerpt.text)
+                            .line_start(related_excerpt.line)
                             .path(related_path)
-                            .annotation(AnnotationKind::Context.span(related.span.range())),
+                            .annotation(
+                                AnnotationKind::Context.span(related_excerpt.range(related.span)),
+                            ),
                     ),
             );
         }
         if let Some(fix) = &d.fix {
-            let label = match fix.applicability {
-                Applicability::Safe => format!("{} (`iamprune fix` applies it)", fix.title),
-                Applicability::DisplayOnly => format!("{} (not applied automatically)", fix.title),
-            };
-            let help = Level::HELP.secondary_title(label);
+            let help = Level::HELP.secondary_title(fix_label(fix));
             groups.push(if fix.edits.is_empty() {
                 Group::with_title(help)
             } else {
                 help.element(
-                    Snippet::source(source).path(path.as_str()).patches(
-                        fix.edits
-                            .iter()
-                            .map(|e| Patch::new(e.span.range(), e.content.as_str())),
-                    ),
+                    Snippet::source(excerpt.text)
+                        .line_start(excerpt.line)
+                        .path(path.as_str())
+                        .patches(
+                            fix.edits
+                                .iter()
+                                .map(|e| Patch::new(excerpt.range(e.span), e.content.as_str())),
+                        ),
                 )
             });
         }
@@ -104,6 +152,45 @@ pub fn text(report: &Report, sources: &Sources, options: TextOptions) -> String 
     }
     out.push_str(&summary(report));
     out
+}
+
+fn fix_label(fix: &iamprune_linter::Fix) -> String {
+    match fix.applicability {
+        Applicability::Safe => format!("{} (`iamprune fix` applies it)", fix.title),
+        Applicability::DisplayOnly => format!("{} (not applied automatically)", fix.title),
+    }
+}
+
+/// A diagnostic whose lines are not shown (an unknown file, or a line too long to show): its place,
+/// its message and its fix's title.
+fn without_source<'a>(d: &'a Diagnostic, sources: &Sources, level: Level<'a>) -> Vec<Group<'a>> {
+    let at = sources.position(&d.file, d.span.start);
+    let mut title = level
+        .primary_title(d.message.as_str())
+        .id(d.rule.code())
+        .element(
+            Origin::path(path_string(&d.file))
+                .line(at.line)
+                .char_column(at.column),
+        );
+    if sources.text(&d.file).is_some() {
+        let edits = d.fix.as_ref().is_some_and(|f| !f.edits.is_empty());
+        title = title.element(Level::NOTE.message(format!(
+            "the line is over {MAX_LINE} characters long and is not shown{}",
+            if edits {
+                "; `--format json` holds the fix's edits"
+            } else {
+                ""
+            }
+        )));
+    }
+    let mut groups = vec![title];
+    if let Some(fix) = &d.fix {
+        groups.push(Group::with_title(
+            Level::HELP.secondary_title(fix_label(fix)),
+        ));
+    }
+    groups
 }
 
 /// "findings for 14 principal(s): 12 joined, 2 not (see `iamprune principals`)"; `None` without
