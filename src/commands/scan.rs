@@ -65,6 +65,10 @@ pub struct ScanArgs {
     /// Fail the run (exit 1) when findings name a principal that reaches no policy in the source.
     #[arg(long)]
     pub fail_on_unjoined: bool,
+    /// Narrow wildcards even when the findings are newer than the catalog's data (or name actions it
+    /// does not know): an action AWS added since, if it was used, would be lost.
+    #[arg(long)]
+    pub accept_catalog_age: bool,
     /// How many files and modules are checked at once (default: one per CPU).
     #[arg(long = "threads", short = 'j', value_name = "N")]
     pub threads: Option<std::num::NonZeroUsize>,
@@ -139,6 +143,7 @@ impl Scan {
             select: args.select.clone(),
             ignore: args.ignore.clone(),
             fix_generated,
+            accept_catalog_age: args.accept_catalog_age,
         });
         let started = Instant::now();
         let (workspace, checked, stdin) = match &args.stdin_filename {

@@ -57,6 +57,10 @@ pub struct Config {
     /// Fail the run when findings name a principal that reaches no policy in the source.
     #[serde(default)]
     pub fail_on_unjoined: bool,
+    /// Narrow wildcards even when the findings are newer than the catalog's data, or name actions it
+    /// does not know: an action AWS added since, if used, would be lost. Off by default.
+    #[serde(default)]
+    pub accept_catalog_age: bool,
     /// The AWS account the source deploys to: findings about principals of other accounts are not
     /// matched by name, and without it (or `accounts`) nothing matched by name alone is narrowed.
     pub account: Option<String>,

@@ -46,6 +46,8 @@ pub struct SiteContext<'a> {
     pub refinement: Option<&'a Refinement>,
     /// The site is in generated output (a CDK assembly): fixes are shown, not applied.
     pub generated: bool,
+    /// Why wildcards may not be narrowed with this catalog.
+    pub drift: crate::drift::Drift,
     /// Spells the fixes' edits in the site's syntax.
     pub writer: Writer<'a>,
 }

@@ -12,6 +12,7 @@ pub mod config;
 mod context;
 pub mod deployments;
 pub mod diagnostic;
+pub mod drift;
 pub mod edits;
 mod extract;
 pub mod files;
@@ -81,6 +82,8 @@ pub struct Linter<'a> {
     /// Which rules run, at which severity: applied to a unit's diagnostics by [`check`], so
     /// [`Linter::lint_site`] alone reports every rule.
     pub rules: RuleSelection,
+    /// Narrow wildcards even with a catalog older than the findings (see [`drift`]).
+    pub accept_catalog_age: bool,
 }
 
 impl<'a> Linter<'a> {
@@ -91,6 +94,7 @@ impl<'a> Linter<'a> {
             resolver: Resolver::default(),
             fix_generated: false,
             rules: RuleSelection::default(),
+            accept_catalog_age: false,
         }
     }
 
@@ -157,6 +161,11 @@ impl<'a> Linter<'a> {
             unused: unused.as_ref(),
             refinement: refinement.as_ref(),
             generated,
+            drift: if self.accept_catalog_age {
+                drift::Drift::default()
+            } else {
+                drift::Drift::of_site(self.catalog, &resolution.principals)
+            },
             writer: edits::Writer::new(text, &site.syntax),
         };
         rules::check_site(&ctx, &mut report.diagnostics);

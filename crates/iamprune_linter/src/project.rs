@@ -41,6 +41,8 @@ pub struct Project {
     stack_name: Option<String>,
     account: Option<String>,
     fix_generated: bool,
+    /// `--accept-catalog-age` or `accept-catalog-age = true`.
+    pub accept_catalog_age: bool,
     /// The `[rules]` table, by rule.
     rules: RuleSelection,
     /// What could not be loaded, when the project went on without it (see [`Project::load_lenient`]).
@@ -176,6 +178,7 @@ impl Project {
                 rules
             },
             no_ignore: settings.no_ignore || config.no_ignore,
+            accept_catalog_age: settings.accept_catalog_age || config.accept_catalog_age,
             config,
             catalog,
             catalog_path,
@@ -201,6 +204,7 @@ impl Project {
             deployments: Arc::clone(&self.deployments),
         };
         linter.fix_generated = self.fix_generated;
+        linter.accept_catalog_age = self.accept_catalog_age;
         linter.rules = self.rules.clone();
         linter
     }

@@ -56,6 +56,14 @@ pub fn element_fix(
     if edits.is_empty() {
         return Some(display_only(title));
     }
+    if let Some(why) = ctx.drift.blocks(&change.original) {
+        return Some(Fix {
+            applicability: Applicability::DisplayOnly,
+            title: format!("{title}; held back because {why}"),
+            edits,
+            refined,
+        });
+    }
     Some(Fix {
         applicability: ctx.applicability(),
         title,

@@ -42,6 +42,8 @@ pub struct Settings {
     pub principal: Option<String>,
     /// Apply fixes to generated output (CDK templates) too.
     pub fix_generated: bool,
+    /// Narrow wildcards with a catalog older than the findings (`--accept-catalog-age`).
+    pub accept_catalog_age: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -344,6 +346,13 @@ fn check_roots(
     let join = JoinReport::build(project, &reports, whole_project);
     messages.extend(join.messages());
     messages.extend(findings_errors(project));
+    if let (Some(findings), false) = (&project.findings, project.accept_catalog_age) {
+        let place = project
+            .config_path
+            .clone()
+            .unwrap_or_else(|| roots.first().cloned().unwrap_or_default());
+        messages.extend(crate::drift::note(&project.catalog, findings, &place));
+    }
     Ok(Checked {
         project: key,
         stats: stats(&reports),

@@ -1,0 +1,123 @@
+//! A catalog behind the findings never costs a used action: wildcards are not narrowed when the
+//! findings are newer than the catalog's data or name actions it does not know, unless that is
+//! accepted; exact unused actions are still removed.
+
+mod common;
+
+use common::*;
+
+use std::path::{Path, PathBuf};
+
+/// The demo, its findings analyzed on `analyzed`, with `extra` unused s3 actions.
+fn demo(name: &str, analyzed: &str, extra: &[&str]) -> PathBuf {
+    let dir = scratch(name);
+    copy_dir(&root().join("testdata/demo"), &dir);
+    let path = dir.join("findings/unused-access.jsonl");
+    let mut text = std::fs::read_to_string(&path)
+        .unwrap_or_default()
+        .replace("2026-09-20T08:00", &format!("{analyzed}T08:00"));
+    for action in extra {
+        text = text.replacen(
+            "{\"action\": \"GetBucketLocation\"}",
+            &format!("{{\"action\": \"GetBucketLocation\"}}, {{\"action\": \"{action}\"}}"),
+            1,
+        );
+    }
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    dir
+}
+
+/// Rule code → whether its fixes are safe, for each diagnostic of a JSON report.
+fn fixes(dir: &Path, extra: &[&str]) -> Vec<(String, String, bool)> {
+    let report = json_report(dir, &[&["check", "."][..], extra].concat());
+    report["diagnostics"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap_or("").to_string(),
+                d["fix"]["title"].as_str().unwrap_or("").to_string(),
+                d["fix"]["applicability"] == "safe",
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn findings_newer_than_the_catalog_hold_back_every_wildcard() {
+    let dir = demo("catalog-age-newer", "2026-11-20", &[]);
+    let found = fixes(&dir, &[]);
+    assert_eq!(found.len(), 7);
+    for (code, title, safe) in &found {
+        match code.as_str() {
+            "IAM001" => assert!(safe, "{title}"),
+            _ => {
+                assert!(!safe, "{title}");
+                assert!(
+                    title.ends_with("held back because the catalog's data (2026-09-26) is older than the findings (2026-11-20)"),
+                    "{title}"
+                );
+            }
+        }
+    }
+    let out = run(&dir, &["check", "."]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.matches("are newer than the catalog's data").count(),
+        1,
+        "{stdout}"
+    );
+    // fix removes the exact actions and leaves the wildcards.
+    let out = run(&dir, &["fix", "."]);
+    assert_eq!(out.status.code(), Some(0));
+    let main = std::fs::read_to_string(dir.join("terraform/main.tf")).unwrap_or_default();
+    assert!(main.contains("[\"s3:Get*\", \"s3:List*\"]"), "{main}");
+    assert!(!main.contains("lambda:CreateFunction"), "{main}");
+    // Accepted, they are narrowed.
+    let accepted = fixes(&dir, &["--accept-catalog-age"]);
+    assert!(accepted.iter().all(|(_, _, safe)| *safe), "{accepted:?}");
+    std::fs::write(
+        dir.join("iamprune.toml"),
+        std::fs::read_to_string(dir.join("iamprune.toml"))
+            .unwrap_or_default()
+            .replacen("findings = ", "accept-catalog-age = true\nfindings = ", 1),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&dir, &["check", "."]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("newer than the catalog"));
+    assert!(fixes(&dir, &[]).iter().all(|(_, _, safe)| *safe));
+}
+
+#[test]
+fn an_action_the_catalog_does_not_know_holds_back_its_service() {
+    let dir = demo(
+        "catalog-age-unknown",
+        "2026-09-20",
+        &["GetBucketQuantumState"],
+    );
+    let found = fixes(&dir, &[]);
+    let s3 = found
+        .iter()
+        .find(|(_, title, _)| title.contains("`s3:Get*`"))
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert!(!s3.2);
+    assert!(
+        s3.1.ends_with(
+            "held back because the findings name `s3` actions the catalog does not know"
+        ),
+        "{}",
+        s3.1
+    );
+    let logs = found
+        .iter()
+        .find(|(_, title, _)| title.contains("`logs:Describe*`"))
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert!(logs.2, "another service is narrowed: {}", logs.1);
+    let out = run(&dir, &["check", "."]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("the findings name actions of s3 that the catalog does not know")
+    );
+}
