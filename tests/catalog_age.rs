@@ -30,15 +30,12 @@ fn demo(name: &str, analyzed: &str, extra: &[&str]) -> PathBuf {
 /// Rule code → whether its fixes are safe, for each diagnostic of a JSON report.
 fn fixes(dir: &Path, extra: &[&str]) -> Vec<(String, String, bool)> {
     let report = json_report(dir, &[&["check", "."][..], extra].concat());
-    report["diagnostics"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    diagnostics(&report)
         .iter()
         .map(|d| {
             (
-                d["code"].as_str().unwrap_or("").to_string(),
-                d["fix"]["title"].as_str().unwrap_or("").to_string(),
+                field(d, "/code"),
+                field(d, "/fix/title"),
                 d["fix"]["applicability"] == "safe",
             )
         })

@@ -9,18 +9,9 @@ use std::path::Path;
 
 /// Code, file and range of each diagnostic of a JSON report.
 fn places(report: &serde_json::Value) -> Vec<(String, String, String)> {
-    report["diagnostics"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    diagnostics(report)
         .iter()
-        .map(|d| {
-            (
-                d["code"].as_str().unwrap_or("").to_string(),
-                d["file"].as_str().unwrap_or("").to_string(),
-                d["range"].to_string(),
-            )
-        })
+        .map(|d| (field(d, "/code"), field(d, "/file"), d["range"].to_string()))
         .collect()
 }
 

@@ -103,6 +103,23 @@ pub fn json_report(dir: &Path, args: &[&str]) -> serde_json::Value {
     json(&run(dir, &[args, &["--format", "json"]].concat()))
 }
 
+/// The diagnostics of a JSON report.
+pub fn diagnostics(report: &serde_json::Value) -> Vec<serde_json::Value> {
+    report["diagnostics"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A string field of a JSON value, `""` when it is not one.
+pub fn field(value: &serde_json::Value, pointer: &str) -> String {
+    value
+        .pointer(pointer)
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("")
+        .to_string()
+}
+
 /// How many diagnostics a JSON report holds.
 pub fn diagnostic_count(report: &serde_json::Value) -> usize {
     report["diagnostics"].as_array().map_or(0, Vec::len)
