@@ -50,6 +50,42 @@ fn refine_the_seed_with_the_embedded_catalog() {
 }
 
 #[test]
+fn refine_prints_no_policy_without_statements() {
+    let dir = scratch("refine-empty");
+    let policy = dir.join("policy.json");
+    let unused = dir.join("unused.json");
+    std::fs::write(
+        &policy,
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetBucketAcl"], "Resource": "*"}]}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        &unused,
+        r#"[{"serviceNamespace": "s3", "actions": ["GetBucketAcl"]}]"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = run(
+        &dir,
+        &[
+            "refine",
+            "--policy",
+            "policy.json",
+            "--unused",
+            "unused.json",
+            "--principal",
+            "arn:aws:iam::123456789012:role/app",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("every statement is unused"));
+}
+
+#[test]
 fn expand_prints_actions_and_fails_on_a_pattern_that_matches_nothing() {
     assert_cmd_snapshot!(iamprune().args(["expand", "s3:GetObjectT*", "S3:getobjectacl"]));
     assert_cmd_snapshot!(iamprune().args([

@@ -80,6 +80,14 @@ pub fn run(args: &RefineArgs) -> anyhow::Result<ExitCode> {
     let refinement = refine_document(&document, &unused);
     let failures: Vec<String> = refinement.proof_failures().map(|f| f.to_string()).collect();
     let refined = output::refined_json(&node, &document, &refinement);
+    if refinement.removes_every_statement() && failures.is_empty() {
+        // IAM rejects a policy without statements: there is no document to print.
+        eprintln!(
+            "iamprune: every statement is unused: the policy grants nothing its principals use; \
+             detach or delete it (no document is printed, since IAM rejects an empty `Statement`)"
+        );
+        return Ok(ExitCode::from(1));
+    }
     let printed = serde_json::to_string_pretty(&refined)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{printed}")?;
@@ -135,9 +143,6 @@ fn report(refinement: &Refinement, refined: &serde_json::Value, policy_type: &st
         for line in narrowed {
             eprintln!("iamprune: {line}");
         }
-    }
-    if refinement.removes_every_statement() {
-        eprintln!("iamprune: note: every statement is unused: detach or delete the policy");
     }
     if let Some(kind) = PolicyKind::parse(policy_type) {
         let size = document_size(refined);

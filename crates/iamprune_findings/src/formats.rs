@@ -10,7 +10,9 @@ use crate::LoadOptions;
 use crate::arn::PrincipalArn;
 use crate::error::{self, FindingsError, quote};
 use crate::json::{self, Doc, Obj};
-use crate::model::{FormatKind, Principal, PrincipalFact, Recommendation, RecommendedAction};
+use crate::model::{
+    FormatKind, Principal, PrincipalFact, Recommendation, RecommendedAction, later,
+};
 
 /// What one source says about one service of its principal.
 #[derive(Debug, Clone, Default)]
@@ -25,6 +27,25 @@ pub(crate) struct Mention {
     /// simple lists, which judge every action of the service: what they do not list was used.
     /// A last-accessed report only tracks some actions and says nothing about the others.
     pub judged: Option<BTreeSet<String>>,
+}
+
+impl Mention {
+    fn absorb(&mut self, other: Mention) {
+        self.whole_unused |= other.whole_unused;
+        self.last_accessed = later(self.last_accessed.take(), other.last_accessed.as_deref());
+        for (key, (spelling, last)) in other.unused {
+            let entry = self.unused.entry(key).or_insert((spelling, None));
+            entry.1 = later(entry.1.take(), last.as_deref());
+        }
+        self.judged = match (self.judged.take(), other.judged) {
+            (Some(mut judged), Some(more)) => {
+                judged.extend(more);
+                Some(judged)
+            }
+            // One of them judges every action of the service.
+            _ => None,
+        };
+    }
 }
 
 /// One finding (or one simple list, or one last-accessed report) about one principal. Each
@@ -43,6 +64,16 @@ pub(crate) struct Source {
 }
 
 impl Source {
+    /// Adds what the source says of a service. Two entries for one service (details split in two, a
+    /// list that names it twice) say together what each says: they are one mention, not two voters
+    /// that disagree.
+    pub fn mention(&mut self, (ns, mention): (String, Mention)) {
+        match self.mentions.iter_mut().find(|(n, _)| *n == ns) {
+            Some((_, existing)) => existing.absorb(mention),
+            None => self.mentions.push((ns, mention)),
+        }
+    }
+
     /// Whether the source can make anything unused. A RESOLVED or ARCHIVED finding is kept only
     /// to tell that older exports of it no longer hold.
     pub fn is_active(&self) -> bool {
@@ -259,7 +290,7 @@ fn parse_shape(
         }
         Shape::SimpleEntry => {
             let mut source = ctx.source(simple_list_principal(ctx)?);
-            source.mentions.push(parse_service_entry(doc, m)?);
+            source.mention(parse_service_entry(doc, m)?);
             ctx.batch.sources.push(source);
             FormatKind::SimpleList
         }
@@ -287,7 +318,7 @@ fn parse_array(
                 item,
                 "a simple-list entry {\"serviceNamespace\": ..., \"actions\": [...]}",
             )?;
-            source.mentions.push(parse_service_entry(doc, m)?);
+            source.mention(parse_service_entry(doc, m)?);
         }
         ctx.batch.sources.push(source);
         return Ok(FormatKind::SimpleList);
@@ -492,7 +523,7 @@ fn parse_finding(doc: &Doc<'_>, m: Obj<'_>, ctx: &mut Ctx<'_>) -> Result<(), Fin
             match key {
                 "unusedPermissionDetails" => {
                     let o = doc.object(value, "`unusedPermissionDetails`")?;
-                    source.mentions.push(parse_service_entry(doc, o)?);
+                    source.mention(parse_service_entry(doc, o)?);
                 }
                 "unusedIamRoleDetails" => {
                     let o = doc.object(value, "`unusedIamRoleDetails`")?;
@@ -1040,7 +1071,7 @@ fn parse_last_accessed(doc: &Doc<'_>, m: Obj<'_>, ctx: &mut Ctx<'_>) -> Result<(
         }
         // A used service still votes: against "the whole service is unused", and on the
         // actions it tracks.
-        source.mentions.push((service.ns, mention));
+        source.mention((service.ns, mention));
     }
     ctx.batch.sources.push(source);
     Ok(())

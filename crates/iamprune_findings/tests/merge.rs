@@ -353,3 +353,43 @@ fn given_principal_fills_in_what_a_file_does_not_name() {
             .is_unused("sns:Publish")
     );
 }
+
+/// Two entries for one service in one finding (or one simple list) say together what each says: they
+/// are not two sources that disagree, which would leave nothing unused.
+#[test]
+fn entries_for_one_service_in_one_source_add_up() {
+    let finding = r#"{"id": "x1", "resource": "arn:aws:iam::111122223333:role/DataPipelineRole",
+        "resourceType": "AWS::IAM::Role", "status": "ACTIVE", "findingType": "UnusedPermission",
+        "analyzedAt": "2026-09-01T00:00:00Z", "findingDetails": [
+          {"unusedPermissionDetails": {"serviceNamespace": "s3", "actions": [{"action": "GetBucketAcl"}]}},
+          {"unusedPermissionDetails": {"serviceNamespace": "s3", "actions": [{"action": "GetBucketCors"}]}},
+          {"unusedPermissionDetails": {"serviceNamespace": "sqs"}},
+          {"unusedPermissionDetails": {"serviceNamespace": "sqs", "actions": [{"action": "SendMessage"}]}}]}"#;
+    let list = r#"[{"serviceNamespace": "s3", "actions": ["GetBucketAcl"]},
+                   {"serviceNamespace": "s3", "actions": ["GetBucketCors"]}]"#;
+    for (text, options) in [
+        (finding, opts()),
+        (
+            list,
+            LoadOptions {
+                principal: Some(ROLE.to_string()),
+            },
+        ),
+    ] {
+        let mut set = FindingsSet::new();
+        set.load_str(text, Path::new("one.json"), &options)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let role = set
+            .for_principal(ROLE)
+            .unwrap_or_else(|| panic!("no findings for the role"));
+        let actions: Vec<&str> = role.unused_actions.keys().map(String::as_str).collect();
+        assert_eq!(actions, ["s3:GetBucketAcl", "s3:GetBucketCors"], "{text}");
+    }
+    let mut set = FindingsSet::new();
+    set.load_str(finding, Path::new("one.json"), &opts())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let role = set
+        .for_principal(ROLE)
+        .unwrap_or_else(|| panic!("no findings for the role"));
+    assert!(role.unused_services.contains_key("sqs"));
+}
