@@ -401,3 +401,36 @@ fn a_minified_template_gives_a_report_the_size_of_its_diagnostics() {
         &text[..text.len().min(2000)]
     );
 }
+
+/// Every document of a YAML stream is read, each a template of its own, and fixed in place.
+#[test]
+fn every_document_of_a_yaml_stream_is_checked_and_fixed() {
+    let dir = scratch("multi-document");
+    let document = |role: &str| {
+        format!(
+            "Resources:\n  {role}:\n    Type: AWS::IAM::Policy\n    Properties:\n      PolicyName: p\n      \
+             Roles: [r]\n      PolicyDocument:\n        Statement:\n          - Effect: Allow\n            \
+             Action: [s3:GetObject, s3:Get*]\n            Resource: \"*\"\n"
+        )
+    };
+    let text = format!("{}---\n{}", document("First"), document("Second"));
+    let file = dir.join("stream.yaml");
+    std::fs::write(&file, &text).unwrap_or_else(|e| panic!("{e}"));
+    let report = json_report(&dir, &["check", "stream.yaml"]);
+    let lines: Vec<u64> = diagnostics(&report)
+        .iter()
+        .filter_map(|d| d["range"]["start"]["line"].as_u64())
+        .collect();
+    assert_eq!(lines, [10, 22], "{report:#}");
+    let out = run(&dir, &["fix", "stream.yaml"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap_or_default(),
+        text.replace("[s3:GetObject, s3:Get*]", "[s3:Get*]")
+    );
+}

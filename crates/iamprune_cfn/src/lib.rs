@@ -157,43 +157,46 @@ pub fn extract_file(path: &Path, text: &str, options: &Options) -> Extraction {
         }
         Err(_) => return Extraction::skipped(),
     };
-    let (root, syntax, styles, aliased) = match &parsed {
-        Parsed::Json(root) => (root, Syntax::Json, None, &[][..]),
+    let (roots, syntax, styles, aliased): (Vec<&Node>, _, _, _) = match &parsed {
+        Parsed::Json(root) => (vec![root], Syntax::Json, None, &[][..]),
+        // Every document of a stream of several (`---`), each a template of its own.
         Parsed::Yaml(tree) => (
-            &tree.root,
+            std::iter::once(&tree.root).chain(&tree.rest).collect(),
             Syntax::Yaml,
             Some(&tree.styles),
             tree.aliased.as_slice(),
         ),
     };
-    match detect::classify(root) {
-        detect::Shape::Template => {
-            let kind = match syntax {
-                Syntax::Yaml => FileKind::TemplateYaml,
-                _ => FileKind::TemplateJson,
-            };
-            let src = sites::Source {
-                file: path,
-                text,
-                syntax,
-                styles,
-                aliased,
-            };
-            let mut errors = Vec::new();
-            let sites = sites::extract(&src, root, options, &mut errors);
-            Extraction {
-                kind: Some(kind),
-                sites,
-                errors,
+    let mut extraction = Extraction::skipped();
+    for root in roots {
+        match detect::classify(root) {
+            detect::Shape::Template => {
+                extraction.kind = Some(match syntax {
+                    Syntax::Yaml => FileKind::TemplateYaml,
+                    _ => FileKind::TemplateJson,
+                });
+                let src = sites::Source {
+                    file: path,
+                    text,
+                    syntax: syntax.clone(),
+                    styles,
+                    aliased,
+                };
+                extraction.sites.extend(sites::extract(
+                    &src,
+                    root,
+                    options,
+                    &mut extraction.errors,
+                ));
             }
+            detect::Shape::Policy if syntax == Syntax::Json => {
+                extraction.kind = Some(FileKind::PolicyJson);
+                extraction.sites.push(standalone(path, root));
+            }
+            detect::Shape::Policy | detect::Shape::Other => {}
         }
-        detect::Shape::Policy if syntax == Syntax::Json => Extraction {
-            kind: Some(FileKind::PolicyJson),
-            sites: vec![standalone(path, root)],
-            errors: Vec::new(),
-        },
-        detect::Shape::Policy | detect::Shape::Other => Extraction::skipped(),
     }
+    extraction
 }
 
 enum Parsed {

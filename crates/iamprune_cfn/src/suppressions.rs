@@ -17,7 +17,9 @@ pub fn suppressions(text: &str) -> Vec<Directive> {
     }
     let mut out = suppression::line_comments(text, &["#"]);
     if let Ok(tree) = crate::yaml::parse(text) {
-        out.extend(metadata(&tree.root));
+        for root in std::iter::once(&tree.root).chain(&tree.rest) {
+            out.extend(metadata(root));
+        }
     }
     out
 }

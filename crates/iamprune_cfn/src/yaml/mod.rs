@@ -25,6 +25,8 @@ const MAX_NODES: usize = 2_000_000;
 #[derive(Debug, Clone)]
 pub struct YamlTree {
     pub root: Node,
+    /// The roots of the documents after the first, in a stream of several (`---`).
+    pub rest: Vec<Node>,
     /// Keys that occur twice in one mapping (the second occurrence); the tree keeps both.
     pub duplicate_keys: Vec<(String, Span)>,
     /// The style of every string scalar, by the start of its value span, so that a policy written as
@@ -34,7 +36,8 @@ pub struct YamlTree {
     pub(crate) aliased: Vec<Span>,
 }
 
-/// Parses the first document of a YAML stream. An empty stream gives a `Null` root.
+/// Parses a YAML stream: its first document is `root`, the others `rest`. An empty stream gives a `Null`
+/// root.
 pub fn parse(text: &str) -> Result<YamlTree, SyntaxError> {
     // libyaml skips a byte order mark without counting it in its offsets; parse after it and shift.
     let (body, shift) = match text.strip_prefix('\u{feff}') {
@@ -56,18 +59,22 @@ pub fn parse(text: &str) -> Result<YamlTree, SyntaxError> {
         aliased: Vec::new(),
         nodes: 0,
     };
+    let mut roots = Vec::new();
     for event in events {
-        if builder.root.is_some() {
-            break;
-        }
         builder.event(event)?;
+        if let Some(root) = builder.root.take() {
+            roots.push(root.node);
+            // An anchor names a node of its own document only.
+            builder.anchors.clear();
+        }
     }
-    let root = builder.root.map_or_else(
-        || Node::new(Span::new(shift, shift), NodeKind::Null),
-        |b| b.node,
-    );
+    let mut roots = roots.into_iter();
+    let root = roots
+        .next()
+        .unwrap_or_else(|| Node::new(Span::new(shift, shift), NodeKind::Null));
     Ok(YamlTree {
         root,
+        rest: roots.collect(),
         duplicate_keys: builder.duplicate_keys,
         styles: builder.styles,
         aliased: builder.aliased,
