@@ -434,3 +434,40 @@ fn every_document_of_a_yaml_stream_is_checked_and_fixed() {
         text.replace("[s3:GetObject, s3:Get*]", "[s3:Get*]")
     );
 }
+
+/// Text an alias shares is never edited: the anchored list may also feed something that is not a
+/// policy (an environment variable), or another role's policy. `check` shows the fix, `fix` agrees.
+#[test]
+fn text_shared_through_a_yaml_alias_is_never_edited() {
+    let dir = scratch("yaml-alias");
+    let template = "Metadata:\n  SharedActions: &acts [s3:GetObject, s3:Get*]\nResources:\n  \
+                    Policy:\n    Type: AWS::IAM::Policy\n    Properties:\n      PolicyName: p\n      \
+                    Roles: [r]\n      PolicyDocument:\n        Statement:\n          - Effect: Allow\n            \
+                    Action: *acts\n            Resource: \"*\"\n  Other:\n    Type: AWS::IAM::Policy\n    \
+                    Properties:\n      PolicyName: q\n      Roles: [s]\n      PolicyDocument:\n        \
+                    Statement:\n          - Effect: Allow\n            Action: *acts\n            Resource: \"*\"\n  \
+                    Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n      Environment:\n        \
+                    Variables:\n          ACTIONS: !Join [\",\", *acts]\n";
+    let file = dir.join("shared.yaml");
+    std::fs::write(&file, template).unwrap_or_else(|e| panic!("{e}"));
+    let report = json_report(&dir, &["check", "shared.yaml"]);
+    let found = diagnostics(&report);
+    assert_eq!(found.len(), 2, "{report:#}");
+    for d in &found {
+        assert_eq!(field(d, "/code"), "IAM011");
+        assert_eq!(field(d, "/fix/applicability"), "display-only", "{d:#}");
+    }
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("shares text with other places through a YAML anchor"),
+        "{notes}"
+    );
+    let out = run(&dir, &["fix", "shared.yaml"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap_or_default(), template);
+}

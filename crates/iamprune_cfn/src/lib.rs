@@ -223,5 +223,6 @@ fn standalone(path: &Path, root: &Node) -> PolicySite {
         principals: Vec::new(),
         principals_complete: false,
         notes: Vec::new(),
+        frozen: None,
     }
 }

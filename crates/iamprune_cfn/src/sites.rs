@@ -393,16 +393,17 @@ impl<'a, 's> Walker<'a, 's> {
                 message: "the policy is inside `Fn::If`: it applies only under a condition".into(),
             });
         }
-        if self
-            .src
-            .aliased
-            .iter()
-            .any(|a| a.start <= node.span.start && node.span.end <= a.end)
-        {
+        // Text reached through an alias is the anchored node's: editing it changes every use, policy
+        // or not (an environment variable built from the same list).
+        let frozen = shares_text(node, self.src.aliased).then(|| {
+            "the policy shares text with other places through a YAML anchor and alias: an edit \
+             would change every use, so its fixes are shown, not applied"
+                .to_string()
+        });
+        if let Some(why) = &frozen {
             notes.push(SiteNote {
                 span: node.span,
-                message: "the policy is shared through a YAML alias: an edit changes every use"
-                    .into(),
+                message: why.clone(),
             });
         }
         let scope = place.owner.map_or(node, |m| &m.value);
@@ -461,7 +462,26 @@ impl<'a, 's> Walker<'a, 's> {
             principals,
             principals_complete,
             notes,
+            frozen,
         });
+    }
+}
+
+/// Whether any value of `node` is text an alias shares: inside a node that is anchored and aliased, or
+/// holding one.
+fn shares_text(node: &Node, aliased: &[Span]) -> bool {
+    let overlaps = |span: Span| {
+        aliased
+            .iter()
+            .any(|a| a.start < span.end.max(span.start + 1) && span.start < a.end)
+    };
+    if overlaps(node.span) {
+        return true;
+    }
+    match &node.kind {
+        NodeKind::Array(items) => items.iter().any(|item| shares_text(item, aliased)),
+        NodeKind::Object(members) => members.iter().any(|m| shares_text(&m.value, aliased)),
+        _ => false,
     }
 }
 

@@ -59,8 +59,12 @@ impl SiteContext<'_> {
         rule: Rule,
         span: Span,
         message: String,
-        fix: Option<Fix>,
+        mut fix: Option<Fix>,
     ) -> Diagnostic {
+        // Whatever a rule decided, no edit is made in text shared with something else.
+        if let (Some(fix), Some(_)) = (&mut fix, &self.site.frozen) {
+            fix.applicability = Applicability::DisplayOnly;
+        }
         Diagnostic {
             rule,
             severity: rule.meta().severity,
@@ -79,9 +83,9 @@ impl SiteContext<'_> {
         }
     }
 
-    /// Fixes in generated output are shown, not applied.
+    /// Fixes in generated output, or in text shared with something else, are shown, not applied.
     pub fn applicability(&self) -> Applicability {
-        if self.generated {
+        if self.generated || self.site.frozen.is_some() {
             Applicability::DisplayOnly
         } else {
             Applicability::Safe

@@ -35,6 +35,7 @@ fn site(file: &Path, text: &str) -> PolicySite {
         }],
         principals_complete: true,
         notes: Vec::new(),
+        frozen: None,
     }
 }
 

@@ -26,6 +26,7 @@ fn site(name: PrincipalName, declared_as: &str, construct_path: Option<&str>) ->
         }],
         principals_complete: true,
         notes: Vec::new(),
+        frozen: None,
     }
 }
 

@@ -43,6 +43,9 @@ pub struct PolicySite {
     /// Things the extractor could not decide, said once per site (`dynamic "statement"`, an `Fn::If`
     /// around a statement, a policy composed with `join`).
     pub notes: Vec<SiteNote>,
+    /// Why no edit may be made in the document's text, when its text is also something else's (a
+    /// YAML anchor used elsewhere through an alias): its fixes are shown, not applied.
+    pub frozen: Option<String>,
 }
 
 impl PolicySite {

@@ -199,6 +199,7 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
                 principals: Vec::new(),
                 principals_complete: false,
                 notes: converter.notes,
+                frozen: None,
             },
             holder: Holder::Key(DocKey::Data(name)),
         });
@@ -530,6 +531,7 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
                 principals: Vec::new(),
                 principals_complete: false,
                 notes,
+                frozen: None,
             },
             holder: holder.clone(),
         });

@@ -56,10 +56,10 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
             };
             let edits = refinement_fixes::writer(ctx).remove_element(block, i);
             let fix = (!edits.is_empty()).then(|| Fix {
-                applicability: if ctx.generated || !provable {
-                    Applicability::DisplayOnly
+                applicability: if provable {
+                    ctx.applicability()
                 } else {
-                    Applicability::Safe
+                    Applicability::DisplayOnly
                 },
                 title: format!("remove `{pattern}`"),
                 edits,

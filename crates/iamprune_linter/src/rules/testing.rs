@@ -101,6 +101,7 @@ impl Case {
                 }],
                 principals_complete: true,
                 notes: Vec::new(),
+                frozen: None,
             },
             text,
             findings: None,
