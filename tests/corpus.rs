@@ -100,10 +100,12 @@ fn findings(corpus: &std::path::Path, dir: &std::path::Path) -> (String, usize) 
         } else {
             details
         };
+        // Analyzed before the embedded catalog's data date, so that wildcards are narrowed (a catalog
+        // older than the findings holds them back; tests/catalog_age.rs covers that).
         let finding = serde_json::json!({
             "id": format!("corpus-{}", fnv(arn, "")), "resource": arn, "status": "ACTIVE",
             "findingType": "UnusedPermission", "resourceOwnerAccount": "123456789012",
-            "analyzedAt": "2026-11-01T00:00:00Z", "updatedAt": "2026-11-01T00:00:00Z",
+            "analyzedAt": "2026-09-01T00:00:00Z", "updatedAt": "2026-09-01T00:00:00Z",
             "findingDetails": details,
         });
         lines.push_str(&finding.to_string());
@@ -215,6 +217,70 @@ fn check_the_corpus_without_a_panic() {
     );
     let diagnostics = report["diagnostics"].as_array().map_or(0, Vec::len);
     assert!(diagnostics > 800, "{diagnostics} diagnostics");
+    compare_digest(&report);
+}
+
+/// The committed digest of the corpus report: any change to what the corpus gives (a diagnostic more
+/// or less, another message, another fix) must come with the digest updated in the same commit, where
+/// its diff shows what changed by rule. `IAMPRUNE_UPDATE_DIGEST=1` rewrites it.
+fn compare_digest(report: &serde_json::Value) {
+    let path = root().join("testdata/corpus-digest.json");
+    let digest = digest(report);
+    let text = serde_json::to_string_pretty(&digest).unwrap_or_default() + "\n";
+    if std::env::var_os("IAMPRUNE_UPDATE_DIGEST").is_some() {
+        std::fs::write(&path, &text).unwrap_or_else(|e| panic!("{e}"));
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(
+        committed, text,
+        "the corpus report changed; if that is intended, run IAMPRUNE_UPDATE_DIGEST=1 cargo test --test corpus check_the_corpus"
+    );
+}
+
+/// Counts per rule and kind of fix, the run's stats and message counts, and one hash of every
+/// diagnostic (rule, place, message, fix) and message.
+fn digest(report: &serde_json::Value) -> serde_json::Value {
+    let mut rules: std::collections::BTreeMap<String, [usize; 3]> = Default::default();
+    let mut lines = Vec::new();
+    for d in diagnostics(report) {
+        let counts = rules.entry(field(&d, "/code")).or_default();
+        counts[0] += 1;
+        match field(&d, "/fix/applicability").as_str() {
+            "safe" => counts[1] += 1,
+            "display-only" => counts[2] += 1,
+            _ => {}
+        }
+        lines.push(format!(
+            "{} {} {} {} | {} | {}",
+            field(&d, "/code"),
+            field(&d, "/file"),
+            d["range"]["start"],
+            d["range"]["end"],
+            field(&d, "/message"),
+            d["fix"]
+        ));
+    }
+    for kind in ["errors", "notes"] {
+        for m in report[kind].as_array().into_iter().flatten() {
+            lines.push(format!("{kind} {m}"));
+        }
+    }
+    let hash = lines.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, line| {
+        fnv(&format!("{h:x}"), line)
+    });
+    serde_json::json!({
+        "stats": report["stats"],
+        "rules": rules
+            .iter()
+            .map(|(code, [all, safe, shown])| (code.clone(), serde_json::json!({
+                "diagnostics": all, "safe fixes": safe, "display-only fixes": shown
+            })))
+            .collect::<serde_json::Map<_, _>>(),
+        "errors": report["errors"].as_array().map_or(0, Vec::len),
+        "notes": report["notes"].as_array().map_or(0, Vec::len),
+        "hash": format!("{hash:016x}"),
+    })
 }
 
 #[test]
