@@ -118,3 +118,37 @@ fn an_action_the_catalog_does_not_know_holds_back_its_service() {
             .contains("the findings name actions of s3 that the catalog does not know")
     );
 }
+
+/// An exact action the catalog does not know, beside a wildcard that covers it: the wildcard is held
+/// back (the policy shows the catalog is behind for that service), and even when that is accepted the
+/// redundancy rule does not remove the action that the narrowed wildcard would no longer cover. Either
+/// way the rest of the file is fixed; the verification never has to refuse it.
+#[test]
+fn an_unknown_action_beside_its_wildcard_is_kept_and_the_file_still_fixed() {
+    for accept in [false, true] {
+        let dir = demo(&format!("catalog-age-fight-{accept}"), "2026-09-20", &[]);
+        let main = dir.join("terraform/main.tf");
+        let text = std::fs::read_to_string(&main)
+            .unwrap_or_default()
+            .replace(
+                "[\"s3:Get*\", \"s3:List*\"]",
+                "[\"s3:Get*\", \"s3:GetBucketFutureThing\", \"s3:List*\"]",
+            );
+        std::fs::write(&main, &text).unwrap_or_else(|e| panic!("{e}"));
+        let mut args = vec!["fix", "terraform"];
+        if accept {
+            args.push("--accept-catalog-age");
+        }
+        let out = run(&dir, &args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let fixed = std::fs::read_to_string(&main).unwrap_or_default();
+        assert!(fixed.contains("\"s3:GetBucketFutureThing\""), "{fixed}");
+        assert!(!fixed.contains("lambda:CreateFunction"), "{fixed}");
+        assert_eq!(fixed.contains("\"s3:Get*\""), !accept, "{fixed}");
+    }
+}

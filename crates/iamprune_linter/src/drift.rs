@@ -11,6 +11,7 @@ use std::path::Path;
 
 use iamprune_catalog::{Catalog, Pattern, PatternKind};
 use iamprune_findings::{FindingsSet, PrincipalFindings};
+use iamprune_policy::PolicyDocument;
 
 use crate::context::MatchedPrincipal;
 use crate::{Level, Message};
@@ -23,15 +24,36 @@ pub struct Drift {
     pub newer: Option<(String, String)>,
     /// Services (lower case) whose unused actions the findings name but the catalog does not know.
     pub services: BTreeSet<String>,
+    /// Services (lower case) of exact actions the policy itself names but the catalog does not know.
+    pub named_in_policy: BTreeSet<String>,
 }
 
 impl Drift {
-    /// What the findings of a site's principals say of the catalog.
-    pub fn of_site(catalog: &Catalog, principals: &[MatchedPrincipal]) -> Drift {
-        Drift::of(
+    /// What the findings of a site's principals, and the site's own document, say of the catalog.
+    pub fn of_site(
+        catalog: &Catalog,
+        principals: &[MatchedPrincipal],
+        document: &PolicyDocument,
+    ) -> Drift {
+        let mut drift = Drift::of(
             catalog,
             principals.iter().filter_map(|p| p.findings.as_ref()),
-        )
+        );
+        drift.named_in_policy = document
+            .statements
+            .iter()
+            .filter_map(|s| s.actions.as_ref())
+            .flat_map(|block| &block.elements)
+            .filter_map(|element| element.pattern())
+            .filter(|p| p.kind() == PatternKind::Exact && catalog.lookup(p.as_str()).is_none())
+            .filter_map(|p| {
+                p.as_str()
+                    .split_once(':')
+                    .map(|(s, _)| s.to_ascii_lowercase())
+            })
+            .filter(|service| !catalog.service_range(service).is_empty())
+            .collect();
+        drift
     }
 
     /// What findings say of the catalog.
@@ -55,7 +77,11 @@ impl Drift {
             .filter(|service| !catalog.service_range(service).is_empty())
             .map(str::to_ascii_lowercase)
             .collect();
-        Drift { newer, services }
+        Drift {
+            newer,
+            services,
+            named_in_policy: BTreeSet::new(),
+        }
     }
 
     /// Why `pattern` (an element of an `Action` list) may not be narrowed, or `None` when it may.
@@ -71,9 +97,14 @@ impl Drift {
         let service = pattern
             .split_once(':')
             .map(|(s, _)| s.to_ascii_lowercase())?;
-        self.services
+        if self.services.contains(&service) {
+            return Some(format!(
+                "the findings name `{service}` actions the catalog does not know"
+            ));
+        }
+        self.named_in_policy
             .contains(&service)
-            .then(|| format!("the findings name `{service}` actions the catalog does not know"))
+            .then(|| format!("the policy names `{service}` actions the catalog does not know"))
     }
 }
 
@@ -165,7 +196,7 @@ mod tests {
 
     #[test]
     fn newer_findings_block_every_wildcard_and_no_exact_action() {
-        let drift = Drift::of_site(&catalog(), &[principal("2026-11-20T08:00:00Z", &[])]);
+        let drift = of_principals(&[principal("2026-11-20T08:00:00Z", &[])]);
         assert_eq!(
             drift.newer,
             Some(("2026-11-20".to_string(), "2026-09-26".to_string()))
@@ -177,13 +208,10 @@ mod tests {
 
     #[test]
     fn unknown_actions_block_their_service_only() {
-        let drift = Drift::of_site(
-            &catalog(),
-            &[principal(
-                "2026-09-01T00:00:00Z",
-                &["s3:GetBucketAbac", "s3:GetObject"],
-            )],
-        );
+        let drift = of_principals(&[principal(
+            "2026-09-01T00:00:00Z",
+            &["s3:GetBucketAbac", "s3:GetObject"],
+        )]);
         assert_eq!(drift.newer, None);
         assert_eq!(drift.services, BTreeSet::from(["s3".to_string()]));
         assert!(drift.blocks("s3:Get*").is_some());
@@ -192,10 +220,31 @@ mod tests {
 
     #[test]
     fn older_findings_block_nothing() {
-        let drift = Drift::of_site(
-            &catalog(),
-            &[principal("2026-09-26T23:00:00Z", &["s3:GetObject"])],
-        );
+        let drift = of_principals(&[principal("2026-09-26T23:00:00Z", &["s3:GetObject"])]);
         assert_eq!(drift, Drift::default());
+    }
+
+    fn of_principals(principals: &[MatchedPrincipal]) -> Drift {
+        Drift::of(
+            &catalog(),
+            principals.iter().filter_map(|p| p.findings.as_ref()),
+        )
+    }
+
+    #[test]
+    fn an_action_the_policy_names_and_the_catalog_does_not_know_blocks_its_service() {
+        let node = iamprune_syntax::json::parse(
+            r#"{"Statement": [{"Effect": "Allow", "Action": ["s3:Get*", "s3:GetBucketQuantum", "ec2:Nope"], "Resource": "*"}]}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let document = PolicyDocument::from_node(&node).unwrap_or_else(|e| panic!("{}", e.message));
+        let drift = Drift::of_site(&catalog(), &[], &document);
+        // `ec2` is a service this catalog does not have at all: a typo of a service says nothing of s3.
+        assert_eq!(drift.named_in_policy, BTreeSet::from(["s3".to_string()]));
+        assert!(
+            drift
+                .blocks("s3:Get*")
+                .is_some_and(|why| why.contains("the policy names `s3`"))
+        );
     }
 }

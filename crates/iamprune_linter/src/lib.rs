@@ -164,7 +164,7 @@ impl<'a> Linter<'a> {
             drift: if self.accept_catalog_age {
                 drift::Drift::default()
             } else {
-                drift::Drift::of_site(self.catalog, &resolution.principals)
+                drift::Drift::of_site(self.catalog, &resolution.principals, &document)
             },
             writer: edits::Writer::new(text, &site.syntax),
         };

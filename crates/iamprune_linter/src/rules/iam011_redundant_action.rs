@@ -1,4 +1,4 @@
-use iamprune_policy::ActionKey;
+use iamprune_policy::{ActionKey, Outcome, StatementRefinement};
 
 use super::{FixAvailability, Rule, RuleMeta};
 use crate::context::SiteContext;
@@ -30,6 +30,18 @@ adds later too.
 "#,
 };
 
+/// The elements of statement `index` that the refinement changes.
+fn changing_elements(ctx: &SiteContext<'_>, index: usize) -> Vec<usize> {
+    match ctx.refinement.and_then(|r| r.statements.get(index)) {
+        Some(StatementRefinement::Elements { changes, .. }) => changes
+            .iter()
+            .filter(|c| c.refinement.outcome != Outcome::Keep)
+            .map(|c| c.element)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
     for statement in &ctx.document.statements {
         let Some(block) = &statement.actions else {
@@ -40,12 +52,19 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
         // holds an expression could exclude anything, so nothing in it can be proved and it must come
         // out unchanged: a removal there would take every other fix of the file down with it.
         let provable = block.key == ActionKey::Action || patterns.iter().all(Option::is_some);
+        // Elements the refinement narrows or removes in this statement cover nothing: what they
+        // cover now is not what they will cover (an action the catalog does not know, beside a
+        // wildcard that is narrowed, would be lost). Once they are fixed, the next round judges again.
+        let changing = changing_elements(ctx, statement.index);
         for (i, element) in block.elements.iter().enumerate() {
             let Some(pattern) = patterns[i] else {
                 continue;
             };
             // An identical earlier element, or a different element that covers this one.
             let cover = patterns.iter().enumerate().find_map(|(j, other)| {
+                if changing.contains(&j) {
+                    return None;
+                }
                 let other = (*other)?;
                 let same = other.lower() == pattern.lower();
                 let covers = (same && j < i) || (!same && j != i && pattern.is_covered_by(other));
