@@ -266,7 +266,7 @@ pub(crate) fn lint_sites(
         linted.messages.extend(report.messages);
         linted.analyses.push(report.analysis);
     }
-    crate::rules::check_unit(sites, &mut linted.diagnostics);
+    crate::rules::check_unit(sites, &linted.analyses, &mut linted.diagnostics);
     // Rules turned off are dropped here, where every check and every round of the fix loop passes,
     // before suppressions, fixes or reports see them.
     linter.rules.apply(&mut linted.diagnostics);

@@ -5,6 +5,7 @@ use iamprune_policy::{
 };
 
 use super::{FixAvailability, Rule, RuleMeta};
+use crate::analysis::SiteAnalysis;
 use crate::context::SiteContext;
 use crate::diagnostic::{Applicability, Diagnostic, Severity};
 
@@ -22,7 +23,9 @@ pub const META: RuleMeta = RuleMeta {
 A policy document whose size without white space is over its quota: 6,144 characters for a managed policy;
 for inline policies 10,240 per role, 2,048 per user and 5,120 per group, counted over all the inline policies
 of the principal together (those of one module or template). Also reported when the
-refined document of a fix would be over the quota — a refinement is never silently coarsened to fit.
+refined document of a fix, or the refined inline policies of a principal together, would be over the
+quota (narrowing a wildcard can lengthen a list): those fixes are then shown, not applied, and a
+refinement is never silently coarsened to fit.
 
 ## Why it matters
 
@@ -116,57 +119,108 @@ pub fn after_site(ctx: &SiteContext<'_>, diagnostics: &mut [Diagnostic]) {
 
 /// The inline policies of one principal count against its quota together: when those of a unit add up
 /// to more, the largest of them is reported (unless one is over the quota on its own, already
-/// reported).
-pub fn check_unit(sites: &[PolicySite], diagnostics: &mut Vec<Diagnostic>) {
+/// reported). When they are under it but their refined documents would add up to more (narrowing a
+/// wildcard can lengthen a list), the fixes of all of them are shown, not applied: IAM would reject
+/// the result at deploy time.
+pub fn check_unit(
+    sites: &[PolicySite],
+    analyses: &[SiteAnalysis],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let mut over = Vec::new();
-    for ((kind, name), parts) in inline_sizes(sites) {
+    for ((kind, name), parts) in inline_sizes(sites, analyses) {
         let quota = inline_quota(kind);
-        let total: usize = parts.iter().map(|(size, _)| size).sum();
-        let Some(&(_, largest)) = parts.iter().max_by_key(|(size, _)| *size) else {
+        let total: usize = parts.iter().map(|p| p.before).sum();
+        let refined: usize = parts.iter().map(|p| p.after).sum();
+        let Some(largest) = parts.iter().max_by_key(|p| p.before) else {
             continue;
         };
-        if parts.len() < 2 || total <= quota.quota() || already_reported(&parts, diagnostics) {
+        if parts.len() < 2 || already_reported(&parts, diagnostics) {
             continue;
         }
-        let message = format!(
-            "the {} inline policies of {} {name} total {total} characters without white space, over the {} quota of {quota}",
-            parts.len(),
-            kind_name(kind),
-            quota.quota()
-        );
-        over.push(unit_diagnostic(largest, message));
+        if total > quota.quota() {
+            let message = format!(
+                "the {} inline policies of {} {name} total {total} characters without white space, over the {} quota of {quota}",
+                parts.len(),
+                kind_name(kind),
+                quota.quota()
+            );
+            over.push(unit_diagnostic(largest.site, message));
+        } else if refined > quota.quota() {
+            let message = format!(
+                "the {} inline policies of {} {name} would total {refined} characters without white space once fixed, over the {} quota of {quota}: their fixes are shown, not applied",
+                parts.len(),
+                kind_name(kind),
+                quota.quota()
+            );
+            for part in &parts {
+                hold_back(part.site, diagnostics);
+            }
+            over.push(unit_diagnostic(largest.site, message));
+        }
     }
     diagnostics.extend(over);
 }
 
-/// The size of each inline policy, by the principal it is attached to.
-type InlineSizes<'a> = BTreeMap<(PrincipalKind, String), Vec<(usize, &'a PolicySite)>>;
+/// The fixes of the diagnostics in a site's document are shown, not applied.
+fn hold_back(site: &PolicySite, diagnostics: &mut [Diagnostic]) {
+    let span = site.document.span;
+    for d in diagnostics
+        .iter_mut()
+        .filter(|d| d.file == site.file && span.start <= d.span.start && d.span.end <= span.end)
+    {
+        if let Some(fix) = d.fix.as_mut() {
+            fix.applicability = Applicability::DisplayOnly;
+        }
+    }
+}
 
-fn inline_sizes(sites: &[PolicySite]) -> InlineSizes<'_> {
+/// An inline policy's size now and once refined.
+struct Part<'a> {
+    before: usize,
+    after: usize,
+    site: &'a PolicySite,
+}
+
+/// The size of each inline policy, by the principal it is attached to.
+type InlineSizes<'a> = BTreeMap<(PrincipalKind, String), Vec<Part<'a>>>;
+
+fn inline_sizes<'a>(sites: &'a [PolicySite], analyses: &[SiteAnalysis]) -> InlineSizes<'a> {
     let mut sizes = InlineSizes::new();
-    for site in sites.iter().filter(|s| s.purpose == Purpose::InlinePolicy) {
-        let size = document_size(&output::to_json(&site.document));
+    for (i, site) in sites.iter().enumerate() {
+        if site.purpose != Purpose::InlinePolicy {
+            continue;
+        }
+        let before = document_size(&output::to_json(&site.document));
+        let after = analyses
+            .get(i)
+            .and_then(|a| Some((a.document.as_ref()?, a.refinement.as_ref()?)))
+            .filter(|(_, refinement)| refinement.changes())
+            .map_or(before, |(document, refinement)| {
+                document_size(&output::refined_json(&site.document, document, refinement))
+            });
         for principal in &site.principals {
             let name = match &principal.name {
                 PrincipalName::Exact(name) => name.clone(),
                 _ => principal.declared_as.clone(),
             };
-            sizes
-                .entry((principal.kind, name))
-                .or_default()
-                .push((size, site));
+            sizes.entry((principal.kind, name)).or_default().push(Part {
+                before,
+                after,
+                site,
+            });
         }
     }
     sizes
 }
 
 /// Whether one of the principal's policies is already reported over the quota on its own.
-fn already_reported(parts: &[(usize, &PolicySite)], diagnostics: &[Diagnostic]) -> bool {
+fn already_reported(parts: &[Part<'_>], diagnostics: &[Diagnostic]) -> bool {
     diagnostics.iter().any(|d| {
         d.rule == Rule::PolicyTooLarge
             && parts
                 .iter()
-                .any(|(_, s)| s.file == d.file && s.document.span == d.span)
+                .any(|p| p.site.file == d.file && p.site.document.span == d.span)
     })
 }
 
@@ -203,11 +257,11 @@ fn unit_diagnostic(site: &PolicySite, message: String) -> Diagnostic {
 
 #[cfg(test)]
 mod tests {
-    use iamprune_policy::{document_size, output};
+    use iamprune_policy::{PolicySite, document_size, output};
     use serde_json::{Value, json};
 
     use crate::rules::testing::{Case, actions, catalog, unused};
-    use crate::{Applicability, Rule};
+    use crate::{Applicability, Diagnostic, Rule, SiteAnalysis};
 
     /// The first and the second third of the `ec2` actions: lists of about 7,000 characters each.
     fn ec2_thirds() -> (Value, Value) {
@@ -271,7 +325,7 @@ mod tests {
         assert_eq!(first.check(Rule::PolicyTooLarge), []);
         assert_eq!(second.check(Rule::PolicyTooLarge), []);
         let mut diagnostics = Vec::new();
-        super::check_unit(&[first.site, second.site], &mut diagnostics);
+        super::check_unit(&[first.site, second.site], &[], &mut diagnostics);
         assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
         let d = &diagnostics[0];
         assert_eq!(d.rule, Rule::PolicyTooLarge);
@@ -286,12 +340,67 @@ mod tests {
     }
 
     #[test]
+    fn iam020_holds_back_fixes_that_would_take_a_roles_inline_policies_over_the_quota() {
+        // Every other `ec2:Describe*` action unused: each narrowed policy lists the rest one by one.
+        let catalog = catalog();
+        let every_other: Vec<&str> = catalog
+            .prefix_range("ec2:Describe")
+            .step_by(2)
+            .map(|id| catalog.name(id))
+            .collect();
+        let case = Case::allow(json!("ec2:Describe*"))
+            .inline()
+            .findings(&unused(&every_other));
+        let report = case.report();
+        let refined = report.analysis.refinement.as_ref().map(|r| {
+            document_size(&output::refined_json(
+                &case.site.document,
+                report.analysis.document.as_ref().unwrap_or_else(|| panic!("a policy")),
+                r,
+            ))
+        });
+        let refined = refined.unwrap_or_else(|| panic!("a refinement"));
+        // Alone, one narrowed policy is under the role's quota; enough of them together are over it.
+        assert!(refined < 10_240, "{refined}");
+        let copies = 10_240 / refined + 1;
+        let sites: Vec<PolicySite> = (0..copies).map(|_| case.site.clone()).collect();
+        let analyses: Vec<SiteAnalysis> = (0..copies).map(|_| report.analysis.clone()).collect();
+        let mut diagnostics: Vec<Diagnostic> = (0..copies)
+            .flat_map(|_| report.diagnostics.clone())
+            .collect();
+        assert!(
+            diagnostics
+                .iter()
+                .filter_map(|d| d.fix.as_ref())
+                .all(|f| f.applicability == Applicability::Safe)
+        );
+        super::check_unit(&sites, &analyses, &mut diagnostics);
+        let over: Vec<&Diagnostic> = diagnostics
+            .iter()
+            .filter(|d| d.rule == Rule::PolicyTooLarge)
+            .collect();
+        assert_eq!(over.len(), 1, "{over:?}");
+        assert!(
+            over[0].message.contains(" would total ")
+                && over[0].message.ends_with("their fixes are shown, not applied"),
+            "{}",
+            over[0].message
+        );
+        assert!(
+            diagnostics
+                .iter()
+                .filter_map(|d| d.fix.as_ref())
+                .all(|f| f.applicability == Applicability::DisplayOnly)
+        );
+    }
+
+    #[test]
     fn iam020_does_not_count_a_policy_already_over_the_quota_again() {
         let large = Case::allow(actions("ec2:")).inline();
         let small = Case::allow(json!("s3:GetObject")).inline();
         let mut diagnostics = large.check(Rule::PolicyTooLarge);
         assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
-        super::check_unit(&[large.site, small.site], &mut diagnostics);
+        super::check_unit(&[large.site, small.site], &[], &mut diagnostics);
         assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
     }
 }

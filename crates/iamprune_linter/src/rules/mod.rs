@@ -22,6 +22,7 @@ use std::fmt;
 
 use iamprune_policy::PolicySite;
 
+use crate::analysis::SiteAnalysis;
 use crate::context::SiteContext;
 use crate::diagnostic::{Diagnostic, Severity};
 
@@ -76,7 +77,7 @@ struct Entry {
 /// Checks one site, adding to its diagnostics.
 type SiteCheck = fn(&SiteContext<'_>, &mut Vec<Diagnostic>);
 /// Checks the sites of a unit together, given what the sites' checks found.
-type UnitCheck = fn(&[PolicySite], &mut Vec<Diagnostic>);
+type UnitCheck = fn(&[PolicySite], &[SiteAnalysis], &mut Vec<Diagnostic>);
 /// Adjusts the diagnostics of one site once every rule has checked it.
 type AfterSite = fn(&SiteContext<'_>, &mut [Diagnostic]);
 
@@ -146,8 +147,12 @@ pub fn check_site(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
 }
 
 /// Runs the rules that look at the sites of a unit together, once each site has been checked.
-pub fn check_unit(sites: &[PolicySite], diagnostics: &mut Vec<Diagnostic>) {
+pub fn check_unit(
+    sites: &[PolicySite],
+    analyses: &[SiteAnalysis],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     for check_unit in REGISTRY.iter().filter_map(|e| e.check_unit) {
-        check_unit(sites, diagnostics);
+        check_unit(sites, analyses, diagnostics);
     }
 }

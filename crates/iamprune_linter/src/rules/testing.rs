@@ -126,14 +126,19 @@ impl Case {
         self
     }
 
-    /// What `rule` reports on the policy.
-    pub fn check(&self, rule: Rule) -> Vec<Diagnostic> {
+    /// What checking the policy gives: every rule's diagnostics and the analysis.
+    pub fn report(&self) -> crate::SiteReport {
         let mut linter = Linter::new(catalog(), self.findings.as_ref());
         // `AppRole` is deployed to the account of the findings' ARNs, and only there.
         linter.resolver.accounts = ["123456789012".to_string()].into();
         let report = linter.lint_site(&self.site, &self.text, false);
         assert!(report.messages.is_empty(), "{:?}", report.messages);
-        let mut diagnostics = report.diagnostics;
+        report
+    }
+
+    /// What `rule` reports on the policy.
+    pub fn check(&self, rule: Rule) -> Vec<Diagnostic> {
+        let mut diagnostics = self.report().diagnostics;
         diagnostics.retain(|d| d.rule == rule);
         diagnostics
     }
