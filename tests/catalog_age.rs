@@ -128,12 +128,10 @@ fn an_unknown_action_beside_its_wildcard_is_kept_and_the_file_still_fixed() {
     for accept in [false, true] {
         let dir = demo(&format!("catalog-age-fight-{accept}"), "2026-09-20", &[]);
         let main = dir.join("terraform/main.tf");
-        let text = std::fs::read_to_string(&main)
-            .unwrap_or_default()
-            .replace(
-                "[\"s3:Get*\", \"s3:List*\"]",
-                "[\"s3:Get*\", \"s3:GetBucketFutureThing\", \"s3:List*\"]",
-            );
+        let text = std::fs::read_to_string(&main).unwrap_or_default().replace(
+            "[\"s3:Get*\", \"s3:List*\"]",
+            "[\"s3:Get*\", \"s3:GetBucketFutureThing\", \"s3:List*\"]",
+        );
         std::fs::write(&main, &text).unwrap_or_else(|e| panic!("{e}"));
         let mut args = vec!["fix", "terraform"];
         if accept {

@@ -1,3 +1,4 @@
+use iamprune_catalog::PatternKind;
 use iamprune_policy::{ActionKey, Outcome, StatementRefinement};
 
 use super::{FixAvailability, Rule, RuleMeta};
@@ -30,12 +31,17 @@ adds later too.
 "#,
 };
 
-/// The elements of statement `index` that the refinement changes.
+/// The elements of statement `index` that this run's fixes narrow or remove (a change held back is
+/// not made, so the element still covers what it covers).
 fn changing_elements(ctx: &SiteContext<'_>, index: usize) -> Vec<usize> {
+    if ctx.applicability() != Applicability::Safe {
+        return Vec::new();
+    }
     match ctx.refinement.and_then(|r| r.statements.get(index)) {
         Some(StatementRefinement::Elements { changes, .. }) => changes
             .iter()
             .filter(|c| c.refinement.outcome != Outcome::Keep)
+            .filter(|c| ctx.drift.blocks(&c.original).is_none())
             .map(|c| c.element)
             .collect(),
         _ => Vec::new(),
@@ -73,14 +79,26 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
             let Some(cover) = cover else {
                 continue;
             };
+            // An exact action the catalog does not know is what keeps the wildcards of its service
+            // from being narrowed (it may be newer than the catalog): removed, a later narrowing of
+            // the wildcard that covers it now would lose it.
+            let unknown =
+                pattern.kind() == PatternKind::Exact && ctx.catalog.lookup(pattern.as_str()).is_none();
             let edits = refinement_fixes::writer(ctx).remove_element(block, i);
             let fix = (!edits.is_empty()).then(|| Fix {
-                applicability: if provable {
+                applicability: if provable && !unknown {
                     ctx.applicability()
                 } else {
                     Applicability::DisplayOnly
                 },
-                title: format!("remove `{pattern}`"),
+                title: if unknown {
+                    format!(
+                        "remove `{pattern}`; held back because the catalog does not know it, and a \
+                         later narrowing of `{cover}` would not keep it"
+                    )
+                } else {
+                    format!("remove `{pattern}`")
+                },
                 edits,
                 refined: Vec::new(),
             });
