@@ -82,8 +82,8 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
             // An exact action the catalog does not know is what keeps the wildcards of its service
             // from being narrowed (it may be newer than the catalog): removed, a later narrowing of
             // the wildcard that covers it now would lose it.
-            let unknown =
-                pattern.kind() == PatternKind::Exact && ctx.catalog.lookup(pattern.as_str()).is_none();
+            let unknown = pattern.kind() == PatternKind::Exact
+                && ctx.catalog.lookup(pattern.as_str()).is_none();
             let edits = refinement_fixes::writer(ctx).remove_element(block, i);
             let fix = (!edits.is_empty()).then(|| Fix {
                 applicability: if provable && !unknown {

@@ -355,7 +355,11 @@ mod tests {
         let refined = report.analysis.refinement.as_ref().map(|r| {
             document_size(&output::refined_json(
                 &case.site.document,
-                report.analysis.document.as_ref().unwrap_or_else(|| panic!("a policy")),
+                report
+                    .analysis
+                    .document
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("a policy")),
                 r,
             ))
         });
@@ -382,7 +386,9 @@ mod tests {
         assert_eq!(over.len(), 1, "{over:?}");
         assert!(
             over[0].message.contains(" would total ")
-                && over[0].message.ends_with("their fixes are shown, not applied"),
+                && over[0]
+                    .message
+                    .ends_with("their fixes are shown, not applied"),
             "{}",
             over[0].message
         );
