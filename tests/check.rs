@@ -133,12 +133,7 @@ fn fix_the_demo_then_nothing_is_left() {
         .args(["fix", "demo"])
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    expect_exit(&out, 0);
     insta::assert_snapshot!(
         "fixed_main_tf",
         std::fs::read_to_string(dir.join("demo/terraform/main.tf")).unwrap_or_default()
@@ -423,12 +418,7 @@ fn every_document_of_a_yaml_stream_is_checked_and_fixed() {
         .collect();
     assert_eq!(lines, [10, 22], "{report:#}");
     let out = run(&dir, &["fix", "stream.yaml"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    expect_exit(&out, 0);
     assert_eq!(
         std::fs::read_to_string(&file).unwrap_or_default(),
         text.replace("[s3:GetObject, s3:Get*]", "[s3:Get*]")
@@ -463,11 +453,52 @@ fn text_shared_through_a_yaml_alias_is_never_edited() {
         "{notes}"
     );
     let out = run(&dir, &["fix", "shared.yaml"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    expect_exit(&out, 0);
     assert_eq!(std::fs::read_to_string(&file).unwrap_or_default(), template);
+}
+
+/// A policy written as a template with directives (`%{ if }`) is not edited: an edit could fall
+/// inside what a directive renders. Its fixes are shown, and `fix` leaves the file as it is without
+/// an error.
+#[test]
+fn a_template_with_directives_is_not_edited() {
+    let dir = scratch("template-directive");
+    let text = std::fs::read_to_string(root().join("testdata/e2e/tf-heredoc/main.tf"))
+        .unwrap_or_default()
+        .replace(
+            "            \"lambda:AddPermission\",\n",
+            "            %{ if true }\"lambda:AddPermission\",%{ endif }\n",
+        );
+    assert!(text.contains("%{ if true }"));
+    std::fs::write(dir.join("main.tf"), &text).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::copy(
+        root().join("testdata/e2e/findings.json"),
+        dir.join("findings.json"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        dir.join("iamprune.toml"),
+        "account = \"123456789012\"\naccept-catalog-age = true\nfindings = [\"findings.json\"]\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let report = json_report(&dir, &["check", "."]);
+    let found = diagnostics(&report);
+    assert!(!found.is_empty());
+    assert!(
+        found
+            .iter()
+            .all(|d| d["fix"].is_null() || field(d, "/fix/applicability") == "display-only"),
+        "{report:#}"
+    );
+    assert!(
+        report["notes"]
+            .to_string()
+            .contains("a template with directives")
+    );
+    let out = run(&dir, &["fix", "."]);
+    expect_exit(&out, 0);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("main.tf")).unwrap_or_default(),
+        text
+    );
 }

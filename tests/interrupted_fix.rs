@@ -149,12 +149,7 @@ fn killed_at_any_point_every_file_is_old_or_new_and_nothing_is_lost() {
     let (probe_dir, _) = tree("kill-probe", files);
     let started = Instant::now();
     let out = run(&probe_dir, &["fix", "."]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    expect_exit(&out, 0);
     let whole = started.elapsed().max(Duration::from_millis(50));
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -195,12 +190,7 @@ fn killed_at_any_point_every_file_is_old_or_new_and_nothing_is_lost() {
 
     // The next whole run fixes the rest and leaves no temporary file of the killed ones.
     let out = run(&dir, &["fix", "."]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    expect_exit(&out, 0);
     assert_eq!(temps(&dir), Vec::<PathBuf>::new());
     for (i, path) in paths.iter().enumerate() {
         let text = std::fs::read_to_string(path).unwrap_or_default();

@@ -49,6 +49,17 @@ pub fn run_with_input(dir: &Path, args: &[&str], input: &str) -> Output {
     child.wait_with_output().unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Asserts a run's exit code, showing its stderr when it is another.
+#[track_caller]
+pub fn expect_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The JSON a run printed on stdout.
 pub fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {

@@ -400,12 +400,6 @@ impl<'a, 's> Walker<'a, 's> {
              would change every use, so its fixes are shown, not applied"
                 .to_string()
         });
-        if let Some(why) = &frozen {
-            notes.push(SiteNote {
-                span: node.span,
-                message: why.clone(),
-            });
-        }
         let scope = place.owner.map_or(node, |m| &m.value);
         for (key, span) in duplicate_keys(scope) {
             notes.push(SiteNote {

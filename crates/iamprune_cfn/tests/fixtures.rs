@@ -149,6 +149,9 @@ fn render_site(out: &mut String, site: &PolicySite) {
     for note in &site.notes {
         let _ = writeln!(out, "  note {}: {}", at(&lines, note.span), note.message);
     }
+    if let Some(why) = &site.frozen {
+        let _ = writeln!(out, "  frozen: {why}");
+    }
 }
 
 macro_rules! fixture {

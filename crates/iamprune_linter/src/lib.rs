@@ -119,6 +119,13 @@ impl<'a> Linter<'a> {
                 format!("{}: {}", site.owner, note.message),
             ));
         }
+        if let Some(why) = &site.frozen {
+            report.messages.push(message(
+                Level::Note,
+                Some(site.document.span),
+                format!("{}: {why}", site.owner),
+            ));
+        }
         let document = match PolicyDocument::from_node(&site.document) {
             Ok(document) => document,
             Err(e) => {

@@ -66,6 +66,9 @@ impl PolicySite {
         self.principals = reach.principals;
         self.principals_complete = reach.complete;
         self.notes = reach.notes;
+        if self.frozen.is_none() {
+            self.frozen = other.frozen;
+        }
     }
 }
 

@@ -9,6 +9,8 @@ use crate::strings::{Decoded, Escapes, HoleKind, decode};
 pub(crate) struct Embedded {
     pub document: Node,
     pub notes: Vec<SiteNote>,
+    /// Why no edit may be made in the document's text (see [`iamprune_policy::PolicySite::frozen`]).
+    pub frozen: Option<String>,
 }
 
 /// Parses the JSON in `raw`, which starts at byte `base` of the file text `src`.
@@ -50,7 +52,21 @@ pub(crate) fn parse_embedded(
                 short(h.raw.slice(src).unwrap_or("%{...}"))
             ),
         }));
-    Ok(Embedded { document, notes })
+    // An edit lands in the template's text, which a directive may repeat, skip or render otherwise.
+    let frozen = decoded
+        .holes
+        .iter()
+        .any(|h| h.kind == HoleKind::Directive)
+        .then(|| {
+            "the document is a template with directives (`%{ ... }`): an edit could change what \
+             they render, so its fixes are shown, not applied"
+                .to_string()
+        });
+    Ok(Embedded {
+        document,
+        notes,
+        frozen,
+    })
 }
 
 fn embedded_error(decoded: &Decoded, err: &SyntaxError) -> SyntaxError {

@@ -368,17 +368,44 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
             return;
         }
         match parse_embedded(text, raw, base, escapes) {
-            Ok(Embedded { document, notes }) => self.add(
-                file,
-                block,
-                holder,
-                document,
+            Ok(embedded) => self.add_embedded(
+                (file, block, holder),
+                embedded,
                 Syntax::EmbeddedJson(style),
                 None,
-                notes,
                 pending,
             ),
             Err(err) => self.errors.push(err.in_file(&self.path(file))),
+        }
+    }
+
+    /// A document parsed from text (a string, a heredoc, a file), marked as one whose text must not
+    /// be edited when the parse says so.
+    fn add_embedded(
+        &self,
+        (file, block, holder): (usize, &Block, &Holder<'a>),
+        embedded: Embedded,
+        syntax: Syntax,
+        document_file: Option<PathBuf>,
+        pending: &mut Vec<Pending<'a>>,
+    ) {
+        let Embedded {
+            document,
+            notes,
+            frozen,
+        } = embedded;
+        self.add(
+            file,
+            block,
+            holder,
+            document,
+            syntax,
+            document_file,
+            notes,
+            pending,
+        );
+        if let (Some(last), Some(why)) = (pending.last_mut(), frozen) {
+            last.site.frozen = Some(why);
         }
     }
 
@@ -451,17 +478,15 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
             json::parse(&content).map(|document| Embedded {
                 document,
                 notes: Vec::new(),
+                frozen: None,
             })
         };
         match parsed {
-            Ok(Embedded { document, notes }) => self.add(
-                file,
-                block,
-                holder,
-                document,
+            Ok(embedded) => self.add_embedded(
+                (file, block, holder),
+                embedded,
                 Syntax::Json,
                 Some(path),
-                notes,
                 pending,
             ),
             Err(err) => self.errors.push(err.in_file(&path)),

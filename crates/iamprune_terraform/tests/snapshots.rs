@@ -134,6 +134,9 @@ fn render_site(site: &PolicySite, out: &mut String) {
             note.message
         ));
     }
+    if let Some(why) = &site.frozen {
+        out.push_str(&format!("  frozen: {why}\n"));
+    }
 }
 
 fn render(extraction: &Extraction) -> String {
