@@ -502,3 +502,40 @@ fn a_template_with_directives_is_not_edited() {
         text
     );
 }
+
+/// A Terraform local that the policy and something else both read is not edited (an edit of its
+/// definition would change the other use too), and the report says so.
+#[test]
+fn a_local_read_by_another_resource_is_named_and_left_alone() {
+    let dir = scratch("shared-local");
+    let main = "locals {\n  actions = [\"lambda:CreateFunction\", \"s3:GetObject\"]\n}\n\n\
+                resource \"aws_iam_role\" \"seed\" {\n  name               = \"SeedRole\"\n  assume_role_policy = \"{}\"\n}\n\n\
+                resource \"aws_iam_role_policy\" \"seed\" {\n  name = \"seed\"\n  role = aws_iam_role.seed.id\n  \
+                policy = jsonencode({\n    Statement = [{ Effect = \"Allow\", Action = local.actions, Resource = \"*\" }]\n  })\n}\n\n\
+                resource \"aws_ssm_parameter\" \"actions\" {\n  name  = \"/app/actions\"\n  type  = \"StringList\"\n  \
+                value = join(\",\", local.actions)\n}\n";
+    std::fs::write(dir.join("main.tf"), main).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::copy(
+        root().join("testdata/e2e/findings.json"),
+        dir.join("findings.json"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        dir.join("iamprune.toml"),
+        "account = \"123456789012\"\nfindings = [\"findings.json\"]\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let report = json_report(&dir, &["check", "."]);
+    assert!(
+        report["notes"]
+            .to_string()
+            .contains("`local.actions` is used 2 times in the module"),
+        "{report:#}"
+    );
+    let out = run(&dir, &["fix", "."]);
+    expect_exit(&out, 0);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("main.tf")).unwrap_or_default(),
+        main
+    );
+}

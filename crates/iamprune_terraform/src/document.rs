@@ -149,6 +149,16 @@ impl<'s, 'a> Converter<'s, 'a> {
                 }
             }
         }
+        if !single_use {
+            // Whatever else reads it (a parameter, a tag, another policy) would change with an edit.
+            self.notes.push(SiteNote {
+                span: expr.span,
+                message: format!(
+                    "`{name}` is used {} times in the module: an edit of its definition would change every use, so its actions are kept as they are",
+                    self.scope.use_count(path)
+                ),
+            });
+        }
         self.opaque(expr)
     }
 
