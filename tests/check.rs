@@ -471,16 +471,7 @@ fn a_template_with_directives_is_not_edited() {
         );
     assert!(text.contains("%{ if true }"));
     std::fs::write(dir.join("main.tf"), &text).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::copy(
-        root().join("testdata/e2e/findings.json"),
-        dir.join("findings.json"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(
-        dir.join("iamprune.toml"),
-        "account = \"123456789012\"\naccept-catalog-age = true\nfindings = [\"findings.json\"]\n",
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    with_seed_findings(&dir);
     let report = json_report(&dir, &["check", "."]);
     let found = diagnostics(&report);
     assert!(!found.is_empty());
@@ -515,16 +506,7 @@ fn a_local_read_by_another_resource_is_named_and_left_alone() {
                 resource \"aws_ssm_parameter\" \"actions\" {\n  name  = \"/app/actions\"\n  type  = \"StringList\"\n  \
                 value = join(\",\", local.actions)\n}\n";
     std::fs::write(dir.join("main.tf"), main).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::copy(
-        root().join("testdata/e2e/findings.json"),
-        dir.join("findings.json"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(
-        dir.join("iamprune.toml"),
-        "account = \"123456789012\"\nfindings = [\"findings.json\"]\n",
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    with_seed_findings(&dir);
     let report = json_report(&dir, &["check", "."]);
     assert!(
         report["notes"]
@@ -538,4 +520,19 @@ fn a_local_read_by_another_resource_is_named_and_left_alone() {
         std::fs::read_to_string(dir.join("main.tf")).unwrap_or_default(),
         main
     );
+}
+
+/// The seed's findings in `dir`, named by its configuration (the seed's findings are from 2024, older
+/// than the catalog).
+fn with_seed_findings(dir: &std::path::Path) {
+    std::fs::copy(
+        root().join("testdata/e2e/findings.json"),
+        dir.join("findings.json"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        dir.join("iamprune.toml"),
+        "account = \"123456789012\"\nfindings = [\"findings.json\"]\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
 }
