@@ -92,9 +92,12 @@ fn main() -> ExitCode {
         Command::Expand(args) => commands::expand::run(args),
         Command::Findings(args) => commands::findings::run(args),
         Command::Rules => commands::rules::list(),
-        Command::Server => iamprune_server::run_stdio()
-            .map(|()| ExitCode::SUCCESS)
-            .map_err(anyhow::Error::from),
+        Command::Server => match iamprune_server::run_stdio() {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            // The protocol asks for 1 when the client exits without `shutdown`.
+            Err(iamprune_server::ServerError::ExitWithoutShutdown) => Ok(ExitCode::from(1)),
+            Err(error) => Err(error.into()),
+        },
         Command::Explain(args) => commands::rules::explain(args),
         Command::Man(args) => commands::man::run(args, Cli::command()),
         Command::Completions { shell } => {

@@ -27,6 +27,7 @@ mod main_loop;
 mod position;
 mod proto;
 mod setup;
+mod transport;
 
 use lsp_server::{Connection, ErrorCode, Message, Response};
 
@@ -46,7 +47,7 @@ pub enum ServerError {
 
 /// Serves one client on standard input and output until it exits.
 pub fn run_stdio() -> Result<(), ServerError> {
-    let (connection, io_threads) = Connection::stdio();
+    let (connection, io_threads) = transport::stdio();
     run(connection)?;
     io_threads.join()?;
     Ok(())
@@ -57,6 +58,9 @@ pub fn run(connection: Connection) -> Result<(), ServerError> {
     let Some(request) = initialize(&connection)? else {
         return Ok(());
     };
+    if let Some(pid) = request.params.get("processId").and_then(|p| p.as_u64()) {
+        watch_parent(pid);
+    }
     let setup = setup::ClientSetup::from_params(&request.params);
     let result = serde_json::json!({
         "capabilities": setup.capabilities(),
@@ -101,6 +105,39 @@ fn initialize(connection: &Connection) -> Result<Option<InitializeRequest>, Serv
             Message::Notification(_) | Message::Response(_) => {}
         }
     }
+}
+
+/// Ends the server when the client that started it (`processId` of `initialize`) is gone without
+/// saying `exit`, as the protocol asks, instead of leaving it running.
+fn watch_parent(pid: u64) {
+    let _ = std::thread::Builder::new()
+        .name("parent-watch".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(2));
+                if process_is_gone(pid) {
+                    eprintln!("iamprune server: the client (process {pid}) is gone; exiting");
+                    std::process::exit(1);
+                }
+            }
+        });
+}
+
+/// Whether process `pid` is gone, where that can be told (Linux's `/proc`, else `kill -0` on Unix);
+/// elsewhere a process is taken to be there.
+fn process_is_gone(pid: u64) -> bool {
+    let proc = std::path::Path::new("/proc");
+    if proc.join("self").exists() {
+        return !proc.join(pid.to_string()).exists();
+    }
+    if cfg!(unix) {
+        return std::process::Command::new("kill")
+            .args(["-0", &pid.to_string()])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|status| !status.success());
+    }
+    false
 }
 
 struct InitializeRequest {

@@ -1,0 +1,146 @@
+//! The language server's framing and lifetime, as a client sees them over stdio: a malformed message
+//! is skipped, `exit` codes follow the protocol, and the server ends when its client is gone.
+
+mod common;
+
+use common::*;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdout, Stdio};
+use std::time::{Duration, Instant};
+
+fn frame(body: &str) -> Vec<u8> {
+    format!("Content-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+}
+
+fn start() -> Child {
+    iamprune()
+        .arg("server")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn send(child: &mut Child, bodies: &[&str]) {
+    let stdin = child.stdin.as_mut().unwrap_or_else(|| panic!("no stdin"));
+    for body in bodies {
+        stdin
+            .write_all(&frame(body))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    stdin.flush().unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// The next message the server sends.
+fn receive(stdout: &mut BufReader<ChildStdout>) -> serde_json::Value {
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        stdout
+            .read_line(&mut line)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(value) = line.strip_prefix("Content-Length: ") {
+            length = value.parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; length];
+    stdout
+        .read_exact(&mut body)
+        .unwrap_or_else(|e| panic!("{e}"));
+    serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The response to request `id`, skipping notifications.
+fn response(stdout: &mut BufReader<ChildStdout>, id: u64) -> serde_json::Value {
+    loop {
+        let message = receive(stdout);
+        if message["id"] == id {
+            return message;
+        }
+    }
+}
+
+fn initialize(process_id: Option<u32>) -> String {
+    let pid = process_id.map_or("null".to_string(), |p| p.to_string());
+    format!(
+        r#"{{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {{"processId": {pid}, "capabilities": {{}}, "rootUri": null}}}}"#
+    )
+}
+
+fn wait(child: &mut Child, within: Duration) -> Option<i32> {
+    let started = Instant::now();
+    while started.elapsed() < within {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    None
+}
+
+#[test]
+fn a_malformed_message_is_skipped_and_the_server_goes_on() {
+    let mut child = start();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap_or_else(|| panic!("no stdout")));
+    send(&mut child, &[&initialize(None)]);
+    assert!(response(&mut stdout, 1)["result"]["capabilities"].is_object());
+    send(
+        &mut child,
+        &[
+            "{this is not json",
+            r#"{"jsonrpc": "2.0", "method": "initialized", "params": {}}"#,
+            r#"{"jsonrpc": "2.0", "id": 2, "method": "shutdown"}"#,
+        ],
+    );
+    assert_eq!(response(&mut stdout, 2)["result"], serde_json::Value::Null);
+    send(&mut child, &[r#"{"jsonrpc": "2.0", "method": "exit"}"#]);
+    assert_eq!(wait(&mut child, Duration::from_secs(10)), Some(0));
+    let mut stderr = String::new();
+    let _ = child
+        .stderr
+        .take()
+        .map(|mut e| e.read_to_string(&mut stderr));
+    assert!(
+        stderr.contains("skipped a message that is not valid JSON-RPC"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn exit_without_shutdown_exits_1() {
+    let mut child = start();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap_or_else(|| panic!("no stdout")));
+    send(&mut child, &[&initialize(None)]);
+    response(&mut stdout, 1);
+    send(&mut child, &[r#"{"jsonrpc": "2.0", "method": "exit"}"#]);
+    assert_eq!(wait(&mut child, Duration::from_secs(10)), Some(1));
+}
+
+#[cfg(unix)]
+#[test]
+fn the_server_ends_when_its_client_is_gone() {
+    let mut client = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut child = start();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap_or_else(|| panic!("no stdout")));
+    send(&mut child, &[&initialize(Some(client.id()))]);
+    response(&mut stdout, 1);
+    // Its stdin stays open throughout: only the watch can end it.
+    std::thread::sleep(Duration::from_millis(2_500));
+    assert!(
+        matches!(child.try_wait(), Ok(None)),
+        "the server ended while its client ran"
+    );
+    let _ = client.kill();
+    let _ = client.wait();
+    assert_eq!(wait(&mut child, Duration::from_secs(10)), Some(1));
+}
