@@ -144,3 +144,97 @@ fn the_server_ends_when_its_client_is_gone() {
     let _ = client.wait();
     assert_eq!(wait(&mut child, Duration::from_secs(10)), Some(1));
 }
+
+/// The demo's Terraform file opened in a server, its diagnostics published; what `initialize` says of
+/// the client's code action support is `code_action`.
+fn demo_server(code_action: &str) -> (Child, BufReader<ChildStdout>, String) {
+    let root = root().join("testdata/demo");
+    let root_uri = format!("file://{}", root.display());
+    let file = root.join("terraform/main.tf");
+    let uri = format!("file://{}", file.display());
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    let mut child = start();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap_or_else(|| panic!("no stdout")));
+    let initialize = serde_json::json!({
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {
+            "processId": null, "rootUri": root_uri,
+            "capabilities": { "textDocument": { "codeAction": serde_json::from_str::<serde_json::Value>(code_action).unwrap_or_default() } }
+        }
+    });
+    send(&mut child, &[&initialize.to_string()]);
+    response(&mut stdout, 1);
+    let open = serde_json::json!({
+        "jsonrpc": "2.0", "method": "textDocument/didOpen",
+        "params": { "textDocument": { "uri": uri, "languageId": "terraform", "version": 1, "text": text } }
+    });
+    send(
+        &mut child,
+        &[
+            r#"{"jsonrpc": "2.0", "method": "initialized", "params": {}}"#,
+            &open.to_string(),
+        ],
+    );
+    loop {
+        let message = receive(&mut stdout);
+        if message["method"] == "textDocument/publishDiagnostics" && message["params"]["uri"] == uri
+        {
+            break;
+        }
+    }
+    (child, stdout, uri)
+}
+
+fn fix_all_request(uri: &str) -> String {
+    serde_json::json!({
+        "jsonrpc": "2.0", "id": 2, "method": "textDocument/codeAction",
+        "params": {
+            "textDocument": { "uri": uri },
+            "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } },
+            "context": { "diagnostics": [], "only": ["source.fixAll.iamprune"] }
+        }
+    })
+    .to_string()
+}
+
+fn stop(mut child: Child) {
+    send(
+        &mut child,
+        &[
+            r#"{"jsonrpc": "2.0", "id": 99, "method": "shutdown"}"#,
+            r#"{"jsonrpc": "2.0", "method": "exit"}"#,
+        ],
+    );
+    let _ = wait(&mut child, Duration::from_secs(10));
+}
+
+#[test]
+fn fix_all_is_resolved_on_demand_when_the_client_can() {
+    let (mut child, mut stdout, uri) =
+        demo_server(r#"{"resolveSupport": {"properties": ["edit"]}}"#);
+    send(&mut child, &[&fix_all_request(&uri)]);
+    let actions = response(&mut stdout, 2)["result"].clone();
+    let action = actions[0].clone();
+    assert_eq!(action["kind"], "source.fixAll.iamprune", "{actions}");
+    assert!(action.get("edit").is_none(), "{action}");
+    let resolve = serde_json::json!({
+        "jsonrpc": "2.0", "id": 3, "method": "codeAction/resolve", "params": action
+    });
+    send(&mut child, &[&resolve.to_string()]);
+    let resolved = response(&mut stdout, 3)["result"].clone();
+    let edits = resolved["edit"]["changes"][&uri]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert!(edits >= 5, "{resolved}");
+    stop(child);
+
+    // A client that cannot resolve gets the edit at once.
+    let (mut child, mut stdout, uri) = demo_server("{}");
+    send(&mut child, &[&fix_all_request(&uri)]);
+    let actions = response(&mut stdout, 2)["result"].clone();
+    let edits = actions[0]["edit"]["changes"][&uri]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert!(edits >= 5, "{actions}");
+    stop(child);
+}

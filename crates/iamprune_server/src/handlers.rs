@@ -69,24 +69,72 @@ pub fn code_actions(
         }
     }
     if kind_wanted(only, FIX_ALL_KIND) {
-        let owned: Vec<Diagnostic> = file_diagnostics.into_iter().cloned().collect();
-        let selected = iamprune_linter::fix::select(&owned);
-        let edits = selected
-            .iter()
-            .map(|(file, edits)| (file.as_path(), edits.as_slice()));
-        if let Some(edit) = (!selected.is_empty())
-            .then(|| proto::workspace_edit(edits, encoding, &files))
-            .flatten()
-        {
+        let any_safe = file_diagnostics.iter().any(|d| {
+            d.fix
+                .as_ref()
+                .is_some_and(|f| f.applicability == Applicability::Safe && !f.edits.is_empty())
+        });
+        // A client that resolves edits gets fix-all without its edit, which spans the whole file and
+        // is asked for every time the lightbulb is; `codeAction/resolve` computes it once chosen.
+        let edit = if server.setup.resolve_edits {
+            None
+        } else {
+            fix_all_edit(server, &path)
+        };
+        if any_safe && (server.setup.resolve_edits || edit.is_some()) {
             actions.push(lsp::CodeActionResponse::CodeAction(lsp::CodeAction {
-                title: "Fix all safe iamprune problems".into(),
+                title: FIX_ALL_TITLE.into(),
                 kind: Some(lsp::CodeActionKind::Custom(FIX_ALL_KIND.into())),
-                edit: Some(edit),
+                edit,
+                data: server
+                    .setup
+                    .resolve_edits
+                    .then(|| serde_json::json!({ "fixAll": params.text_document.uri.as_str() })),
                 ..Default::default()
             }));
         }
     }
     Ok(Some(actions))
+}
+
+const FIX_ALL_TITLE: &str = "Fix all safe iamprune problems";
+
+/// The edit of fix-all for a file: every non-overlapping safe fix of its last check.
+fn fix_all_edit(server: &Server<'_>, path: &std::path::Path) -> Option<lsp::WorkspaceEdit> {
+    let check = server.check_of(path)?;
+    let files = CheckFiles { server, check };
+    let owned: Vec<Diagnostic> = check
+        .report
+        .diagnostics
+        .iter()
+        .filter(|d| d.file == path)
+        .cloned()
+        .collect();
+    let selected = iamprune_linter::fix::select(&owned);
+    if selected.is_empty() {
+        return None;
+    }
+    let edits = selected
+        .iter()
+        .map(|(file, edits)| (file.as_path(), edits.as_slice()));
+    proto::workspace_edit(edits, server.setup.encoding, &files)
+}
+
+/// `codeAction/resolve`: the edit of a fix-all offered without one, from the file's last check.
+pub fn resolve_code_action(
+    server: &Server<'_>,
+    mut action: lsp::CodeAction,
+) -> Result<lsp::CodeAction, RequestError> {
+    let uri = action
+        .data
+        .as_ref()
+        .and_then(|d| d.get("fixAll"))
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_string);
+    if let Some(path) = uri.as_deref().and_then(proto::path_of_uri_str) {
+        action.edit = fix_all_edit(server, &path);
+    }
+    Ok(action)
 }
 
 /// Whether the client asked for actions of `kind`: a requested kind covers itself and the kinds under

@@ -134,6 +134,7 @@ impl<'c> Server<'c> {
             answer: None,
         }
         .on::<lsp::CodeActionRequest>(handlers::code_actions)
+        .on::<lsp::CodeActionResolveRequest>(handlers::resolve_code_action)
         .on::<lsp::HoverRequest>(handlers::hover)
         .finish()
     }

@@ -18,6 +18,9 @@ pub struct ClientSetup {
     /// The client can watch files for the server (`workspace/didChangeWatchedFiles` with dynamic
     /// registration); otherwise the configuration is reloaded when it is saved in the editor.
     pub watch_files: bool,
+    /// The client resolves a code action's edit on demand (`codeAction/resolve`): fix-all, whose
+    /// edit spans the whole file, is then computed only when it is chosen.
+    pub resolve_edits: bool,
 }
 
 impl ClientSetup {
@@ -60,10 +63,15 @@ impl ClientSetup {
                     .map(|p| canonical(Path::new(p))),
             );
         }
+        let resolve_edits = params
+            .pointer("/capabilities/textDocument/codeAction/resolveSupport/properties")
+            .and_then(Value::as_array)
+            .is_some_and(|properties| properties.iter().any(|p| p == "edit"));
         ClientSetup {
             encoding: Encoding::negotiate(&offered),
             roots,
             watch_files,
+            resolve_edits,
         }
     }
 
@@ -88,6 +96,7 @@ impl ClientSetup {
                         lsp::CodeActionKind::QuickFix,
                         lsp::CodeActionKind::Custom(FIX_ALL_KIND.into()),
                     ]),
+                    resolve_provider: Some(self.resolve_edits),
                     ..Default::default()
                 },
             )),
