@@ -238,3 +238,95 @@ fn fix_all_is_resolved_on_demand_when_the_client_can() {
     assert!(edits >= 5, "{actions}");
     stop(child);
 }
+
+/// The resident memory of a process in kB, where /proc tells.
+fn rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+}
+
+/// Random edits of an open template, sent as fast as a client can: the server answers a request after
+/// all of them, and its memory does not grow with their number. `IAMPRUNE_SERVER_EDITS` sets how many
+/// (default 1,000; the closing measurement used 10,000).
+#[test]
+fn random_edits_never_crash_the_server() {
+    let edits: usize = std::env::var("IAMPRUNE_SERVER_EDITS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000);
+    let root = root().join("testdata/demo");
+    let file = root.join("cloudformation/web.yaml");
+    let uri = format!("file://{}", file.display());
+    let original = std::fs::read_to_string(&file).unwrap_or_default();
+    let (mut child, mut stdout, _) = demo_server("{}");
+    let pid = child.id();
+    let open = serde_json::json!({
+        "jsonrpc": "2.0", "method": "textDocument/didOpen",
+        "params": { "textDocument": { "uri": uri, "languageId": "yaml", "version": 1, "text": original } }
+    });
+    send(&mut child, &[&open.to_string()]);
+    // Messages the server sends are read as they come, so that it never blocks on a full pipe.
+    let reader = std::thread::spawn(move || {
+        let mut last = serde_json::Value::Null;
+        loop {
+            let message = receive(&mut stdout);
+            if message["id"] == 7 {
+                return (last, message);
+            }
+            last = message;
+        }
+    });
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut text = original.clone().into_bytes();
+    let mut rss_early = None;
+    for version in 2..edits + 2 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let at = (seed as usize) % (text.len() + 1);
+        match seed % 3 {
+            0 => {
+                let bytes = b"{[:-*\"!&\n ";
+                text.insert(at, bytes[(seed >> 8) as usize % bytes.len()]);
+            }
+            1 if at < text.len() => {
+                text.remove(at);
+            }
+            // Now and then the original again, so that edits keep landing in a template.
+            _ if version % 50 == 0 => text = original.clone().into_bytes(),
+            _ => {}
+        }
+        let change = serde_json::json!({
+            "jsonrpc": "2.0", "method": "textDocument/didChange",
+            "params": {
+                "textDocument": { "uri": uri, "version": version },
+                "contentChanges": [{ "text": String::from_utf8_lossy(&text) }]
+            }
+        });
+        send(&mut child, &[&change.to_string()]);
+        if version == 200 {
+            rss_early = rss_kb(pid);
+        }
+    }
+    let hover = serde_json::json!({
+        "jsonrpc": "2.0", "id": 7, "method": "textDocument/hover",
+        "params": { "textDocument": { "uri": uri }, "position": { "line": 0, "character": 0 } }
+    });
+    send(&mut child, &[&hover.to_string()]);
+    let (_, answer) = reader
+        .join()
+        .unwrap_or_else(|_| panic!("the server stopped answering"));
+    assert!(
+        answer.get("error").is_none() || answer["error"]["code"] != -32603,
+        "{answer}"
+    );
+    let rss_late = rss_kb(pid);
+    eprintln!("server RSS after 200 edits: {rss_early:?} kB, after {edits}: {rss_late:?} kB");
+    if let (Some(early), Some(late)) = (rss_early, rss_late) {
+        assert!(late < early * 2 + 20_000, "{early} kB → {late} kB");
+    }
+    stop(child);
+}
