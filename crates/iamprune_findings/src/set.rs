@@ -1,6 +1,5 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::fs::{self, File};
-use std::io::Read;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::LoadOptions;
@@ -494,17 +493,11 @@ fn read_text(path: &Path) -> Result<String, FindingsError> {
             "not a regular file (a FIFO, socket or device); give the export as a file",
         ));
     }
-    let file =
-        File::open(path).map_err(|e| error::whole_file(path, format!("cannot open: {e}")))?;
-    if let Ok(meta) = file.metadata() {
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(too_large(path, meta.len()));
-        }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large(path, meta.len()));
     }
-    let mut bytes = Vec::new();
-    // The size can change between the check and the read, and devices report none.
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
+    // The size can change between the check and the read.
+    let bytes = iamprune_syntax::fs::read_prefix(path, MAX_FILE_BYTES + 1)
         .map_err(|e| error::whole_file(path, format!("cannot read: {e}")))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(too_large(path, bytes.len() as u64));

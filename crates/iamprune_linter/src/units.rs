@@ -159,8 +159,7 @@ pub fn discover(roots: &[(PathBuf, Excludes)], options: WalkOptions) -> (UnitGra
                         found.add(path.clone());
                     } else if kind.is_some_and(|t| !t.is_dir())
                         && FileKind::of(&path).is_some()
-                        && path.exists()
-                        && !iamprune_syntax::fs::is_regular_file(&path)
+                        && iamprune_syntax::fs::is_special(&path)
                     {
                         // A FIFO, socket or device named like a source: reading it could hang.
                         let mut message = files::not_regular(&path);

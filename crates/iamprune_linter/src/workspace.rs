@@ -380,9 +380,7 @@ fn findings_errors(project: &Project) -> Vec<Message> {
         .findings
         .iter()
         .flat_map(|findings| findings.skipped())
-        .filter(|path| {
-            path.exists() && !path.is_dir() && !iamprune_syntax::fs::is_regular_file(path)
-        })
+        .filter(|path| iamprune_syntax::fs::is_special(path))
         .map(|path| files::not_regular(path));
     errors.chain(not_regular).collect()
 }

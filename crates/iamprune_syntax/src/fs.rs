@@ -5,40 +5,43 @@
 use std::io::{self, Read};
 use std::path::Path;
 
-/// The error for a path that is not a regular file.
-fn not_regular() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidInput,
-        "not a regular file (a FIFO, socket or device)",
-    )
+/// `Ok` for a regular file (following symbolic links), asked without opening it.
+fn regular(path: &Path) -> io::Result<()> {
+    if std::fs::metadata(path)?.is_file() {
+        Ok(())
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a FIFO, socket or device)",
+        ))
+    }
 }
 
 /// Whether `path` is a regular file (following symbolic links), asked without opening it.
 pub fn is_regular_file(path: &Path) -> bool {
-    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+    regular(path).is_ok()
+}
+
+/// Whether `path` is there but is neither a regular file nor a directory: a FIFO, socket or device.
+pub fn is_special(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 /// `std::fs::read`, for regular files only.
 pub fn read(path: &Path) -> io::Result<Vec<u8>> {
-    if !std::fs::metadata(path)?.is_file() {
-        return Err(not_regular());
-    }
+    regular(path)?;
     std::fs::read(path)
 }
 
 /// `std::fs::read_to_string`, for regular files only.
 pub fn read_to_string(path: &Path) -> io::Result<String> {
-    if !std::fs::metadata(path)?.is_file() {
-        return Err(not_regular());
-    }
+    regular(path)?;
     std::fs::read_to_string(path)
 }
 
 /// At most the first `limit` bytes of a regular file.
 pub fn read_prefix(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
-    if !std::fs::metadata(path)?.is_file() {
-        return Err(not_regular());
-    }
+    regular(path)?;
     let mut bytes = Vec::new();
     std::fs::File::open(path)?
         .take(limit)
@@ -69,6 +72,7 @@ mod tests {
             assert_eq!(error.map(|e| e.kind()), Some(io::ErrorKind::InvalidInput));
         }
         assert!(!is_regular_file(&fifo));
+        assert!(is_special(&fifo));
         let file = dir.join("ok.tf");
         std::fs::write(&file, "x").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(read_to_string(&file).ok().as_deref(), Some("x"));
