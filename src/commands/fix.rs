@@ -101,14 +101,7 @@ fn fix_units(scan: &Scan, args: &FixArgs, totals: &mut Totals) -> anyhow::Result
     say_unchecked(scan, totals, |m| Some(m.file.clone()));
     for report in scan.units() {
         let outcome = &report.fix;
-        for message in &outcome.messages {
-            totals.failed = true;
-            eprintln!(
-                "iamprune: error: {}: {}",
-                message.file.display(),
-                message.message
-            );
-        }
+        say_refused(outcome, totals, |file| file.to_path_buf());
         if outcome.changed.is_empty() {
             continue;
         }
@@ -153,10 +146,13 @@ fn fix_stdin(scan: &Scan, stdin: &StdinFile, args: &FixArgs, totals: &mut Totals
     });
     for report in scan.units() {
         let outcome = &report.fix;
-        totals.failed |= !outcome.messages.is_empty();
-        for message in &outcome.messages {
-            eprintln!("iamprune: error: {}", message.message);
-        }
+        say_refused(outcome, totals, |file| {
+            if file == stdin.path {
+                stdin.shown.clone()
+            } else {
+                file.to_path_buf()
+            }
+        });
         for (file, (_, after)) in &outcome.changed {
             if *file == stdin.path {
                 fixed = Some(after.as_str());
@@ -225,6 +221,23 @@ fn say_unchecked(
             "iamprune: {}: {}: {}",
             level(message),
             file.display(),
+            message.message
+        );
+    }
+}
+
+/// Says why a unit's fixes were refused (the fixed text did not parse or failed its verification),
+/// each message with its file under the name `shown` gives.
+fn say_refused(
+    outcome: &fix_loop::FixOutcome,
+    totals: &mut Totals,
+    shown: impl Fn(&Path) -> PathBuf,
+) {
+    for message in &outcome.messages {
+        totals.failed = true;
+        eprintln!(
+            "iamprune: error: {}: {}",
+            shown(&message.file).display(),
             message.message
         );
     }

@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use clap::{Args, ValueEnum};
 use iamprune_linter::check::UnitReport;
+use iamprune_linter::files::FileKind;
 use iamprune_linter::units::UnitKind;
 use iamprune_linter::workspace::Checked;
 use iamprune_linter::{Level, Rule, Settings, Severity, Workspace};
@@ -149,7 +150,7 @@ impl Scan {
         let (workspace, checked, stdin) = match &args.stdin_filename {
             Some(shown) => {
                 let stdin = StdinFile::read(shown)?;
-                let (workspace, checked) = stdin.check(workspace)?;
+                let (workspace, checked) = stdin.check(workspace);
                 (workspace, checked.into_iter().collect(), Some(stdin))
             }
             None => {
@@ -331,6 +332,8 @@ fn say_what_was_done(workspace: &Workspace, checked: &[Checked], elapsed: Durati
 pub struct StdinFile {
     /// Where it is checked: absolute, as the workspace keys its buffers.
     pub path: PathBuf,
+    /// The working directory, canonical: where its unit is found.
+    root: PathBuf,
     /// As the user named it, for the report.
     pub shown: PathBuf,
     pub text: String,
@@ -342,36 +345,36 @@ impl StdinFile {
     fn only(&self, mut report: Report, sources: &Sources) -> (Report, Sources) {
         report.diagnostics.retain(|d| d.file == self.path);
         report.messages.retain(|m| m.file == self.path);
-        for d in &mut report.diagnostics {
-            d.file = self.shown.clone();
-            for related in &mut d.related {
-                related.file = shown_path(&related.file);
-            }
-        }
-        for m in &mut report.messages {
-            m.file = self.shown.clone();
-        }
         let mut only = Sources::new();
         only.insert(
             self.shown.clone(),
             sources.text(&self.path).unwrap_or(&self.text).to_string(),
         );
-        for d in &report.diagnostics {
-            for related in &d.related {
-                if let Ok(text) = iamprune_syntax::fs::read_to_string(&related.file) {
-                    only.insert(related.file.clone(), text);
+        for d in &mut report.diagnostics {
+            d.file = self.shown.clone();
+            for related in &mut d.related {
+                // The check read the other files it points into (a CDK app's source).
+                let shown = shown_path(&related.file);
+                if let Some(text) = sources.text(&related.file) {
+                    only.insert(shown.clone(), text.to_string());
                 }
+                related.file = shown;
             }
+        }
+        for m in &mut report.messages {
+            m.file = self.shown.clone();
         }
         (report, only)
     }
 
     /// Reads standard input as the text of `shown`.
     fn read(shown: &Path) -> anyhow::Result<StdinFile> {
-        if iamprune_linter::files::FileKind::of(shown).is_none() {
+        if FileKind::of(shown).is_none() {
+            let endings: Vec<&str> = FileKind::endings().collect();
             anyhow::bail!(
-                "{}: not a file iamprune reads (.tf, .tf.json, .json, .yaml, .yml, .template, .cfn)",
-                shown.display()
+                "{}: not a file iamprune reads ({})",
+                shown.display(),
+                endings.join(", ")
             );
         }
         let mut bytes = Vec::new();
@@ -385,25 +388,25 @@ impl StdinFile {
                 e.utf8_error().valid_up_to()
             )
         })?;
-        let cwd = std::env::current_dir().and_then(std::fs::canonicalize)?;
+        let root = std::env::current_dir().and_then(std::fs::canonicalize)?;
         // Without `.` components, so that the path is the one the walk of the working directory
         // finds.
-        let path = cwd
+        let path = root
             .join(shown)
             .components()
             .filter(|c| !matches!(c, std::path::Component::CurDir))
             .collect();
         Ok(StdinFile {
             path,
+            root,
             shown: shown.to_path_buf(),
             text,
         })
     }
 
     /// Checks the text in the file's unit, found under the working directory as `check .` finds it.
-    fn check(&self, workspace: Workspace) -> anyhow::Result<(Workspace, Option<Checked>)> {
-        let cwd = std::env::current_dir().and_then(std::fs::canonicalize)?;
-        let mut workspace = workspace.with_roots(vec![cwd]);
+    fn check(&self, workspace: Workspace) -> (Workspace, Option<Checked>) {
+        let mut workspace = workspace.with_roots(vec![self.root.clone()]);
         workspace.set_buffer(self.path.clone(), self.text.clone());
         let checked = workspace.check_file(&self.path);
         if checked.is_none() {
@@ -412,7 +415,7 @@ impl StdinFile {
                 self.shown.display()
             );
         }
-        Ok((workspace, checked))
+        (workspace, checked)
     }
 }
 

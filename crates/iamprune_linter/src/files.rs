@@ -35,14 +35,17 @@ impl FileKind {
         }
     }
 
+    /// Every ending of a file the engine reads, lower case: `.tf`, `.tf.json`, `.json`, ….
+    pub fn endings() -> impl Iterator<Item = &'static str> {
+        TERRAFORM.into_iter().chain(DOCUMENT)
+    }
+
     /// Globs of every file a check can depend on: the sources, the configuration, findings exports
     /// (`.jsonl`, `.ndjson`) and catalogs (`.tsv`). For editors that watch files for the server.
     pub fn watch_globs() -> Vec<String> {
-        let endings: Vec<&str> = TERRAFORM
-            .iter()
-            .chain(&DOCUMENT)
+        let endings: Vec<&str> = FileKind::endings()
             // Findings, catalogs, and Terraform's variable files.
-            .chain(&[".jsonl", ".ndjson", ".tsv", ".tfvars"])
+            .chain([".jsonl", ".ndjson", ".tsv", ".tfvars"])
             .map(|ext| ext.trim_start_matches('.'))
             .collect();
         vec![
