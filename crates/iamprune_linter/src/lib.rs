@@ -19,6 +19,7 @@ pub mod files;
 pub mod fix;
 pub mod fix_loop;
 pub mod join;
+pub mod process;
 pub mod project;
 mod refinement_fixes;
 pub mod resolve;

@@ -152,19 +152,14 @@ fn remove_stale_temps(dir: &Path) {
 
 /// Whether the process that made a temporary file is gone.
 fn process_is_gone(pid: u32, temp: &Path) -> bool {
-    if pid == std::process::id() {
-        return false;
-    }
-    let proc = Path::new("/proc");
-    if proc.join("self").exists() {
-        return !proc.join(pid.to_string()).exists();
-    }
-    // No way to ask: a temporary file lives for milliseconds, so an old one is left over.
-    std::fs::metadata(temp)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.elapsed().ok())
-        .is_some_and(|age| age.as_secs() > 3600)
+    // Where that cannot be asked: a temporary file lives for milliseconds, so an old one is left over.
+    crate::process::is_gone(u64::from(pid)).unwrap_or_else(|| {
+        std::fs::metadata(temp)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age.as_secs() > 3600)
+    })
 }
 
 /// An exclusive lock on a tree for the length of a `fix`, so that two runs over it take turns rather

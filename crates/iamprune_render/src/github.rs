@@ -138,14 +138,9 @@ pub fn github_summary(report: &Report, sources: &Sources) -> String {
         .iter()
         .map(|d| {
             let at = sources.position(&d.file, d.span.start);
-            let icon = match d.severity {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-                Severity::Info => "info",
-            };
             let rule = format!("{} {}", d.rule.code(), d.rule.name());
             (
-                icon,
+                d.severity.as_str(),
                 rule,
                 path_string(&d.file),
                 at.line,

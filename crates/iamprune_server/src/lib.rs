@@ -110,34 +110,22 @@ fn initialize(connection: &Connection) -> Result<Option<InitializeRequest>, Serv
 /// Ends the server when the client that started it (`processId` of `initialize`) is gone without
 /// saying `exit`, as the protocol asks, instead of leaving it running.
 fn watch_parent(pid: u64) {
+    use iamprune_linter::process::is_gone;
+    // Where it cannot be told (not Unix), there is nothing to watch.
+    if is_gone(pid).is_none() {
+        return;
+    }
     let _ = std::thread::Builder::new()
         .name("parent-watch".into())
         .spawn(move || {
             loop {
                 std::thread::sleep(std::time::Duration::from_secs(2));
-                if process_is_gone(pid) {
+                if is_gone(pid) == Some(true) {
                     eprintln!("iamprune server: the client (process {pid}) is gone; exiting");
                     std::process::exit(1);
                 }
             }
         });
-}
-
-/// Whether process `pid` is gone, where that can be told (Linux's `/proc`, else `kill -0` on Unix);
-/// elsewhere a process is taken to be there.
-fn process_is_gone(pid: u64) -> bool {
-    let proc = std::path::Path::new("/proc");
-    if proc.join("self").exists() {
-        return !proc.join(pid.to_string()).exists();
-    }
-    if cfg!(unix) {
-        return std::process::Command::new("kill")
-            .args(["-0", &pid.to_string()])
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|status| !status.success());
-    }
-    false
 }
 
 struct InitializeRequest {
