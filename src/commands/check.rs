@@ -78,19 +78,24 @@ pub enum Notes {
     Count,
 }
 
-/// The report as a person reads it: with `--notes count`, the notes make one line on stderr.
-fn for_people(report: &iamprune_render::Report, notes: Notes) -> iamprune_render::Report {
-    let mut shown = report.clone();
-    if notes == Notes::Count {
-        shown
-            .messages
-            .retain(|m| m.level != iamprune_linter::Level::Note);
-        let hidden = report.messages.len() - shown.messages.len();
-        if hidden > 0 {
-            eprintln!("iamprune: {hidden} note(s) not shown (`--notes all` lists them)");
-        }
+/// The report as a person reads it: with `--notes count`, the notes make one line on stderr. Made
+/// once, and a copy only when notes are left out.
+fn for_people(
+    report: &iamprune_render::Report,
+    notes: Notes,
+) -> std::borrow::Cow<'_, iamprune_render::Report> {
+    if notes == Notes::All {
+        return std::borrow::Cow::Borrowed(report);
     }
+    let mut shown = report.clone();
     shown
+        .messages
+        .retain(|m| m.level != iamprune_linter::Level::Note);
+    let hidden = report.messages.len() - shown.messages.len();
+    if hidden > 0 {
+        eprintln!("iamprune: {hidden} note(s) not shown (`--notes all` lists them)");
+    }
+    std::borrow::Cow::Owned(shown)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -204,6 +209,11 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             "several formats would go to the same place; give each but one a file: --format sarif=results.sarif"
         );
     }
+    let people = args
+        .format
+        .iter()
+        .any(|t| matches!(t.format, Format::Text | Format::Github))
+        .then(|| for_people(&report, args.notes));
     for target in &args.format {
         let to_file = target.path.as_ref().or(args.output_file.as_ref());
         // Colour is for a terminal: never in a file.
@@ -211,7 +221,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         let rendered = match target.format {
             Format::Text | Format::Github => render(
                 target.format,
-                &for_people(&report, args.notes),
+                people.as_deref().unwrap_or(&report),
                 &sources,
                 color,
             )?,
