@@ -128,8 +128,17 @@ fn pending() -> std::sync::MutexGuard<'static, (BTreeSet<PathBuf>, bool)> {
 }
 
 /// Removes the temporary files that runs killed outright left in `dir`: those of processes that are
-/// gone (where that can be told) or, elsewhere, older than an hour.
+/// gone (where that can be told) or, elsewhere, older than an hour. Each directory is looked through
+/// once per run: a directory of thousands of templates is not listed again for each one written.
 fn remove_stale_temps(dir: &Path) {
+    static CLEANED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+    let first_time = CLEANED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .insert(dir.to_path_buf());
+    if !first_time {
+        return;
+    }
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
