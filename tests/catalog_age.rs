@@ -145,3 +145,33 @@ fn an_unknown_action_beside_its_wildcard_is_kept_and_the_file_still_fixed() {
         assert_eq!(fixed.contains("\"s3:Get*\""), !accept, "{fixed}");
     }
 }
+
+/// `refine` prints what it is asked for, but says when `fix` would hold a wildcard back.
+#[test]
+fn refine_warns_when_the_catalog_is_older_than_the_findings() {
+    let dir = scratch("catalog-age-refine");
+    let findings =
+        std::fs::read_to_string(root().join("testdata/e2e/findings.json")).unwrap_or_default();
+    for (analyzed, warned) in [("2024-06-10", false), ("2026-11-20", true)] {
+        let path = dir.join(format!("{analyzed}.json"));
+        std::fs::write(&path, findings.replace("2024-06-10", analyzed))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let out = run(
+            &root(),
+            &[
+                "refine",
+                "--policy",
+                "testdata/seed/policy.json",
+                "--findings",
+                &path.display().to_string(),
+            ],
+        );
+        expect_exit(&out, 0);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            stderr.contains("warning: the catalog's data (2026-09-26) is older than the findings"),
+            warned,
+            "{stderr}"
+        );
+    }
+}

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use iamprune_linter::drift::Drift;
 use iamprune_policy::{
     Outcome, PolicyDocument, PolicyKind, Refinement, StatementRefinement, UnusedSet, document_size,
     output, refine_document,
@@ -78,6 +79,18 @@ pub fn run(args: &RefineArgs) -> anyhow::Result<ExitCode> {
     let unused = unused.unwrap_or_else(|| UnusedSet::none(&catalog));
 
     let refinement = refine_document(&document, &unused);
+    // `refine` prints what it is asked for; `fix` would hold such a wildcard back, so say why.
+    let drift = Drift::of(&catalog, chosen.iter().filter_map(|(_, p)| p.as_ref()))
+        .with_policy(&catalog, &document);
+    if let Some(why) = drift
+        .first_block(&document)
+        .filter(|_| refinement.changes())
+    {
+        eprintln!(
+            "iamprune: warning: {why}: a narrowed wildcard may lose an action AWS added since, which \
+             `iamprune fix` would keep (use a newer catalog with --catalog)"
+        );
+    }
     let failures: Vec<String> = refinement.proof_failures().map(|f| f.to_string()).collect();
     let refined = output::refined_json(&node, &document, &refinement);
     if refinement.removes_every_statement() && failures.is_empty() {

@@ -35,11 +35,17 @@ impl Drift {
         principals: &[MatchedPrincipal],
         document: &PolicyDocument,
     ) -> Drift {
-        let mut drift = Drift::of(
+        Drift::of(
             catalog,
             principals.iter().filter_map(|p| p.findings.as_ref()),
-        );
-        drift.named_in_policy = document
+        )
+        .with_policy(catalog, document)
+    }
+
+    /// Also what the document itself says of the catalog: the services of exact actions it names
+    /// that the catalog does not know.
+    pub fn with_policy(mut self, catalog: &Catalog, document: &PolicyDocument) -> Drift {
+        self.named_in_policy = document
             .statements
             .iter()
             .filter_map(|s| s.actions.as_ref())
@@ -53,7 +59,19 @@ impl Drift {
             })
             .filter(|service| !catalog.service_range(service).is_empty())
             .collect();
-        drift
+        self
+    }
+
+    /// Why some wildcard of `document` may not be narrowed with this catalog, once; `None` when every
+    /// one may be.
+    pub fn first_block(&self, document: &PolicyDocument) -> Option<String> {
+        document
+            .statements
+            .iter()
+            .filter_map(|s| s.actions.as_ref())
+            .flat_map(|block| &block.elements)
+            .filter_map(|element| element.pattern())
+            .find_map(|p| self.blocks(p.as_str()))
     }
 
     /// What findings say of the catalog.
