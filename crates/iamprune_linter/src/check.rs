@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use crate::analysis::SiteAnalysis;
 use crate::diagnostic::{Applicability, Diagnostic};
+use crate::edits::FileText;
 use crate::extract::ExtractOptions;
 use crate::files::{self, read_text};
 use crate::fix_loop::{self, FixOutcome};
@@ -246,22 +247,32 @@ pub(crate) fn lint_sites(
         messages: Vec::new(),
         analyses: Vec::with_capacity(sites.len()),
     };
+    let mut unreadable = BTreeSet::new();
     for site in sites {
-        if !texts.contains_key(&site.file) {
-            match read_text(&site.file) {
-                Ok(text) => {
-                    texts.insert(site.file.clone(), text);
-                }
-                Err(message) => {
-                    linted.messages.push(message);
-                    linted.analyses.push(SiteAnalysis::empty(site));
-                    continue;
-                }
+        if texts.contains_key(&site.file) || unreadable.contains(&site.file) {
+            continue;
+        }
+        match read_text(&site.file) {
+            Ok(text) => {
+                texts.insert(site.file.clone(), text);
+            }
+            Err(message) => {
+                linted.messages.push(message);
+                unreadable.insert(site.file.clone());
             }
         }
-        let text = texts.get(&site.file).map(String::as_str).unwrap_or("");
-        let generated = unit.kind == UnitKind::CdkAssembly && !linter.fix_generated;
-        let report = linter.lint_site(site, text, generated);
+    }
+    let files: BTreeMap<&PathBuf, FileText<'_>> = texts
+        .iter()
+        .map(|(path, text)| (path, FileText::new(text)))
+        .collect();
+    let generated = unit.kind == UnitKind::CdkAssembly && !linter.fix_generated;
+    for site in sites {
+        let Some(file) = files.get(&site.file) else {
+            linted.analyses.push(SiteAnalysis::empty(site));
+            continue;
+        };
+        let report = linter.lint_site_in(site, file, generated);
         linted.diagnostics.extend(report.diagnostics);
         linted.messages.extend(report.messages);
         linted.analyses.push(report.analysis);

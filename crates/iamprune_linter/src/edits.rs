@@ -13,22 +13,24 @@ use iamprune_syntax::{LineIndex, Span, Spelling};
 
 use crate::diagnostic::Edit;
 
-/// The file text and syntax edits are made in.
-pub struct Writer<'a> {
+/// A file's text with its lines, found at most once however many sites of the file are fixed: a
+/// minified policy is one long line, and a template holds hundreds of policies, so searching the text
+/// for line breaks at every edit, or indexing it for every site, would make fixing it quadratic.
+pub struct FileText<'a> {
     text: &'a str,
-    spelling: &'static dyn Spelling,
-    /// The lines, found once: a minified policy is one long line, and searching it for line breaks at
-    /// every edit would make fixing it quadratic.
     lines: std::cell::OnceCell<LineIndex>,
 }
 
-impl<'a> Writer<'a> {
-    pub fn new(text: &'a str, syntax: &Syntax) -> Self {
-        Writer {
+impl<'a> FileText<'a> {
+    pub fn new(text: &'a str) -> Self {
+        FileText {
             text,
-            spelling: spelling(syntax),
             lines: std::cell::OnceCell::new(),
         }
+    }
+
+    pub fn text(&self) -> &'a str {
+        self.text
     }
 
     /// The line holding byte `at`, its line break included.
@@ -36,6 +38,28 @@ impl<'a> Writer<'a> {
         self.lines
             .get_or_init(|| LineIndex::new(self.text))
             .line_span(at)
+    }
+}
+
+/// The file text and syntax edits are made in.
+pub struct Writer<'a> {
+    text: &'a str,
+    file: &'a FileText<'a>,
+    spelling: &'static dyn Spelling,
+}
+
+impl<'a> Writer<'a> {
+    pub fn new(file: &'a FileText<'a>, syntax: &Syntax) -> Self {
+        Writer {
+            text: file.text,
+            file,
+            spelling: spelling(syntax),
+        }
+    }
+
+    /// The line holding byte `at`, its line break included.
+    fn line(&self, at: usize) -> Span {
+        self.file.line(at)
     }
 
     /// The start of the line holding byte `at`.

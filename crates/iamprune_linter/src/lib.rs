@@ -102,6 +102,17 @@ impl<'a> Linter<'a> {
     /// Checks one site. `text` is the text of `site.file`; `generated` marks build output (CDK), whose
     /// fixes are shown but not applied.
     pub fn lint_site(&self, site: &PolicySite, text: &str, generated: bool) -> SiteReport {
+        self.lint_site_in(site, &edits::FileText::new(text), generated)
+    }
+
+    /// Checks one site of `file`, whose lines are shared with the other sites of the file.
+    pub(crate) fn lint_site_in(
+        &self,
+        site: &PolicySite,
+        file: &edits::FileText<'_>,
+        generated: bool,
+    ) -> SiteReport {
+        let text = file.text();
         let mut report = SiteReport {
             diagnostics: Vec::new(),
             messages: Vec::new(),
@@ -174,7 +185,7 @@ impl<'a> Linter<'a> {
             } else {
                 drift::Drift::of_site(self.catalog, &resolution.principals, &document)
             },
-            writer: edits::Writer::new(text, &site.syntax),
+            writer: edits::Writer::new(file, &site.syntax),
         };
         rules::check_site(&ctx, &mut report.diagnostics);
         report

@@ -1,0 +1,352 @@
+//! Typing in a large CloudFormation template, as an editor does it: a scripted client drives the server
+//! in process and reports how long diagnostics take after an edit, what a burst of keystrokes costs,
+//! and how soon a hover sent after the last keystroke is answered.
+//!
+//! `cargo bench -p iamprune_server --bench typing` (`IAMPRUNE_BENCH_ROLES` sets the template's size,
+//! 1,000 roles ≈ 1 MB by default; `IAMPRUNE_BENCH_EDITS` the number of single edits, 60 by default).
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use lsp_server::{Connection, Message, Notification, Request, RequestId};
+use serde_json::{Value, json};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let roles = env_number("IAMPRUNE_BENCH_ROLES", 1000);
+    let edits = env_number("IAMPRUNE_BENCH_EDITS", 60);
+    let dir = tempfile::tempdir()?;
+    let template = write_project(dir.path(), roles)?;
+    let uri = format!("file://{}", template.display());
+    let mut text = std::fs::read_to_string(&template)?;
+    println!(
+        "template: {roles} roles, {:.2} MB; {edits} single edits",
+        text.len() as f64 / 1e6
+    );
+
+    let mut client = Client::start(dir.path())?;
+    let opened = Instant::now();
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}),
+    )?;
+    let (count, _) = client.diagnostics_for(&uri, 1)?;
+    println!(
+        "open: first diagnostics after {:.1} ms ({count} diagnostics)",
+        ms(opened.elapsed())
+    );
+
+    // Single edits, each waited for: the latency a user feels after one keystroke.
+    let mut version = 1;
+    let mut latencies = Vec::new();
+    for i in 0..edits {
+        version += 1;
+        edit(&mut text, i % roles);
+        let sent = Instant::now();
+        client.change(&uri, version, &text)?;
+        client.diagnostics_for(&uri, version)?;
+        latencies.push(sent.elapsed());
+    }
+    report("edit → diagnostics", &mut latencies);
+
+    // A burst: 20 keystrokes 50 ms apart, then a hover on the last edited policy.
+    let first_version = version + 1;
+    let mut last_sent = Instant::now();
+    for i in 0..20 {
+        version += 1;
+        edit(&mut text, (roles / 2 + i) % roles);
+        last_sent = Instant::now();
+        client.change(&uri, version, &text)?;
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let hover_at = line_of(&text, "- sqs:*", roles / 2);
+    let hover_sent = Instant::now();
+    let hover_id = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": hover_at, "character": 20}}),
+    )?;
+    let burst = client.after_burst(&uri, hover_id, version)?;
+    let checks = burst
+        .versions
+        .iter()
+        .filter(|v| **v >= first_version)
+        .count();
+    println!(
+        "burst of 20 edits 50 ms apart: {checks} diagnostics published; the last {:.1} ms after the last edit",
+        ms(burst.diagnostics_at.duration_since(last_sent))
+    );
+    println!(
+        "hover sent after the last keystroke: answered in {:.1} ms ({})",
+        ms(burst.hover_at.duration_since(hover_sent)),
+        if burst.hover.is_null() {
+            "empty"
+        } else {
+            "with content"
+        }
+    );
+    client.stop()?;
+    Ok(())
+}
+
+/// Changes one character of role `i`'s policy: the `Sid` of its first statement flips case.
+fn edit(text: &mut String, i: usize) {
+    let marker = format!("Sid: Data{i:05}");
+    let Some(at) = text.find(&marker) else { return };
+    let at = at + "Sid: ".len();
+    let flipped = if &text[at..at + 1] == "D" { "d" } else { "D" };
+    text.replace_range(at..at + 1, flipped);
+}
+
+fn line_of(text: &str, needle: &str, nth_role: usize) -> usize {
+    let marker = format!("Data{nth_role:05}");
+    let start = text.find(&marker).unwrap_or(0);
+    let at = text[start..].find(needle).map_or(start, |o| start + o);
+    text[..at].matches('\n').count()
+}
+
+fn write_project(dir: &Path, roles: usize) -> std::io::Result<std::path::PathBuf> {
+    let mut template = String::from("AWSTemplateFormatVersion: \"2010-09-09\"\nResources:\n");
+    let mut findings = String::new();
+    for i in 0..roles {
+        let _ = write!(
+            template,
+            r#"  Role{i:05}:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: app-role-{i:05}
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {{ Service: lambda.amazonaws.com }}
+            Action: sts:AssumeRole
+      Policies:
+        - PolicyName: app
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - Sid: Data{i:05}
+                Effect: Allow
+                Action:
+                  - s3:GetObject
+                  - s3:PutObject
+                  - dynamodb:GetItem
+                  - dynamodb:PutItem
+                  - sqs:*
+                Resource: "*"
+              - Sid: Logs
+                Effect: Allow
+                Action: [logs:CreateLogStream, logs:PutLogEvents, logs:Describe*]
+                Resource: "*"
+"#
+        );
+        let _ = writeln!(
+            findings,
+            "{}",
+            json!({
+                "id": format!("00000000-0000-4000-8000-{i:012}"),
+                "resource": format!("arn:aws:iam::123456789012:role/app-role-{i:05}"),
+                "resourceType": "AWS::IAM::Role",
+                "resourceOwnerAccount": "123456789012",
+                "status": "ACTIVE",
+                "findingType": "UnusedPermission",
+                "analyzedAt": "2026-09-20T08:00:00+00:00",
+                "createdAt": "2026-08-01T08:00:00+00:00",
+                "updatedAt": "2026-09-20T08:00:00+00:00",
+                "findingDetails": [{"unusedPermissionDetails": {"serviceNamespace": "sqs",
+                    "actions": [{"action": "DeleteQueue"}, {"action": "CreateQueue"}, {"action": "SetQueueAttributes"}]}},
+                    {"unusedPermissionDetails": {"serviceNamespace": "dynamodb",
+                    "actions": [{"action": "PutItem"}]}}],
+            })
+        );
+    }
+    std::fs::create_dir_all(dir.join("findings"))?;
+    std::fs::write(dir.join("findings/unused.jsonl"), findings)?;
+    std::fs::write(
+        dir.join("iamprune.toml"),
+        "findings = [\"findings/\"]\naccept-catalog-age = true\n\n[cloudformation]\nstack-names = { \"template.yaml\" = \"app\" }\naccount = \"123456789012\"\n",
+    )?;
+    let path = dir.join("template.yaml");
+    std::fs::write(&path, template)?;
+    Ok(path)
+}
+
+struct Burst {
+    versions: Vec<i32>,
+    hover: Value,
+    hover_at: Instant,
+    diagnostics_at: Instant,
+}
+
+struct Client {
+    connection: Connection,
+    server: Option<std::thread::JoinHandle<Result<(), iamprune_server::ServerError>>>,
+    next_id: i32,
+}
+
+impl Client {
+    fn start(root: &Path) -> Result<Client, Box<dyn std::error::Error>> {
+        let (server, connection) = Connection::memory();
+        let handle = std::thread::spawn(move || iamprune_server::run(server));
+        let mut client = Client {
+            connection,
+            server: Some(handle),
+            next_id: 0,
+        };
+        let id = client.request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": format!("file://{}", root.display()),
+                "capabilities": {"general": {"positionEncodings": ["utf-8"]},
+                    "textDocument": {"codeAction": {"resolveSupport": {"properties": ["edit"]}}}},
+            }),
+        )?;
+        loop {
+            if let Message::Response(r) = client.receive()? {
+                if r.id == id {
+                    break;
+                }
+            }
+        }
+        client.notify("initialized", json!({}))?;
+        Ok(client)
+    }
+
+    fn notify(&self, method: &str, params: Value) -> Result<(), Box<dyn std::error::Error>> {
+        self.connection
+            .sender
+            .send(Notification::new(method.into(), params).into())?;
+        Ok(())
+    }
+
+    fn change(
+        &self,
+        uri: &str,
+        version: i32,
+        text: &str,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        )
+    }
+
+    fn request(
+        &mut self,
+        method: &str,
+        params: Value,
+    ) -> Result<RequestId, Box<dyn std::error::Error>> {
+        self.next_id += 1;
+        let id = RequestId::from(self.next_id);
+        self.connection
+            .sender
+            .send(Request::new(id.clone(), method.into(), params).into())?;
+        Ok(id)
+    }
+
+    fn receive(&self) -> Result<Message, Box<dyn std::error::Error>> {
+        Ok(self
+            .connection
+            .receiver
+            .recv_timeout(Duration::from_secs(600))?)
+    }
+
+    /// Waits for the diagnostics of `version`; returns their number and the versions published on the way.
+    fn diagnostics_for(
+        &self,
+        uri: &str,
+        version: i32,
+    ) -> Result<(usize, Vec<i32>), Box<dyn std::error::Error>> {
+        let mut seen = Vec::new();
+        loop {
+            if let Message::Notification(n) = self.receive()? {
+                if n.method == "textDocument/publishDiagnostics" && n.params["uri"] == uri {
+                    let v = n.params["version"].as_i64().unwrap_or(-1) as i32;
+                    seen.push(v);
+                    if v >= version {
+                        let count = n.params["diagnostics"].as_array().map_or(0, Vec::len);
+                        return Ok((count, seen));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Collects what a burst of edits and a hover after it brought: the versions published, when the
+    /// diagnostics of the last `version` and the hover's answer arrived.
+    fn after_burst(
+        &self,
+        uri: &str,
+        id: RequestId,
+        version: i32,
+    ) -> Result<Burst, Box<dyn std::error::Error>> {
+        let mut versions = Vec::new();
+        let (mut hover, mut diagnostics_at) = (None, None);
+        while hover.is_none() || diagnostics_at.is_none() {
+            match self.receive()? {
+                Message::Response(r) if r.id == id => {
+                    hover = Some((r.response_result.unwrap_or(Value::Null), Instant::now()));
+                }
+                Message::Notification(n)
+                    if n.method == "textDocument/publishDiagnostics" && n.params["uri"] == uri =>
+                {
+                    let v = n.params["version"].as_i64().unwrap_or(-1) as i32;
+                    versions.push(v);
+                    if v >= version {
+                        diagnostics_at = Some(Instant::now());
+                    }
+                }
+                _ => {}
+            }
+        }
+        let ((hover, hover_at), diagnostics_at) =
+            (hover.ok_or("hover")?, diagnostics_at.ok_or("diagnostics")?);
+        Ok(Burst {
+            versions,
+            hover,
+            hover_at,
+            diagnostics_at,
+        })
+    }
+
+    fn stop(mut self) -> Result<(), Box<dyn std::error::Error>> {
+        let id = self.request("shutdown", Value::Null)?;
+        loop {
+            if let Message::Response(r) = self.receive()? {
+                if r.id == id {
+                    break;
+                }
+            }
+        }
+        self.notify("exit", Value::Null)?;
+        if let Some(handle) = self.server.take() {
+            let _ = handle.join();
+        }
+        Ok(())
+    }
+}
+
+fn report(what: &str, latencies: &mut [Duration]) {
+    latencies.sort();
+    let at = |q: f64| ms(latencies[((latencies.len() - 1) as f64 * q).round() as usize]);
+    println!(
+        "{what}: median {:.1} ms, p95 {:.1} ms, min {:.1} ms, max {:.1} ms ({} edits)",
+        at(0.5),
+        at(0.95),
+        at(0.0),
+        at(1.0),
+        latencies.len()
+    );
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
