@@ -33,6 +33,8 @@ pub struct UnitReport {
     /// Every safe fix of the unit applied and verified: what `fix` writes, and what lets an editor
     /// offer the fixes. Empty when nothing is safe to fix.
     pub fix: FixOutcome,
+    /// Whether the fixes were verified (`fix` holds the outcome); until then none may be offered.
+    pub verified: bool,
 }
 
 impl UnitReport {
@@ -45,6 +47,7 @@ impl UnitReport {
             diagnostics: Vec::new(),
             messages: vec![message],
             fix: FixOutcome::default(),
+            verified: true,
         }
     }
 }
@@ -94,29 +97,100 @@ pub fn check_unit(
     options: &ExtractOptions,
     buffers: &BTreeMap<PathBuf, String>,
 ) -> UnitReport {
-    std::panic::catch_unwind(AssertUnwindSafe(|| {
-        let mut report = check_unit_unguarded(linter, unit, options, buffers);
-        verify_fixes(linter, &mut report, options);
-        report
-    }))
-    .unwrap_or_else(|_| {
-        UnitReport::failed(
-            unit,
-            files::error(
-                &unit.path,
-                "internal error: checking this file panicked; please report it with the file"
-                    .into(),
-            ),
-        )
-    })
+    let never = Interrupt::never();
+    // `never` never interrupts: neither half returns `Err`.
+    let checked =
+        check_unit_unverified(linter, unit, options, buffers, &never).map(|mut report| {
+            let _ = verify_unit(linter, &mut report, options, &never);
+            report
+        });
+    checked.unwrap_or_else(|Interrupted| UnitReport::failed(unit, panicked(unit)))
 }
+
+/// The first half of [`check_unit`], for an editor that shows diagnostics before their fixes are
+/// verified: the unit's diagnostics, with its fixes not yet verified ([`UnitReport::verified`] is
+/// false until [`verify_unit`] ran). Stops early, with `Err`, when `interrupt` says the result would
+/// be stale.
+pub fn check_unit_unverified(
+    linter: &Linter<'_>,
+    unit: &Unit,
+    options: &ExtractOptions,
+    buffers: &BTreeMap<PathBuf, String>,
+    interrupt: &Interrupt<'_>,
+) -> Result<UnitReport, Interrupted> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| {
+        check_unit_unguarded(linter, unit, options, buffers, interrupt)
+    }))
+    .unwrap_or_else(|_| Ok(UnitReport::failed(unit, panicked(unit))))
+}
+
+/// The second half of [`check_unit`]: applies every safe fix of the unit and verifies the result; a
+/// fix is offered as safe only after this.
+pub fn verify_unit(
+    linter: &Linter<'_>,
+    report: &mut UnitReport,
+    options: &ExtractOptions,
+    interrupt: &Interrupt<'_>,
+) -> Result<(), Interrupted> {
+    let verified = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        verify_fixes(linter, report, options, interrupt)
+    }));
+    match verified {
+        Ok(result) => result?,
+        Err(_) => {
+            let unit = report.unit.clone();
+            *report = UnitReport::failed(&unit, panicked(&unit));
+        }
+    }
+    report.verified = true;
+    Ok(())
+}
+
+fn panicked(unit: &Unit) -> Message {
+    files::error(
+        &unit.path,
+        "internal error: checking this file panicked; please report it with the file".into(),
+    )
+}
+
+/// Asked between steps of a check whether to stop it because its result would be stale (an editor
+/// received a newer text). A check that is never interrupted is the command line's.
+pub struct Interrupt<'a>(Option<&'a dyn Fn() -> bool>);
+
+impl<'a> Interrupt<'a> {
+    pub fn never() -> Interrupt<'static> {
+        Interrupt(None)
+    }
+
+    pub fn when(asked: &'a dyn Fn() -> bool) -> Interrupt<'a> {
+        Interrupt(Some(asked))
+    }
+
+    /// This interrupt when `enabled`, else one that never interrupts.
+    pub fn only_if(self, enabled: bool) -> Interrupt<'a> {
+        if enabled { self } else { Interrupt(None) }
+    }
+
+    /// `Err` when the check should stop.
+    pub fn check(&self) -> Result<(), Interrupted> {
+        match self.0 {
+            Some(asked) if asked() => Err(Interrupted),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A check stopped by its [`Interrupt`]: nothing of it is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interrupted;
 
 fn check_unit_unguarded(
     linter: &Linter<'_>,
     unit: &Unit,
     options: &ExtractOptions,
     buffers: &BTreeMap<PathBuf, String>,
-) -> UnitReport {
+    interrupt: &Interrupt<'_>,
+) -> Result<UnitReport, Interrupted> {
     let mut texts = BTreeMap::new();
     let mut messages = Vec::new();
     if unit.kind != UnitKind::CdkAssembly {
@@ -146,16 +220,18 @@ fn check_unit_unguarded(
             }
         }
     }
+    interrupt.check()?;
     let (sites, extract_messages) = crate::extract::extract(unit, &texts, options);
     messages.extend(extract_messages);
-    let linted = lint_sites(linter, unit, &sites, &mut texts);
+    interrupt.check()?;
+    let linted = lint_sites(linter, unit, &sites, &mut texts, interrupt)?;
     messages.extend(linted.messages);
     let mut diagnostics = linted.diagnostics;
     apply_suppressions(&texts, &mut diagnostics, &mut messages);
     if unit.kind == UnitKind::CdkAssembly && !diagnostics.is_empty() {
         point_to_app_sources(unit, &mut diagnostics, &mut texts);
     }
-    UnitReport {
+    Ok(UnitReport {
         unit: unit.clone(),
         sites,
         analyses: linted.analyses,
@@ -163,7 +239,8 @@ fn check_unit_unguarded(
         diagnostics,
         messages,
         fix: FixOutcome::default(),
-    }
+        verified: false,
+    })
 }
 
 /// Points the diagnostics of a CDK assembly at the lines of the app's source that wrote them too.
@@ -187,7 +264,12 @@ fn point_to_app_sources(
 
 /// Applies every safe fix of the unit and verifies the result, as `fix` does before it writes. Fixes
 /// that fail are shown, not offered, and the reason is noted.
-fn verify_fixes(linter: &Linter<'_>, report: &mut UnitReport, options: &ExtractOptions) {
+fn verify_fixes(
+    linter: &Linter<'_>,
+    report: &mut UnitReport,
+    options: &ExtractOptions,
+    interrupt: &Interrupt<'_>,
+) -> Result<(), Interrupted> {
     let is_safe = |d: &Diagnostic| {
         d.fix
             .as_ref()
@@ -201,9 +283,9 @@ fn verify_fixes(linter: &Linter<'_>, report: &mut UnitReport, options: &ExtractO
         .map(|d| d.file.clone())
         .collect();
     if fixed_files.is_empty() {
-        return;
+        return Ok(());
     }
-    let outcome = fix_loop::fix_unit(linter, report, options);
+    let outcome = fix_loop::fix_unit(linter, report, options, interrupt)?;
     if outcome.failed() {
         for fix in report.diagnostics.iter_mut().filter_map(|d| d.fix.as_mut()) {
             fix.applicability = Applicability::DisplayOnly;
@@ -225,6 +307,7 @@ fn verify_fixes(linter: &Linter<'_>, report: &mut UnitReport, options: &ExtractO
             }));
     }
     report.fix = outcome;
+    Ok(())
 }
 
 /// What linting the sites of a unit gave.
@@ -241,7 +324,8 @@ pub(crate) fn lint_sites(
     unit: &Unit,
     sites: &[PolicySite],
     texts: &mut BTreeMap<PathBuf, String>,
-) -> Linted {
+    interrupt: &Interrupt<'_>,
+) -> Result<Linted, Interrupted> {
     let mut linted = Linted {
         diagnostics: Vec::new(),
         messages: Vec::new(),
@@ -268,6 +352,7 @@ pub(crate) fn lint_sites(
         .collect();
     let generated = unit.kind == UnitKind::CdkAssembly && !linter.fix_generated;
     for site in sites {
+        interrupt.check()?;
         let Some(file) = files.get(&site.file) else {
             linted.analyses.push(SiteAnalysis::empty(site));
             continue;
@@ -281,7 +366,7 @@ pub(crate) fn lint_sites(
     // Rules turned off are dropped here, where every check and every round of the fix loop passes,
     // before suppressions, fixes or reports see them.
     linter.rules.apply(&mut linted.diagnostics);
-    linted
+    Ok(linted)
 }
 
 /// Drops the diagnostics that inline suppressions cover, and reports the suppressions that cover

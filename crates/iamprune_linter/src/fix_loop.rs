@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use iamprune_policy::PolicySite;
 
 use crate::analysis::SiteAnalysis;
-use crate::check::{UnitReport, apply_suppressions, lint_sites};
+use crate::check::{Interrupt, Interrupted, UnitReport, apply_suppressions, lint_sites};
 use crate::extract::ExtractOptions;
 use crate::files;
 use crate::fix;
@@ -49,12 +49,13 @@ pub(crate) fn fix_unit(
     linter: &Linter<'_>,
     report: &UnitReport,
     options: &ExtractOptions,
-) -> FixOutcome {
-    std::panic::catch_unwind(AssertUnwindSafe(|| fix_unit_unguarded(linter, report, options))).unwrap_or_else(|_| {
-        FixOutcome::failed_with(vec![files::error(
+    interrupt: &Interrupt<'_>,
+) -> Result<FixOutcome, Interrupted> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| fix_unit_unguarded(linter, report, options, interrupt))).unwrap_or_else(|_| {
+        Ok(FixOutcome::failed_with(vec![files::error(
             &report.unit.path,
             "internal error: fixing this file panicked; nothing was written; please report it with the file".into(),
-        )])
+        )]))
     })
 }
 
@@ -62,9 +63,10 @@ fn fix_unit_unguarded(
     linter: &Linter<'_>,
     report: &UnitReport,
     options: &ExtractOptions,
-) -> FixOutcome {
+    interrupt: &Interrupt<'_>,
+) -> Result<FixOutcome, Interrupted> {
     if report.unit.kind == UnitKind::CdkAssembly && !linter.fix_generated {
-        return FixOutcome::default();
+        return Ok(FixOutcome::default());
     }
     let mut applied = 0;
     let mut rounds = 0;
@@ -87,11 +89,17 @@ fn fix_unit_unguarded(
                 Ok(new) => {
                     texts.insert(file.clone(), new);
                 }
-                Err(e) => return FixOutcome::failed_with(vec![files::error(file, e.to_string())]),
+                Err(e) => {
+                    return Ok(FixOutcome::failed_with(vec![files::error(
+                        file,
+                        e.to_string(),
+                    )]));
+                }
             }
         }
         applied += selected.values().map(Vec::len).sum::<usize>();
         rounds += 1;
+        interrupt.check()?;
         let (sites, messages) = crate::extract::extract(&report.unit, &texts, options);
         if messages
             .iter()
@@ -102,21 +110,21 @@ fn fix_unit_unguarded(
                 "the fixed text does not parse; nothing was written".into(),
             )];
             reasons.extend(messages);
-            return FixOutcome::failed_with(reasons);
+            return Ok(FixOutcome::failed_with(reasons));
         }
-        let linted = lint_sites(linter, &report.unit, &sites, &mut texts);
+        let linted = lint_sites(linter, &report.unit, &sites, &mut texts, interrupt)?;
         diagnostics = linted.diagnostics;
         apply_suppressions(&texts, &mut diagnostics, &mut Vec::new());
         fixed = Some((sites, linted.analyses));
     }
     let Some((sites, analyses)) = fixed else {
-        return FixOutcome::default();
+        return Ok(FixOutcome::default());
     };
     if let Err(reason) = verify(linter, report, &sites, &analyses) {
-        return FixOutcome::failed_with(vec![files::error(
+        return Ok(FixOutcome::failed_with(vec![files::error(
             &report.unit.path,
             format!("the fix failed its verification ({reason}); nothing was written"),
-        )]);
+        )]));
     }
     let mut outcome = FixOutcome {
         applied,
@@ -128,7 +136,7 @@ fn fix_unit_unguarded(
             outcome.changed.insert(file, (original.clone(), text));
         }
     }
-    outcome
+    Ok(outcome)
 }
 
 /// Checks each fixed document against its original, with what the check saw of both.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use iamprune_syntax::PositionedError;
 
-use crate::check::{self, UnitReport};
+use crate::check::{self, Interrupt, Interrupted, UnitReport};
 use crate::config::Config;
 use crate::files::{self, FileKind};
 use crate::join::JoinReport;
@@ -61,6 +61,8 @@ pub type ProjectKey = Option<PathBuf>;
 #[derive(Debug)]
 pub struct Checked {
     pub project: ProjectKey,
+    /// The roots the units were found under.
+    pub roots: Vec<PathBuf>,
     pub reports: Vec<UnitReport>,
     /// Said of the run rather than of a unit: files that could not be walked, what the walk left out,
     /// findings that did not load or joined nothing.
@@ -206,21 +208,46 @@ impl Workspace {
     /// grouping of modules, the same excludes, the same rules. `None` when the file is not checked
     /// (not a source file, or excluded).
     pub fn check_file(&mut self, file: &Path) -> Option<Checked> {
-        FileKind::of(file)?;
+        let never = Interrupt::never();
+        // `never` never interrupts.
+        let mut checked = self.check_file_unverified(file, &never).ok()??;
+        for report in &mut checked.reports {
+            let _ = self.verify(&checked.project, &checked.roots, report, &never);
+        }
+        Some(checked)
+    }
+
+    /// [`check_file`](Self::check_file) without verifying the unit's fixes, stopped early when
+    /// `interrupt` says so: an editor shows the diagnostics at once and verifies when it is idle
+    /// ([`verify`](Self::verify)).
+    pub fn check_file_unverified(
+        &mut self,
+        file: &Path,
+        interrupt: &Interrupt<'_>,
+    ) -> Result<Option<Checked>, Interrupted> {
+        let Some(_) = FileKind::of(file) else {
+            return Ok(None);
+        };
         let key = self.project_key(file);
         // An editor's workspace is lenient: loading never fails.
-        self.load(&key).ok()?;
-        let project = self.projects.get(&key)?;
+        if self.load(&key).is_err() {
+            return Ok(None);
+        }
+        let Some(project) = self.projects.get(&key) else {
+            return Ok(None);
+        };
         // A file outside the project and every folder of the editor is checked with what lies beside
         // it only: walking whatever directory it is in (a home directory) could take minutes.
         let Some(root) = root_of(file, &key, &self.roots) else {
-            let unit = units::unit_alone(file)?;
+            let Some(unit) = units::unit_alone(file) else {
+                return Ok(None);
+            };
             let parent = file.parent().map(Path::to_path_buf).unwrap_or_default();
-            return Some(check_one(project, key, &unit, &parent, &self.buffers));
+            return check_one(project, key, &unit, &parent, &self.buffers, interrupt).map(Some);
         };
         let excludes = project.excludes(&root);
         if excludes.excludes(file) {
-            return None;
+            return Ok(None);
         }
         // What the walk could not read or left out is said once, when the units are found.
         let mut walk_messages = Vec::new();
@@ -233,14 +260,44 @@ impl Workspace {
             skipped = graph.skipped.clone();
             graph
         });
-        let unit = graph
+        let Some(unit) = graph
             .unit_of(file)
             .cloned()
-            .or_else(|| units::unit_alone(file))?;
-        let mut checked = check_one(project, key, &unit, &root, &self.buffers);
+            .or_else(|| units::unit_alone(file))
+        else {
+            return Ok(None);
+        };
+        let checked = check_one(project, key, &unit, &root, &self.buffers, interrupt);
+        // Interrupted: the walk's messages are said with the check that completes.
+        if checked.is_err() && !walk_messages.is_empty() {
+            self.graphs.remove(&root);
+        }
+        let mut checked = checked?;
         checked.messages = walk_messages;
         checked.skipped = skipped;
-        Some(checked)
+        Ok(Some(checked))
+    }
+
+    /// Verifies the fixes of a unit checked by [`check_file_unverified`](Self::check_file_unverified)
+    /// in project `key` under `roots` (what its [`Checked`] says).
+    pub fn verify(
+        &self,
+        key: &ProjectKey,
+        roots: &[PathBuf],
+        report: &mut UnitReport,
+        interrupt: &Interrupt<'_>,
+    ) -> Result<(), Interrupted> {
+        let Some(project) = self.projects.get(key) else {
+            // The project was dropped since (its configuration or findings changed): the report is
+            // stale and about to be replaced; none of its fixes is offered meanwhile.
+            for fix in report.diagnostics.iter_mut().filter_map(|d| d.fix.as_mut()) {
+                fix.applicability = crate::Applicability::DisplayOnly;
+            }
+            report.verified = true;
+            return Ok(());
+        };
+        let options = project.extract_options(roots);
+        check::verify_unit(&project.linter(), report, &options, interrupt)
     }
 
     /// Files changed on disk, were created or deleted: drops what was loaded from them. Returns whether
@@ -296,26 +353,29 @@ fn root_of(file: &Path, key: &ProjectKey, roots: &[PathBuf]) -> Option<PathBuf> 
         .cloned()
 }
 
-/// Checks one unit of a project found under `root`.
+/// Checks one unit of a project found under `root`, its fixes not verified.
 fn check_one(
     project: &Project,
     key: ProjectKey,
     unit: &units::Unit,
     root: &Path,
     buffers: &BTreeMap<PathBuf, String>,
-) -> Checked {
+    interrupt: &Interrupt<'_>,
+) -> Result<Checked, Interrupted> {
     let linter = project.linter();
-    let options = project.extract_options(&[root.to_path_buf()]);
-    let report = check::check_unit(&linter, unit, &options, buffers);
-    Checked {
+    let roots = vec![root.to_path_buf()];
+    let options = project.extract_options(&roots);
+    let report = check::check_unit_unverified(&linter, unit, &options, buffers, interrupt)?;
+    Ok(Checked {
         project: key,
+        roots,
         stats: stats(std::slice::from_ref(&report)),
         reports: vec![report],
         messages: Vec::new(),
         skipped: None,
         // An editor checks one unit: what the findings reach across the project is `check`'s to say.
         join: JoinReport::default(),
-    }
+    })
 }
 
 /// Checks the units under some roots of one project.
@@ -355,6 +415,7 @@ fn check_roots(
     }
     Ok(Checked {
         project: key,
+        roots: roots.to_vec(),
         stats: stats(&reports),
         reports,
         messages,

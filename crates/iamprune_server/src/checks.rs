@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use lsp_types as lsp;
 
 use iamprune_linter::Level;
-use iamprune_linter::check::UnitReport;
+use iamprune_linter::check::{Interrupt, UnitReport};
 use iamprune_linter::files;
 use iamprune_linter::units::UnitKind;
 use iamprune_linter::workspace::ProjectKey;
@@ -21,6 +21,8 @@ use crate::proto::{self, Files};
 pub struct UnitCheck {
     /// The project it was checked in.
     pub project: ProjectKey,
+    /// The roots its unit was found under.
+    pub roots: Vec<PathBuf>,
     pub report: UnitReport,
     /// The open files its diagnostics were last published for.
     pub published: BTreeSet<PathBuf>,
@@ -42,31 +44,72 @@ impl Server<'_> {
         }
     }
 
-    /// Checks the units of every pending file, each unit once.
-    pub fn flush(&mut self) -> Result<(), ServerError> {
-        while let Some(path) = self.pending.pop_first() {
+    /// Checks the units of every pending file, each unit once. With `interruptible`, stops when a newer
+    /// text or a request to answer at once arrives (`Ok(false)`); the files not checked stay pending.
+    pub fn flush(&mut self, interruptible: bool) -> Result<bool, ServerError> {
+        let asked = self.interrupt_asked();
+        let interrupt = Interrupt::when(&asked).only_if(interruptible);
+        while let Some(path) = self.pending.first().cloned() {
             // The engine catches its own panics around a check; this catches the server's, so that one
             // file cannot take the editor's diagnostics down for every other.
-            match std::panic::catch_unwind(AssertUnwindSafe(|| self.check(&path))) {
-                Ok(result) => result?,
+            match std::panic::catch_unwind(AssertUnwindSafe(|| self.check(&path, &interrupt))) {
+                Ok(Ok(true)) => {}
+                Ok(Ok(false)) => return Ok(false),
+                Ok(Err(e)) => return Err(e),
                 Err(_) => self.log(
                     lsp::MessageType::Error,
                     format!("internal error checking {}", path.display()),
                 )?,
             }
+            self.pending.remove(&path);
         }
-        Ok(())
+        Ok(true)
     }
 
-    fn check(&mut self, path: &Path) -> Result<(), ServerError> {
+    /// Verifies the fixes of the checks whose fixes are not verified yet; a unit whose fixes fail is
+    /// published again, with the reason. With `interruptible`, stops as [`flush`](Self::flush) does.
+    pub fn verify_checks(&mut self, interruptible: bool) -> Result<bool, ServerError> {
+        let asked = self.interrupt_asked();
+        let interrupt = Interrupt::when(&asked).only_if(interruptible);
+        let unverified: Vec<PathBuf> = self
+            .checks
+            .iter()
+            .filter(|(_, c)| !c.report.verified)
+            .map(|(unit, _)| unit.clone())
+            .collect();
+        for unit in unverified {
+            let Some(mut check) = self.checks.remove(&unit) else {
+                continue;
+            };
+            let verified =
+                self.workspace
+                    .verify(&check.project, &check.roots, &mut check.report, &interrupt);
+            let failed = check.report.fix.failed();
+            self.checks.insert(unit.clone(), check);
+            if verified.is_err() {
+                return Ok(false);
+            }
+            if failed {
+                self.publish_check(&unit)?;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Checks `path`'s unit; `Ok(false)` when interrupted, with nothing changed.
+    fn check(&mut self, path: &Path, interrupt: &Interrupt<'_>) -> Result<bool, ServerError> {
         let key = self.workspace.project_key(path);
         if self.workspace.load(&key).unwrap_or(false) {
             self.show_problems(&key)?;
         }
-        let Some(mut checked) = self.workspace.check_file(path) else {
+        let Ok(checked) = self.workspace.check_file_unverified(path, interrupt) else {
+            return Ok(false);
+        };
+        let Some(mut checked) = checked else {
             // Not checked (excluded): whatever was shown for it goes.
             self.forget(path);
-            return self.publish_empty(path);
+            self.publish_empty(path)?;
+            return Ok(true);
         };
         // Files the walk of the project could not read, and what it left out: no open file to show
         // them on.
@@ -81,7 +124,7 @@ impl Server<'_> {
             )?;
         }
         let Some(report) = checked.reports.pop() else {
-            return Ok(());
+            return Ok(true);
         };
         for file in &report.unit.files {
             self.pending.remove(file);
@@ -106,24 +149,39 @@ impl Server<'_> {
         }
         let mut check = UnitCheck {
             project: checked.project,
+            roots: checked.roots,
             report,
-            published: BTreeSet::new(),
+            published: previous,
         };
-        let mut files: BTreeSet<PathBuf> = previous;
-        files.insert(path.to_path_buf());
+        check.published.insert(path.to_path_buf());
+        self.checks.insert(unit_path.clone(), check);
+        self.publish_check(&unit_path)?;
+        Ok(true)
+    }
+
+    /// Publishes the diagnostics of a unit's last check for each of its open files, and empties those
+    /// of the open files it published for before and no longer covers.
+    fn publish_check(&mut self, unit_path: &Path) -> Result<(), ServerError> {
+        let Some(check) = self.checks.get(unit_path) else {
+            return Ok(());
+        };
+        let mut files: BTreeSet<PathBuf> = check.published.clone();
         files.extend(check.report.unit.files.iter().cloned());
         files.extend(check.report.texts.keys().cloned());
         files.extend(check.report.diagnostics.iter().map(|d| d.file.clone()));
         files.extend(check.report.messages.iter().map(|m| m.file.clone()));
+        let mut published = BTreeSet::new();
         for file in files {
             let Some(document) = self.documents.get(&file) else {
                 continue;
             };
-            let diagnostics = self.file_diagnostics(&file, &check);
+            let diagnostics = self.file_diagnostics(&file, check);
             self.publish(&document.uri, Some(document.version), diagnostics)?;
-            check.published.insert(file);
+            published.insert(file);
         }
-        self.checks.insert(unit_path, check);
+        if let Some(check) = self.checks.get_mut(unit_path) {
+            check.published = published;
+        }
         Ok(())
     }
 

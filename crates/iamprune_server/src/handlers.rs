@@ -13,6 +13,7 @@ use crate::main_loop::{Document, RequestError, Server};
 use crate::position::LineMap;
 use crate::proto::{self, path_of_uri};
 use crate::setup::{FIX_ALL_KIND, watch_registration};
+use crate::stale::Change;
 
 // --- requests ---------------------------------------------------------------------------------------
 
@@ -27,7 +28,8 @@ pub fn code_actions(
     let Some(path) = path_of_uri(&params.text_document.uri) else {
         return Ok(Some(Vec::new()));
     };
-    let Some(check) = server.check_of(&path) else {
+    // Fixes are offered once verified (a code action waits for that).
+    let Some(check) = server.check_of(&path).filter(|c| c.report.verified) else {
         return Ok(Some(Vec::new()));
     };
     let Some(text) = server.text_of(&path, check) else {
@@ -101,7 +103,7 @@ const FIX_ALL_TITLE: &str = "Fix all safe iamprune problems";
 
 /// The edit of fix-all for a file: every non-overlapping safe fix of its last check.
 fn fix_all_edit(server: &Server<'_>, path: &std::path::Path) -> Option<lsp::WorkspaceEdit> {
-    let check = server.check_of(path)?;
+    let check = server.check_of(path).filter(|c| c.report.verified)?;
     let files = CheckFiles { server, check };
     let owned: Vec<Diagnostic> = check
         .report
@@ -171,9 +173,20 @@ pub fn hover(
     let Some(project) = server.workspace.project(&check.project) else {
         return Ok(None);
     };
-    let map = LineMap::new(&text);
-    let offset = map.offset(position.position, server.setup.encoding);
+    // The last check may be of an older text than the editor's (a newer one is being checked): the
+    // place asked about is found in it unless it lies in what changed since.
+    let current = server.workspace.buffer(&path).unwrap_or(&text);
+    let change = Change::between(&text, current);
+    let encoding = server.setup.encoding;
+    let current_map = LineMap::new(current);
+    let offset = current_map.offset(position.position, encoding);
+    let Some(offset) = change.to_old(offset) else {
+        return Ok(None);
+    };
     let Some((span, markdown)) = hover::at(project, &check.report, &path, offset) else {
+        return Ok(None);
+    };
+    let (Some(start), Some(end)) = (change.to_new(span.start), change.to_new(span.end)) else {
         return Ok(None);
     };
     Ok(Some(lsp::Hover {
@@ -181,7 +194,7 @@ pub fn hover(
             kind: lsp::MarkupKind::Markdown,
             value: markdown,
         }),
-        range: Some(map.range(span, server.setup.encoding)),
+        range: Some(current_map.range(iamprune_syntax::Span::new(start, end), encoding)),
     }))
 }
 

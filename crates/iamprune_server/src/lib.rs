@@ -27,6 +27,7 @@ mod main_loop;
 mod position;
 mod proto;
 mod setup;
+mod stale;
 mod transport;
 
 use lsp_server::{Connection, ErrorCode, Message, Response};

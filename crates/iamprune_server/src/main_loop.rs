@@ -1,14 +1,18 @@
 //! The main loop: messages in the order they arrive, each request and notification dispatched by its
 //! type to one handler, behind one panic guard per entry point.
 //!
-//! Everything runs on one thread: a check takes milliseconds, and answers computed in order can never
-//! be older than the buffers they describe. Checks are coalesced: an edit marks its file pending, and
-//! pending files are checked once the queue is empty or a request needs the result, so a burst of
-//! keystrokes costs one check.
+//! Everything runs on one thread, so answers computed in order are never older than the buffers they
+//! describe. Checks are coalesced and interruptible: an edit marks its file pending; pending files are
+//! checked once the queue is empty, and a check stops as soon as a newer edit (or a hover) arrives, so
+//! a burst of keystrokes costs one check and the last one's diagnostics come first. Diagnostics are
+//! published before the unit's fixes are verified; the verification runs when nothing else waits, or
+//! at once when a code action asks for the fixes.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use crossbeam_channel::TryRecvError;
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
@@ -52,6 +56,9 @@ pub struct Server<'c> {
     pub checks: BTreeMap<PathBuf, UnitCheck>,
     /// Open files whose units must be checked before the next request is answered.
     pub pending: BTreeSet<PathBuf>,
+    /// Messages taken off the connection while a check asked whether to stop, in order, to be handled
+    /// before any other.
+    pub stash: Rc<RefCell<VecDeque<Message>>>,
     shutdown: bool,
     next_request: u64,
 }
@@ -65,6 +72,7 @@ impl<'c> Server<'c> {
             documents: BTreeMap::new(),
             checks: BTreeMap::new(),
             pending: BTreeSet::new(),
+            stash: Rc::default(),
             shutdown: false,
             next_request: 0,
         }
@@ -72,20 +80,21 @@ impl<'c> Server<'c> {
 
     pub fn run(mut self) -> Result<(), ServerError> {
         loop {
-            let message = if self.pending.is_empty() {
-                match self.connection.receiver.recv() {
+            let stashed = self.stash.borrow_mut().pop_front();
+            let message = match stashed {
+                Some(message) => message,
+                None if self.idle() => match self.connection.receiver.recv() {
                     Ok(message) => message,
                     Err(_) => return Ok(()),
-                }
-            } else {
-                match self.connection.receiver.try_recv() {
+                },
+                None => match self.connection.receiver.try_recv() {
                     Ok(message) => message,
                     Err(TryRecvError::Empty) => {
-                        self.flush()?;
+                        self.work()?;
                         continue;
                     }
                     Err(TryRecvError::Disconnected) => return Ok(()),
-                }
+                },
             };
             match message {
                 Message::Request(request) => self.on_request(request)?,
@@ -114,7 +123,29 @@ impl<'c> Server<'c> {
             let error = RequestError::new(ErrorCode::InvalidRequest, "the server is shutting down");
             return self.respond(request.id, Err(error));
         }
-        self.flush()?;
+        match request.method.as_str() {
+            // Answered from the last check, where what is asked about did not change since; a file
+            // never checked yet is checked first.
+            "textDocument/hover" => {
+                let never_checked = request
+                    .params
+                    .pointer("/textDocument/uri")
+                    .and_then(Value::as_str)
+                    .and_then(crate::proto::path_of_uri_str)
+                    .is_some_and(|path| self.check_of(&path).is_none());
+                if never_checked {
+                    self.flush(false)?;
+                }
+            }
+            // The fixes offered must be those of the newest text, verified.
+            "textDocument/codeAction" | "codeAction/resolve" => {
+                self.flush(false)?;
+                self.verify_checks(false)?;
+            }
+            _ => {
+                self.flush(false)?;
+            }
+        }
         let id = request.id.clone();
         let method = request.method.clone();
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| self.dispatch(request)))
@@ -191,11 +222,60 @@ impl<'c> Server<'c> {
         self.notify("window/logMessage", lsp::LogMessageParams { kind, message })
     }
 
+    /// A check or a verification stops when this says so: a newer text, or a hover to answer, waits.
+    /// Messages looked at are kept, in order, for the main loop.
+    pub fn interrupt_asked(&self) -> impl Fn() -> bool + use<> {
+        let receiver = self.connection.receiver.clone();
+        let stash = Rc::clone(&self.stash);
+        move || {
+            while let Ok(message) = receiver.try_recv() {
+                stash.borrow_mut().push_back(message);
+            }
+            stash.borrow().iter().any(interrupts)
+        }
+    }
+
+    /// Nothing to do until the client sends something.
+    fn idle(&self) -> bool {
+        self.pending.is_empty() && self.checks.values().all(|c| c.report.verified)
+    }
+
+    /// The next piece of background work: checking pending files, else verifying fixes.
+    fn work(&mut self) -> Result<(), ServerError> {
+        if self.pending.is_empty() {
+            self.verify_checks(true)?;
+        } else {
+            self.flush(true)?;
+        }
+        Ok(())
+    }
+
     /// Sends a request of the server's own (capability registration); its reply is not waited for.
     pub fn send_request(&mut self, method: &str, params: Value) -> Result<(), ServerError> {
         self.next_request += 1;
         let id = RequestId::from(format!("iamprune-{}", self.next_request));
         self.send(Request::new(id, method.into(), params).into())
+    }
+}
+
+/// Whether a message makes the check under way stale, or asks what should be answered at once.
+fn interrupts(message: &Message) -> bool {
+    match message {
+        Message::Request(request) => {
+            matches!(request.method.as_str(), "textDocument/hover" | "shutdown")
+        }
+        Message::Notification(notification) => matches!(
+            notification.method.as_str(),
+            "textDocument/didOpen"
+                | "textDocument/didChange"
+                | "textDocument/didSave"
+                | "textDocument/didClose"
+                | "workspace/didChangeWatchedFiles"
+                | "workspace/didChangeConfiguration"
+                | "workspace/didChangeWorkspaceFolders"
+                | "exit"
+        ),
+        Message::Response(_) => false,
     }
 }
 

@@ -416,6 +416,47 @@ fn hover_shows_the_expansion_and_the_refinement() -> TestResult {
 }
 
 #[test]
+fn a_hover_right_after_an_edit_answers_for_the_new_text() -> TestResult {
+    let (_dir, root, text) = project()?;
+    let encoding = Encoding::Utf8;
+    let (mut client, _) = Client::start(initialize_params(&["utf-8"], &root))?;
+    let main = uri(&root.join("main.tf"));
+    client.open(&main, &text)?;
+    client.diagnostics(&main)?;
+    // Lines added above the policy, and at once a hover on its wildcard: whether it is answered from
+    // the check of the old text (interrupted by the hover) or of the new one, the place is the new one.
+    let edited = format!("# one\n# two\n{text}");
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": main, "version": 2}, "contentChanges": [{"text": edited}]}),
+    )?;
+    let at = edited.find("\"s3:Get*\"").ok_or("no s3:Get*")? + 3;
+    let hover = client.request_ok(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": main}, "position": LineMap::new(&edited).position(at, encoding)}),
+    )?;
+    let markdown = hover["contents"]["value"].as_str().ok_or("no markdown")?;
+    if !markdown.contains("**`s3:Get*`** matches") {
+        return Err(format!("hover after the edit:\n{markdown}"));
+    }
+    if hover["range"] != range_of(&edited, "\"s3:Get*\"", encoding)? {
+        return Err(format!("hover range {}", hover["range"]));
+    }
+    // The hover never costs the diagnostics of the newest text.
+    let diagnostics = client.diagnostics(&main)?;
+    let line_of_wildcard = LineMap::new(&edited).position(at, encoding).line;
+    if !diagnostics
+        .iter()
+        .any(|d| d["code"] == "IAM002" && d["range"]["start"]["line"] == line_of_wildcard)
+    {
+        return Err(format!(
+            "no IAM002 on line {line_of_wildcard}: {diagnostics:?}"
+        ));
+    }
+    client.stop()
+}
+
+#[test]
 fn broken_buffers_and_bad_requests_do_not_stop_the_server() -> TestResult {
     let (_dir, root, text) = project()?;
     let (mut client, _) = Client::start(initialize_params(&["utf-16"], &root))?;
