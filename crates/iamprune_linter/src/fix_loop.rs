@@ -120,11 +120,15 @@ fn fix_unit_unguarded(
     let Some((sites, analyses)) = fixed else {
         return Ok(FixOutcome::default());
     };
-    if let Err(reason) = verify(linter, report, &sites, &analyses) {
-        return Ok(FixOutcome::failed_with(vec![files::error(
-            &report.unit.path,
-            format!("the fix failed its verification ({reason}); nothing was written"),
-        )]));
+    match verify(linter, report, &sites, &analyses, interrupt) {
+        Ok(()) => {}
+        Err(Unverified::Interrupted) => return Err(Interrupted),
+        Err(Unverified::Failed(reason)) => {
+            return Ok(FixOutcome::failed_with(vec![files::error(
+                &report.unit.path,
+                format!("the fix failed its verification ({reason}); nothing was written"),
+            )]));
+        }
     }
     let mut outcome = FixOutcome {
         applied,
@@ -139,15 +143,35 @@ fn fix_unit_unguarded(
     Ok(outcome)
 }
 
+/// Why a fixed unit was not verified.
+enum Unverified {
+    Failed(String),
+    Interrupted,
+}
+
+impl From<String> for Unverified {
+    fn from(reason: String) -> Self {
+        Unverified::Failed(reason)
+    }
+}
+
+impl From<Interrupted> for Unverified {
+    fn from(_: Interrupted) -> Self {
+        Unverified::Interrupted
+    }
+}
+
 /// Checks each fixed document against its original, with what the check saw of both.
 fn verify(
     linter: &Linter<'_>,
     report: &UnitReport,
     after: &[PolicySite],
     after_analyses: &[SiteAnalysis],
-) -> Result<(), String> {
+    interrupt: &Interrupt<'_>,
+) -> Result<(), Unverified> {
     let pairs = fix::pair_sites(&report.sites, after)?;
     for (i, (before, after)) in pairs.into_iter().enumerate() {
+        interrupt.check()?;
         let old = report.analyses.get(i).and_then(|a| a.document.as_ref());
         let new = after_analyses.get(i).and_then(|a| a.document.as_ref());
         let Some(old) = old else {
@@ -156,15 +180,18 @@ fn verify(
             if iamprune_policy::output::to_json(&before.document)
                 != iamprune_policy::output::to_json(&after.document)
             {
-                return Err(format!(
+                return Err(Unverified::Failed(format!(
                     "`{}` changed though it is not a policy document",
                     before.owner
-                ));
+                )));
             }
             continue;
         };
         let Some(new) = new else {
-            return Err(format!("`{}` is no longer a policy document", before.owner));
+            return Err(Unverified::Failed(format!(
+                "`{}` is no longer a policy document",
+                before.owner
+            )));
         };
         let unused = report
             .analyses

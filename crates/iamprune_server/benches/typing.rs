@@ -30,10 +30,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "textDocument/didOpen",
         json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}),
     )?;
-    let (count, _) = client.diagnostics_for(&uri, 1)?;
+    let (count, arrived) = client.diagnostics_for(&uri, 1)?;
     println!(
         "open: first diagnostics after {:.1} ms ({count} diagnostics)",
-        ms(opened.elapsed())
+        ms(arrived.duration_since(opened))
     );
 
     // Single edits, each waited for: the latency a user feels after one keystroke.
@@ -44,8 +44,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         edit(&mut text, i % roles);
         let sent = Instant::now();
         client.change(&uri, version, &text)?;
-        client.diagnostics_for(&uri, version)?;
-        latencies.push(sent.elapsed());
+        let (_, arrived) = client.diagnostics_for(&uri, version)?;
+        latencies.push(arrived.duration_since(sent));
     }
     report("edit → diagnostics", &mut latencies);
 
@@ -180,6 +180,9 @@ struct Burst {
 
 struct Client {
     connection: Connection,
+    /// Every message from the server with the instant it arrived, taken off the connection by a
+    /// thread of its own so that the time is not when the client got round to reading it.
+    arrivals: crossbeam_channel::Receiver<(Instant, Message)>,
     server: Option<std::thread::JoinHandle<Result<(), iamprune_server::ServerError>>>,
     next_id: i32,
 }
@@ -188,8 +191,18 @@ impl Client {
     fn start(root: &Path) -> Result<Client, Box<dyn std::error::Error>> {
         let (server, connection) = Connection::memory();
         let handle = std::thread::spawn(move || iamprune_server::run(server));
+        let (stamp, arrivals) = crossbeam_channel::unbounded();
+        let incoming = connection.receiver.clone();
+        std::thread::spawn(move || {
+            for message in incoming {
+                if stamp.send((Instant::now(), message)).is_err() {
+                    break;
+                }
+            }
+        });
         let mut client = Client {
             connection,
+            arrivals,
             server: Some(handle),
             next_id: 0,
         };
@@ -246,27 +259,27 @@ impl Client {
     }
 
     fn receive(&self) -> Result<Message, Box<dyn std::error::Error>> {
-        Ok(self
-            .connection
-            .receiver
-            .recv_timeout(Duration::from_secs(600))?)
+        Ok(self.receive_stamped()?.1)
     }
 
-    /// Waits for the diagnostics of `version`; returns their number and the versions published on the way.
+    fn receive_stamped(&self) -> Result<(Instant, Message), Box<dyn std::error::Error>> {
+        Ok(self.arrivals.recv_timeout(Duration::from_secs(600))?)
+    }
+
+    /// Waits for the diagnostics of `version`; returns their number and when they arrived.
     fn diagnostics_for(
         &self,
         uri: &str,
         version: i32,
-    ) -> Result<(usize, Vec<i32>), Box<dyn std::error::Error>> {
-        let mut seen = Vec::new();
+    ) -> Result<(usize, Instant), Box<dyn std::error::Error>> {
         loop {
-            if let Message::Notification(n) = self.receive()? {
+            let (at, message) = self.receive_stamped()?;
+            if let Message::Notification(n) = message {
                 if n.method == "textDocument/publishDiagnostics" && n.params["uri"] == uri {
                     let v = n.params["version"].as_i64().unwrap_or(-1) as i32;
-                    seen.push(v);
                     if v >= version {
                         let count = n.params["diagnostics"].as_array().map_or(0, Vec::len);
-                        return Ok((count, seen));
+                        return Ok((count, at));
                     }
                 }
             }
@@ -284,9 +297,10 @@ impl Client {
         let mut versions = Vec::new();
         let (mut hover, mut diagnostics_at) = (None, None);
         while hover.is_none() || diagnostics_at.is_none() {
-            match self.receive()? {
+            let (at, message) = self.receive_stamped()?;
+            match message {
                 Message::Response(r) if r.id == id => {
-                    hover = Some((r.response_result.unwrap_or(Value::Null), Instant::now()));
+                    hover = Some((r.response_result.unwrap_or(Value::Null), at));
                 }
                 Message::Notification(n)
                     if n.method == "textDocument/publishDiagnostics" && n.params["uri"] == uri =>
@@ -294,7 +308,7 @@ impl Client {
                     let v = n.params["version"].as_i64().unwrap_or(-1) as i32;
                     versions.push(v);
                     if v >= version {
-                        diagnostics_at = Some(Instant::now());
+                        diagnostics_at = Some(at);
                     }
                 }
                 _ => {}

@@ -130,11 +130,14 @@ impl Server<'_> {
             self.pending.remove(file);
         }
         let unit_path = report.unit.path.clone();
-        let previous = self
-            .checks
-            .remove(&unit_path)
-            .map(|c| c.published)
-            .unwrap_or_default();
+        let previous = match self.checks.remove(&unit_path) {
+            Some(mut replaced) => {
+                let published = std::mem::take(&mut replaced.published);
+                drop_elsewhere(replaced);
+                published
+            }
+            None => BTreeSet::new(),
+        };
         // A standalone check of a file this module now claims would publish over the module's.
         if report.unit.kind == UnitKind::TerraformModule {
             self.checks.retain(|_, c| {
@@ -292,6 +295,14 @@ impl Server<'_> {
             None => lsp::Uri::from_file_path(path).ok(),
         }
     }
+}
+
+/// Frees a replaced check on another thread: a large template's report is many small allocations, and
+/// freeing them is time a hover or the next edit would wait for.
+fn drop_elsewhere(check: UnitCheck) {
+    let _ = std::thread::Builder::new()
+        .name("drop-check".into())
+        .spawn(move || drop(check));
 }
 
 /// The files of one check, as the conversions to the protocol see them.

@@ -224,6 +224,7 @@ pub fn did_open(
             version: params.text_document.version,
         },
     );
+    server.last_edit = std::time::Instant::now();
     server.schedule(path);
     Ok(())
 }
@@ -248,6 +249,7 @@ pub fn did_change(
         proto::apply_change(&mut text, change, server.setup.encoding);
     }
     server.workspace.set_buffer(path.clone(), text);
+    server.last_edit = std::time::Instant::now();
     server.schedule(path);
     Ok(())
 }

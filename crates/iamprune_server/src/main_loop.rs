@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::TryRecvError;
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
@@ -47,6 +48,9 @@ impl RequestError {
     }
 }
 
+/// How long the editor must be quiet before fixes are verified in the background.
+const VERIFY_AFTER: Duration = Duration::from_millis(300);
+
 pub struct Server<'c> {
     connection: &'c Connection,
     pub setup: ClientSetup,
@@ -59,6 +63,8 @@ pub struct Server<'c> {
     /// Messages taken off the connection while a check asked whether to stop, in order, to be handled
     /// before any other.
     pub stash: Rc<RefCell<VecDeque<Message>>>,
+    /// When a document was last opened or changed.
+    pub last_edit: Instant,
     shutdown: bool,
     next_request: u64,
 }
@@ -73,6 +79,7 @@ impl<'c> Server<'c> {
             checks: BTreeMap::new(),
             pending: BTreeSet::new(),
             stash: Rc::default(),
+            last_edit: Instant::now(),
             shutdown: false,
             next_request: 0,
         }
@@ -83,17 +90,9 @@ impl<'c> Server<'c> {
             let stashed = self.stash.borrow_mut().pop_front();
             let message = match stashed {
                 Some(message) => message,
-                None if self.idle() => match self.connection.receiver.recv() {
-                    Ok(message) => message,
-                    Err(_) => return Ok(()),
-                },
-                None => match self.connection.receiver.try_recv() {
-                    Ok(message) => message,
-                    Err(TryRecvError::Empty) => {
-                        self.work()?;
-                        continue;
-                    }
-                    Err(TryRecvError::Disconnected) => return Ok(()),
+                None => match self.next_message()? {
+                    Some(message) => message,
+                    None => return Ok(()),
                 },
             };
             match message {
@@ -235,19 +234,44 @@ impl<'c> Server<'c> {
         }
     }
 
-    /// Nothing to do until the client sends something.
-    fn idle(&self) -> bool {
-        self.pending.is_empty() && self.checks.values().all(|c| c.report.verified)
-    }
-
-    /// The next piece of background work: checking pending files, else verifying fixes.
-    fn work(&mut self) -> Result<(), ServerError> {
-        if self.pending.is_empty() {
-            self.verify_checks(true)?;
-        } else {
-            self.flush(true)?;
+    /// The next message from the client, doing the background work (checks, then verifications) while
+    /// none waits. `None`: the client is gone.
+    fn next_message(&mut self) -> Result<Option<Message>, ServerError> {
+        use crossbeam_channel::RecvTimeoutError;
+        let receiver = self.connection.receiver.clone();
+        loop {
+            type Work<'c> = fn(&mut Server<'c>, bool) -> Result<bool, ServerError>;
+            let work: Work<'c> = if !self.pending.is_empty() {
+                Server::flush
+            } else if self.checks.values().all(|c| c.report.verified) {
+                return Ok(receiver.recv().ok());
+            } else {
+                // Verifying re-reads the fixed text, which cannot be interrupted midway: it waits until
+                // the editor has been quiet a moment, so that it does not delay the next keystroke's
+                // check.
+                let quiet = self.last_edit.elapsed();
+                if quiet < VERIFY_AFTER {
+                    match receiver.recv_timeout(VERIFY_AFTER - quiet) {
+                        Ok(message) => return Ok(Some(message)),
+                        Err(RecvTimeoutError::Timeout) => continue,
+                        Err(RecvTimeoutError::Disconnected) => return Ok(None),
+                    }
+                }
+                Server::verify_checks
+            };
+            match receiver.try_recv() {
+                Ok(message) => return Ok(Some(message)),
+                Err(TryRecvError::Empty) => {
+                    // Interrupted: what interrupted it comes first.
+                    work(self, true)?;
+                    let stashed = self.stash.borrow_mut().pop_front();
+                    if stashed.is_some() {
+                        return Ok(stashed);
+                    }
+                }
+                Err(TryRecvError::Disconnected) => return Ok(None),
+            }
         }
-        Ok(())
     }
 
     /// Sends a request of the server's own (capability registration); its reply is not waited for.
