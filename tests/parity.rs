@@ -267,7 +267,13 @@ impl Server {
             }),
         );
         let mut out = BTreeMap::new();
-        for action in actions.as_array().into_iter().flatten() {
+        // The fixes, not the "ignore here" comments offered beside them.
+        let fixes = actions
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|a| a["isPreferred"] == true);
+        for action in fixes {
             let diagnostic = &action["diagnostics"][0];
             let key = (
                 diagnostic["code"].as_str().unwrap_or("").to_string(),

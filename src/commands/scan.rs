@@ -145,6 +145,7 @@ impl Scan {
             ignore: args.ignore.clone(),
             fix_generated,
             accept_catalog_age: args.accept_catalog_age,
+            severity: Default::default(),
         });
         let started = Instant::now();
         let (workspace, checked, stdin) = match &args.stdin_filename {

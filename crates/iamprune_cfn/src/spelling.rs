@@ -7,6 +7,10 @@ use iamprune_syntax::spelling::json_string;
 pub struct Yaml;
 
 impl Spelling for Yaml {
+    fn line_comment_start(&self) -> Option<&'static str> {
+        Some("#")
+    }
+
     fn string(&self, text: &str, like: &str) -> String {
         if like.starts_with('\'') {
             format!("'{}'", text.replace('\'', "''"))

@@ -345,7 +345,7 @@ fn spans(block: &ActionBlock) -> Vec<Span> {
 }
 
 /// The spelling of a syntax, from the crate of its format.
-fn spelling(syntax: &Syntax) -> &'static dyn Spelling {
+pub(crate) fn spelling(syntax: &Syntax) -> &'static dyn Spelling {
     match syntax {
         Syntax::Json => &Json,
         Syntax::Yaml => &iamprune_cfn::spelling::Yaml,

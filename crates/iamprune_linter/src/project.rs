@@ -168,6 +168,7 @@ impl Project {
             rules: {
                 let mut rules = config.rule_selection();
                 rules.ignored.extend(settings.ignore.iter().copied());
+                rules.severity.extend(settings.severity.clone());
                 if !settings.select.is_empty() {
                     rules.ignored.extend(
                         crate::Rule::ALL

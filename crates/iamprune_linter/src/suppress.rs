@@ -111,6 +111,47 @@ pub fn apply(
     }
 }
 
+/// The edit that suppresses `rule` at `span` of a site written in `syntax`: a comment
+/// `iamprune:ignore CODE reason="…"` alone on the line above, at that line's indentation, for the user
+/// to give the reason. `None` where the format has no line comments (JSON, JSON in a string), or where
+/// the comment would not cover the place once written.
+pub fn ignore_edit(
+    file: &Path,
+    text: &str,
+    syntax: &iamprune_policy::Syntax,
+    rule: Rule,
+    span: Span,
+) -> Option<crate::Edit> {
+    let comment = crate::edits::spelling(syntax).line_comment_start()?;
+    let line_start = text.get(..span.start)?.rfind('\n').map_or(0, |at| at + 1);
+    let line = text.get(line_start..)?.split('\n').next().unwrap_or("");
+    let indent: String = line
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect();
+    let newline = if line.ends_with('\r') { "\r\n" } else { "\n" };
+    let content = format!(
+        "{indent}{comment} {MARKER} {} reason=\"{REASON_TO_WRITE}\"{newline}",
+        rule.code()
+    );
+    // Written, the comment must cover the place: checked as a check would read it.
+    let mut written = text.to_string();
+    written.insert_str(line_start, &content);
+    let moved = span.start + content.len();
+    let (suppressions, _) = of_file(file, &written);
+    let covers = suppressions.iter().any(|s| {
+        s.at.start >= line_start
+            && s.at.end <= line_start + content.len()
+            && s.covers.start <= moved
+            && moved < s.covers.end.max(s.covers.start + 1)
+            && s.rules == [rule]
+    });
+    covers.then(|| crate::Edit::replace(Span::new(line_start, line_start), content))
+}
+
+/// What an "ignore here" comment says until the user writes why.
+pub const REASON_TO_WRITE: &str = "TODO: say why";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +166,56 @@ mod tests {
         assert_eq!(s[0].rules, [Rule::WildcardGrantsUnused]);
         assert_eq!(m.len(), 1);
         assert!(m[0].message.contains("IAM999"), "{}", m[0].message);
+    }
+
+    #[test]
+    fn an_ignore_comment_is_written_above_in_the_file_s_syntax() {
+        use iamprune_policy::Syntax;
+        let text = "policy:\r\n  Action:\r\n    - s3:Get*\r\n";
+        let at = text.find("s3:Get*").unwrap_or_default();
+        let span = Span::new(at, at + 7);
+        let edit = ignore_edit(
+            Path::new("t.yaml"),
+            text,
+            &Syntax::Yaml,
+            Rule::WildcardGrantsUnused,
+            span,
+        );
+        let Some(edit) = edit else {
+            panic!("no edit for YAML");
+        };
+        assert_eq!(
+            edit.span,
+            Span::new(
+                text.find("    -").unwrap_or_default(),
+                text.find("    -").unwrap_or_default()
+            )
+        );
+        assert_eq!(
+            edit.content,
+            "    # iamprune:ignore IAM002 reason=\"TODO: say why\"\r\n"
+        );
+        let hcl = "actions = [\n  \"s3:Get*\", # why\n]\n";
+        let at = hcl.find("\"s3").unwrap_or_default();
+        let edit = ignore_edit(
+            Path::new("main.tf"),
+            hcl,
+            &Syntax::Hcl,
+            Rule::WildcardGrantsUnused,
+            Span::new(at, at + 9),
+        );
+        assert!(edit.is_some_and(|e| e.content.starts_with("  # iamprune:ignore IAM002")));
+        // JSON has no comments.
+        assert!(
+            ignore_edit(
+                Path::new("p.json"),
+                "{}",
+                &Syntax::Json,
+                Rule::WildcardGrantsUnused,
+                Span::new(0, 1)
+            )
+            .is_none()
+        );
     }
 
     #[test]

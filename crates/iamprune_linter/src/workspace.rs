@@ -38,6 +38,8 @@ pub struct Settings {
     pub select: Vec<crate::Rule>,
     /// These rules do not run, beside those the configuration turns off (`--ignore`).
     pub ignore: Vec<crate::Rule>,
+    /// Severities over the configuration's (an editor's settings).
+    pub severity: BTreeMap<crate::Rule, crate::Severity>,
     /// The principal a simple list of unused actions is about; without it such a list is refused.
     pub principal: Option<String>,
     /// Apply fixes to generated output (CDK templates) too.
@@ -134,6 +136,30 @@ impl Workspace {
             roots,
             ..Workspace::new(Settings::default())
         }
+    }
+
+    /// New settings (an editor's changed): everything loaded with the old ones goes.
+    pub fn set_settings(&mut self, settings: Settings) {
+        self.settings = settings;
+        self.reload();
+    }
+
+    /// The editor's folders changed: units are found under the new ones.
+    pub fn set_roots(&mut self, roots: Vec<PathBuf>) {
+        self.roots = roots;
+        self.graphs.clear();
+    }
+
+    /// The editor's folders.
+    pub fn roots(&self) -> &[PathBuf] {
+        &self.roots
+    }
+
+    /// Drops every loaded project and unit graph, so that configurations, findings, deployments and
+    /// catalogs are read again at the next check.
+    pub fn reload(&mut self) {
+        self.projects.clear();
+        self.graphs.clear();
     }
 
     /// The project `path` belongs to.

@@ -188,12 +188,9 @@ impl Server<'_> {
         Ok(())
     }
 
-    /// Says what could not be loaded of a project the first time it is used.
-    fn show_problems(&self, key: &ProjectKey) -> Result<(), ServerError> {
-        let Some(project) = self.workspace.project(key) else {
-            return Ok(());
-        };
-        for problem in &project.problems {
+    /// Says each problem to the user once, as a warning.
+    pub fn show_warnings<P: std::fmt::Display>(&self, problems: &[P]) -> Result<(), ServerError> {
+        for problem in problems {
             self.notify(
                 "window/showMessage",
                 lsp::ShowMessageParams {
@@ -203,6 +200,14 @@ impl Server<'_> {
             )?;
         }
         Ok(())
+    }
+
+    /// Says what could not be loaded of a project the first time it is used.
+    fn show_problems(&self, key: &ProjectKey) -> Result<(), ServerError> {
+        match self.workspace.project(key) {
+            Some(project) => self.show_warnings(&project.problems),
+            None => Ok(()),
+        }
     }
 
     /// Drops a file from the checks that published for it.

@@ -12,7 +12,8 @@ use crate::hover;
 use crate::main_loop::{Document, RequestError, Server};
 use crate::position::LineMap;
 use crate::proto::{self, path_of_uri};
-use crate::setup::{FIX_ALL_KIND, watch_registration};
+use crate::settings::EditorSettings;
+use crate::setup::{FIX_ALL_KIND, RELOAD_COMMAND, watch_registration};
 use crate::stale::Change;
 
 // --- requests ---------------------------------------------------------------------------------------
@@ -70,6 +71,11 @@ pub fn code_actions(
             }));
         }
     }
+    if kind_wanted(only, "quickfix") {
+        actions.extend(ignore_actions(
+            server, check, &path, &text, wanted, &map, &files,
+        ));
+    }
     if kind_wanted(only, FIX_ALL_KIND) {
         let any_safe = file_diagnostics.iter().any(|d| {
             d.fix
@@ -100,6 +106,57 @@ pub fn code_actions(
 }
 
 const FIX_ALL_TITLE: &str = "Fix all safe iamprune problems";
+
+/// "Ignore IAMxxx here" for each diagnostic in range whose file has line comments: the suppression
+/// comment above it, with a reason for the user to write.
+fn ignore_actions(
+    server: &Server<'_>,
+    check: &crate::checks::UnitCheck,
+    path: &std::path::Path,
+    text: &str,
+    wanted: iamprune_syntax::Span,
+    map: &LineMap,
+    files: &CheckFiles<'_, '_>,
+) -> Vec<lsp::CodeActionResponse> {
+    let encoding = server.setup.encoding;
+    let in_range = |d: &&Diagnostic| {
+        d.file == path && d.span.start <= wanted.end && wanted.start <= d.span.end
+    };
+    let mut actions = Vec::new();
+    for diagnostic in check.report.diagnostics.iter().filter(in_range) {
+        let Some(site) = check.report.sites.iter().find(|s| {
+            s.file == path
+                && s.document.span.start <= diagnostic.span.start
+                && diagnostic.span.start <= s.document.span.end
+        }) else {
+            continue;
+        };
+        let Some(edit) = iamprune_linter::suppress::ignore_edit(
+            path,
+            text,
+            &site.syntax,
+            diagnostic.rule,
+            diagnostic.span,
+        ) else {
+            continue;
+        };
+        let edits = [(path, std::slice::from_ref(&edit))];
+        let Some(edit) = proto::workspace_edit(edits, encoding, files) else {
+            continue;
+        };
+        actions.push(lsp::CodeActionResponse::CodeAction(lsp::CodeAction {
+            title: format!(
+                "Ignore {} here (write the reason in the comment)",
+                diagnostic.rule.code()
+            ),
+            kind: Some(lsp::CodeActionKind::QuickFix),
+            diagnostics: Some(vec![proto::diagnostic(diagnostic, map, encoding, files)]),
+            edit: Some(edit),
+            ..Default::default()
+        }));
+    }
+    actions
+}
 
 /// The edit of fix-all for a file: every non-overlapping safe fix of its last check.
 fn fix_all_edit(server: &Server<'_>, path: &std::path::Path) -> Option<lsp::WorkspaceEdit> {
@@ -201,10 +258,90 @@ pub fn hover(
 // --- notifications ----------------------------------------------------------------------------------
 
 pub fn initialized(server: &mut Server<'_>, _: lsp::InitializedParams) -> Result<(), ServerError> {
+    let problems = match &server.setup.settings {
+        Ok(Some(settings)) => {
+            settings
+                .to_settings(server.workspace.roots().first().map(PathBuf::as_path))
+                .1
+        }
+        Ok(None) => Vec::new(),
+        Err(problem) => vec![problem.clone()],
+    };
+    server.show_warnings(&problems)?;
     if !server.setup.watch_files {
         return Ok(());
     }
     server.send_request("client/registerCapability", watch_registration())
+}
+
+/// New settings from the editor: everything is loaded again with them and the open files checked.
+pub fn did_change_configuration(
+    server: &mut Server<'_>,
+    params: lsp::DidChangeConfigurationParams,
+) -> Result<(), ServerError> {
+    let editor = match EditorSettings::from_value(&params.settings) {
+        Ok(Some(editor)) => editor,
+        // Nothing of ours in it (a client that sends `null` and would be asked instead).
+        Ok(None) => return Ok(()),
+        Err(problem) => return server.show_warnings(&[problem]),
+    };
+    let (settings, problems) =
+        editor.to_settings(server.workspace.roots().first().map(PathBuf::as_path));
+    server.workspace.set_settings(settings);
+    server.checks.clear();
+    server.schedule_all();
+    server.show_warnings(&problems)
+}
+
+/// Folders added to or removed from the editor's workspace: units are found under the new set.
+pub fn did_change_workspace_folders(
+    server: &mut Server<'_>,
+    params: lsp::DidChangeWorkspaceFoldersParams,
+) -> Result<(), ServerError> {
+    let removed: Vec<PathBuf> = params
+        .event
+        .removed
+        .iter()
+        .filter_map(|f| path_of_uri(&f.uri))
+        .collect();
+    let mut roots: Vec<PathBuf> = server
+        .workspace
+        .roots()
+        .iter()
+        .filter(|r| !removed.contains(r))
+        .cloned()
+        .collect();
+    for added in params
+        .event
+        .added
+        .iter()
+        .filter_map(|f| path_of_uri(&f.uri))
+    {
+        if !roots.contains(&added) {
+            roots.push(added);
+        }
+    }
+    server.workspace.set_roots(roots);
+    server.schedule_all();
+    Ok(())
+}
+
+/// `iamprune.reloadFindings`: the configuration, findings, deployments and catalog are read again, and
+/// the open files checked with them.
+pub fn execute_command(
+    server: &mut Server<'_>,
+    params: lsp::ExecuteCommandParams,
+) -> Result<Option<serde_json::Value>, RequestError> {
+    if params.command != RELOAD_COMMAND {
+        return Err(RequestError::new(
+            lsp_server::ErrorCode::InvalidParams,
+            format!("no command `{}`", params.command),
+        ));
+    }
+    server.workspace.reload();
+    server.checks.clear();
+    server.schedule_all();
+    Ok(None)
 }
 
 pub fn did_open(

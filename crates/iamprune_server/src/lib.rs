@@ -26,6 +26,7 @@ mod hover;
 mod main_loop;
 mod position;
 mod proto;
+mod settings;
 mod setup;
 mod stale;
 mod transport;
@@ -33,7 +34,7 @@ mod transport;
 use lsp_server::{Connection, ErrorCode, Message, Response};
 
 pub use position::{Encoding, LineMap};
-pub use setup::FIX_ALL_KIND;
+pub use setup::{FIX_ALL_KIND, RELOAD_COMMAND};
 
 /// Why the server stopped other than by `shutdown` and `exit`.
 #[derive(Debug, thiserror::Error)]

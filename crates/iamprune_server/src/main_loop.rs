@@ -71,9 +71,18 @@ pub struct Server<'c> {
 
 impl<'c> Server<'c> {
     pub fn new(connection: &'c Connection, setup: ClientSetup) -> Self {
+        let mut workspace = Workspace::for_editor(setup.roots.clone());
+        if let Ok(Some(settings)) = &setup.settings {
+            // What is wrong with them is said once the client is initialized.
+            workspace.set_settings(
+                settings
+                    .to_settings(setup.roots.first().map(PathBuf::as_path))
+                    .0,
+            );
+        }
         Server {
             connection,
-            workspace: Workspace::for_editor(setup.roots.clone()),
+            workspace,
             setup,
             documents: BTreeMap::new(),
             checks: BTreeMap::new(),
@@ -166,6 +175,7 @@ impl<'c> Server<'c> {
         .on::<lsp::CodeActionRequest>(handlers::code_actions)
         .on::<lsp::CodeActionResolveRequest>(handlers::resolve_code_action)
         .on::<lsp::HoverRequest>(handlers::hover)
+        .on_mut::<lsp::ExecuteCommandRequest>(handlers::execute_command)
         .finish()
     }
 
@@ -183,6 +193,10 @@ impl<'c> Server<'c> {
             .on::<lsp::DidSaveTextDocumentNotification>(handlers::did_save)
             .on::<lsp::DidCloseTextDocumentNotification>(handlers::did_close)
             .on::<lsp::DidChangeWatchedFilesNotification>(handlers::did_change_watched_files)
+            .on::<lsp::DidChangeConfigurationNotification>(handlers::did_change_configuration)
+            .on::<lsp::DidChangeWorkspaceFoldersNotification>(
+                handlers::did_change_workspace_folders,
+            )
             .finish()
         }));
         match outcome {
@@ -303,6 +317,22 @@ fn interrupts(message: &Message) -> bool {
     }
 }
 
+fn parse_params<R: lsp::Request>(request: &Request) -> Result<R::Params, RequestError> {
+    serde_json::from_value::<R::Params>(request.params.clone()).map_err(|e| {
+        RequestError::new(
+            ErrorCode::InvalidParams,
+            format!("invalid params for `{}`: {e}", request.method),
+        )
+    })
+}
+
+fn answer<T: serde::Serialize>(result: Result<T, RequestError>) -> Result<Value, RequestError> {
+    result.and_then(|result| {
+        serde_json::to_value(result)
+            .map_err(|e| RequestError::new(ErrorCode::InternalError, e.to_string()))
+    })
+}
+
 /// Routes a request to the handler of its type, with its params parsed.
 struct RequestDispatcher<'s, 'c> {
     server: &'s mut Server<'c>,
@@ -319,18 +349,22 @@ impl RequestDispatcher<'_, '_> {
         let Some(request) = self.request.take_if(|r| r.method == R::METHOD.as_str()) else {
             return self;
         };
-        let result = serde_json::from_value::<R::Params>(request.params)
-            .map_err(|e| {
-                RequestError::new(
-                    ErrorCode::InvalidParams,
-                    format!("invalid params for `{}`: {e}", request.method),
-                )
-            })
-            .and_then(|params| handler(self.server, params))
-            .and_then(|result| {
-                serde_json::to_value(result)
-                    .map_err(|e| RequestError::new(ErrorCode::InternalError, e.to_string()))
-            });
+        let result =
+            parse_params::<R>(&request).and_then(|params| answer(handler(self.server, params)));
+        self.answer = Some(result);
+        self
+    }
+
+    /// As [`on`](Self::on), for a handler that changes the server's state.
+    fn on_mut<R: lsp::Request>(
+        mut self,
+        handler: fn(&mut Server<'_>, R::Params) -> Result<R::Result, RequestError>,
+    ) -> Self {
+        let Some(request) = self.request.take_if(|r| r.method == R::METHOD.as_str()) else {
+            return self;
+        };
+        let result =
+            parse_params::<R>(&request).and_then(|params| answer(handler(self.server, params)));
         self.answer = Some(result);
         self
     }

@@ -7,9 +7,13 @@ use serde_json::Value;
 
 use crate::position::Encoding;
 use crate::proto::{canonical, path_of_uri_str};
+use crate::settings::EditorSettings;
 
 /// The code action kind of "fix everything iamprune can fix in this file".
 pub const FIX_ALL_KIND: &str = "source.fixAll.iamprune";
+
+/// The command that reads the configuration, findings, deployments and catalog again.
+pub const RELOAD_COMMAND: &str = "iamprune.reloadFindings";
 
 /// What the client said at `initialize` that the server needs later.
 pub struct ClientSetup {
@@ -21,6 +25,8 @@ pub struct ClientSetup {
     /// The client resolves a code action's edit on demand (`codeAction/resolve`): fix-all, whose
     /// edit spans the whole file, is then computed only when it is chosen.
     pub resolve_edits: bool,
+    /// The editor's settings at start (`initializationOptions`), or why they were not taken.
+    pub settings: Result<Option<EditorSettings>, String>,
 }
 
 impl ClientSetup {
@@ -67,11 +73,15 @@ impl ClientSetup {
             .pointer("/capabilities/textDocument/codeAction/resolveSupport/properties")
             .and_then(Value::as_array)
             .is_some_and(|properties| properties.iter().any(|p| p == "edit"));
+        let settings = params
+            .get("initializationOptions")
+            .map_or(Ok(None), EditorSettings::from_value);
         ClientSetup {
             encoding: Encoding::negotiate(&offered),
             roots,
             watch_files,
             resolve_edits,
+            settings,
         }
     }
 
@@ -101,6 +111,17 @@ impl ClientSetup {
                 },
             )),
             hover_provider: Some(lsp::HoverProvider::Bool(true)),
+            execute_command_provider: Some(lsp::ExecuteCommandOptions {
+                commands: vec![RELOAD_COMMAND.into()],
+                ..Default::default()
+            }),
+            workspace: Some(lsp::WorkspaceOptions {
+                workspace_folders: Some(lsp::WorkspaceFoldersServerCapabilities {
+                    supported: Some(true),
+                    change_notifications: Some(lsp::ChangeNotifications::Bool(true)),
+                }),
+                ..Default::default()
+            }),
             ..Default::default()
         }
     }

@@ -90,6 +90,14 @@ impl Client {
         }
     }
 
+    /// The notifications of `method` received so far, taken out of the inbox.
+    fn take_messages(&mut self, method: &str) -> Vec<Value> {
+        let (taken, kept): (Vec<_>, Vec<_>) =
+            self.inbox.drain(..).partition(|n| n.method == method);
+        self.inbox = kept.into();
+        taken.into_iter().map(|n| n.params).collect()
+    }
+
     /// Server-to-client requests (capability registration) get an empty success.
     fn answer(&self, request: Request) -> TestResult {
         self.connection
@@ -324,9 +332,15 @@ fn diagnostics_quick_fix_fix_all_and_clearing() -> TestResult {
             "context": {"diagnostics": [wildcard], "only": ["quickfix"]},
         }),
     )?;
+    // The fix first, then the comment that would ignore it instead.
     let actions = actions.as_array().ok_or("no actions")?;
-    if actions.len() != 1 || actions[0]["kind"] != "quickfix" {
-        return Err(format!("actions {actions:?}"));
+    let titles: Vec<&str> = actions.iter().filter_map(|a| a["title"].as_str()).collect();
+    if actions.len() != 2
+        || actions.iter().any(|a| a["kind"] != "quickfix")
+        || actions[0]["isPreferred"] != true
+        || !titles[1].starts_with("Ignore IAM002 here")
+    {
+        return Err(format!("actions {titles:?}"));
     }
     let edits = actions[0]["edit"]["changes"][&main]
         .as_array()
@@ -371,6 +385,152 @@ fn diagnostics_quick_fix_fix_all_and_clearing() -> TestResult {
     let diagnostics = client.diagnostics(&main)?;
     if !diagnostics.is_empty() {
         return Err(format!("after the fix: {diagnostics:?}"));
+    }
+    client.stop()
+}
+
+#[test]
+fn ignore_here_writes_a_suppression_that_holds() -> TestResult {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let root = std::fs::canonicalize(dir.path()).map_err(|e| e.to_string())?;
+    copy_dir(&testdata("demo"), &root)?;
+    let template = root.join("cloudformation/web.yaml");
+    let text = std::fs::read_to_string(&template).map_err(|e| e.to_string())?;
+    let encoding = Encoding::Utf16;
+    let (mut client, _) = Client::start(initialize_params(&["utf-16"], &root))?;
+    let file = uri(&template);
+    client.open(&file, &text)?;
+    let diagnostics = client.diagnostics(&file)?;
+    let wildcard = diagnostics
+        .iter()
+        .find(|d| d["code"] == "IAM002")
+        .ok_or("no IAM002")?;
+    let actions = client.request_ok(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": file},
+            "range": wildcard["range"],
+            "context": {"diagnostics": [wildcard], "only": ["quickfix"]},
+        }),
+    )?;
+    let ignore = actions
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| {
+            a["title"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("Ignore IAM002 here"))
+        })
+        .ok_or_else(|| format!("no ignore action in {actions}"))?;
+    let edits = ignore["edit"]["changes"][&file]
+        .as_array()
+        .ok_or("no edits for the template")?;
+    let after = apply(&text, edits, encoding)?;
+    // Alone on the line above the diagnostic's, at its indentation.
+    let lines: Vec<&str> = after.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("iamprune:ignore"))
+        .ok_or("no comment written")?;
+    let next = lines.get(at + 1).ok_or("nothing after the comment")?;
+    let indent = &next[..next.len() - next.trim_start().len()];
+    if lines[at] != format!("{indent}# iamprune:ignore IAM002 reason=\"TODO: say why\"") {
+        return Err(format!("comment written: {:?} above {next:?}", lines[at]));
+    }
+    client.change(&file, 2, &after)?;
+    let diagnostics = client.diagnostics(&file)?;
+    if diagnostics.iter().any(|d| d["code"] == "IAM002")
+        || diagnostics.iter().any(|d| {
+            d["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("unused suppression"))
+        })
+    {
+        return Err(format!("after the comment: {diagnostics:?}"));
+    }
+    client.stop()
+}
+
+#[test]
+fn settings_folders_and_reloading_come_from_the_editor() -> TestResult {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let root = std::fs::canonicalize(dir.path()).map_err(|e| e.to_string())?;
+    copy_dir(&testdata("demo"), &root)?;
+    let template = root.join("cloudformation/web.yaml");
+    let text = std::fs::read_to_string(&template).map_err(|e| e.to_string())?;
+    let mut params = initialize_params(&["utf-16"], &root);
+    params["initializationOptions"] = json!({"severity": {"IAM002": "warning", "IAM999": "error"}});
+    let (mut client, result) = Client::start(params)?;
+    if result["capabilities"]["executeCommandProvider"]["commands"]
+        != json!(["iamprune.reloadFindings"])
+    {
+        return Err(format!("capabilities {}", result["capabilities"]));
+    }
+    let file = uri(&template);
+    client.open(&file, &text)?;
+    let severities = |diagnostics: &[Value], code: &str| -> Vec<Value> {
+        diagnostics
+            .iter()
+            .filter(|d| d["code"] == code)
+            .map(|d| d["severity"].clone())
+            .collect()
+    };
+    let diagnostics = client.diagnostics(&file)?;
+    let iam002 = severities(&diagnostics, "IAM002");
+    if iam002.is_empty() || iam002.iter().any(|s| s != 2) {
+        return Err(format!("IAM002 severities at start: {iam002:?}"));
+    }
+    // The rule that does not exist is said once, as a message.
+    let said = client.take_messages("window/showMessage");
+    if !said
+        .iter()
+        .any(|m| m["message"].as_str().is_some_and(|t| t.contains("IAM999")))
+    {
+        return Err(format!("nothing said of IAM999: {said:?}"));
+    }
+
+    // Turned off in the settings: gone.
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"iamprune": {"severity": {"IAM002": "off"}}}}),
+    )?;
+    let diagnostics = client.diagnostics(&file)?;
+    if !severities(&diagnostics, "IAM002").is_empty()
+        || severities(&diagnostics, "IAM001").is_empty()
+    {
+        return Err(format!("after turning IAM002 off: {diagnostics:?}"));
+    }
+
+    // Findings re-exported without telling the editor: the reload command reads them again.
+    std::fs::write(root.join("findings/unused-access.jsonl"), "").map_err(|e| e.to_string())?;
+    client.request_ok(
+        "workspace/executeCommand",
+        json!({"command": "iamprune.reloadFindings", "arguments": []}),
+    )?;
+    let diagnostics = client.diagnostics(&file)?;
+    if !severities(&diagnostics, "IAM001").is_empty() {
+        return Err(format!("after the reload: {diagnostics:?}"));
+    }
+
+    // The folder goes and comes back: the file is still checked in its project.
+    let folder = json!([{"uri": uri(&root), "name": "demo"}]);
+    client.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [], "removed": folder}}),
+    )?;
+    client.diagnostics(&file)?;
+    client.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": folder, "removed": []}}),
+    )?;
+    client.diagnostics(&file)?;
+    let unknown = client.request(
+        "workspace/executeCommand",
+        json!({"command": "iamprune.nothing", "arguments": []}),
+    )?;
+    if unknown.response_result.is_ok() {
+        return Err("an unknown command succeeded".into());
     }
     client.stop()
 }

@@ -15,6 +15,12 @@ pub trait Spelling: Sync {
     /// separates it from the item.
     fn line_comment(&self, rest: &str, spaced: bool) -> bool;
 
+    /// What starts a comment that runs to the end of its line, where the format has one: a suppression
+    /// is written in it.
+    fn line_comment_start(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Whether list items may be written one per line as `- item` (a YAML block sequence).
     fn block_sequences(&self) -> bool {
         false

@@ -10,6 +10,10 @@ use iamprune_syntax::suppression::{self, Directive};
 pub struct Hcl;
 
 impl Spelling for Hcl {
+    fn line_comment_start(&self) -> Option<&'static str> {
+        Some("#")
+    }
+
     fn string(&self, text: &str, _like: &str) -> String {
         json_string(text)
     }
