@@ -131,6 +131,8 @@ impl Server {
             json!({
                 "processId": null,
                 "rootUri": uri(root),
+                // Only the open files' own checks publish.
+                "initializationOptions": {"workspaceDiagnostics": false},
                 "capabilities": {
                     "general": {"positionEncodings": ["utf-8"]},
                     "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}},

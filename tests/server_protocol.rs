@@ -159,6 +159,8 @@ fn demo_server(code_action: &str) -> (Child, BufReader<ChildStdout>, String) {
         "jsonrpc": "2.0", "id": 1, "method": "initialize",
         "params": {
             "processId": null, "rootUri": root_uri,
+            // The first diagnostics of the file are its open check's.
+            "initializationOptions": { "workspaceDiagnostics": false },
             "capabilities": { "textDocument": { "codeAction": serde_json::from_str::<serde_json::Value>(code_action).unwrap_or_default() } }
         }
     });

@@ -150,6 +150,11 @@ impl Workspace {
         self.graphs.clear();
     }
 
+    /// The settings every configuration is read with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     /// The editor's folders.
     pub fn roots(&self) -> &[PathBuf] {
         &self.roots

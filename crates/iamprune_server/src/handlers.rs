@@ -290,6 +290,8 @@ pub fn did_change_configuration(
     server.workspace.set_settings(settings);
     server.checks.clear();
     server.schedule_all();
+    server.set_workspace_diagnostics(editor.workspace_diagnostics)?;
+    server.workspace_checks.request();
     server.show_warnings(&problems)
 }
 
@@ -323,6 +325,7 @@ pub fn did_change_workspace_folders(
     }
     server.workspace.set_roots(roots);
     server.schedule_all();
+    server.workspace_checks.request();
     Ok(())
 }
 
@@ -341,6 +344,7 @@ pub fn execute_command(
     server.workspace.reload();
     server.checks.clear();
     server.schedule_all();
+    server.workspace_checks.request();
     Ok(None)
 }
 
@@ -417,8 +421,8 @@ pub fn did_close(
     };
     server.workspace.remove_buffer(&path);
     server.pending.remove(&path);
-    // A closed file's problems are no longer shown; the editor no longer tracks it.
-    server.publish(&document.uri, None, Vec::new())?;
+    // A closed file shows what the workspace check found in it (nothing when that is off).
+    server.publish_workspace_result(&path, &document.uri)?;
     // The other open files of the unit now see the file as it is on disk.
     for other in server.forget(&path) {
         server.schedule(other);
@@ -442,6 +446,7 @@ pub fn did_change_watched_files(
 /// Files changed on disk, were created or deleted (or were saved): what the workspace loaded from
 /// them goes, and what depends on them is checked again.
 fn files_changed(server: &mut Server<'_>, paths: &[PathBuf]) {
+    server.workspace_checks.request();
     if server.workspace.files_changed(paths) {
         server.schedule_all();
         return;

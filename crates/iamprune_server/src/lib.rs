@@ -30,6 +30,7 @@ mod settings;
 mod setup;
 mod stale;
 mod transport;
+mod workspace_check;
 
 use lsp_server::{Connection, ErrorCode, Message, Response};
 

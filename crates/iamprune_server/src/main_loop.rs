@@ -26,6 +26,7 @@ use crate::ServerError;
 use crate::checks::UnitCheck;
 use crate::handlers;
 use crate::setup::ClientSetup;
+use crate::workspace_check::WorkspaceChecks;
 
 /// An open document, as the editor has it; its text is the workspace's buffer.
 pub struct Document {
@@ -65,6 +66,8 @@ pub struct Server<'c> {
     pub stash: Rc<RefCell<VecDeque<Message>>>,
     /// When a document was last opened or changed.
     pub last_edit: Instant,
+    /// Diagnostics for the files that are not open.
+    pub workspace_checks: WorkspaceChecks,
     shutdown: bool,
     next_request: u64,
 }
@@ -72,6 +75,10 @@ pub struct Server<'c> {
 impl<'c> Server<'c> {
     pub fn new(connection: &'c Connection, setup: ClientSetup) -> Self {
         let mut workspace = Workspace::for_editor(setup.roots.clone());
+        let workspace_diagnostics = match &setup.settings {
+            Ok(Some(settings)) => settings.workspace_diagnostics,
+            _ => true,
+        };
         if let Ok(Some(settings)) = &setup.settings {
             // What is wrong with them is said once the client is initialized.
             workspace.set_settings(
@@ -89,6 +96,7 @@ impl<'c> Server<'c> {
             pending: BTreeSet::new(),
             stash: Rc::default(),
             last_edit: Instant::now(),
+            workspace_checks: WorkspaceChecks::new(workspace_diagnostics),
             shutdown: false,
             next_request: 0,
         }
@@ -251,24 +259,35 @@ impl<'c> Server<'c> {
     /// The next message from the client, doing the background work (checks, then verifications) while
     /// none waits. `None`: the client is gone.
     fn next_message(&mut self) -> Result<Option<Message>, ServerError> {
-        use crossbeam_channel::RecvTimeoutError;
         let receiver = self.connection.receiver.clone();
         loop {
+            if self.pending.is_empty() {
+                let roots = self.workspace.roots().to_vec();
+                self.workspace_checks.start_if_due(
+                    &roots,
+                    self.workspace.settings(),
+                    self.setup.encoding,
+                );
+            }
             type Work<'c> = fn(&mut Server<'c>, bool) -> Result<bool, ServerError>;
             let work: Work<'c> = if !self.pending.is_empty() {
                 Server::flush
             } else if self.checks.values().all(|c| c.report.verified) {
-                return Ok(receiver.recv().ok());
+                match self.wait(None)? {
+                    Waited::Message(message) => return Ok(Some(message)),
+                    Waited::Gone => return Ok(None),
+                    Waited::Other => continue,
+                }
             } else {
                 // Verifying re-reads the fixed text, which cannot be interrupted midway: it waits until
                 // the editor has been quiet a moment, so that it does not delay the next keystroke's
                 // check.
                 let quiet = self.last_edit.elapsed();
                 if quiet < VERIFY_AFTER {
-                    match receiver.recv_timeout(VERIFY_AFTER - quiet) {
-                        Ok(message) => return Ok(Some(message)),
-                        Err(RecvTimeoutError::Timeout) => continue,
-                        Err(RecvTimeoutError::Disconnected) => return Ok(None),
+                    match self.wait(Some(VERIFY_AFTER - quiet))? {
+                        Waited::Message(message) => return Ok(Some(message)),
+                        Waited::Gone => return Ok(None),
+                        Waited::Other => continue,
                     }
                 }
                 Server::verify_checks
@@ -288,12 +307,37 @@ impl<'c> Server<'c> {
         }
     }
 
+    /// Waits for a message from the client, the end of a workspace check (handled here), or `timeout`.
+    fn wait(&mut self, timeout: Option<Duration>) -> Result<Waited, ServerError> {
+        let never = crossbeam_channel::never();
+        let workspace = self.workspace_checks.receiver().cloned().unwrap_or(never);
+        let timeout = timeout.map_or_else(crossbeam_channel::never, crossbeam_channel::after);
+        crossbeam_channel::select! {
+            recv(self.connection.receiver) -> message => Ok(message.map_or(Waited::Gone, Waited::Message)),
+            recv(workspace) -> published => {
+                // A check whose thread died unheard of publishes nothing.
+                self.workspace_checked(published.ok())?;
+                Ok(Waited::Other)
+            }
+            recv(timeout) -> _ => Ok(Waited::Other),
+        }
+    }
+
     /// Sends a request of the server's own (capability registration); its reply is not waited for.
     pub fn send_request(&mut self, method: &str, params: Value) -> Result<(), ServerError> {
         self.next_request += 1;
         let id = RequestId::from(format!("iamprune-{}", self.next_request));
         self.send(Request::new(id, method.into(), params).into())
     }
+}
+
+/// What [`Server::wait`] saw.
+enum Waited {
+    Message(Message),
+    /// The client is gone.
+    Gone,
+    /// The time ran out, or a workspace check ended.
+    Other,
 }
 
 /// Whether a message makes the check under way stale, or asks what should be answered at once.

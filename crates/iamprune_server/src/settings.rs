@@ -11,7 +11,7 @@ use serde_json::Value;
 use iamprune_linter::{Rule, Settings, Severity};
 
 /// As the editor sends them; unknown keys (an editor's own, such as the executable's path) are ignored.
-#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct EditorSettings {
     /// Findings files or directories instead of the configuration's; relative to the first folder.
@@ -24,6 +24,22 @@ pub struct EditorSettings {
     pub config: Option<PathBuf>,
     /// Narrow wildcards with a catalog older than the findings.
     pub accept_catalog_age: bool,
+    /// Show the diagnostics of the files that are not open too (the whole workspace is checked in the
+    /// background after start and after changes).
+    pub workspace_diagnostics: bool,
+}
+
+impl Default for EditorSettings {
+    fn default() -> Self {
+        EditorSettings {
+            findings: Vec::new(),
+            deployments: Vec::new(),
+            severity: BTreeMap::new(),
+            config: None,
+            accept_catalog_age: false,
+            workspace_diagnostics: true,
+        }
+    }
 }
 
 impl EditorSettings {

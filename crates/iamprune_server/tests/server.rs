@@ -143,10 +143,13 @@ impl Client {
     }
 }
 
+/// The workspace's diagnostics are off, so that every diagnostics a test waits for is its open file's
+/// check; `files_not_open_get_the_diagnostics_of_check` turns them on.
 fn initialize_params(encodings: &[&str], root: &Path) -> Value {
     json!({
         "processId": null,
         "rootUri": uri(root),
+        "initializationOptions": {"workspaceDiagnostics": false},
         "capabilities": {
             "general": {"positionEncodings": encodings},
             "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}},
@@ -460,7 +463,10 @@ fn settings_folders_and_reloading_come_from_the_editor() -> TestResult {
     let template = root.join("cloudformation/web.yaml");
     let text = std::fs::read_to_string(&template).map_err(|e| e.to_string())?;
     let mut params = initialize_params(&["utf-16"], &root);
-    params["initializationOptions"] = json!({"severity": {"IAM002": "warning", "IAM999": "error"}});
+    params["initializationOptions"] = json!({
+        "severity": {"IAM002": "warning", "IAM999": "error"},
+        "workspaceDiagnostics": false,
+    });
     let (mut client, result) = Client::start(params)?;
     if result["capabilities"]["executeCommandProvider"]["commands"]
         != json!(["iamprune.reloadFindings"])
@@ -531,6 +537,75 @@ fn settings_folders_and_reloading_come_from_the_editor() -> TestResult {
     )?;
     if unknown.response_result.is_ok() {
         return Err("an unknown command succeeded".into());
+    }
+    client.stop()
+}
+
+#[test]
+fn files_not_open_get_the_diagnostics_of_check() -> TestResult {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let root = std::fs::canonicalize(dir.path()).map_err(|e| e.to_string())?;
+    copy_dir(&testdata("demo"), &root)?;
+    // What `check` reports of each file.
+    let mut workspace = Workspace::new(Settings::default());
+    let checked = workspace
+        .check_paths(std::slice::from_ref(&root), &|| ())
+        .map_err(|e| e.to_string())?;
+    let count = |file: &Path| -> usize {
+        checked
+            .iter()
+            .flat_map(|c| &c.reports)
+            .flat_map(|r| &r.diagnostics)
+            .filter(|d| d.file == file)
+            .count()
+    };
+    let (template, terraform) = (
+        root.join("cloudformation/web.yaml"),
+        root.join("terraform/main.tf"),
+    );
+    assert!(count(&template) > 0 && count(&terraform) > 0);
+
+    let mut params = initialize_params(&["utf-16"], &root);
+    params["initializationOptions"] = json!({});
+    let (mut client, _) = Client::start(params)?;
+    // Nothing open: both files get their diagnostics, unversioned.
+    for file in [&template, &terraform] {
+        let diagnostics = client.diagnostics(&uri(file))?;
+        let coded = diagnostics.iter().filter(|d| d["code"].is_string()).count();
+        if coded != count(file) {
+            return Err(format!(
+                "{}: {coded} diagnostics, check has {}",
+                file.display(),
+                count(file)
+            ));
+        }
+    }
+    // Opened, edited and closed unsaved: the file shows what it holds on disk again.
+    let text = std::fs::read_to_string(&template).map_err(|e| e.to_string())?;
+    client.open(&uri(&template), &text)?;
+    client.diagnostics(&uri(&template))?;
+    client.change(&uri(&template), 2, "Resources: {}\n")?;
+    if !client.diagnostics(&uri(&template))?.is_empty() {
+        return Err("an empty template has diagnostics".into());
+    }
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri(&template)}}),
+    )?;
+    let closed = client.diagnostics(&uri(&template))?;
+    if closed.iter().filter(|d| d["code"].is_string()).count() != count(&template) {
+        return Err(format!("after closing: {closed:?}"));
+    }
+
+    // Turned off: what was shown of closed files goes.
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"iamprune": {"workspaceDiagnostics": false}}}),
+    )?;
+    for file in [&template, &terraform] {
+        if !client.diagnostics(&uri(file))?.is_empty() {
+            return Err(format!("{} still shown", file.display()));
+        }
     }
     client.stop()
 }

@@ -1,0 +1,210 @@
+//! Diagnostics for the files of the workspace that are not open, so that the editor's problem list
+//! shows the whole repository: the folders are checked as `iamprune check` checks them, on a thread of
+//! their own and one core, once after start and again when what they depend on changes; the result is
+//! published for the files the editor does not hold open (an open file's diagnostics are its own
+//! check's). What is said of the run rather than of a file (findings that reach no policy, the catalog's
+//! age) is published on the file it names.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crossbeam_channel::Receiver;
+use lsp_types as lsp;
+
+use iamprune_linter::{Settings, Workspace, files};
+
+use crate::ServerError;
+use crate::main_loop::Server;
+use crate::position::{Encoding, LineMap};
+use crate::proto::{self, Files};
+
+/// A workspace check under way, or the wish for one.
+#[derive(Default)]
+pub struct WorkspaceChecks {
+    /// Whether they are wanted at all (the `workspaceDiagnostics` setting; on unless turned off).
+    pub enabled: bool,
+    /// The check under way: its result arrives here.
+    running: Option<Receiver<Published>>,
+    /// Something changed since the check under way started: another follows it.
+    due: bool,
+    /// The last result, by file, for the files it published.
+    pub last: BTreeMap<PathBuf, (lsp::Uri, Vec<lsp::Diagnostic>)>,
+}
+
+/// What one workspace check found, converted for the protocol, by file.
+pub type Published = BTreeMap<PathBuf, (lsp::Uri, Vec<lsp::Diagnostic>)>;
+
+impl WorkspaceChecks {
+    pub fn new(enabled: bool) -> WorkspaceChecks {
+        WorkspaceChecks {
+            enabled,
+            due: enabled,
+            ..WorkspaceChecks::default()
+        }
+    }
+
+    /// The workspace is to be checked again (at once, or after the check under way).
+    pub fn request(&mut self) {
+        self.due = self.enabled;
+    }
+
+    /// Where the result of the check under way arrives.
+    pub fn receiver(&self) -> Option<&Receiver<Published>> {
+        self.running.as_ref()
+    }
+
+    /// Starts a check when one is due and none runs.
+    pub fn start_if_due(&mut self, roots: &[PathBuf], settings: &Settings, encoding: Encoding) {
+        if !self.due || self.running.is_some() || roots.is_empty() {
+            return;
+        }
+        self.due = false;
+        let (sender, receiver) = crossbeam_channel::bounded(1);
+        let (roots, settings) = (roots.to_vec(), settings.clone());
+        let spawned = std::thread::Builder::new()
+            .name("workspace-check".into())
+            .spawn(move || {
+                let published = std::panic::catch_unwind(|| check(&roots, settings, encoding));
+                let _ = sender.send(published.unwrap_or_default());
+            });
+        if spawned.is_ok() {
+            self.running = Some(receiver);
+        }
+    }
+}
+
+/// Checks the folders on one core, so that the editor's own checks keep the other.
+fn check(roots: &[PathBuf], settings: Settings, encoding: Encoding) -> Published {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build();
+    let run = || {
+        let mut workspace = Workspace::for_editor(roots.to_vec());
+        workspace.set_settings(settings);
+        workspace.check_paths(roots, &|| ()).unwrap_or_default()
+    };
+    let checked = match pool {
+        Ok(pool) => pool.install(run),
+        Err(_) => run(),
+    };
+    let mut out: Published = BTreeMap::new();
+    let mut entry =
+        |file: &Path, texts: &BTreeMap<PathBuf, String>| -> Option<(LineMap, lsp::Uri)> {
+            let uri = lsp::Uri::from_file_path(file).ok()?;
+            let text = texts
+                .get(file)
+                .cloned()
+                .or_else(|| files::read_text(file).ok())?;
+            out.entry(file.to_path_buf())
+                .or_insert_with(|| (uri.clone(), Vec::new()));
+            Some((LineMap::new(&text), uri))
+        };
+    let mut converted: Vec<(PathBuf, lsp::Diagnostic)> = Vec::new();
+    for run in &checked {
+        for report in &run.reports {
+            let files = ReportFiles {
+                texts: &report.texts,
+            };
+            let by_file: BTreeSet<&PathBuf> = report
+                .diagnostics
+                .iter()
+                .map(|d| &d.file)
+                .chain(report.messages.iter().map(|m| &m.file))
+                .collect();
+            for file in by_file {
+                let Some((map, _)) = entry(file, &report.texts) else {
+                    continue;
+                };
+                for d in report.diagnostics.iter().filter(|d| &d.file == file) {
+                    converted.push((file.clone(), proto::diagnostic(d, &map, encoding, &files)));
+                }
+                for m in report.messages.iter().filter(|m| &m.file == file) {
+                    converted.push((file.clone(), proto::message(m, &map, encoding)));
+                }
+            }
+        }
+        // Said of the run: on the file each names (a findings export, the configuration).
+        let none = BTreeMap::new();
+        for message in &run.messages {
+            if message.file.is_dir() {
+                continue;
+            }
+            let Some((map, _)) = entry(&message.file, &none) else {
+                continue;
+            };
+            converted.push((
+                message.file.clone(),
+                proto::message(message, &map, encoding),
+            ));
+        }
+    }
+    for (file, diagnostic) in converted {
+        if let Some((_, list)) = out.get_mut(&file) {
+            list.push(diagnostic);
+        }
+    }
+    out
+}
+
+/// The texts of one report's files, the disk for the others.
+struct ReportFiles<'a> {
+    texts: &'a BTreeMap<PathBuf, String>,
+}
+
+impl Files for ReportFiles<'_> {
+    fn text(&self, path: &Path) -> Option<String> {
+        self.texts
+            .get(path)
+            .cloned()
+            .or_else(|| files::read_text(path).ok())
+    }
+
+    fn uri(&self, path: &Path) -> Option<lsp::Uri> {
+        lsp::Uri::from_file_path(path).ok()
+    }
+}
+
+impl Server<'_> {
+    /// A workspace check finished: its diagnostics are published for the files not open, and those
+    /// the last one published and this one does not are emptied.
+    pub fn workspace_checked(&mut self, published: Option<Published>) -> Result<(), ServerError> {
+        self.workspace_checks.running = None;
+        let Some(published) = published else {
+            return Ok(());
+        };
+        let previous = std::mem::replace(&mut self.workspace_checks.last, published);
+        for (file, (uri, _)) in &previous {
+            if !self.workspace_checks.last.contains_key(file) && !self.documents.contains_key(file)
+            {
+                self.publish(uri, None, Vec::new())?;
+            }
+        }
+        for (file, (uri, diagnostics)) in &self.workspace_checks.last {
+            let unchanged = previous
+                .get(file)
+                .is_some_and(|(_, before)| before == diagnostics);
+            if !self.documents.contains_key(file) && !unchanged {
+                self.publish(uri, None, diagnostics.clone())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Turns the workspace's diagnostics on or off; off, what they showed of closed files goes.
+    pub fn set_workspace_diagnostics(&mut self, enabled: bool) -> Result<(), ServerError> {
+        self.workspace_checks.enabled = enabled;
+        if !enabled {
+            self.workspace_checked(Some(Published::new()))?;
+        }
+        Ok(())
+    }
+
+    /// What the last workspace check found in a file, published when the editor closes it.
+    pub fn publish_workspace_result(&self, path: &Path, uri: &lsp::Uri) -> Result<(), ServerError> {
+        let diagnostics = self
+            .workspace_checks
+            .last
+            .get(path)
+            .map(|(_, list)| list.clone())
+            .unwrap_or_default();
+        self.publish(uri, None, diagnostics)
+    }
+}
