@@ -255,6 +255,19 @@ impl Project {
     }
 
     /// Whether a change to `path` changes what this project loaded.
+    /// The files and directories the project was loaded from, besides the sources: its configuration,
+    /// catalog, findings and deployment evidence. A change to any of them is a reason to load it again
+    /// ([`depends_on`](Self::depends_on) tells which paths are under them).
+    pub fn watched(&self) -> Vec<PathBuf> {
+        self.config_path
+            .iter()
+            .chain(&self.catalog_path)
+            .chain(&self.findings_paths)
+            .chain(&self.deployments_paths)
+            .cloned()
+            .collect()
+    }
+
     pub fn depends_on(&self, path: &Path) -> bool {
         self.config_path.as_deref() == Some(path)
             || self.catalog_path.as_deref() == Some(path)

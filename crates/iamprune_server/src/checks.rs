@@ -17,6 +17,12 @@ use crate::main_loop::Server;
 use crate::position::LineMap;
 use crate::proto::{self, Files};
 
+/// The notification naming what a loaded project was read from besides the sources (configuration,
+/// catalog, findings, deployment evidence): `{"paths": [...]}`, files or directories. A client that
+/// does not watch files for the server watches these and reports their changes with
+/// `workspace/didChangeWatchedFiles`.
+pub const WATCH_NOTIFICATION: &str = "iamprune/watch";
+
 /// The last check of a unit, kept for code actions and hovers until the next one.
 pub struct UnitCheck {
     /// The project it was checked in.
@@ -202,12 +208,18 @@ impl Server<'_> {
         Ok(())
     }
 
-    /// Says what could not be loaded of a project the first time it is used.
+    /// Says what could not be loaded of a project the first time it is used, and what it was loaded
+    /// from (`iamprune/watch`).
     fn show_problems(&self, key: &ProjectKey) -> Result<(), ServerError> {
-        match self.workspace.project(key) {
-            Some(project) => self.show_warnings(&project.problems),
-            None => Ok(()),
-        }
+        let Some(project) = self.workspace.project(key) else {
+            return Ok(());
+        };
+        self.show_warnings(&project.problems)?;
+        // A client that does not watch files for the server (Neovim on Linux) can watch these itself.
+        self.notify(
+            WATCH_NOTIFICATION,
+            serde_json::json!({ "paths": project.watched() }),
+        )
     }
 
     /// Drops a file from the checks that published for it.
