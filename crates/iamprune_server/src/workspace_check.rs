@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use crossbeam_channel::Receiver;
 use lsp_types as lsp;
 
+use iamprune_linter::check::UnitReport;
+use iamprune_linter::units::UnitKind;
 use iamprune_linter::{Settings, Workspace, files};
 
 use crate::ServerError;
@@ -120,6 +122,13 @@ fn check(roots: &[PathBuf], settings: Settings, encoding: Encoding) -> Published
                     converted.push((file.clone(), proto::message(m, &map, encoding)));
                 }
             }
+            if report.unit.kind == UnitKind::CdkAssembly {
+                for (file, diagnostic) in app_source_diagnostics(report, encoding) {
+                    if entry(&file, &report.texts).is_some() {
+                        converted.push((file, diagnostic));
+                    }
+                }
+            }
         }
         // Said of the run: on the file each names (a findings export, the configuration).
         let none = BTreeMap::new();
@@ -139,6 +148,65 @@ fn check(roots: &[PathBuf], settings: Settings, encoding: Encoding) -> Published
     for (file, diagnostic) in converted {
         if let Some((_, list)) = out.get_mut(&file) {
             list.push(diagnostic);
+        }
+    }
+    out
+}
+
+/// A CDK assembly's diagnostics on the app's source line that writes each action, where that line is
+/// known for certain (the literal is written once in the app, see [`iamprune_linter::cdk_source`]):
+/// shown there, with what to write instead, since that is where the change belongs; never a fix, the
+/// template being regenerated from the app.
+fn app_source_diagnostics(
+    report: &UnitReport,
+    encoding: Encoding,
+) -> Vec<(PathBuf, lsp::Diagnostic)> {
+    let files = ReportFiles {
+        texts: &report.texts,
+    };
+    let mut out = Vec::new();
+    for diagnostic in &report.diagnostics {
+        let Some(template_text) = report.texts.get(&diagnostic.file) else {
+            continue;
+        };
+        for related in &diagnostic.related {
+            let Some(text) = files.text(&related.file) else {
+                continue;
+            };
+            let map = LineMap::new(&text);
+            let mut converted = proto::diagnostic(diagnostic, &map, encoding, &files);
+            converted.range = map.range(related.span, encoding);
+            let instead = match &diagnostic.fix {
+                Some(fix) if !fix.refined.is_empty() => format!(
+                    "; write {} here instead, then synthesize again",
+                    fix.refined
+                        .iter()
+                        .map(|p| format!("`{p}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                Some(_) => "; remove it here, then synthesize again".to_string(),
+                None => String::new(),
+            };
+            let whose = diagnostic
+                .construct_path
+                .as_deref()
+                .map(|path| format!(" ({path})"))
+                .unwrap_or_default();
+            converted.message =
+                lsp::Message::String(format!("{}{whose}{instead}", diagnostic.message));
+            // Back to the template the finding is about.
+            converted.related_information =
+                lsp::Uri::from_file_path(&diagnostic.file).ok().map(|uri| {
+                    vec![lsp::DiagnosticRelatedInformation {
+                        location: lsp::Location {
+                            uri,
+                            range: LineMap::new(template_text).range(diagnostic.span, encoding),
+                        },
+                        message: "in the synthesized template".into(),
+                    }]
+                });
+            out.push((related.file.clone(), converted));
         }
     }
     out

@@ -1095,8 +1095,8 @@ fn every_syntax_gets_the_diagnostics_and_the_fixes_of_the_cli() -> TestResult {
     Ok(())
 }
 
-#[test]
-fn cdk_output_shows_its_fixes_without_offering_them() -> TestResult {
+/// The CDK app of the end-to-end fixtures, with the seed findings.
+fn cdk_project() -> Result<(tempfile::TempDir, PathBuf), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let root = std::fs::canonicalize(dir.path()).map_err(|e| e.to_string())?;
     copy_dir(&testdata("e2e/cdk"), &root)?;
@@ -1105,6 +1105,12 @@ fn cdk_output_shows_its_fixes_without_offering_them() -> TestResult {
         "account = \"123456789012\"\nfindings = [\"findings.json\"]\n",
     )
     .map_err(|e| e.to_string())?;
+    Ok((dir, root))
+}
+
+#[test]
+fn cdk_output_shows_its_fixes_without_offering_them() -> TestResult {
+    let (_dir, root) = cdk_project()?;
     let (mut client, _) = Client::start(initialize_params(&["utf-8"], &root))?;
     let template = root.join("cdk.out/SeedStack.template.json");
     let text = std::fs::read_to_string(&template).map_err(|e| e.to_string())?;
@@ -1132,6 +1138,39 @@ fn cdk_output_shows_its_fixes_without_offering_them() -> TestResult {
     )?;
     if actions != json!([]) {
         return Err(format!("display-only fixes offered: {actions}"));
+    }
+    client.stop()
+}
+
+#[test]
+fn the_cdk_app_line_that_writes_an_action_gets_its_diagnostic() -> TestResult {
+    let (_dir, root) = cdk_project()?;
+    let mut params = initialize_params(&["utf-8"], &root);
+    params["initializationOptions"] = json!({});
+    let (mut client, _) = Client::start(params)?;
+    // Nothing open: the workspace check puts the template's diagnostics on the app's lines too.
+    let app = root.join("lib/seed-stack.ts");
+    let source = std::fs::read_to_string(&app).map_err(|e| e.to_string())?;
+    let diagnostics = client.diagnostics(&uri(&app))?;
+    let wildcard = diagnostics
+        .iter()
+        .find(|d| d["code"] == "IAM002")
+        .ok_or_else(|| format!("no IAM002 on the app's source: {diagnostics:?}"))?;
+    let message = wildcard["message"].as_str().unwrap_or("");
+    if !message.contains("write `") || !message.contains("then synthesize again") {
+        return Err(format!("message {message}"));
+    }
+    let written = &wildcard["range"];
+    let start = LineMap::new(&source).offset(position(&written["start"])?, Encoding::Utf8);
+    if !source[start..].starts_with("'s3:Get*'") && !source[start..].starts_with("\"s3:Get*\"") {
+        return Err(format!(
+            "range {written} points at {:?}",
+            &source[start..start + 12]
+        ));
+    }
+    let template = uri(&root.join("cdk.out/SeedStack.template.json"));
+    if wildcard["relatedInformation"][0]["location"]["uri"] != template.as_str() {
+        return Err(format!("related {}", wildcard["relatedInformation"]));
     }
     client.stop()
 }
