@@ -271,7 +271,9 @@ pub fn initialized(server: &mut Server<'_>, _: lsp::InitializedParams) -> Result
     if !server.setup.watch_files {
         return Ok(());
     }
-    server.send_request("client/registerCapability", watch_registration())
+    server
+        .send_request("client/registerCapability", watch_registration())
+        .map(drop)
 }
 
 /// New settings from the editor: everything is loaded again with them and the open files checked.

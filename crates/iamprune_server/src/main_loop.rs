@@ -123,7 +123,7 @@ impl<'c> Server<'c> {
                 }
                 Message::Notification(notification) => self.on_notification(notification)?,
                 // Replies to the server's own requests (capability registration): nothing to do.
-                Message::Response(_) => {}
+                Message::Response(response) => self.on_response(response)?,
             }
         }
     }
@@ -262,12 +262,7 @@ impl<'c> Server<'c> {
         let receiver = self.connection.receiver.clone();
         loop {
             if self.pending.is_empty() {
-                let roots = self.workspace.roots().to_vec();
-                self.workspace_checks.start_if_due(
-                    &roots,
-                    self.workspace.settings(),
-                    self.setup.encoding,
-                );
+                self.start_workspace_check()?;
             }
             type Work<'c> = fn(&mut Server<'c>, bool) -> Result<bool, ServerError>;
             let work: Work<'c> = if !self.pending.is_empty() {
@@ -324,10 +319,11 @@ impl<'c> Server<'c> {
     }
 
     /// Sends a request of the server's own (capability registration); its reply is not waited for.
-    pub fn send_request(&mut self, method: &str, params: Value) -> Result<(), ServerError> {
+    pub fn send_request(&mut self, method: &str, params: Value) -> Result<RequestId, ServerError> {
         self.next_request += 1;
         let id = RequestId::from(format!("iamprune-{}", self.next_request));
-        self.send(Request::new(id, method.into(), params).into())
+        self.send(Request::new(id.clone(), method.into(), params).into())?;
+        Ok(id)
     }
 }
 

@@ -25,6 +25,8 @@ pub struct ClientSetup {
     /// The client resolves a code action's edit on demand (`codeAction/resolve`): fix-all, whose
     /// edit spans the whole file, is then computed only when it is chosen.
     pub resolve_edits: bool,
+    /// The client shows the progress of work the server starts (`window.workDoneProgress`).
+    pub progress: bool,
     /// The editor's settings at start (`initializationOptions`), or why they were not taken.
     pub settings: Result<Option<EditorSettings>, String>,
 }
@@ -76,7 +78,12 @@ impl ClientSetup {
         let settings = params
             .get("initializationOptions")
             .map_or(Ok(None), EditorSettings::from_value);
+        let progress = params
+            .pointer("/capabilities/window/workDoneProgress")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         ClientSetup {
+            progress,
             encoding: Encoding::negotiate(&offered),
             roots,
             watch_files,

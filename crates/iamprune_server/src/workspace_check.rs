@@ -31,7 +31,13 @@ pub struct WorkspaceChecks {
     due: bool,
     /// The last result, by file, for the files it published.
     pub last: BTreeMap<PathBuf, (lsp::Uri, Vec<lsp::Diagnostic>)>,
+    /// The progress shown for the check under way: the request that created its token, and whether
+    /// it began.
+    progress: Option<(lsp_server::RequestId, bool)>,
 }
+
+/// The token of the workspace check's progress.
+const PROGRESS_TOKEN: &str = "iamprune/workspace";
 
 /// What one workspace check found, converted for the protocol, by file.
 pub type Published = BTreeMap<PathBuf, (lsp::Uri, Vec<lsp::Diagnostic>)>;
@@ -55,10 +61,15 @@ impl WorkspaceChecks {
         self.running.as_ref()
     }
 
-    /// Starts a check when one is due and none runs.
-    pub fn start_if_due(&mut self, roots: &[PathBuf], settings: &Settings, encoding: Encoding) {
+    /// Starts a check when one is due and none runs; `true` when it started.
+    pub fn start_if_due(
+        &mut self,
+        roots: &[PathBuf],
+        settings: &Settings,
+        encoding: Encoding,
+    ) -> bool {
         if !self.due || self.running.is_some() || roots.is_empty() {
-            return;
+            return false;
         }
         self.due = false;
         let (sender, receiver) = crossbeam_channel::bounded(1);
@@ -72,6 +83,7 @@ impl WorkspaceChecks {
         if spawned.is_ok() {
             self.running = Some(receiver);
         }
+        self.running.is_some()
     }
 }
 
@@ -231,10 +243,65 @@ impl Files for ReportFiles<'_> {
 }
 
 impl Server<'_> {
+    /// Starts a workspace check when one is due, with its progress where the client shows it (once
+    /// the client has created the token, see [`on_response`](Self::on_response)).
+    pub fn start_workspace_check(&mut self) -> Result<(), ServerError> {
+        let roots = self.workspace.roots().to_vec();
+        let started = self.workspace_checks.start_if_due(
+            &roots,
+            self.workspace.settings(),
+            self.setup.encoding,
+        );
+        if started && self.setup.progress && self.workspace_checks.progress.is_none() {
+            let id = self.send_request(
+                "window/workDoneProgress/create",
+                serde_json::json!({ "token": PROGRESS_TOKEN }),
+            )?;
+            self.workspace_checks.progress = Some((id, false));
+        }
+        Ok(())
+    }
+
+    /// The client answered a request of the server's: a created progress token begins the progress of
+    /// the check under way.
+    pub fn on_response(&mut self, response: lsp_server::Response) -> Result<(), ServerError> {
+        let Some((id, begun)) = &mut self.workspace_checks.progress else {
+            return Ok(());
+        };
+        if *id != response.id || *begun {
+            return Ok(());
+        }
+        if response.response_result.is_err() || self.workspace_checks.running.is_none() {
+            self.workspace_checks.progress = None;
+            return Ok(());
+        }
+        *begun = true;
+        self.progress(serde_json::json!({
+            "kind": "begin",
+            "title": "iamprune",
+            "message": "checking the workspace",
+        }))
+    }
+
+    fn progress(&self, value: serde_json::Value) -> Result<(), ServerError> {
+        self.notify(
+            "$/progress",
+            serde_json::json!({ "token": PROGRESS_TOKEN, "value": value }),
+        )
+    }
+
     /// A workspace check finished: its diagnostics are published for the files not open, and those
     /// the last one published and this one does not are emptied.
     pub fn workspace_checked(&mut self, published: Option<Published>) -> Result<(), ServerError> {
         self.workspace_checks.running = None;
+        let files = published.as_ref().map_or(0, BTreeMap::len);
+        // Not begun yet: the client's answer will find no check under way.
+        if let Some((_, true)) = self.workspace_checks.progress.take() {
+            self.progress(serde_json::json!({
+                "kind": "end",
+                "message": format!("{files} file(s) with diagnostics"),
+            }))?;
+        }
         let Some(published) = published else {
             return Ok(());
         };

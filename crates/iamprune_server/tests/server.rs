@@ -567,6 +567,7 @@ fn files_not_open_get_the_diagnostics_of_check() -> TestResult {
 
     let mut params = initialize_params(&["utf-16"], &root);
     params["initializationOptions"] = json!({});
+    params["capabilities"]["window"] = json!({"workDoneProgress": true});
     let (mut client, _) = Client::start(params)?;
     // Nothing open: both files get their diagnostics, unversioned.
     for file in [&template, &terraform] {
@@ -579,6 +580,15 @@ fn files_not_open_get_the_diagnostics_of_check() -> TestResult {
                 count(file)
             ));
         }
+    }
+    // With its progress, begun once the client created the token, ended before the diagnostics.
+    let kinds: Vec<Value> = client
+        .take_messages("$/progress")
+        .iter()
+        .map(|p| p["value"]["kind"].clone())
+        .collect();
+    if kinds != [json!("begin"), json!("end")] {
+        return Err(format!("progress {kinds:?}"));
     }
     // Opened, edited and closed unsaved: the file shows what it holds on disk again.
     let text = std::fs::read_to_string(&template).map_err(|e| e.to_string())?;
