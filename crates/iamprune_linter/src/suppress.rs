@@ -114,9 +114,9 @@ pub fn apply(
 /// The edit that suppresses `rule` at `span` of a site written in `syntax`: a comment
 /// `iamprune:ignore CODE reason="…"` alone on the line above, at that line's indentation, for the user
 /// to give the reason. `None` where the format has no line comments (JSON, JSON in a string), or where
-/// the comment would not cover the place once written.
+/// the comment would not cover the place once written. Costs the length of the place's line, not of
+/// the file: an editor asks for it whenever the cursor moves.
 pub fn ignore_edit(
-    file: &Path,
     text: &str,
     syntax: &iamprune_policy::Syntax,
     rule: Rule,
@@ -134,18 +134,22 @@ pub fn ignore_edit(
         "{indent}{comment} {MARKER} {} reason=\"{REASON_TO_WRITE}\"{newline}",
         rule.code()
     );
-    // Written, the comment must cover the place: checked as a check would read it.
-    let mut written = text.to_string();
-    written.insert_str(line_start, &content);
-    let moved = span.start + content.len();
-    let (suppressions, _) = of_file(file, &written);
-    let covers = suppressions.iter().any(|s| {
-        s.at.start >= line_start
-            && s.at.end <= line_start + content.len()
-            && s.covers.start <= moved
-            && moved < s.covers.end.max(s.covers.start + 1)
-            && s.rules == [rule]
-    });
+    // Written, the comment must cover the place, as a check reads comments. The comment covers from
+    // the line below it on, so the text from its line to the end of the place's line tells.
+    let line_end = text
+        .get(span.start..)?
+        .find('\n')
+        .map_or(text.len(), |at| span.start + at + 1);
+    let written = format!("{content}{}", text.get(line_start..line_end)?);
+    let moved = span.start - line_start + content.len();
+    let covers = iamprune_syntax::suppression::line_comments(&written, &[comment])
+        .iter()
+        .any(|d| {
+            d.at.end <= content.len()
+                && d.covers.start <= moved
+                && moved < d.covers.end.max(d.covers.start + 1)
+                && d.names == [rule.code()]
+        });
     covers.then(|| crate::Edit::replace(Span::new(line_start, line_start), content))
 }
 
@@ -174,13 +178,7 @@ mod tests {
         let text = "policy:\r\n  Action:\r\n    - s3:Get*\r\n";
         let at = text.find("s3:Get*").unwrap_or_default();
         let span = Span::new(at, at + 7);
-        let edit = ignore_edit(
-            Path::new("t.yaml"),
-            text,
-            &Syntax::Yaml,
-            Rule::WildcardGrantsUnused,
-            span,
-        );
+        let edit = ignore_edit(text, &Syntax::Yaml, Rule::WildcardGrantsUnused, span);
         let Some(edit) = edit else {
             panic!("no edit for YAML");
         };
@@ -198,7 +196,6 @@ mod tests {
         let hcl = "actions = [\n  \"s3:Get*\", # why\n]\n";
         let at = hcl.find("\"s3").unwrap_or_default();
         let edit = ignore_edit(
-            Path::new("main.tf"),
             hcl,
             &Syntax::Hcl,
             Rule::WildcardGrantsUnused,
@@ -208,7 +205,6 @@ mod tests {
         // JSON has no comments.
         assert!(
             ignore_edit(
-                Path::new("p.json"),
                 "{}",
                 &Syntax::Json,
                 Rule::WildcardGrantsUnused,

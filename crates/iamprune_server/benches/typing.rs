@@ -1,6 +1,7 @@
 //! Typing in a large CloudFormation template, as an editor does it: a scripted client drives the server
 //! in process and reports how long diagnostics take after an edit, what a burst of keystrokes costs,
-//! and how soon a hover sent after the last keystroke is answered.
+//! how soon a hover sent after the last keystroke is answered, and what a code action after an edit
+//! waits for.
 //!
 //! `cargo bench -p iamprune_server --bench typing` (`IAMPRUNE_BENCH_ROLES` sets the template's size,
 //! 1,000 roles ≈ 1 MB by default; `IAMPRUNE_BENCH_EDITS` the number of single edits, 60 by default).
@@ -84,6 +85,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "with content"
         }
     );
+    // A code action after one more edit: it waits for the check of that text and the verification of
+    // its fixes.
+    version += 1;
+    edit(&mut text, roles / 3);
+    client.change(&uri, version, &text)?;
+    let line = line_of(&text, "- sqs:*", roles / 3);
+    let (took, actions) = client.quick_fixes(&uri, line)?;
+    println!(
+        "code action right after an edit: answered in {:.1} ms ({actions} actions)",
+        ms(took)
+    );
+    // And once more on the same text: the check and its verification are done.
+    let (took, _) = client.quick_fixes(&uri, line)?;
+    println!("the same code action again: answered in {:.1} ms", ms(took));
     client.stop()?;
     Ok(())
 }
@@ -264,6 +279,37 @@ impl Client {
 
     fn receive_stamped(&self) -> Result<(Instant, Message), Box<dyn std::error::Error>> {
         Ok(self.arrivals.recv_timeout(Duration::from_secs(600))?)
+    }
+
+    /// Asks for the quick fixes on `line`; returns how long the answer took and how many there were.
+    fn quick_fixes(
+        &mut self,
+        uri: &str,
+        line: usize,
+    ) -> Result<(Duration, usize), Box<dyn std::error::Error>> {
+        let asked = Instant::now();
+        let id = self.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri},
+                "range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 30}},
+                "context": {"diagnostics": [], "only": ["quickfix"]}}),
+        )?;
+        let (answered, actions) = self.response(id)?;
+        Ok((
+            answered.duration_since(asked),
+            actions.as_array().map_or(0, Vec::len),
+        ))
+    }
+
+    /// Waits for the answer to request `id`; returns when it arrived and its result.
+    fn response(&self, id: RequestId) -> Result<(Instant, Value), Box<dyn std::error::Error>> {
+        loop {
+            if let (at, Message::Response(r)) = self.receive_stamped()? {
+                if r.id == id {
+                    return Ok((at, r.response_result.unwrap_or(Value::Null)));
+                }
+            }
+        }
     }
 
     /// Waits for the diagnostics of `version`; returns their number and when they arrived.

@@ -132,7 +132,6 @@ fn ignore_actions(
             continue;
         };
         let Some(edit) = iamprune_linter::suppress::ignore_edit(
-            path,
             text,
             &site.syntax,
             diagnostic.rule,
