@@ -20,7 +20,9 @@ use crate::stale::Change;
 
 /// Each safe fix in range as a quick fix, and every non-overlapping safe fix of the file as
 /// `source.fixAll.iamprune`. The engine offers a fix as safe only once the unit's fixes passed the
-/// verification `fix` runs before it writes.
+/// verification `fix` runs before it writes: a client that resolves edits gets the actions listed as
+/// soon as the text is checked, and their edits once verified (`codeAction/resolve`); another client's
+/// request waits for the verification.
 pub fn code_actions(
     server: &Server<'_>,
     params: lsp::CodeActionParams,
@@ -29,8 +31,8 @@ pub fn code_actions(
     let Some(path) = path_of_uri(&params.text_document.uri) else {
         return Ok(Some(Vec::new()));
     };
-    // Fixes are offered once verified (a code action waits for that).
-    let Some(check) = server.check_of(&path).filter(|c| c.report.verified) else {
+    let lazy = server.setup.resolve_edits;
+    let Some(check) = server.check_of(&path).filter(|c| c.report.verified || lazy) else {
         return Ok(Some(Vec::new()));
     };
     let Some(text) = server.text_of(&path, check) else {
@@ -57,16 +59,30 @@ pub fn code_actions(
             }) else {
                 continue;
             };
-            let edits = [(diagnostic.file.as_path(), fix.edits.as_slice())];
-            let Some(edit) = proto::workspace_edit(edits, encoding, &files) else {
-                continue;
+            // Not verified yet: listed, its edit resolved once it is.
+            let (edit, data) = if check.report.verified {
+                let edits = [(diagnostic.file.as_path(), fix.edits.as_slice())];
+                let Some(edit) = proto::workspace_edit(edits, encoding, &files) else {
+                    continue;
+                };
+                (Some(edit), None)
+            } else {
+                let data = serde_json::json!({ "quickFix": {
+                    "uri": params.text_document.uri.as_str(),
+                    "rule": diagnostic.rule.code(),
+                    "start": diagnostic.span.start,
+                    "end": diagnostic.span.end,
+                    "title": fix.title,
+                }});
+                (None, Some(data))
             };
             actions.push(lsp::CodeActionResponse::CodeAction(lsp::CodeAction {
                 title: fix.title.clone(),
                 kind: Some(lsp::CodeActionKind::QuickFix),
                 diagnostics: Some(vec![proto::diagnostic(diagnostic, &map, encoding, &files)]),
                 is_preferred: Some(true),
-                edit: Some(edit),
+                edit,
+                data,
                 ..Default::default()
             }));
         }
@@ -178,21 +194,54 @@ fn fix_all_edit(server: &Server<'_>, path: &std::path::Path) -> Option<lsp::Work
     proto::workspace_edit(edits, server.setup.encoding, &files)
 }
 
-/// `codeAction/resolve`: the edit of a fix-all offered without one, from the file's last check.
+/// `codeAction/resolve`: the edit of an action offered without one (fix-all, or a quick fix listed
+/// before its unit's fixes were verified), from the file's last check, verified. An action whose fix is
+/// no longer there (the text changed) or did not pass the verification comes back without an edit.
 pub fn resolve_code_action(
     server: &Server<'_>,
     mut action: lsp::CodeAction,
 ) -> Result<lsp::CodeAction, RequestError> {
-    let uri = action
-        .data
-        .as_ref()
-        .and_then(|d| d.get("fixAll"))
+    let data = action.data.clone().unwrap_or_default();
+    if let Some(path) = data
+        .get("fixAll")
         .and_then(serde_json::Value::as_str)
-        .map(str::to_string);
-    if let Some(path) = uri.as_deref().and_then(proto::path_of_uri_str) {
+        .and_then(proto::path_of_uri_str)
+    {
         action.edit = fix_all_edit(server, &path);
     }
+    if let Some(quick_fix) = data.get("quickFix") {
+        action.edit = quick_fix_edit(server, quick_fix);
+    }
     Ok(action)
+}
+
+/// The edit of the quick fix `data` names (`uri`, `rule`, `start`, `end`, `title`), if the file's
+/// last check, verified, still has it as a safe fix.
+fn quick_fix_edit(server: &Server<'_>, data: &serde_json::Value) -> Option<lsp::WorkspaceEdit> {
+    let path = data
+        .get("uri")
+        .and_then(serde_json::Value::as_str)
+        .and_then(proto::path_of_uri_str)?;
+    let check = server.check_of(&path).filter(|c| c.report.verified)?;
+    let number = |key: &str| data.get(key).and_then(serde_json::Value::as_u64);
+    let (start, end) = (number("start")?, number("end")?);
+    let diagnostic = check.report.diagnostics.iter().find(|d| {
+        d.file == path
+            && d.rule.code()
+                == data
+                    .get("rule")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("")
+            && (d.span.start as u64, d.span.end as u64) == (start, end)
+    })?;
+    let fix = diagnostic.fix.as_ref().filter(|f| {
+        f.applicability == Applicability::Safe
+            && !f.edits.is_empty()
+            && data.get("title").and_then(serde_json::Value::as_str) == Some(f.title.as_str())
+    })?;
+    let files = CheckFiles { server, check };
+    let edits = [(diagnostic.file.as_path(), fix.edits.as_slice())];
+    proto::workspace_edit(edits, server.setup.encoding, &files)
 }
 
 /// Whether the client asked for actions of `kind`: a requested kind covers itself and the kinds under

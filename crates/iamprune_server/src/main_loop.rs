@@ -153,7 +153,11 @@ impl<'c> Server<'c> {
                     self.flush(false)?;
                 }
             }
-            // The fixes offered must be those of the newest text, verified.
+            // The fixes offered must be those of the newest text, verified; a client that resolves
+            // edits gets them listed at once, and verified when it resolves one.
+            "textDocument/codeAction" if self.setup.resolve_edits => {
+                self.flush(false)?;
+            }
             "textDocument/codeAction" | "codeAction/resolve" => {
                 self.flush(false)?;
                 self.verify_checks(false)?;

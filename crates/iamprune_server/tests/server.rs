@@ -621,6 +621,52 @@ fn files_not_open_get_the_diagnostics_of_check() -> TestResult {
 }
 
 #[test]
+fn quick_fixes_are_listed_before_their_verification_and_resolved_after() -> TestResult {
+    let (_dir, root, text) = project()?;
+    let encoding = Encoding::Utf16;
+    let mut params = initialize_params(&["utf-16"], &root);
+    params["capabilities"]["textDocument"] =
+        json!({"codeAction": {"resolveSupport": {"properties": ["edit"]}}});
+    let (mut client, _) = Client::start(params)?;
+    let main = uri(&root.join("main.tf"));
+    client.open(&main, &text)?;
+    client.diagnostics(&main)?;
+    // An edit and at once a code action: the edit's check is done, its verification is not.
+    let edited = format!("{text}# edited\n");
+    client.change(&main, 2, &edited)?;
+    let range = range_of(&edited, "\"s3:Get*\"", encoding)?;
+    let actions = client.request_ok(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": main}, "range": range,
+            "context": {"diagnostics": [], "only": ["quickfix"]}}),
+    )?;
+    let fix = actions
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["isPreferred"] == true)
+        .ok_or_else(|| format!("no quick fix in {actions}"))?;
+    if !fix["edit"].is_null() || fix["data"]["quickFix"].is_null() {
+        return Err(format!("listed with its edit before verification: {fix}"));
+    }
+    let resolved = client.request_ok("codeAction/resolve", fix.clone())?;
+    let edits = resolved["edit"]["changes"][&main]
+        .as_array()
+        .ok_or_else(|| format!("resolved without an edit: {resolved}"))?;
+    let after = apply(&edited, edits, encoding)?;
+    if !after.contains("\"s3:GetObject*\"") || after.contains("\"s3:Get*\"") {
+        return Err(format!("the resolved fix gives\n{after}"));
+    }
+    // A fix that is no longer there (the text changed since) resolves to no edit.
+    client.change(&main, 3, &text.replace("\"s3:Get*\"", "\"s3:GetObject\""))?;
+    let stale = client.request_ok("codeAction/resolve", fix.clone())?;
+    if !stale["edit"].is_null() {
+        return Err(format!("a stale fix resolved: {stale}"));
+    }
+    client.stop()
+}
+
+#[test]
 fn hover_shows_the_expansion_and_the_refinement() -> TestResult {
     let (_dir, root, text) = project()?;
     let encoding = Encoding::Utf8;
