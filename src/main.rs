@@ -4,6 +4,11 @@ mod commands;
 mod findings;
 mod output;
 
+// A scan is many small allocations (parse trees, spans, strings) freed together; mimalloc's
+// thread-local free lists cut their cost and the page faults of glibc's arenas.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
