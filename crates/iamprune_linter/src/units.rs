@@ -2,7 +2,7 @@
 //! that share a policy file with it, a template, or a CDK cloud assembly. The walk that finds them and
 //! the grouping are the same for a whole scan and for one file an editor has open.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use ignore::overrides::{Override, OverrideBuilder};
@@ -462,17 +462,24 @@ fn shown(path: &Path, is_dir: bool) -> String {
 }
 
 fn units_of(files: BTreeSet<PathBuf>) -> UnitGraph {
-    let assemblies = top_assemblies(&files);
+    // Looked up by each file's ancestors: a search of every assembly for every file grows with the
+    // square of a monorepo.
+    let assemblies: HashSet<PathBuf> = top_assemblies(&files).into_iter().collect();
     let mut modules: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
     let mut units = Vec::new();
     for file in files {
-        if let Some(assembly) = assemblies.iter().find(|a| file.starts_with(a)) {
+        let assembly = file
+            .ancestors()
+            .skip(1)
+            .find(|a| assemblies.contains(*a))
+            .map(Path::to_path_buf);
+        if let Some(assembly) = assembly {
             if file.file_name().is_some_and(|n| n == "manifest.json")
-                && file.parent() == Some(assembly)
+                && file.parent() == Some(assembly.as_path())
             {
                 units.push(Unit {
                     kind: UnitKind::CdkAssembly,
-                    path: assembly.clone(),
+                    path: assembly,
                     files: vec![file],
                 });
             }
@@ -498,12 +505,18 @@ fn units_of(files: BTreeSet<PathBuf>) -> UnitGraph {
         files,
     }));
     units.sort();
+    // The first module unit holding a file of each directory.
+    let mut unit_of_dir: HashMap<&Path, usize> = HashMap::new();
+    for (i, unit) in units.iter().enumerate() {
+        if unit.kind == UnitKind::TerraformModule {
+            for dir in unit.files.iter().filter_map(|f| f.parent()) {
+                unit_of_dir.entry(dir).or_insert(i);
+            }
+        }
+    }
     let mut read_by = BTreeMap::new();
     for (target, module_dir) in reads {
-        if let Some(i) = units.iter().position(|u| {
-            u.kind == UnitKind::TerraformModule
-                && u.files.iter().any(|f| f.parent() == Some(&module_dir))
-        }) {
+        if let Some(&i) = unit_of_dir.get(module_dir.as_path()) {
             read_by.insert(canonical(&target), i);
         }
     }
