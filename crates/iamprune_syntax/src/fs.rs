@@ -42,10 +42,12 @@ pub fn read_to_string(path: &Path) -> io::Result<String> {
 /// At most the first `limit` bytes of a regular file.
 pub fn read_prefix(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     regular(path)?;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(limit)
-        .read_to_end(&mut bytes)?;
+    let file = std::fs::File::open(path)?;
+    // Sized from the start: a `take` hides the file's length from `read_to_end`, which then grows the
+    // buffer by doubling, copying a large export over and over.
+    let expected = file.metadata().map_or(0, |m| m.len()).min(limit);
+    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0).saturating_add(1));
+    file.take(limit).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
