@@ -6,6 +6,9 @@
 //! `cargo bench -p iamprune_server --bench typing` (`IAMPRUNE_BENCH_ROLES` sets the template's size,
 //! 1,000 roles ≈ 1 MB by default; `IAMPRUNE_BENCH_EDITS` the number of single edits, 60 by default).
 
+#[path = "../../iamprune_cfn/benches/generated.rs"]
+mod generated;
+
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -120,41 +123,9 @@ fn line_of(text: &str, needle: &str, nth_role: usize) -> usize {
 }
 
 fn write_project(dir: &Path, roles: usize) -> std::io::Result<std::path::PathBuf> {
-    let mut template = String::from("AWSTemplateFormatVersion: \"2010-09-09\"\nResources:\n");
+    let template = generated::yaml_template(roles);
     let mut findings = String::new();
     for i in 0..roles {
-        let _ = write!(
-            template,
-            r#"  Role{i:05}:
-    Type: AWS::IAM::Role
-    Properties:
-      RoleName: app-role-{i:05}
-      AssumeRolePolicyDocument:
-        Version: "2012-10-17"
-        Statement:
-          - Effect: Allow
-            Principal: {{ Service: lambda.amazonaws.com }}
-            Action: sts:AssumeRole
-      Policies:
-        - PolicyName: app
-          PolicyDocument:
-            Version: "2012-10-17"
-            Statement:
-              - Sid: Data{i:05}
-                Effect: Allow
-                Action:
-                  - s3:GetObject
-                  - s3:PutObject
-                  - dynamodb:GetItem
-                  - dynamodb:PutItem
-                  - sqs:*
-                Resource: "*"
-              - Sid: Logs
-                Effect: Allow
-                Action: [logs:CreateLogStream, logs:PutLogEvents, logs:Describe*]
-                Resource: "*"
-"#
-        );
         let _ = writeln!(
             findings,
             "{}",
