@@ -17,18 +17,30 @@ pub(crate) fn resource_type(kind: PrincipalKind) -> &'static str {
 /// The resource blocks of a module with the file each is in.
 pub(crate) struct Resources<'a> {
     pub blocks: Vec<(usize, &'a Block)>,
+    /// The first resource of each type and label: every policy looks up the principals it names, and
+    /// a search of every block for each would grow with the square of the module.
+    by_address: std::collections::HashMap<(&'a str, &'a str), (usize, &'a Block)>,
 }
 
 impl<'a> Resources<'a> {
     pub fn new(scope: &Scope<'a>) -> Self {
-        let blocks = scope
+        let blocks: Vec<(usize, &'a Block)> = scope
             .files
             .iter()
             .enumerate()
             .flat_map(|(file, f)| f.body.blocks.iter().map(move |b| (file, b)))
             .filter(|(_, b)| b.ident == "resource" || b.ident == "module")
             .collect();
-        Resources { blocks }
+        let mut by_address = std::collections::HashMap::new();
+        for &(file, block) in &blocks {
+            if let (true, [rtype, label, ..]) = (block.ident == "resource", block.labels.as_slice())
+            {
+                by_address
+                    .entry((rtype.as_str(), label.as_str()))
+                    .or_insert((file, block));
+            }
+        }
+        Resources { blocks, by_address }
     }
 
     pub fn of_type<'r>(&'r self, rtype: &'r str) -> impl Iterator<Item = (usize, &'a Block)> + 'r {
@@ -38,8 +50,7 @@ impl<'a> Resources<'a> {
     }
 
     pub fn find(&self, rtype: &str, label: &str) -> Option<(usize, &'a Block)> {
-        self.of_type(rtype)
-            .find(|(_, b)| b.labels.get(1).is_some_and(|l| l == label))
+        self.by_address.get(&(rtype, label)).copied()
     }
 }
 

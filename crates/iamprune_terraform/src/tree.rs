@@ -92,6 +92,9 @@ pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
         })
         .collect();
     let mut sites: Vec<PolicySite> = Vec::new();
+    // Where each document already is in `sites`, by file, span and owner: a module with a thousand
+    // policies would otherwise compare each new site with every one found before.
+    let mut found_at: std::collections::HashMap<SiteKey, usize> = std::collections::HashMap::new();
     let mut seen_errors = std::collections::HashSet::new();
     while let Some(inst) = queue.pop() {
         let (Some(files), Some(module)) = (parsed.get(inst.module), modules.get(inst.module))
@@ -110,7 +113,7 @@ pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
             for p in &mut site.principals {
                 p.declared_as = format!("{}{}", inst.address, p.declared_as);
             }
-            merge_site(&mut sites, site);
+            merge_site(&mut sites, &mut found_at, site);
         }
         if inst.depth >= MAX_NESTING {
             continue;
@@ -258,12 +261,18 @@ fn call_inputs(scope: &Scope<'_>, call: &Call) -> Vec<CallInputs> {
         .collect()
 }
 
+/// A document found through some call: its file, span and owner.
+type SiteKey = (std::path::PathBuf, iamprune_syntax::Span, String);
+
 /// Adds a site, or merges it into the site of the same document found through another call.
-fn merge_site(sites: &mut Vec<PolicySite>, site: PolicySite) {
-    let same = sites.iter_mut().find(|s| {
-        s.file == site.file && s.document.span == site.document.span && s.owner == site.owner
-    });
-    let Some(existing) = same else {
+fn merge_site(
+    sites: &mut Vec<PolicySite>,
+    found_at: &mut std::collections::HashMap<SiteKey, usize>,
+    site: PolicySite,
+) {
+    let key = (site.file.clone(), site.document.span, site.owner.clone());
+    let Some(existing) = found_at.get(&key).and_then(|&i| sites.get_mut(i)) else {
+        found_at.insert(key, sites.len());
         sites.push(site);
         return;
     };
