@@ -262,28 +262,17 @@ impl Server<'_> {
         let Some(text) = self.text_of(file, check) else {
             return Vec::new();
         };
-        let map = LineMap::new(&text);
-        let encoding = self.setup.encoding;
         let files = CheckFiles {
             server: self,
             check,
         };
-        let mut out: Vec<lsp::Diagnostic> = check
-            .report
-            .diagnostics
-            .iter()
-            .filter(|d| d.file == file)
-            .map(|d| proto::diagnostic(d, &map, encoding, &files))
-            .collect();
-        out.extend(
-            check
-                .report
-                .messages
-                .iter()
-                .filter(|m| m.file == file)
-                .map(|m| proto::message(m, &map, encoding)),
-        );
-        out
+        proto::file_diagnostics(
+            &check.report,
+            file,
+            &LineMap::new(&text),
+            self.setup.encoding,
+            &files,
+        )
     }
 
     /// The check whose diagnostics cover a file.

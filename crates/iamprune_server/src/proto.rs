@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use lsp_types as lsp;
 
+use iamprune_linter::check::UnitReport;
 use iamprune_linter::{Diagnostic, Edit, Level, Message, Rule, Severity};
 use iamprune_syntax::Span;
 
@@ -99,6 +100,28 @@ pub fn diagnostic(
         related_information: (!related.is_empty()).then_some(related),
         data: None,
     }
+}
+
+/// The diagnostics of one file of a unit's report, whose text is `map`'s: the rules' findings, then the
+/// errors and notes that kept part of it from being checked.
+pub fn file_diagnostics(
+    report: &UnitReport,
+    file: &Path,
+    map: &LineMap,
+    encoding: Encoding,
+    files: &dyn Files,
+) -> Vec<lsp::Diagnostic> {
+    let findings = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.file == file)
+        .map(|d| diagnostic(d, map, encoding, files));
+    let messages = report
+        .messages
+        .iter()
+        .filter(|m| m.file == file)
+        .map(|m| message(m, map, encoding));
+    findings.chain(messages).collect()
 }
 
 /// An error (syntax, a document that is not a policy) or a note that kept part of a file from being

@@ -5,7 +5,7 @@
 //! check's). What is said of the run rather than of a file (findings that reach no policy, the catalog's
 //! age) is published on the file it names.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use crossbeam_channel::Receiver;
@@ -13,7 +13,8 @@ use lsp_types as lsp;
 
 use iamprune_linter::check::UnitReport;
 use iamprune_linter::units::UnitKind;
-use iamprune_linter::{Settings, Workspace, files};
+use iamprune_linter::{Diagnostic, Settings, Workspace, files};
+use iamprune_syntax::Span;
 
 use crate::ServerError;
 use crate::main_loop::Server;
@@ -99,19 +100,11 @@ fn check(roots: &[PathBuf], settings: Settings, encoding: Encoding) -> Published
         Ok(pool) => pool.install(run),
         Err(_) => run(),
     };
-    let mut out: Published = BTreeMap::new();
-    let mut entry =
-        |file: &Path, texts: &BTreeMap<PathBuf, String>| -> Option<(LineMap, lsp::Uri)> {
-            let uri = lsp::Uri::from_file_path(file).ok()?;
-            let text = texts
-                .get(file)
-                .cloned()
-                .or_else(|| files::read_text(file).ok())?;
-            out.entry(file.to_path_buf())
-                .or_insert_with(|| (uri.clone(), Vec::new()));
-            Some((LineMap::new(&text), uri))
-        };
-    let mut converted: Vec<(PathBuf, lsp::Diagnostic)> = Vec::new();
+    let mut out = Collected {
+        encoding,
+        maps: HashMap::new(),
+        published: BTreeMap::new(),
+    };
     for run in &checked {
         for report in &run.reports {
             let files = ReportFiles {
@@ -124,104 +117,120 @@ fn check(roots: &[PathBuf], settings: Settings, encoding: Encoding) -> Published
                 .chain(report.messages.iter().map(|m| &m.file))
                 .collect();
             for file in by_file {
-                let Some((map, _)) = entry(file, &report.texts) else {
-                    continue;
-                };
-                for d in report.diagnostics.iter().filter(|d| &d.file == file) {
-                    converted.push((file.clone(), proto::diagnostic(d, &map, encoding, &files)));
-                }
-                for m in report.messages.iter().filter(|m| &m.file == file) {
-                    converted.push((file.clone(), proto::message(m, &map, encoding)));
-                }
+                out.add(file, &files, |map| {
+                    proto::file_diagnostics(report, file, map, encoding, &files)
+                });
             }
             if report.unit.kind == UnitKind::CdkAssembly {
-                for (file, diagnostic) in app_source_diagnostics(report, encoding) {
-                    if entry(&file, &report.texts).is_some() {
-                        converted.push((file, diagnostic));
-                    }
-                }
+                app_source_diagnostics(report, &files, &mut out);
             }
         }
-        // Said of the run: on the file each names (a findings export, the configuration).
-        let none = BTreeMap::new();
-        for message in &run.messages {
-            if message.file.is_dir() {
-                continue;
-            }
-            let Some((map, _)) = entry(&message.file, &none) else {
-                continue;
-            };
-            converted.push((
-                message.file.clone(),
-                proto::message(message, &map, encoding),
-            ));
+        // Said of the run: on the file each names (a findings export, the configuration). What names
+        // a directory (the walk's notes) the editor's own check logs when it first walks the folder.
+        let disk = ReportFiles {
+            texts: &BTreeMap::new(),
+        };
+        for message in run.messages.iter().filter(|m| !m.file.is_dir()) {
+            out.add(&message.file, &disk, |map| {
+                vec![proto::message(message, map, encoding)]
+            });
         }
     }
-    for (file, diagnostic) in converted {
-        if let Some((_, list)) = out.get_mut(&file) {
-            list.push(diagnostic);
-        }
+    out.published
+}
+
+/// What a workspace check publishes, file by file, with each file's line map made once.
+struct Collected {
+    encoding: Encoding,
+    maps: HashMap<PathBuf, Option<LineMap>>,
+    published: Published,
+}
+
+impl Collected {
+    /// Adds what `convert` makes of `file` with its line map; nothing when the file cannot be read.
+    fn add(
+        &mut self,
+        file: &Path,
+        files: &dyn Files,
+        convert: impl FnOnce(&LineMap) -> Vec<lsp::Diagnostic>,
+    ) {
+        let map = self
+            .maps
+            .entry(file.to_path_buf())
+            .or_insert_with(|| files.text(file).map(|text| LineMap::new(&text)));
+        let (Some(map), Some(uri)) = (map.as_ref(), files.uri(file)) else {
+            return;
+        };
+        let diagnostics = convert(map);
+        self.published
+            .entry(file.to_path_buf())
+            .or_insert_with(|| (uri, Vec::new()))
+            .1
+            .extend(diagnostics);
     }
-    out
+
+    fn range(&mut self, file: &Path, files: &dyn Files, span: Span) -> Option<lsp::Range> {
+        let encoding = self.encoding;
+        self.maps
+            .entry(file.to_path_buf())
+            .or_insert_with(|| files.text(file).map(|text| LineMap::new(&text)))
+            .as_ref()
+            .map(|map| map.range(span, encoding))
+    }
 }
 
 /// A CDK assembly's diagnostics on the app's source line that writes each action, where that line is
 /// known for certain (the literal is written once in the app, see [`iamprune_linter::cdk_source`]):
 /// shown there, with what to write instead, since that is where the change belongs; never a fix, the
 /// template being regenerated from the app.
-fn app_source_diagnostics(
-    report: &UnitReport,
-    encoding: Encoding,
-) -> Vec<(PathBuf, lsp::Diagnostic)> {
-    let files = ReportFiles {
-        texts: &report.texts,
-    };
-    let mut out = Vec::new();
+fn app_source_diagnostics(report: &UnitReport, files: &ReportFiles<'_>, out: &mut Collected) {
+    let encoding = out.encoding;
     for diagnostic in &report.diagnostics {
-        let Some(template_text) = report.texts.get(&diagnostic.file) else {
+        if diagnostic.related.is_empty() {
             continue;
+        }
+        // Back to the template the finding is about.
+        let template = out
+            .range(&diagnostic.file, files, diagnostic.span)
+            .zip(files.uri(&diagnostic.file))
+            .map(|(range, uri)| {
+                vec![lsp::DiagnosticRelatedInformation {
+                    location: lsp::Location { uri, range },
+                    message: "in the synthesized template".into(),
+                }]
+            });
+        let instead = match &diagnostic.fix {
+            Some(fix) if !fix.refined.is_empty() => format!(
+                "; write {} here instead, then synthesize again",
+                fix.refined
+                    .iter()
+                    .map(|p| format!("`{p}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Some(_) => "; remove it here, then synthesize again".to_string(),
+            None => String::new(),
+        };
+        let whose = diagnostic
+            .construct_path
+            .as_deref()
+            .map(|path| format!(" ({path})"))
+            .unwrap_or_default();
+        // Its own related places are where it is shown now.
+        let shown = Diagnostic {
+            related: Vec::new(),
+            message: format!("{}{whose}{instead}", diagnostic.message),
+            ..diagnostic.clone()
         };
         for related in &diagnostic.related {
-            let Some(text) = files.text(&related.file) else {
-                continue;
-            };
-            let map = LineMap::new(&text);
-            let mut converted = proto::diagnostic(diagnostic, &map, encoding, &files);
-            converted.range = map.range(related.span, encoding);
-            let instead = match &diagnostic.fix {
-                Some(fix) if !fix.refined.is_empty() => format!(
-                    "; write {} here instead, then synthesize again",
-                    fix.refined
-                        .iter()
-                        .map(|p| format!("`{p}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                Some(_) => "; remove it here, then synthesize again".to_string(),
-                None => String::new(),
-            };
-            let whose = diagnostic
-                .construct_path
-                .as_deref()
-                .map(|path| format!(" ({path})"))
-                .unwrap_or_default();
-            converted.message =
-                lsp::Message::String(format!("{}{whose}{instead}", diagnostic.message));
-            // Back to the template the finding is about.
-            converted.related_information =
-                lsp::Uri::from_file_path(&diagnostic.file).ok().map(|uri| {
-                    vec![lsp::DiagnosticRelatedInformation {
-                        location: lsp::Location {
-                            uri,
-                            range: LineMap::new(template_text).range(diagnostic.span, encoding),
-                        },
-                        message: "in the synthesized template".into(),
-                    }]
-                });
-            out.push((related.file.clone(), converted));
+            out.add(&related.file, files, |map| {
+                let mut converted = proto::diagnostic(&shown, map, encoding, files);
+                converted.range = map.range(related.span, encoding);
+                converted.related_information = template.clone();
+                vec![converted]
+            });
         }
     }
-    out
 }
 
 /// The texts of one report's files, the disk for the others.
