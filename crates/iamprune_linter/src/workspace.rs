@@ -107,6 +107,9 @@ pub struct Workspace {
     buffers: BTreeMap<PathBuf, String>,
     /// The units under each root an editor's files were checked from.
     graphs: BTreeMap<PathBuf, UnitGraph>,
+    /// What the walk of each root could not read or left out (and its note on what the ignore files
+    /// left out), until a check of a file under it completes and says it.
+    unsaid: BTreeMap<PathBuf, (Vec<Message>, Option<Message>)>,
 }
 
 impl Workspace {
@@ -119,6 +122,7 @@ impl Workspace {
             roots: Vec::new(),
             buffers: BTreeMap::new(),
             graphs: BTreeMap::new(),
+            unsaid: BTreeMap::new(),
         }
     }
 
@@ -280,15 +284,14 @@ impl Workspace {
         if excludes.excludes(file) {
             return Ok(None);
         }
-        // What the walk could not read or left out is said once, when the units are found.
-        let mut walk_messages = Vec::new();
-        let mut skipped = None;
+        // What the walk could not read or left out is said once, with the first check that completes
+        // after the units are found.
+        let unsaid = &mut self.unsaid;
         let graph = self.graphs.entry(root.clone()).or_insert_with(|| {
-            let (graph, messages) =
+            let (graph, mut messages) =
                 units::discover(&[(root.clone(), excludes)], project.walk_options());
-            walk_messages = messages;
-            walk_messages.extend(graph.skipped.clone());
-            skipped = graph.skipped.clone();
+            messages.extend(graph.skipped.clone());
+            unsaid.insert(root.clone(), (messages, graph.skipped.clone()));
             graph
         });
         let Some(unit) = graph
@@ -298,14 +301,11 @@ impl Workspace {
         else {
             return Ok(None);
         };
-        let checked = check_one(project, key, &unit, &root, &self.buffers, interrupt);
-        // Interrupted: the walk's messages are said with the check that completes.
-        if checked.is_err() && !walk_messages.is_empty() {
-            self.graphs.remove(&root);
+        let mut checked = check_one(project, key, &unit, &root, &self.buffers, interrupt)?;
+        if let Some((messages, skipped)) = self.unsaid.remove(&root) {
+            checked.messages = messages;
+            checked.skipped = skipped;
         }
-        let mut checked = checked?;
-        checked.messages = walk_messages;
-        checked.skipped = skipped;
         Ok(Some(checked))
     }
 
