@@ -239,6 +239,10 @@ impl<'c> Server<'c> {
             .map_err(|_| ServerError::Disconnected)
     }
 
+    pub fn connection(&self) -> &Connection {
+        self.connection
+    }
+
     pub fn notify(&self, method: &str, params: impl serde::Serialize) -> Result<(), ServerError> {
         self.send(Notification::new(method.to_string(), params).into())
     }

@@ -31,7 +31,10 @@ pub struct WorkspaceChecks {
     /// Something changed since the check under way started: another follows it.
     due: bool,
     /// The last result, by file, for the files it published.
-    pub last: BTreeMap<PathBuf, (lsp::Uri, Vec<lsp::Diagnostic>)>,
+    pub last: Published,
+    /// Whether a check has logged what the walk said of directories (what the ignore files left out):
+    /// once a session, not after every save.
+    walk_said: bool,
     /// The progress shown for the check under way: the request that created its token, and whether
     /// it began.
     progress: Option<(lsp_server::RequestId, bool)>,
@@ -63,22 +66,27 @@ impl WorkspaceChecks {
     }
 
     /// Starts a check when one is due and none runs; `true` when it started.
+    /// Starts a check when one is due and none runs; `true` when it started. What the walk says of
+    /// directories goes to `log` (the client's connection) the first time.
     pub fn start_if_due(
         &mut self,
         roots: &[PathBuf],
         settings: &Settings,
         encoding: Encoding,
+        log: &crossbeam_channel::Sender<lsp_server::Message>,
     ) -> bool {
         if !self.due || self.running.is_some() || roots.is_empty() {
             return false;
         }
         self.due = false;
+        let log = (!std::mem::replace(&mut self.walk_said, true)).then(|| log.clone());
         let (sender, receiver) = crossbeam_channel::bounded(1);
         let (roots, settings) = (roots.to_vec(), settings.clone());
         let spawned = std::thread::Builder::new()
             .name("workspace-check".into())
             .spawn(move || {
-                let published = std::panic::catch_unwind(|| check(&roots, settings, encoding));
+                let published =
+                    std::panic::catch_unwind(|| check(&roots, settings, encoding, log.as_ref()));
                 let _ = sender.send(published.unwrap_or_default());
             });
         if spawned.is_ok() {
@@ -89,7 +97,12 @@ impl WorkspaceChecks {
 }
 
 /// Checks the folders on one core, so that the editor's own checks keep the other.
-fn check(roots: &[PathBuf], settings: Settings, encoding: Encoding) -> Published {
+fn check(
+    roots: &[PathBuf],
+    settings: Settings,
+    encoding: Encoding,
+    log: Option<&crossbeam_channel::Sender<lsp_server::Message>>,
+) -> Published {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build();
     let run = || {
         let mut workspace = Workspace::for_editor(roots.to_vec());
@@ -125,15 +138,24 @@ fn check(roots: &[PathBuf], settings: Settings, encoding: Encoding) -> Published
                 app_source_diagnostics(report, &files, &mut out);
             }
         }
-        // Said of the run: on the file each names (a findings export, the configuration). What names
-        // a directory (the walk's notes) the editor's own check logs when it first walks the folder.
+        // Said of the run: on the file each names (a findings export, the configuration); what names
+        // a directory (what the walk left out) is logged.
         let disk = ReportFiles {
             texts: &BTreeMap::new(),
         };
-        for message in run.messages.iter().filter(|m| !m.file.is_dir()) {
-            out.add(&message.file, &disk, |map| {
-                vec![proto::message(message, map, encoding)]
-            });
+        for message in &run.messages {
+            if !message.file.is_dir() {
+                out.add(&message.file, &disk, |map| {
+                    vec![proto::message(message, map, encoding)]
+                });
+            } else if let Some(log) = log {
+                let params = lsp::LogMessageParams {
+                    kind: lsp::MessageType::Info,
+                    message: format!("iamprune: {}: {}", message.file.display(), message.message),
+                };
+                let _ = log
+                    .send(lsp_server::Notification::new("window/logMessage".into(), params).into());
+            }
         }
     }
     out.published
@@ -256,10 +278,12 @@ impl Server<'_> {
     /// the client has created the token, see [`on_response`](Self::on_response)).
     pub fn start_workspace_check(&mut self) -> Result<(), ServerError> {
         let roots = self.workspace.roots().to_vec();
+        let log = self.connection().sender.clone();
         let started = self.workspace_checks.start_if_due(
             &roots,
             self.workspace.settings(),
             self.setup.encoding,
+            &log,
         );
         if started && self.setup.progress && self.workspace_checks.progress.is_none() {
             let id = self.send_request(

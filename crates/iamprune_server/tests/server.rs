@@ -565,6 +565,9 @@ fn files_not_open_get_the_diagnostics_of_check() -> TestResult {
     );
     assert!(count(&template) > 0 && count(&terraform) > 0);
 
+    // A template under a hidden directory: left out by the walk, which says so.
+    std::fs::create_dir_all(root.join(".infra")).map_err(|e| e.to_string())?;
+    std::fs::copy(&template, root.join(".infra/web.yaml")).map_err(|e| e.to_string())?;
     let mut params = initialize_params(&["utf-16"], &root);
     params["initializationOptions"] = json!({});
     params["capabilities"]["window"] = json!({"workDoneProgress": true});
@@ -589,6 +592,15 @@ fn files_not_open_get_the_diagnostics_of_check() -> TestResult {
         .collect();
     if kinds != [json!("begin"), json!("end")] {
         return Err(format!("progress {kinds:?}"));
+    }
+    // What the walk left out is logged, though no file is open.
+    let logged = client.take_messages("window/logMessage");
+    if !logged.iter().any(|m| {
+        m["message"]
+            .as_str()
+            .is_some_and(|t| t.contains("not scanned"))
+    }) {
+        return Err(format!("the walk's note was not logged: {logged:?}"));
     }
     // Opened, edited and closed unsaved: the file shows what it holds on disk again.
     let text = std::fs::read_to_string(&template).map_err(|e| e.to_string())?;
