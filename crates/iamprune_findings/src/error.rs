@@ -22,6 +22,48 @@ pub(crate) fn at_offset(
     FileError::at(file, Span::new(offset, offset), one_line(message.into())).positioned(text)
 }
 
+/// Where a window of a file's text starts, when the file is read a window at a time: what came
+/// before it, so that an error found in the window is placed in the file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Origin {
+    /// Lines before the window's first line.
+    pub line: usize,
+    /// Characters of the window's first line before the window.
+    pub column: usize,
+    /// Bytes before the window.
+    pub offset: usize,
+}
+
+impl Origin {
+    /// The place in the file of `error`, which was placed in the window.
+    pub(crate) fn place(self, mut error: FindingsError) -> FindingsError {
+        let p = &mut error.position;
+        if p.line <= 1 {
+            p.column += self.column;
+        }
+        p.line += self.line;
+        p.offset += self.offset;
+        error
+    }
+
+    /// The origin of the text that follows `dropped`, which followed this origin.
+    pub(crate) fn after(self, dropped: &str) -> Origin {
+        let offset = self.offset + dropped.len();
+        match dropped.rfind('\n') {
+            Some(last) => Origin {
+                line: self.line + dropped.bytes().filter(|&b| b == b'\n').count(),
+                column: dropped[last + 1..].chars().count(),
+                offset,
+            },
+            None => Origin {
+                line: self.line,
+                column: self.column + dropped.chars().count(),
+                offset,
+            },
+        }
+    }
+}
+
 /// An error at a line and column another parser counted.
 pub(crate) fn at_line_column(
     file: &Path,
@@ -93,6 +135,20 @@ mod tests {
         assert_eq!(e.to_string(), "x.json:1:1: m");
         let e = at_offset(Path::new("y.json"), "{\n  x", 4, "m");
         assert_eq!(e.to_string(), "y.json:2:3: m");
+    }
+
+    #[test]
+    fn an_origin_places_a_window_in_its_file() {
+        let file = "ab\ncdé{x}\n{y}";
+        for split in [0, 2, 3, 5, 8, 10, 11] {
+            let origin = Origin::default().after(&file[..split]);
+            let window = &file[split..];
+            for at in split..file.len() {
+                let whole = at_offset(Path::new("f"), file, at, "m").position;
+                let placed = origin.place(at_offset(Path::new("f"), window, at - split, "m"));
+                assert_eq!(placed.position, whole, "split {split}, offset {at}");
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Recognises each export format and turns its documents into per-principal sources.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use iamprune_syntax::{Node, NodeKind};
@@ -13,16 +13,20 @@ use crate::json::{self, Doc, Obj};
 use crate::model::{
     FormatKind, Principal, PrincipalFact, Recommendation, RecommendedAction, later,
 };
+use crate::read;
+use crate::unused::UnusedActions;
+
+mod fast;
 
 /// What one source says about one service of its principal.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Mention {
     /// The source says no action of the service was used.
     pub whole_unused: bool,
     pub last_accessed: Option<String>,
-    /// Keyed by the lower-case `svc:action`, since IAM action names ignore case; the value keeps
-    /// the spelling of the source and the action's own last-accessed time.
-    pub unused: BTreeMap<String, (String, Option<String>)>,
+    /// Each `svc:action` once whatever its case, since IAM action names ignore case, with the
+    /// spelling of the source and the action's own last-accessed time.
+    pub unused: UnusedActions,
     /// The actions (lower-case keys) the source has an opinion on. `None` for findings and
     /// simple lists, which judge every action of the service: what they do not list was used.
     /// A last-accessed report only tracks some actions and says nothing about the others.
@@ -33,9 +37,8 @@ impl Mention {
     fn absorb(&mut self, other: Mention) {
         self.whole_unused |= other.whole_unused;
         self.last_accessed = later(self.last_accessed.take(), other.last_accessed.as_deref());
-        for (key, (spelling, last)) in other.unused {
-            let entry = self.unused.entry(key).or_insert((spelling, None));
-            entry.1 = later(entry.1.take(), last.as_deref());
+        for action in other.unused {
+            self.unused.merge(action);
         }
         self.judged = match (self.judged.take(), other.judged) {
             (Some(mut judged), Some(more)) => {
@@ -50,7 +53,7 @@ impl Mention {
 
 /// One finding (or one simple list, or one last-accessed report) about one principal. Each
 /// source votes on the services it mentions when sources are merged.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Source {
     pub principal: Principal,
     pub mentions: Vec<(String, Mention)>,
@@ -217,10 +220,38 @@ pub(crate) fn parse_text(
     opts: &LoadOptions,
     batch: &mut Batch,
 ) -> Result<FormatKind, FindingsError> {
+    parse_documents(file, opts, batch, |each| {
+        json::for_each_document(text, file, each)
+    })
+}
+
+/// [`parse_text`] of the contents of `file`, read from `reader` a window at a time.
+pub(crate) fn parse_reader(
+    reader: impl std::io::Read,
+    file: &Path,
+    opts: &LoadOptions,
+    batch: &mut Batch,
+) -> Result<FormatKind, FindingsError> {
+    parse_documents(file, opts, batch, |each| {
+        read::for_each_document(reader, file, each)
+    })
+}
+
+type EachDocument<'e> = &'e mut dyn FnMut(&Doc<'_>) -> Result<(), FindingsError>;
+
+fn parse_documents(
+    file: &Path,
+    opts: &LoadOptions,
+    batch: &mut Batch,
+    documents: impl FnOnce(EachDocument<'_>) -> Result<(), FindingsError>,
+) -> Result<FormatKind, FindingsError> {
     let mut ctx = Ctx { file, opts, batch };
     let mut first = None;
-    json::for_each_document(text, file, |doc, node| {
-        let kind = parse_document(doc, node, &mut ctx)?;
+    documents(&mut |doc| {
+        let kind = match fast::finding(doc.slice(), &mut ctx) {
+            Some(kind) => kind,
+            None => parse_document(doc, &doc.tree()?, &mut ctx)?,
+        };
         first.get_or_insert(kind);
         Ok(())
     })?;
@@ -639,7 +670,7 @@ fn parse_service_entry(doc: &Doc<'_>, m: Obj<'_>) -> Result<(String, Mention), F
     let mut mention = Mention {
         whole_unused: actions.is_none_or(|a| a.is_empty()),
         last_accessed: doc.opt_time(m, "lastAccessed")?,
-        unused: BTreeMap::new(),
+        unused: UnusedActions::default(),
         judged: None,
     };
     for action in actions.into_iter().flatten() {
@@ -661,10 +692,7 @@ fn parse_service_entry(doc: &Doc<'_>, m: Obj<'_>) -> Result<(String, Mention), F
             }
         };
         let full = normalise_action(&ns, name).map_err(|msg| doc.err(name_at, msg))?;
-        mention
-            .unused
-            .entry(full.to_ascii_lowercase())
-            .or_insert((full, last));
+        mention.unused.insert(full, last);
     }
     Ok((ns, mention))
 }
@@ -1060,7 +1088,7 @@ fn parse_last_accessed(doc: &Doc<'_>, m: Obj<'_>, ctx: &mut Ctx<'_>) -> Result<(
         let mut mention = Mention {
             whole_unused,
             last_accessed: service.last_authenticated,
-            unused: BTreeMap::new(),
+            unused: UnusedActions::default(),
             judged: Some(BTreeSet::new()),
         };
         if action_level && !whole_unused {
@@ -1069,7 +1097,7 @@ fn parse_last_accessed(doc: &Doc<'_>, m: Obj<'_>, ctx: &mut Ctx<'_>) -> Result<(
                 let key = full.to_ascii_lowercase();
                 judged.insert(key.clone());
                 if !used {
-                    mention.unused.entry(key).or_insert((full, None));
+                    mention.unused.insert(full, None);
                 }
             }
             mention.judged = Some(judged);

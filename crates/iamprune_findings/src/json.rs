@@ -13,35 +13,60 @@ use std::path::Path;
 use iamprune_syntax::{Member, Node, NodeKind};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::error::{self, FindingsError};
+use crate::error::{self, FindingsError, Origin};
 
-/// One JSON document of a file: the text it came from and where it starts in it. Spans in its
-/// tree are relative to `start`, since the tree was parsed from the document's slice alone.
+/// One JSON document of a file: the window of the file's text it came from, where it starts in the
+/// window, and where the window starts in the file. Spans in its tree are relative to `start`,
+/// since the tree was parsed from the document's slice alone.
 #[derive(Clone, Copy)]
 pub(crate) struct Doc<'t> {
     pub text: &'t str,
     pub start: usize,
+    pub end: usize,
     pub file: &'t Path,
+    pub origin: Origin,
 }
 
-/// Calls `each` with every document of `text` and its tree, in order, and stops at the first
-/// error.
-pub(crate) fn for_each_document<'t>(
-    text: &'t str,
-    file: &'t Path,
-    mut each: impl FnMut(&Doc<'t>, &Node) -> Result<(), FindingsError>,
+/// Calls `each` with every document of `text`, in order, and stops at the first error.
+pub(crate) fn for_each_document(
+    text: &str,
+    file: &Path,
+    each: impl FnMut(&Doc<'_>) -> Result<(), FindingsError>,
 ) -> Result<(), FindingsError> {
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Checked>();
+    documents_in(text, Origin::default(), true, file, each).map(|_| ())
+}
+
+/// Calls `each` with every complete document of `window`, a window of the text of `file` that
+/// starts at `origin`, in order, and stops at the first error. Unless the window is `last` (it runs
+/// to the end of the file), a document that it cuts short is left for the next window, and so is
+/// one that ends exactly at its end (a number may go on). Returns where the text left for the
+/// next window starts.
+pub(crate) fn documents_in(
+    window: &str,
+    origin: Origin,
+    last: bool,
+    file: &Path,
+    mut each: impl FnMut(&Doc<'_>) -> Result<(), FindingsError>,
+) -> Result<usize, FindingsError> {
+    let mut stream = serde_json::Deserializer::from_str(window).into_iter::<Checked>();
     loop {
-        let start = skip_ws(text, stream.byte_offset());
+        let start = skip_ws(window, stream.byte_offset());
         match stream.next() {
-            None => return Ok(()),
-            Some(Err(e)) => return Err(json_error(file, &e)),
+            None => return Ok(window.len()),
+            Some(Err(e)) if e.is_eof() && !last => return Ok(start),
+            Some(Err(e)) => return Err(json_error(file, origin, &e)),
             Some(Ok(Checked)) => {
                 let end = stream.byte_offset();
-                let doc = Doc { text, start, file };
-                let node = doc.parse(end)?;
-                each(&doc, &node)?;
+                if end == window.len() && !last {
+                    return Ok(start);
+                }
+                each(&Doc {
+                    text: window,
+                    start,
+                    end,
+                    file,
+                    origin,
+                })?;
             }
         }
     }
@@ -52,7 +77,7 @@ fn skip_ws(text: &str, from: usize) -> usize {
     from + (rest.len() - rest.trim_start_matches([' ', '\t', '\n', '\r']).len())
 }
 
-fn json_error(file: &Path, e: &serde_json::Error) -> FindingsError {
+fn json_error(file: &Path, origin: Origin, e: &serde_json::Error) -> FindingsError {
     let full = e.to_string();
     // serde_json appends the position, which the error already carries as FILE:LINE:COL.
     let message = match full.rfind(" at line ") {
@@ -64,7 +89,7 @@ fn json_error(file: &Path, e: &serde_json::Error) -> FindingsError {
     } else {
         format!("invalid JSON: {message}")
     };
-    error::at_line_column(file, e.line(), e.column(), message)
+    origin.place(error::at_line_column(file, e.line(), e.column(), message))
 }
 
 /// A JSON value that serde_json has read and accepted, keeping nothing of it.
@@ -179,24 +204,33 @@ fn is_null(node: &Node) -> bool {
 }
 
 impl Doc<'_> {
-    /// Parses the document that ends at `end` into a tree.
-    fn parse(&self, end: usize) -> Result<Node, FindingsError> {
-        let slice = self.text.get(self.start..end).unwrap_or("");
-        iamprune_syntax::json::parse(slice).map_err(|e| {
+    /// The document's text.
+    pub(crate) fn slice(&self) -> &str {
+        self.text.get(self.start..self.end).unwrap_or("")
+    }
+
+    /// The document parsed into a tree, whose spans give the place of any error.
+    pub(crate) fn tree(&self) -> Result<Node, FindingsError> {
+        iamprune_syntax::json::parse(self.slice()).map_err(|e| {
             // serde_json has accepted the text; this is the rare case the stricter parser is not
             // satisfied with, reported in the same words as other syntax errors.
-            error::at_offset(
+            self.origin.place(error::at_offset(
                 self.file,
                 self.text,
                 self.start + e.span.start,
                 format!("invalid JSON: {}", e.message),
-            )
+            ))
         })
     }
 
     /// An error at `node`.
     pub(crate) fn err(&self, node: &Node, message: impl Into<String>) -> FindingsError {
-        error::at_offset(self.file, self.text, self.start + node.span.start, message)
+        self.origin.place(error::at_offset(
+            self.file,
+            self.text,
+            self.start + node.span.start,
+            message,
+        ))
     }
 
     /// An error about the field `key` of `m`: at its value when there is one (even `null`), else
@@ -350,15 +384,22 @@ impl Doc<'_> {
 }
 
 #[cfg(test)]
+impl Doc<'_> {
+    /// The document's text as its tree's spans give it.
+    pub(crate) fn spanned_text(&self) -> Result<String, FindingsError> {
+        let span = self.tree()?.span.shifted(self.start);
+        Ok(span.slice(self.text).unwrap_or("?").to_string())
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Each document's text, as the tree's spans give it.
     fn documents(text: &str) -> Result<Vec<String>, FindingsError> {
         let mut out = Vec::new();
-        for_each_document(text, Path::new("t.json"), |doc, node| {
-            let span = node.span.shifted(doc.start);
-            out.push(span.slice(doc.text).unwrap_or("?").to_string());
+        for_each_document(text, Path::new("t.json"), |doc| {
+            out.push(doc.spanned_text()?);
             Ok(())
         })?;
         Ok(out)
@@ -366,8 +407,9 @@ mod tests {
 
     fn position(text: &str, pick: impl Fn(&Node) -> Option<&Node>) -> (usize, usize) {
         let mut found = None;
-        let result = for_each_document(text, Path::new("t.json"), |doc, node| {
-            if let Some(n) = pick(node) {
+        let result = for_each_document(text, Path::new("t.json"), |doc| {
+            let node = doc.tree()?;
+            if let Some(n) = pick(&node) {
                 let e = doc.err(n, "here");
                 found = Some((e.position.line, e.position.column));
             }
@@ -415,8 +457,9 @@ mod tests {
         let text = r#"{"k": 1, "j": null, "k": "two"}"#;
         assert_eq!(position(text, |n| member(n, "k")), (1, 26));
         let mut fields = Vec::new();
-        let result = for_each_document(text, Path::new("t.json"), |_, node| {
-            let m = Obj::of(node).map(|o| o.fields().collect::<Vec<_>>());
+        let result = for_each_document(text, Path::new("t.json"), |doc| {
+            let node = doc.tree()?;
+            let m = Obj::of(&node).map(|o| o.fields().collect::<Vec<_>>());
             for (key, value) in m.unwrap_or_default() {
                 fields.push((key.to_string(), value.as_str().map(str::to_string)));
             }
@@ -448,8 +491,9 @@ mod tests {
     fn numbers_are_shown_as_written() {
         let text = r#"{"n": 1e3, "m": 7}"#;
         let mut got = Vec::new();
-        let result = for_each_document(text, Path::new("t.json"), |doc, node| {
-            if let Some(m) = Obj::of(node) {
+        let result = for_each_document(text, Path::new("t.json"), |doc| {
+            let node = doc.tree()?;
+            if let Some(m) = Obj::of(&node) {
                 got.push(doc.opt_u64(m, "n").map_err(|e| e.error.message));
                 got.push(doc.opt_u64(m, "m").map_err(|e| e.error.message));
                 got.push(doc.opt_u64(m, "x").map_err(|e| e.error.message));

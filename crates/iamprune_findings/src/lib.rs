@@ -37,7 +37,9 @@ mod error;
 mod formats;
 mod json;
 mod model;
+mod read;
 mod set;
+mod unused;
 mod versions;
 
 pub use arn::{ArnError, PrincipalArn, PrincipalKind};
@@ -46,7 +48,8 @@ pub use model::{
     ActionFact, FormatKind, Principal, PrincipalFact, PrincipalFindings, Recommendation,
     RecommendedAction, ServiceFact,
 };
-pub use set::{FindingsSet, MAX_FILE_BYTES};
+pub use read::MAX_DOCUMENT_BYTES;
+pub use set::FindingsSet;
 
 /// How to read files that do not say which principal they are about.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

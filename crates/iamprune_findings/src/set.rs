@@ -10,11 +10,8 @@ use crate::model::{
     ActionFact, FormatKind, Principal, PrincipalFact, PrincipalFindings, Recommendation,
     ServiceFact, later,
 };
+use crate::unused::Caseless;
 use crate::versions;
-
-/// Files larger than this are refused before being read: real exports are far smaller, and
-/// parsing a huge file into memory would be the slowest part of a run.
-pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The extensions read when a directory is loaded.
 const EXTENSIONS: [&str; 3] = ["json", "jsonl", "ndjson"];
@@ -53,8 +50,9 @@ pub struct FindingsSet {
     /// The notes of loading, in load order, each once.
     load_notes: Vec<String>,
     seen_notes: HashSet<String>,
-    /// `load_notes` followed by the entries' notes on merging.
-    notes: Vec<String>,
+    /// `load_notes` followed by the entries' notes on merging, made on first use after the last
+    /// change: a directory of many exports is committed file by file.
+    notes: std::sync::OnceLock<Vec<String>>,
     skipped: Vec<PathBuf>,
 }
 
@@ -98,14 +96,19 @@ impl FindingsSet {
         errors
     }
 
-    /// Loads one file whatever its extension.
+    /// Loads one file whatever its extension. It is read a window at a time: JSON Lines of any
+    /// length load in the memory of the index they make (one document is capped at
+    /// [`crate::MAX_DOCUMENT_BYTES`]).
     pub fn load_file(
         &mut self,
         path: &Path,
         opts: &LoadOptions,
     ) -> Result<FormatKind, FindingsError> {
-        let text = read_text(path)?;
-        self.load_str(&text, path, opts)
+        let file = open(path)?;
+        let mut batch = Batch::default();
+        let kind = formats::parse_reader(file, path, opts, &mut batch)?;
+        self.commit(batch);
+        Ok(kind)
     }
 
     /// Loads one file's contents; `origin` names it in errors, notes and sources. Nothing of
@@ -191,7 +194,18 @@ impl FindingsSet {
     /// (an older export of a finding, a finding a newer analysis overrules). Each note is given
     /// once.
     pub fn notes(&self) -> &[String] {
-        &self.notes
+        self.notes.get_or_init(|| {
+            // A later file can supersede what an earlier note on merging said, so those notes
+            // are the ones of the set as it is now.
+            let mut notes = self.load_notes.clone();
+            let mut seen: HashSet<&str> = self.load_notes.iter().map(String::as_str).collect();
+            for note in self.entries.values().flat_map(|e| &e.notes) {
+                if seen.insert(note) {
+                    notes.push(note.clone());
+                }
+            }
+            notes
+        })
     }
 
     /// Files under a loaded directory that were not read.
@@ -203,6 +217,8 @@ impl FindingsSet {
     /// files it came from: narrowing every policy by one list is only right for a single principal.
     pub fn remove_principal_less(&mut self) -> Vec<PathBuf> {
         self.by_name = std::sync::OnceLock::new();
+        // What merging said of those lists still holds: the notes are made before they go.
+        self.notes();
         self.entries
             .remove(&EntryKey::Any)
             .map(|e| e.view.sources)
@@ -218,11 +234,13 @@ impl FindingsSet {
         let note = one_line(&note);
         if self.seen_notes.insert(note.clone()) {
             self.load_notes.push(note);
+            self.notes = std::sync::OnceLock::new();
         }
     }
 
     fn commit(&mut self, batch: Batch) {
         self.by_name = std::sync::OnceLock::new();
+        self.notes = std::sync::OnceLock::new();
         for note in batch.notes {
             self.note(note);
         }
@@ -260,16 +278,6 @@ impl FindingsSet {
             }
         }
         self.recommendations.extend(batch.recommendations);
-        // A later file can supersede what an earlier note on merging said, so those notes are
-        // the ones of the set as it is now.
-        let mut notes = self.load_notes.clone();
-        let mut seen: HashSet<&str> = self.load_notes.iter().map(String::as_str).collect();
-        for note in self.entries.values().flat_map(|e| &e.notes) {
-            if seen.insert(note) {
-                notes.push(note.clone());
-            }
-        }
-        self.notes = notes;
     }
 
     fn collect(
@@ -421,21 +429,19 @@ fn resolve<'s>(
         }
         // Only an action that some mention names can be reported: a whole-service mention
         // alone cannot say which actions the service has.
-        let mut candidates: BTreeMap<&str, (&str, Option<String>)> = BTreeMap::new();
+        let mut candidates: BTreeMap<Caseless<'_>, Option<String>> = BTreeMap::new();
         for m in &partial {
-            for (key, (spelling, last)) in &m.unused {
-                let entry = candidates
-                    .entry(key.as_str())
-                    .or_insert((spelling.as_str(), None));
-                entry.1 = later(entry.1.take(), last.as_deref());
+            for action in m.unused.iter() {
+                let last = candidates.entry(Caseless(&action.name)).or_default();
+                *last = later(last.take(), action.last_accessed.as_deref());
             }
         }
-        for (key, (spelling, last_accessed)) in candidates {
+        for (Caseless(spelling), last_accessed) in candidates {
             let agreed = partial.iter().all(|m| {
-                m.unused.contains_key(key)
+                m.unused.contains(spelling)
                     || m.judged
                         .as_ref()
-                        .is_some_and(|judged| !judged.contains(key))
+                        .is_some_and(|judged| !judged.contains(&spelling.to_ascii_lowercase()))
             });
             if agreed {
                 findings
@@ -483,84 +489,15 @@ fn add_fact(facts: &mut Vec<PrincipalFact>, fact: &PrincipalFact) {
     facts.push(fact.clone());
 }
 
-fn read_text(path: &Path) -> Result<String, FindingsError> {
+fn open(path: &Path) -> Result<fs::File, FindingsError> {
+    let cannot_read = |e: std::io::Error| error::whole_file(path, format!("cannot read: {e}"));
     // Opening a FIFO for reading waits for a writer: ask first.
-    let meta =
-        fs::metadata(path).map_err(|e| error::whole_file(path, format!("cannot read: {e}")))?;
+    let meta = fs::metadata(path).map_err(cannot_read)?;
     if !meta.is_file() {
         return Err(error::whole_file(
             path,
             "not a regular file (a FIFO, socket or device); give the export as a file",
         ));
     }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(too_large(path, meta.len()));
-    }
-    // The size can change between the check and the read.
-    let bytes = iamprune_syntax::fs::read_prefix(path, MAX_FILE_BYTES + 1)
-        .map_err(|e| error::whole_file(path, format!("cannot read: {e}")))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_large(path, bytes.len() as u64));
-    }
-    decode(path, bytes)
-}
-
-fn too_large(path: &Path, len: u64) -> FindingsError {
-    error::whole_file(
-        path,
-        format!(
-            "the file is {:.1} MiB, over the {} MiB limit: split the export into several files \
-             (for example one get-finding-v2 output per file)",
-            len as f64 / (1024.0 * 1024.0),
-            MAX_FILE_BYTES / (1024 * 1024)
-        ),
-    )
-}
-
-/// UTF-8 with or without a byte-order mark, or UTF-16 with one (what Windows PowerShell 5
-/// writes when the CLI output is redirected to a file).
-fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, FindingsError> {
-    let utf16 = |big_endian: bool| -> Result<String, FindingsError> {
-        let body = bytes.get(2..).unwrap_or(&[]);
-        if body.len() % 2 != 0 {
-            return Err(error::whole_file(
-                path,
-                "UTF-16 text with an odd number of bytes",
-            ));
-        }
-        let units = body.chunks_exact(2).map(|c| {
-            let pair = <[u8; 2]>::try_from(c).unwrap_or_default();
-            if big_endian {
-                u16::from_be_bytes(pair)
-            } else {
-                u16::from_le_bytes(pair)
-            }
-        });
-        char::decode_utf16(units)
-            .collect::<Result<String, _>>()
-            .map_err(|_| error::whole_file(path, "invalid UTF-16 text"))
-    };
-    match bytes.as_slice() {
-        [0xFF, 0xFE, ..] => return utf16(false),
-        [0xFE, 0xFF, ..] => return utf16(true),
-        _ => {}
-    }
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(text),
-        Err(e) => {
-            let valid = e.utf8_error().valid_up_to();
-            let bytes = e.into_bytes();
-            let prefix = std::str::from_utf8(bytes.get(..valid).unwrap_or(&[])).unwrap_or("");
-            let bad = bytes.get(valid).copied().unwrap_or(0);
-            Err(error::at_offset(
-                path,
-                prefix,
-                valid,
-                format!(
-                    "not UTF-8 text (a binary or compressed file?): byte 0x{bad:02X} at offset {valid}; \
-                     expected a JSON export"
-                ),
-            ))
-        }
-    }
+    fs::File::open(path).map_err(cannot_read)
 }

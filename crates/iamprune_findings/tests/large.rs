@@ -5,7 +5,7 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use iamprune_findings::{FindingsSet, FormatKind, LoadOptions, MAX_FILE_BYTES};
+use iamprune_findings::{FindingsSet, FormatKind, LoadOptions, MAX_DOCUMENT_BYTES};
 
 const FIFTY_MB: usize = 50 * 1024 * 1024;
 
@@ -108,23 +108,32 @@ fn fifty_megabytes_of_binary_fail_fast() {
 }
 
 #[test]
-fn files_over_the_limit_are_refused_unread() {
+fn one_document_over_the_limit_is_refused_with_a_remedy() {
     let tmp = TempFile::new("huge.json");
-    let file = File::create(&tmp.0).expect("create");
-    // Sparse: the size is there without writing 64 MiB.
-    file.set_len(MAX_FILE_BYTES + 1).expect("set_len");
-    drop(file);
+    let mut w = BufWriter::new(File::create(&tmp.0).expect("create"));
+    // A valid first line, then one array larger than a document may be.
+    w.write_all(b"[{\"serviceNamespace\": \"s3\", \"actions\": [\"GetBucketAcl\"]}]\n  [")
+        .expect("write");
+    let element = b"{\"serviceNamespace\": \"s3\", \"actions\": [\"GetBucketAcl\"]},\n";
+    for _ in 0..=MAX_DOCUMENT_BYTES / element.len() {
+        w.write_all(element).expect("write");
+    }
+    w.write_all(b"{}]\n").expect("write");
+    w.flush().expect("flush");
+    drop(w);
     let started = Instant::now();
     let mut set = FindingsSet::new();
     let errors = set.load_path(&tmp.0, &LoadOptions::default());
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(started.elapsed() < QUICK);
     assert_eq!(errors.len(), 1);
-    assert_eq!((errors[0].position.line, errors[0].position.column), (1, 1));
+    assert_eq!((errors[0].position.line, errors[0].position.column), (2, 3));
     assert!(
-        errors[0].error.message.contains("over the 64 MiB limit"),
+        errors[0].error.message.contains("over 64 MiB")
+            && errors[0].error.message.contains("jq -c"),
         "{}",
         errors[0]
     );
+    assert!(set.is_empty(), "a file that fails is left out whole");
 }
 
 #[test]
