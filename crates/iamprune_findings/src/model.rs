@@ -152,15 +152,26 @@ impl fmt::Display for FormatKind {
 /// `+00:00`, which plain string order gets wrong (`...44Z` sorts after `...44.5Z`); those two
 /// differences are normalised and the rest is compared as a string.
 pub(crate) fn cmp_time(a: &str, b: &str) -> Ordering {
-    normalise_time(a).cmp(&normalise_time(b))
+    normalised_time(a).cmp(normalised_time(b))
 }
 
-fn normalise_time(s: &str) -> String {
-    let Some(base) = s.strip_suffix('Z').or_else(|| s.strip_suffix("+00:00")) else {
-        return s.to_string();
+/// The bytes of `WHOLE.FRACTIONZ` for a UTC instant, the fraction padded to nine digits, else of
+/// the time as written; without building the string, since merging compares times per source.
+fn normalised_time(s: &str) -> impl Iterator<Item = u8> + '_ {
+    let utc = s.strip_suffix('Z').or_else(|| s.strip_suffix("+00:00"));
+    let (whole, fraction, padding) = match utc {
+        Some(base) => {
+            let (whole, fraction) = base.split_once('.').unwrap_or((base, ""));
+            (whole, fraction, Some(9usize.saturating_sub(fraction.len())))
+        }
+        None => (s, "", None),
     };
-    let (whole, fraction) = base.split_once('.').unwrap_or((base, ""));
-    format!("{whole}.{fraction:0<9}Z")
+    whole
+        .bytes()
+        .chain(padding.map(|_| b'.'))
+        .chain(fraction.bytes())
+        .chain(std::iter::repeat_n(b'0', padding.unwrap_or(0)))
+        .chain(padding.map(|_| b'Z'))
 }
 
 /// The later of two optional timestamps.
@@ -177,6 +188,20 @@ pub(crate) fn later(current: Option<String>, candidate: Option<&str>) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn normalised_times_are_the_formatted_ones(s in "[0-9T:.+Z-]{0,30}") {
+            let formatted = match s.strip_suffix('Z').or_else(|| s.strip_suffix("+00:00")) {
+                Some(base) => {
+                    let (whole, fraction) = base.split_once('.').unwrap_or((base, ""));
+                    format!("{whole}.{fraction:0<9}Z")
+                }
+                None => s.clone(),
+            };
+            proptest::prop_assert_eq!(normalised_time(&s).collect::<Vec<u8>>(), formatted.into_bytes());
+        }
+    }
 
     #[test]
     fn times_compare_as_instants_in_utc() {

@@ -86,7 +86,7 @@ struct Text<'f, R> {
     /// Bytes of the file before the decoded text (a byte-order mark), for messages that give
     /// an offset in the file.
     skipped: usize,
-    /// UTF-16: the raw bytes of the last read, a byte of a code unit it cut, and a high
+    /// The bytes of the last read; for UTF-16, a byte of a code unit it cut, and a high
     /// surrogate waiting for its pair.
     raw: Vec<u8>,
     odd: Option<u8>,
@@ -129,34 +129,35 @@ impl<'f, R: Read> Text<'f, R> {
 
     /// Reads up to `want` more bytes of the file and decodes them.
     fn fill(&mut self, want: usize) -> Result<(), FindingsError> {
-        let cannot_read =
-            |e: std::io::Error| error::whole_file(self.file, format!("cannot read: {e}"));
-        match self.encoding {
-            Encoding::Unknown | Encoding::Utf8 => {
-                // The first read takes in the longest byte-order mark whole.
-                let want = if self.encoding == Encoding::Unknown {
-                    want.max(3)
-                } else {
-                    want
-                };
-                let before = self.buf.len();
-                let got = (&mut self.reader)
-                    .take(want as u64)
-                    .read_to_end(&mut self.buf)
-                    .map_err(cannot_read)?;
-                self.eof = got < want;
-                if self.encoding == Encoding::Unknown {
-                    self.sniff(before);
+        // The first read takes in the longest byte-order mark whole.
+        let want = if self.encoding == Encoding::Unknown {
+            want.max(3)
+        } else {
+            want
+        };
+        // Read into a buffer of its own, reused: reading into the window's spare capacity with
+        // `read_to_end` grows it by doubling and copies it each time.
+        self.raw.resize(want, 0);
+        let mut got = 0;
+        while got < want {
+            match self
+                .reader
+                .read(self.raw.get_mut(got..).unwrap_or_default())
+            {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(error::whole_file(self.file, format!("cannot read: {e}")));
                 }
             }
-            Encoding::Utf16 { .. } => {
-                self.raw.clear();
-                let got = (&mut self.reader)
-                    .take(want as u64)
-                    .read_to_end(&mut self.raw)
-                    .map_err(cannot_read)?;
-                self.eof = got < want;
-            }
+        }
+        self.raw.truncate(got);
+        self.eof = got < want;
+        match self.encoding {
+            Encoding::Unknown => self.sniff(),
+            Encoding::Utf8 => self.buf.extend_from_slice(&self.raw),
+            Encoding::Utf16 { .. } => {}
         }
         match self.encoding {
             Encoding::Utf16 { big_endian } => self.decode_utf16(big_endian),
@@ -164,25 +165,19 @@ impl<'f, R: Read> Text<'f, R> {
         }
     }
 
-    /// Reads the byte-order mark, if any, at the start of the file.
-    fn sniff(&mut self, start: usize) {
-        let head = self.buf.get(start..).unwrap_or_default();
-        self.encoding = match head {
-            [0xFF, 0xFE, ..] => Encoding::Utf16 { big_endian: false },
-            [0xFE, 0xFF, ..] => Encoding::Utf16 { big_endian: true },
-            _ => Encoding::Utf8,
+    /// Reads the byte-order mark, if any, at the start of the file, from the first read.
+    fn sniff(&mut self) {
+        let (encoding, mark) = match self.raw.as_slice() {
+            [0xFF, 0xFE, ..] => (Encoding::Utf16 { big_endian: false }, 2),
+            [0xFE, 0xFF, ..] => (Encoding::Utf16 { big_endian: true }, 2),
+            [0xEF, 0xBB, 0xBF, ..] => (Encoding::Utf8, 3),
+            _ => (Encoding::Utf8, 0),
         };
-        match self.encoding {
-            Encoding::Utf16 { .. } => {
-                self.raw = self.buf.split_off(start + 2);
-                self.buf.truncate(start);
-                self.skipped = 2;
-            }
-            _ if head.starts_with("\u{feff}".as_bytes()) => {
-                self.buf.drain(start..start + 3);
-                self.skipped = 3;
-            }
-            _ => {}
+        self.encoding = encoding;
+        self.skipped = mark;
+        self.raw.drain(..mark);
+        if encoding == Encoding::Utf8 {
+            self.buf.extend_from_slice(&self.raw);
         }
     }
 
@@ -281,7 +276,7 @@ mod tests {
     #[test]
     fn documents_cut_by_reads_are_read_whole() {
         let text = "{\"a\": \"é\"}\n[1, 2]\n  {\"b\": \"日本\"} 12 {}";
-        let whole = documents(text.as_bytes(), usize::MAX);
+        let whole = documents(text.as_bytes(), 1 << 20);
         assert_eq!(
             whole,
             Ok(vec![

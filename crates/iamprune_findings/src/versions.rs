@@ -26,7 +26,7 @@ use crate::model::cmp_time;
 
 /// What counts of each source of one principal, in the order the sources were given.
 #[derive(Debug, Clone)]
-pub(crate) struct Plan {
+pub(crate) struct Plan<'s> {
     /// Whether the source's mentions and facts count: false for a version of a finding that a
     /// newer one supersedes, and for every version of a finding whose newest is inactive.
     pub speaks: Vec<bool>,
@@ -35,12 +35,12 @@ pub(crate) struct Plan {
     pub shown: Vec<bool>,
     /// The services the findings may still report unused: those the newest UnusedPermission
     /// analysis of the principal lists. `None` when there is no such finding.
-    pub judged: Option<BTreeSet<String>>,
+    pub judged: Option<BTreeSet<&'s str>>,
     /// One line each, in a fixed order.
     pub notes: Vec<String>,
 }
 
-impl Plan {
+impl Plan<'_> {
     /// Whether what source `index` reports about service `ns` counts.
     pub fn counts(&self, index: usize, source: &Source, ns: &str) -> bool {
         if !self.speaks.get(index).copied().unwrap_or(true) {
@@ -65,18 +65,18 @@ enum Outcome {
 }
 
 #[derive(Debug)]
-struct Group {
+struct Group<'s> {
     /// Indices of the exports of this finding.
     versions: Vec<usize>,
     /// The versions no other version is known to be newer than.
     newest: BTreeSet<usize>,
     outcome: Outcome,
     /// Services the speaking versions mention.
-    services: BTreeSet<String>,
+    services: BTreeSet<&'s str>,
     unused_permission: bool,
 }
 
-impl Group {
+impl Group<'_> {
     /// The newest versions that decide the outcome: the inactive ones when the finding is no
     /// longer active, else all of them.
     fn deciding(&self, sources: &[&Source]) -> BTreeSet<usize> {
@@ -90,7 +90,7 @@ impl Group {
 
 /// Decides which sources count. `sources` are every source of one principal (with those that
 /// apply to every principal, which carry no finding and are left as they are).
-pub(crate) fn plan(sources: &[&Source]) -> Plan {
+pub(crate) fn plan<'s>(sources: &[&'s Source]) -> Plan<'s> {
     let mut speaks = vec![true; sources.len()];
     let mut shown: Vec<bool> = sources.iter().map(|s| s.is_active()).collect();
     let mut notes = Vec::new();
@@ -132,7 +132,7 @@ pub(crate) fn plan(sources: &[&Source]) -> Plan {
             if outcome == Outcome::Inactive || !newest.contains(&i) {
                 speaks[i] = false;
             } else {
-                services.extend(sources[i].mentions.iter().map(|(ns, _)| ns.clone()));
+                services.extend(sources[i].mentions.iter().map(|(ns, _)| ns.as_str()));
             }
         }
         let unused_permission = versions.iter().any(|&i| {
@@ -167,11 +167,11 @@ pub(crate) fn plan(sources: &[&Source]) -> Plan {
 
 /// The services the newest UnusedPermission analyses of the principal list, and a note for each
 /// older finding whose claims on other services are dropped.
-fn judged_services(
-    sources: &[&Source],
-    groups: &[Group],
+fn judged_services<'s>(
+    sources: &[&'s Source],
+    groups: &[Group<'s>],
     notes: &mut Vec<String>,
-) -> Option<BTreeSet<String>> {
+) -> Option<BTreeSet<&'s str>> {
     // Each newest version of a finding stands for it, with what the finding now reports.
     let mut owner = BTreeMap::new();
     for (g, group) in groups.iter().enumerate() {
@@ -196,17 +196,17 @@ fn judged_services(
         .filter_map(|i| owner.get(i))
         .copied()
         .collect();
-    let judged: BTreeSet<String> = latest_groups
+    let judged: BTreeSet<&str> = latest_groups
         .iter()
         .filter_map(|&g| groups.get(g))
-        .flat_map(|group| group.services.iter().cloned())
+        .flat_map(|group| group.services.iter().copied())
         .collect();
     for group in groups {
         let dropped: Vec<&str> = group
             .services
             .iter()
             .filter(|ns| !judged.contains(*ns))
-            .map(String::as_str)
+            .copied()
             .collect();
         if dropped.is_empty() {
             continue;
@@ -258,30 +258,38 @@ fn version_note(sources: &[&Source], group: &Group, has_active: bool) -> Option<
     let superseded = group.versions.len() - group.newest.len();
     let deciding = group.deciding(sources);
     let source = representative(sources, deciding.iter().copied())?;
-    let head = format!(
-        "{} for {}: the version of {} in {}",
-        label(source),
-        quote(&source.principal.to_string()),
-        time(source.updated_at.as_deref()),
-        files(sources, &deciding)
-    );
-    let older = if superseded > 0 {
-        format!(" supersedes {superseded} older export(s)")
-    } else {
-        String::new()
+    // Most findings are exported once: the note is only written when there is one.
+    let head = || {
+        format!(
+            "{} for {}: the version of {} in {}",
+            label(source),
+            quote(&source.principal.to_string()),
+            time(source.updated_at.as_deref()),
+            files(sources, &deciding)
+        )
+    };
+    let older = || {
+        if superseded > 0 {
+            format!(" supersedes {superseded} older export(s)")
+        } else {
+            String::new()
+        }
     };
     match group.outcome {
-        Outcome::Detailed if superseded > 0 => Some(format!("{head}{older}")),
+        Outcome::Detailed if superseded > 0 => Some(format!("{}{}", head(), older())),
         // Only details were set aside: older summaries reported nothing unused.
         Outcome::SummaryOnly if superseded_details(sources, group) => Some(format!(
-            "{head} is a list-findings-v2 summary and{older}: what they report unused is treated as \
-             used; export the finding again with get-finding-v2"
+            "{} is a list-findings-v2 summary and{}: what they report unused is treated as \
+             used; export the finding again with get-finding-v2",
+            head(),
+            older()
         )),
         Outcome::Inactive if has_active => Some(format!(
-            "{head} is {}{}: what any export of it reports unused is treated as used",
+            "{} is {}{}: what any export of it reports unused is treated as used",
+            head(),
             inactive_status(sources, group),
             if superseded > 0 {
-                format!(" and{older}")
+                format!(" and{}", older())
             } else {
                 String::new()
             }
@@ -532,7 +540,7 @@ mod tests {
         assert_eq!(plan.shown, [true, true]);
         assert_eq!(
             plan.judged.map(|j| j.into_iter().collect::<Vec<_>>()),
-            Some(vec!["dynamodb".to_string()])
+            Some(vec!["dynamodb"])
         );
         assert_eq!(plan.notes.len(), 1);
         assert!(
@@ -640,7 +648,7 @@ mod tests {
         // updated later but analyzed before): `b` loses sqs and kms.
         assert_eq!(
             f.judged.map(|j| j.into_iter().collect::<Vec<_>>()),
-            Some(vec!["s3".to_string(), "sns".to_string()])
+            Some(vec!["s3", "sns"])
         );
     }
 }
