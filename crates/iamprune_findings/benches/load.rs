@@ -3,6 +3,8 @@
 //! organization's analyzer gives them, one role a line with three services of unused actions.
 //!
 //! `IAMPRUNE_BENCH_FINDINGS` sets the number of roles (default 6,000).
+//! `IAMPRUNE_BENCH_FINDINGS_FILE=PATH` measures the heap and time of one load of that file instead
+//! (an organization's export from `scripts/bench`, say), without criterion's repetitions.
 
 // Counting the heap takes a global allocator, which is unsafe to implement; it only forwards.
 #![allow(unsafe_code)]
@@ -127,33 +129,53 @@ fn load(path: &Path) -> FindingsSet {
     set
 }
 
-fn findings(c: &mut Criterion) {
-    let roles = roles();
-    let path = export(roles);
-    let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
-
-    // The heap of one load, measured before criterion's own allocations come and go.
+/// Loads `path` once and says how much heap the index takes and the load took at its peak.
+fn measure_heap(path: &Path) -> FindingsSet {
+    let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
     let before = LIVE.load(Ordering::Relaxed);
     PEAK.store(before, Ordering::Relaxed);
-    let set = load(&path);
+    let started = std::time::Instant::now();
+    let set = load(path);
+    // Principals are merged on first use: a check uses every one.
+    let principals = set.principals().count();
+    let _ = set.notes();
+    let elapsed = started.elapsed();
     let index = LIVE.load(Ordering::Relaxed) - before;
     let peak = PEAK.load(Ordering::Relaxed) - before;
-    assert_eq!(set.principals().count(), roles);
-    drop(set);
     println!(
-        "findings load: {roles} roles, {:.1} MB of JSON Lines: index {:.1} MB, peak heap while loading \
-         {:.1} MB ({:.2}x the index)",
+        "findings load: {} principals, {:.1} MB of JSON Lines in {elapsed:.2?}: index {:.1} MB, peak heap \
+         while loading {:.1} MB ({:.2}x the index)",
+        principals,
         bytes as f64 / 1e6,
         index as f64 / 1e6,
         peak as f64 / 1e6,
         peak as f64 / index.max(1) as f64
     );
+    set
+}
+
+fn findings(c: &mut Criterion) {
+    if let Some(path) = std::env::var_os("IAMPRUNE_BENCH_FINDINGS_FILE") {
+        measure_heap(Path::new(&path));
+        return;
+    }
+    let roles = roles();
+    let path = export(roles);
+    let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
+
+    // Measured before criterion's own allocations come and go.
+    let set = measure_heap(&path);
+    assert_eq!(set.principals().count(), roles);
+    drop(set);
 
     let mut group = c.benchmark_group("findings");
     group.sample_size(10);
     group.throughput(Throughput::Bytes(bytes));
     group.bench_function(format!("load {roles} roles"), |b| {
-        b.iter(|| load(black_box(&path)))
+        b.iter(|| {
+            let set = load(black_box(&path));
+            set.principals().count()
+        })
     });
     group.finish();
     let _ = std::fs::remove_file(&path);

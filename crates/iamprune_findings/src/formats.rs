@@ -77,6 +77,15 @@ impl Source {
         }
     }
 
+    /// Gives back the room its lists made for more: an organization's export keeps millions.
+    pub fn shrink_to_fit(&mut self) {
+        self.mentions.shrink_to_fit();
+        for (_, mention) in &mut self.mentions {
+            mention.unused.shrink_to_fit();
+        }
+        self.facts.shrink_to_fit();
+    }
+
     /// Whether the source can make anything unused. A RESOLVED or ARCHIVED finding is kept only
     /// to tell that older exports of it no longer hold.
     pub fn is_active(&self) -> bool {

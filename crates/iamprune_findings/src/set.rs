@@ -1,6 +1,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use crate::LoadOptions;
 use crate::arn::{Identity, PrincipalArn};
@@ -24,10 +25,18 @@ enum EntryKey {
 
 #[derive(Debug, Clone)]
 struct Entry {
+    /// Spelled as the first active source spells it.
     principal: Principal,
     sources: Vec<Source>,
+    /// The sources merged, on first use after the last one joined: a principal with many
+    /// findings in one export is merged once, not once a finding.
+    merged: OnceLock<Merged>,
+}
+
+#[derive(Debug, Clone)]
+struct Merged {
     view: PrincipalFindings,
-    /// What merging its findings by id set aside, recomputed with the view.
+    /// What merging its findings by id set aside.
     notes: Vec<String>,
 }
 
@@ -37,22 +46,35 @@ impl Entry {
     fn is_visible(&self) -> bool {
         self.sources.iter().any(Source::is_active)
     }
+
+    fn merged(&self) -> &Merged {
+        self.merged.get_or_init(|| {
+            let (view, notes) = resolve(self.principal.clone(), self.sources.iter());
+            let notes = notes.iter().map(|n| one_line(n)).collect();
+            Merged { view, notes }
+        })
+    }
+
+    fn view(&self) -> &PrincipalFindings {
+        &self.merged().view
+    }
 }
 
 /// Unused-access findings from any number of files, indexed by principal.
 #[derive(Debug, Clone, Default)]
 pub struct FindingsSet {
-    entries: BTreeMap<EntryKey, Entry>,
+    /// Boxed: an entry is large, and a map node holds room for eleven whether it has them or not.
+    entries: BTreeMap<EntryKey, Box<Entry>>,
     /// The visible principals by lower-case name, built on first use after the last change: joining
     /// looks principals up by name once per source principal of every policy.
-    by_name: std::sync::OnceLock<BTreeMap<String, Vec<EntryKey>>>,
+    by_name: OnceLock<BTreeMap<String, Vec<EntryKey>>>,
     recommendations: Vec<Recommendation>,
     /// The notes of loading, in load order, each once.
     load_notes: Vec<String>,
     seen_notes: HashSet<String>,
     /// `load_notes` followed by the entries' notes on merging, made on first use after the last
     /// change: a directory of many exports is committed file by file.
-    notes: std::sync::OnceLock<Vec<String>>,
+    notes: OnceLock<Vec<String>>,
     skipped: Vec<PathBuf>,
 }
 
@@ -132,7 +154,7 @@ impl FindingsSet {
         self.entries
             .values()
             .filter(|e| e.is_visible())
-            .map(|e| &e.view)
+            .map(|e| e.view())
     }
 
     /// The principals whose name starts with `prefix`, ignoring ASCII case; every one of
@@ -161,7 +183,7 @@ impl FindingsSet {
             .take_while(move |(name, _)| name.starts_with(&prefix))
             .flat_map(|(_, keys)| keys)
             .filter_map(|key| self.entries.get(key))
-            .map(|e| &e.view)
+            .map(|e| e.view())
     }
 
     /// Everything known about `arn`: its own findings (a role, user or group with another path
@@ -199,7 +221,7 @@ impl FindingsSet {
             // are the ones of the set as it is now.
             let mut notes = self.load_notes.clone();
             let mut seen: HashSet<&str> = self.load_notes.iter().map(String::as_str).collect();
-            for note in self.entries.values().flat_map(|e| &e.notes) {
+            for note in self.entries.values().flat_map(|e| &e.merged().notes) {
                 if seen.insert(note) {
                     notes.push(note.clone());
                 }
@@ -216,31 +238,31 @@ impl FindingsSet {
     /// Takes out what applies to every principal (simple lists loaded without one) and returns the
     /// files it came from: narrowing every policy by one list is only right for a single principal.
     pub fn remove_principal_less(&mut self) -> Vec<PathBuf> {
-        self.by_name = std::sync::OnceLock::new();
+        self.by_name = OnceLock::new();
         // What merging said of those lists still holds: the notes are made before they go.
         self.notes();
         self.entries
             .remove(&EntryKey::Any)
-            .map(|e| e.view.sources)
+            .map(|e| e.view().sources.clone())
             .unwrap_or_default()
     }
 
     /// Whether no principal has any findings (notes and recommendations aside).
     pub fn is_empty(&self) -> bool {
-        !self.entries.values().any(Entry::is_visible)
+        !self.entries.values().any(|e| e.is_visible())
     }
 
     fn note(&mut self, note: String) {
         let note = one_line(&note);
         if self.seen_notes.insert(note.clone()) {
             self.load_notes.push(note);
-            self.notes = std::sync::OnceLock::new();
+            self.notes = OnceLock::new();
         }
     }
 
     fn commit(&mut self, batch: Batch) {
-        self.by_name = std::sync::OnceLock::new();
-        self.notes = std::sync::OnceLock::new();
+        self.by_name = OnceLock::new();
+        self.notes = OnceLock::new();
         for note in batch.notes {
             self.note(note);
         }
@@ -250,32 +272,27 @@ impl FindingsSet {
                     .to_string(),
             );
         }
-        let mut touched = BTreeSet::new();
-        for source in batch.sources {
+        for mut source in batch.sources {
             let key = match &source.principal {
                 Principal::Any => EntryKey::Any,
                 Principal::Arn(arn) => EntryKey::Principal(arn.identity()),
             };
-            let entry = self.entries.entry(key.clone()).or_insert_with(|| Entry {
-                principal: source.principal.clone(),
-                sources: Vec::new(),
-                view: resolve(source.principal.clone(), std::iter::empty()).0,
-                notes: Vec::new(),
+            let entry = self.entries.entry(key).or_insert_with(|| {
+                Box::new(Entry {
+                    principal: source.principal.clone(),
+                    // Most principals have one finding: a first push would make room for four.
+                    sources: Vec::with_capacity(1),
+                    merged: OnceLock::new(),
+                })
             });
             // The principal is spelled as its first active source spells it, as when inactive
             // findings were skipped.
             if source.is_active() && !entry.is_visible() {
                 entry.principal = source.principal.clone();
             }
+            source.shrink_to_fit();
             entry.sources.push(source);
-            touched.insert(key);
-        }
-        for key in touched {
-            if let Some(entry) = self.entries.get_mut(&key) {
-                let (view, notes) = resolve(entry.principal.clone(), entry.sources.iter());
-                entry.view = view;
-                entry.notes = notes.iter().map(|n| one_line(n)).collect();
-            }
+            entry.merged = OnceLock::new();
         }
         self.recommendations.extend(batch.recommendations);
     }
@@ -363,6 +380,18 @@ fn has_wanted_extension(path: &Path) -> bool {
         .is_some_and(|e| EXTENSIONS.iter().any(|w| e.eq_ignore_ascii_case(w)))
 }
 
+fn no_findings(principal: Principal) -> PrincipalFindings {
+    PrincipalFindings {
+        principal,
+        unused_actions: BTreeMap::new(),
+        unused_services: BTreeMap::new(),
+        facts: Vec::new(),
+        analyzed_at: None,
+        updated_at: None,
+        sources: Vec::new(),
+    }
+}
+
 /// Merges what every source says about one principal, with the notes on what it set aside.
 ///
 /// Findings are first merged by id and by analysis time ([`versions::plan`]): a version of a
@@ -382,15 +411,7 @@ fn resolve<'s>(
     let sources: Vec<&Source> = sources.collect();
     let plan = versions::plan(&sources);
     let mut by_service: BTreeMap<&str, Vec<&Mention>> = BTreeMap::new();
-    let mut findings = PrincipalFindings {
-        principal,
-        unused_actions: BTreeMap::new(),
-        unused_services: BTreeMap::new(),
-        facts: Vec::new(),
-        analyzed_at: None,
-        updated_at: None,
-        sources: Vec::new(),
-    };
+    let mut findings = no_findings(principal);
     for (i, source) in sources.iter().copied().enumerate() {
         if plan.shown.get(i).copied().unwrap_or(true) {
             findings.analyzed_at =
@@ -450,6 +471,8 @@ fn resolve<'s>(
             }
         }
     }
+    findings.sources.shrink_to_fit();
+    findings.facts.shrink_to_fit();
     (findings, plan.notes)
 }
 

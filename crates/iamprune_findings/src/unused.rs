@@ -87,6 +87,10 @@ impl UnusedActions {
         }
     }
 
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.0.shrink_to_fit();
+    }
+
     pub(crate) fn contains(&self, name: &str) -> bool {
         self.find(name).is_ok()
     }
