@@ -46,7 +46,7 @@ pub use arn::{ArnError, PrincipalArn, PrincipalKind};
 pub use error::FindingsError;
 pub use model::{
     ActionFact, FormatKind, Principal, PrincipalFact, PrincipalFindings, Recommendation,
-    RecommendedAction, ServiceFact,
+    RecommendedAction, ServiceFact, SmallMap,
 };
 pub use read::MAX_DOCUMENT_BYTES;
 pub use set::FindingsSet;

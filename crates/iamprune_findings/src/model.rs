@@ -1,5 +1,4 @@
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -55,14 +54,117 @@ pub enum PrincipalFact {
     },
 }
 
+/// A map from strings, in their order, for the few entries a principal's findings hold per
+/// action or service: a sorted vector rather than a B-tree, whose smallest node has room for
+/// eleven entries. An organization's export makes a million of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmallMap<V>(Vec<(String, V)>);
+
+impl<V> Default for SmallMap<V> {
+    fn default() -> Self {
+        SmallMap(Vec::new())
+    }
+}
+
+impl<V> SmallMap<V> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    /// Sets the value of `key`, and returns the value it replaces.
+    pub fn insert(&mut self, key: String, value: V) -> Option<V> {
+        match self.find(&key) {
+            Ok(at) => self.0.get_mut(at).map(|(_, v)| std::mem::replace(v, value)),
+            Err(at) => {
+                self.0.insert(at, (key, value));
+                None
+            }
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.find(key)
+            .ok()
+            .and_then(|at| self.0.get(at))
+            .map(|(_, v)| v)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.find(key).is_ok()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&String, &V)> + ExactSizeIterator {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &V> + ExactSizeIterator {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    /// Gives back the room that growing left.
+    pub fn shrink_to_fit(&mut self) {
+        self.0.shrink_to_fit();
+    }
+}
+
+impl<V> std::ops::Index<&str> for SmallMap<V> {
+    type Output = V;
+
+    /// The value of `key`; panics when there is none, as a map's index does.
+    fn index(&self, key: &str) -> &V {
+        match self.get(key) {
+            Some(v) => v,
+            None => panic!("no entry for {key:?}"),
+        }
+    }
+}
+
+impl<V> FromIterator<(String, V)> for SmallMap<V> {
+    fn from_iter<I: IntoIterator<Item = (String, V)>>(iter: I) -> Self {
+        let mut map = SmallMap::new();
+        for (k, v) in iter {
+            map.insert(k, v);
+        }
+        map
+    }
+}
+
+impl<'m, V> IntoIterator for &'m SmallMap<V> {
+    type Item = (&'m String, &'m V);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'m, (String, V)>,
+        fn(&'m (String, V)) -> (&'m String, &'m V),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
 /// Everything known about one principal after merging every source that names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrincipalFindings {
     pub principal: Principal,
     /// `svc:Action`, service in lower case and the action spelled as the source spelled it.
-    pub unused_actions: BTreeMap<String, ActionFact>,
+    pub unused_actions: SmallMap<ActionFact>,
     /// Service namespace (lower case) of services with no used action at all.
-    pub unused_services: BTreeMap<String, ServiceFact>,
+    pub unused_services: SmallMap<ServiceFact>,
     pub facts: Vec<PrincipalFact>,
     /// The latest `analyzedAt` of the sources.
     pub analyzed_at: Option<String>,
@@ -201,6 +303,20 @@ mod tests {
             };
             proptest::prop_assert_eq!(normalised_time(&s).collect::<Vec<u8>>(), formatted.into_bytes());
         }
+    }
+
+    #[test]
+    fn a_small_map_is_a_map_in_key_order() {
+        let mut map = SmallMap::new();
+        assert_eq!(map.insert("s3:b".to_string(), 1), None);
+        assert_eq!(map.insert("s3:B".to_string(), 2), None);
+        assert_eq!(map.insert("ec2:a".to_string(), 3), None);
+        assert_eq!(map.insert("s3:b".to_string(), 4), Some(1));
+        assert_eq!(map.keys().collect::<Vec<_>>(), ["ec2:a", "s3:B", "s3:b"]);
+        assert_eq!((map["s3:b"], map.get("s3:c"), map.len()), (4, None, 3));
+        assert!(map.contains_key("s3:B") && !map.contains_key("s3"));
+        let same: SmallMap<i32> = map.iter().map(|(k, v)| (k.clone(), *v)).rev().collect();
+        assert_eq!(same, map);
     }
 
     #[test]

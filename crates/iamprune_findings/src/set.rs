@@ -9,7 +9,7 @@ use crate::error::{self, FindingsError};
 use crate::formats::{self, Batch, Mention, Source};
 use crate::model::{
     ActionFact, FormatKind, Principal, PrincipalFact, PrincipalFindings, Recommendation,
-    ServiceFact, later,
+    ServiceFact, SmallMap, later,
 };
 use crate::unused::Caseless;
 use crate::versions;
@@ -25,8 +25,7 @@ enum EntryKey {
 
 #[derive(Debug, Clone)]
 struct Entry {
-    /// Spelled as the first active source spells it.
-    principal: Principal,
+    /// Never empty.
     sources: Vec<Source>,
     /// The sources merged, on first use after the last one joined: a principal with many
     /// findings in one export is merged once, not once a finding.
@@ -47,9 +46,19 @@ impl Entry {
         self.sources.iter().any(Source::is_active)
     }
 
+    /// The principal as its first active source spells it (as when inactive findings were
+    /// skipped), else as its first source does.
+    fn principal(&self) -> &Principal {
+        let first = self.sources.iter().find(|s| s.is_active());
+        match first.or(self.sources.first()) {
+            Some(source) => &source.principal,
+            None => &Principal::Any,
+        }
+    }
+
     fn merged(&self) -> &Merged {
         self.merged.get_or_init(|| {
-            let (view, notes) = resolve(self.principal.clone(), self.sources.iter());
+            let (view, notes) = resolve(self.principal().clone(), self.sources.iter());
             let notes = notes.iter().map(|n| one_line(n)).collect();
             Merged { view, notes }
         })
@@ -167,7 +176,7 @@ impl FindingsSet {
             let mut index: BTreeMap<String, Vec<EntryKey>> = BTreeMap::new();
             for (key, entry) in &self.entries {
                 if let (EntryKey::Principal(_), Principal::Arn(arn), true) =
-                    (key, &entry.principal, entry.is_visible())
+                    (key, entry.principal(), entry.is_visible())
                 {
                     index
                         .entry(arn.name.to_ascii_lowercase())
@@ -198,7 +207,7 @@ impl FindingsSet {
             .filter(|e| e.is_visible());
         let any = self.entries.get(&EntryKey::Any);
         let principal = match (own, parsed) {
-            (Some(entry), _) => entry.principal.clone(),
+            (Some(entry), _) => entry.principal().clone(),
             (None, Some(p)) if any.is_some() => Principal::Arn(p),
             (None, None) if any.is_some() => Principal::Any,
             (None, _) => return None,
@@ -279,17 +288,11 @@ impl FindingsSet {
             };
             let entry = self.entries.entry(key).or_insert_with(|| {
                 Box::new(Entry {
-                    principal: source.principal.clone(),
                     // Most principals have one finding: a first push would make room for four.
                     sources: Vec::with_capacity(1),
                     merged: OnceLock::new(),
                 })
             });
-            // The principal is spelled as its first active source spells it, as when inactive
-            // findings were skipped.
-            if source.is_active() && !entry.is_visible() {
-                entry.principal = source.principal.clone();
-            }
             source.shrink_to_fit();
             entry.sources.push(source);
             entry.merged = OnceLock::new();
@@ -383,8 +386,8 @@ fn has_wanted_extension(path: &Path) -> bool {
 fn no_findings(principal: Principal) -> PrincipalFindings {
     PrincipalFindings {
         principal,
-        unused_actions: BTreeMap::new(),
-        unused_services: BTreeMap::new(),
+        unused_actions: SmallMap::new(),
+        unused_services: SmallMap::new(),
         facts: Vec::new(),
         analyzed_at: None,
         updated_at: None,
@@ -473,6 +476,8 @@ fn resolve<'s>(
     }
     findings.sources.shrink_to_fit();
     findings.facts.shrink_to_fit();
+    findings.unused_actions.shrink_to_fit();
+    findings.unused_services.shrink_to_fit();
     (findings, plan.notes)
 }
 
