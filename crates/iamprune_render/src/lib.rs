@@ -62,6 +62,10 @@ impl Sources {
         self.texts.insert(path, (text, index));
     }
 
+    pub fn contains(&self, path: &Path) -> bool {
+        self.texts.contains_key(path)
+    }
+
     pub fn text(&self, path: &Path) -> Option<&str> {
         self.texts.get(path).map(|(t, _)| t.as_str())
     }
