@@ -1,6 +1,6 @@
 //! `iamprune check`: report unused actions, over-broad wildcards and catalog problems at their source.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -142,27 +142,28 @@ fn render(
     report: &iamprune_render::Report,
     sources: &iamprune_render::Sources,
     color: bool,
-) -> anyhow::Result<String> {
-    Ok(match format {
-        Format::Text => iamprune_render::text(report, sources, TextOptions { color }),
-        Format::Json => format!(
-            "{}\n",
-            serde_json::to_string_pretty(&iamprune_render::json(report, sources))?
-        ),
-        Format::Sarif => format!(
-            "{}\n",
-            serde_json::to_string_pretty(&iamprune_render::sarif(report, sources))?
-        ),
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Text => {
+            out.write_all(iamprune_render::text(report, sources, TextOptions { color }).as_bytes())
+        }
+        Format::Json => json_to(out, &iamprune_render::json(report, sources)),
+        Format::Sarif => json_to(out, &iamprune_render::sarif(report, sources)),
         Format::Github => {
             let summary = step_summary(report, sources);
-            iamprune_render::github(report, sources, summary)
+            out.write_all(iamprune_render::github(report, sources, summary).as_bytes())
         }
-        Format::Gitlab => format!(
-            "{}\n",
-            serde_json::to_string_pretty(&iamprune_render::gitlab(report, sources))?
-        ),
-        Format::Junit => iamprune_render::junit(report, sources),
-    })
+        Format::Gitlab => json_to(out, &iamprune_render::gitlab(report, sources)),
+        Format::Junit => out.write_all(iamprune_render::junit(report, sources).as_bytes()),
+    }
+}
+
+/// Pretty JSON and a line break, written as it is serialized: an organization's report is never
+/// held whole as text.
+fn json_to(out: &mut dyn Write, value: &impl serde::Serialize) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    out.write_all(b"\n")
 }
 
 /// Appends the report to the job summary of a GitHub Actions step (`$GITHUB_STEP_SUMMARY`), where the
@@ -218,21 +219,15 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         let to_file = target.path.as_ref().or(args.output_file.as_ref());
         // Colour is for a terminal: never in a file.
         let color = to_file.is_none() && args.color.enabled();
-        let rendered = match target.format {
-            Format::Text | Format::Github => render(
-                target.format,
-                people.as_deref().unwrap_or(&report),
-                &sources,
-                color,
-            )?,
-            Format::Json | Format::Sarif | Format::Gitlab | Format::Junit => {
-                render(target.format, &report, &sources, color)?
-            }
+        let shown = match target.format {
+            Format::Text | Format::Github => people.as_deref().unwrap_or(&report),
+            Format::Json | Format::Sarif | Format::Gitlab | Format::Junit => &report,
         };
+        let write = |out: &mut dyn Write| render(target.format, shown, &sources, color, out);
         match to_file {
-            Some(path) => std::fs::write(path, rendered)
+            Some(path) => crate::output::to_file(path, write)
                 .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", path.display()))?,
-            None => crate::output::stdout(&rendered),
+            None => crate::output::stdout_with(write),
         }
     }
     let findings_errors = scan.findings_errors();
