@@ -155,8 +155,12 @@ pub fn discover(roots: &[(PathBuf, Excludes)], options: WalkOptions) -> (UnitGra
                     let kind = entry.file_type();
                     let is_file = kind.is_some_and(|t| t.is_file());
                     let path = entry.into_path();
+                    // Only a file the engine reads is looked at further: finding each one's canonical
+                    // path costs a system call per directory of its path.
                     if is_file {
-                        found.add(path.clone());
+                        if FileKind::of(&path).is_some() {
+                            found.add(path.clone());
+                        }
                     } else if kind.is_some_and(|t| !t.is_dir())
                         && FileKind::of(&path).is_some()
                         && iamprune_syntax::fs::is_special(&path)
