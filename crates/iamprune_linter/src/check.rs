@@ -62,11 +62,25 @@ pub fn check_units(
 ) -> Vec<UnitReport> {
     let mut reports: Vec<UnitReport> = units
         .par_iter()
-        .map(|unit| check_unit(linter, unit, options, &BTreeMap::new()))
+        .map(|unit| {
+            let mut report = check_unit(linter, unit, options, &BTreeMap::new());
+            forget_other_documents(&mut report);
+            report
+        })
         .inspect(|_| done())
         .collect();
     drop_files_read_by_modules(&mut reports);
     reports
+}
+
+/// Gives back the text of a JSON or YAML file that cannot hold a policy (a lockfile, a workflow, a
+/// tsconfig): nothing points into it, and a monorepo has thousands.
+fn forget_other_documents(report: &mut UnitReport) {
+    if report.unit.kind == UnitKind::Template {
+        report
+            .texts
+            .retain(|path, text| iamprune_cfn::may_hold_policies(path, text));
+    }
 }
 
 /// A JSON file that a Terraform module reads with `file()` is checked as part of that module, where its
