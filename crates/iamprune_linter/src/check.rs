@@ -58,13 +58,14 @@ pub fn check_units(
     linter: &Linter<'_>,
     units: &[Unit],
     options: &ExtractOptions,
+    texts: Texts,
     done: &(dyn Fn() + Sync),
 ) -> Vec<UnitReport> {
     let mut reports: Vec<UnitReport> = units
         .par_iter()
         .map(|unit| {
             let mut report = check_unit(linter, unit, options, &BTreeMap::new());
-            forget_other_documents(&mut report);
+            texts.keep(&mut report);
             report
         })
         .inspect(|_| done())
@@ -73,13 +74,39 @@ pub fn check_units(
     reports
 }
 
-/// Gives back the text of a JSON or YAML file that cannot hold a policy (a lockfile, a workflow, a
-/// tsconfig): nothing points into it, and a monorepo has thousands.
-fn forget_other_documents(report: &mut UnitReport) {
-    if report.unit.kind == UnitKind::Template {
-        report
-            .texts
-            .retain(|path, text| iamprune_cfn::may_hold_policies(path, text));
+/// Which texts a checked unit keeps: a repository's worth of them held to the end of a run is most
+/// of its memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Texts {
+    /// The texts of every file a site was found in: the join reads them to tell whether a mapping
+    /// names something declared.
+    OfSites,
+    /// Only the texts of the files that something reported points into: a diagnostic, a related
+    /// place, a message, a fix.
+    Shown,
+}
+
+impl Texts {
+    fn keep(self, report: &mut UnitReport) {
+        match self {
+            // A JSON or YAML file that cannot hold a policy (a lockfile, a workflow, a tsconfig):
+            // nothing points into it, and a monorepo has thousands.
+            Texts::OfSites if report.unit.kind == UnitKind::Template => report
+                .texts
+                .retain(|path, text| iamprune_cfn::may_hold_policies(path, text)),
+            Texts::OfSites => {}
+            Texts::Shown => {
+                let shown: BTreeSet<PathBuf> = report
+                    .diagnostics
+                    .iter()
+                    .flat_map(|d| std::iter::once(&d.file).chain(d.related.iter().map(|r| &r.file)))
+                    .chain(report.messages.iter().map(|m| &m.file))
+                    .chain(report.fix.changed.keys())
+                    .cloned()
+                    .collect();
+                report.texts.retain(|path, _| shown.contains(path));
+            }
+        }
     }
 }
 

@@ -424,7 +424,13 @@ fn check_roots(
     messages.extend(graph.skipped.clone());
     let linter = project.linter();
     let options = project.extract_options(roots);
-    let reports = check::check_units(&linter, &graph.units, &options, done);
+    // The join reads the texts only for the mappings of `[principals]`.
+    let texts = if project.config.principals.is_empty() {
+        check::Texts::Shown
+    } else {
+        check::Texts::OfSites
+    };
+    let reports = check::check_units(&linter, &graph.units, &options, texts, done);
     let whole_project = project
         .config_path
         .as_deref()
