@@ -1,7 +1,7 @@
 //! Generated CloudFormation templates for the benchmarks: `roles` roles, each with a trust policy and an
 //! inline policy whose actions the benchmarks' findings name (`sqs:*`, `dynamodb:PutItem`). Shared by
-//! this crate's `extract` benchmark and the server's `typing` benchmark (through `#[path]`); each uses
-//! what it needs.
+//! this crate's `extract` benchmark, the server's `typing` benchmark and the renderers' `render`
+//! benchmark (through `#[path]`); each uses what it needs.
 #![allow(dead_code)]
 
 use std::fmt::Write as _;
@@ -59,4 +59,33 @@ pub fn json_template(roles: usize) -> String {
         "{{\"AWSTemplateFormatVersion\": \"2010-09-09\", \"Resources\": {{\n{}\n}}}}\n",
         resources.join(",\n")
     )
+}
+
+/// A project of one generated template (`template.yaml`, stack `app`) with a findings export that
+/// names unused actions of every role, and its `iamprune.toml`. Returns the template's path.
+pub fn write_project(dir: &std::path::Path, roles: usize) -> std::io::Result<std::path::PathBuf> {
+    let mut findings = String::new();
+    for i in 0..roles {
+        let _ = writeln!(
+            findings,
+            "{{\"id\": \"00000000-0000-4000-8000-{i:012}\", \
+             \"resource\": \"arn:aws:iam::123456789012:role/app-role-{i:05}\", \
+             \"resourceType\": \"AWS::IAM::Role\", \"resourceOwnerAccount\": \"123456789012\", \
+             \"status\": \"ACTIVE\", \"findingType\": \"UnusedPermission\", \
+             \"analyzedAt\": \"2026-09-20T08:00:00+00:00\", \"createdAt\": \"2026-08-01T08:00:00+00:00\", \
+             \"updatedAt\": \"2026-09-20T08:00:00+00:00\", \"findingDetails\": [\
+             {{\"unusedPermissionDetails\": {{\"serviceNamespace\": \"sqs\", \"actions\": [\
+             {{\"action\": \"DeleteQueue\"}}, {{\"action\": \"CreateQueue\"}}, {{\"action\": \"SetQueueAttributes\"}}]}}}}, \
+             {{\"unusedPermissionDetails\": {{\"serviceNamespace\": \"dynamodb\", \"actions\": [{{\"action\": \"PutItem\"}}]}}}}]}}"
+        );
+    }
+    std::fs::create_dir_all(dir.join("findings"))?;
+    std::fs::write(dir.join("findings/unused.jsonl"), findings)?;
+    std::fs::write(
+        dir.join("iamprune.toml"),
+        "findings = [\"findings/\"]\naccept-catalog-age = true\n\n[cloudformation]\nstack-names = { \"template.yaml\" = \"app\" }\naccount = \"123456789012\"\n",
+    )?;
+    let path = dir.join("template.yaml");
+    std::fs::write(&path, yaml_template(roles))?;
+    Ok(path)
 }

@@ -9,7 +9,6 @@
 #[path = "../../iamprune_cfn/benches/generated.rs"]
 mod generated;
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -20,7 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let roles = env_number("IAMPRUNE_BENCH_ROLES", 1000);
     let edits = env_number("IAMPRUNE_BENCH_EDITS", 60);
     let dir = tempfile::tempdir()?;
-    let template = write_project(dir.path(), roles)?;
+    let template = generated::write_project(dir.path(), roles)?;
     let uri = format!("file://{}", template.display());
     let mut text = std::fs::read_to_string(&template)?;
     println!(
@@ -120,41 +119,6 @@ fn line_of(text: &str, needle: &str, nth_role: usize) -> usize {
     let start = text.find(&marker).unwrap_or(0);
     let at = text[start..].find(needle).map_or(start, |o| start + o);
     text[..at].matches('\n').count()
-}
-
-fn write_project(dir: &Path, roles: usize) -> std::io::Result<std::path::PathBuf> {
-    let template = generated::yaml_template(roles);
-    let mut findings = String::new();
-    for i in 0..roles {
-        let _ = writeln!(
-            findings,
-            "{}",
-            json!({
-                "id": format!("00000000-0000-4000-8000-{i:012}"),
-                "resource": format!("arn:aws:iam::123456789012:role/app-role-{i:05}"),
-                "resourceType": "AWS::IAM::Role",
-                "resourceOwnerAccount": "123456789012",
-                "status": "ACTIVE",
-                "findingType": "UnusedPermission",
-                "analyzedAt": "2026-09-20T08:00:00+00:00",
-                "createdAt": "2026-08-01T08:00:00+00:00",
-                "updatedAt": "2026-09-20T08:00:00+00:00",
-                "findingDetails": [{"unusedPermissionDetails": {"serviceNamespace": "sqs",
-                    "actions": [{"action": "DeleteQueue"}, {"action": "CreateQueue"}, {"action": "SetQueueAttributes"}]}},
-                    {"unusedPermissionDetails": {"serviceNamespace": "dynamodb",
-                    "actions": [{"action": "PutItem"}]}}],
-            })
-        );
-    }
-    std::fs::create_dir_all(dir.join("findings"))?;
-    std::fs::write(dir.join("findings/unused.jsonl"), findings)?;
-    std::fs::write(
-        dir.join("iamprune.toml"),
-        "findings = [\"findings/\"]\naccept-catalog-age = true\n\n[cloudformation]\nstack-names = { \"template.yaml\" = \"app\" }\naccount = \"123456789012\"\n",
-    )?;
-    let path = dir.join("template.yaml");
-    std::fs::write(&path, template)?;
-    Ok(path)
 }
 
 struct Burst {
