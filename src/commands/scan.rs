@@ -236,19 +236,9 @@ impl Scan {
             report.join.extend(join);
             report.messages.extend(checked.messages.iter().cloned());
             for unit in &checked.reports {
-                // Only the texts something is shown in: the others would double the memory of a
-                // large repository for nothing.
-                let shown = unit
-                    .diagnostics
-                    .iter()
-                    .flat_map(|d| std::iter::once(&d.file).chain(d.related.iter().map(|r| &r.file)))
-                    .chain(
-                        unit.messages
-                            .iter()
-                            .filter(|m| m.span.is_some())
-                            .map(|m| &m.file),
-                    );
-                for path in shown {
+                // Only the texts something is shown in: with `[principals]` mappings a unit keeps
+                // the others for the join, and copying them would double a repository's memory.
+                for path in unit.shown_files() {
                     if !sources.contains(path) {
                         if let Some(text) = unit.texts.get(path) {
                             sources.insert(path.clone(), text.clone());
@@ -257,19 +247,6 @@ impl Scan {
                 }
                 report.diagnostics.extend(unit.diagnostics.iter().cloned());
                 report.messages.extend(unit.messages.iter().cloned());
-            }
-            // Messages of the run may point into a unit's file too.
-            for message in checked.messages.iter().filter(|m| m.span.is_some()) {
-                if sources.contains(&message.file) {
-                    continue;
-                }
-                let text = checked
-                    .reports
-                    .iter()
-                    .find_map(|u| u.texts.get(&message.file));
-                if let Some(text) = text {
-                    sources.insert(message.file.clone(), text.clone());
-                }
             }
         }
         if report.catalog.is_empty() {

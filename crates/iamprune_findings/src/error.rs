@@ -46,18 +46,21 @@ impl Origin {
         error
     }
 
-    /// The origin of the text that follows `dropped`, which followed this origin.
-    pub(crate) fn after(self, dropped: &str) -> Origin {
+    /// The origin of the text that follows `dropped`, UTF-8 text that followed this origin. Read
+    /// as bytes: the text was checked when it was decoded.
+    pub(crate) fn after(self, dropped: &[u8]) -> Origin {
+        // A character is counted at its first byte, which is never a continuation byte.
+        let chars = |bytes: &[u8]| bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count();
         let offset = self.offset + dropped.len();
-        match dropped.rfind('\n') {
+        match dropped.iter().rposition(|&b| b == b'\n') {
             Some(last) => Origin {
-                line: self.line + dropped.bytes().filter(|&b| b == b'\n').count(),
-                column: dropped[last + 1..].chars().count(),
+                line: self.line + dropped.iter().filter(|&&b| b == b'\n').count(),
+                column: chars(dropped.get(last + 1..).unwrap_or_default()),
                 offset,
             },
             None => Origin {
                 line: self.line,
-                column: self.column + dropped.chars().count(),
+                column: self.column + chars(dropped),
                 offset,
             },
         }
@@ -141,7 +144,7 @@ mod tests {
     fn an_origin_places_a_window_in_its_file() {
         let file = "ab\ncdé{x}\n{y}";
         for split in [0, 2, 3, 5, 8, 10, 11] {
-            let origin = Origin::default().after(&file[..split]);
+            let origin = Origin::default().after(&file.as_bytes()[..split]);
             let window = &file[split..];
             for at in split..file.len() {
                 let whole = at_offset(Path::new("f"), file, at, "m").position;

@@ -221,42 +221,18 @@ const EXPECTED: &str = "expected the JSON output of `aws accessanalyzer get-find
      `get-finding-recommendation`, of `aws iam get-service-last-accessed-details`, or a simple list \
      like [{\"serviceNamespace\": \"s3\", \"actions\": [\"GetBucketAcl\"]}]";
 
-/// Reads every JSON document of `text`: one document, or several in a row (JSON Lines, or
-/// outputs concatenated with `cat`). Returns the format of the first one.
-pub(crate) fn parse_text(
-    text: &str,
-    file: &Path,
-    opts: &LoadOptions,
-    batch: &mut Batch,
-) -> Result<FormatKind, FindingsError> {
-    parse_documents(file, opts, batch, |each| {
-        json::for_each_document(text, file, each)
-    })
-}
-
-/// [`parse_text`] of the contents of `file`, read from `reader` a window at a time.
+/// Reads every JSON document of the contents of `file`, read from `reader` a window at a time: one
+/// document, or several in a row (JSON Lines, or outputs concatenated with `cat`). Returns the
+/// format of the first one.
 pub(crate) fn parse_reader(
     reader: impl std::io::Read,
     file: &Path,
     opts: &LoadOptions,
     batch: &mut Batch,
 ) -> Result<FormatKind, FindingsError> {
-    parse_documents(file, opts, batch, |each| {
-        read::for_each_document(reader, file, each)
-    })
-}
-
-type EachDocument<'e> = &'e mut dyn FnMut(&Doc<'_>) -> Result<(), FindingsError>;
-
-fn parse_documents(
-    file: &Path,
-    opts: &LoadOptions,
-    batch: &mut Batch,
-    documents: impl FnOnce(EachDocument<'_>) -> Result<(), FindingsError>,
-) -> Result<FormatKind, FindingsError> {
     let mut ctx = Ctx { file, opts, batch };
     let mut first = None;
-    documents(&mut |doc| {
+    read::for_each_document(reader, file, |doc| {
         let kind = match fast::finding(doc.slice(), &mut ctx) {
             Some(kind) => kind,
             None => parse_document(doc, &doc.tree()?, &mut ctx)?,

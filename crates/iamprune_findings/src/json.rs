@@ -28,6 +28,7 @@ pub(crate) struct Doc<'t> {
 }
 
 /// Calls `each` with every document of `text`, in order, and stops at the first error.
+#[cfg(test)]
 pub(crate) fn for_each_document(
     text: &str,
     file: &Path,

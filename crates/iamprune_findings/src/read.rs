@@ -45,7 +45,7 @@ fn read_documents(
             return Ok(());
         }
         text.consume(next);
-        let left = text.window().len();
+        let left = text.valid;
         if left > MAX_DOCUMENT_BYTES {
             return Err(text.origin.place(error::at_line_column(
                 file,
@@ -120,9 +120,7 @@ impl<'f, R: Read> Text<'f, R> {
     /// Drops the first `n` bytes of the window, which must end at a character boundary.
     fn consume(&mut self, n: usize) {
         let n = n.min(self.valid);
-        self.origin = self
-            .origin
-            .after(self.window().get(..n).unwrap_or_default());
+        self.origin = self.origin.after(self.buf.get(..n).unwrap_or_default());
         self.buf.drain(..n);
         self.valid -= n;
     }
@@ -135,24 +133,14 @@ impl<'f, R: Read> Text<'f, R> {
         } else {
             want
         };
-        // Read into a buffer of its own, reused: reading into the window's spare capacity with
-        // `read_to_end` grows it by doubling and copies it each time.
-        self.raw.resize(want, 0);
-        let mut got = 0;
-        while got < want {
-            match self
-                .reader
-                .read(self.raw.get_mut(got..).unwrap_or_default())
-            {
-                Ok(0) => break,
-                Ok(n) => got += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    return Err(error::whole_file(self.file, format!("cannot read: {e}")));
-                }
-            }
-        }
-        self.raw.truncate(got);
+        // Into a buffer of its own, reused and made large enough first: `read_to_end` would grow
+        // it by doubling, copying it each time.
+        self.raw.clear();
+        self.raw.reserve(want);
+        let got = (&mut self.reader)
+            .take(want as u64)
+            .read_to_end(&mut self.raw)
+            .map_err(|e| error::whole_file(self.file, format!("cannot read: {e}")))?;
         self.eof = got < want;
         match self.encoding {
             Encoding::Unknown => self.sniff(),

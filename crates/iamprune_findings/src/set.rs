@@ -135,11 +135,7 @@ impl FindingsSet {
         path: &Path,
         opts: &LoadOptions,
     ) -> Result<FormatKind, FindingsError> {
-        let file = open(path)?;
-        let mut batch = Batch::default();
-        let kind = formats::parse_reader(file, path, opts, &mut batch)?;
-        self.commit(batch);
-        Ok(kind)
+        self.load_reader(open(path)?, path, opts)
     }
 
     /// Loads one file's contents; `origin` names it in errors, notes and sources. Nothing of
@@ -150,9 +146,18 @@ impl FindingsSet {
         origin: &Path,
         opts: &LoadOptions,
     ) -> Result<FormatKind, FindingsError> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        self.load_reader(text.as_bytes(), origin, opts)
+    }
+
+    /// Loads what `reader` reads, the contents of `origin`, whole or not at all.
+    fn load_reader(
+        &mut self,
+        reader: impl std::io::Read,
+        origin: &Path,
+        opts: &LoadOptions,
+    ) -> Result<FormatKind, FindingsError> {
         let mut batch = Batch::default();
-        let kind = formats::parse_text(text, origin, opts, &mut batch)?;
+        let kind = formats::parse_reader(reader, origin, opts, &mut batch)?;
         self.commit(batch);
         Ok(kind)
     }
@@ -518,14 +523,11 @@ fn add_fact(facts: &mut Vec<PrincipalFact>, fact: &PrincipalFact) {
 }
 
 fn open(path: &Path) -> Result<fs::File, FindingsError> {
-    let cannot_read = |e: std::io::Error| error::whole_file(path, format!("cannot read: {e}"));
-    // Opening a FIFO for reading waits for a writer: ask first.
-    let meta = fs::metadata(path).map_err(cannot_read)?;
-    if !meta.is_file() {
-        return Err(error::whole_file(
+    iamprune_syntax::fs::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidInput => error::whole_file(
             path,
             "not a regular file (a FIFO, socket or device); give the export as a file",
-        ));
-    }
-    fs::File::open(path).map_err(cannot_read)
+        ),
+        _ => error::whole_file(path, format!("cannot read: {e}")),
+    })
 }

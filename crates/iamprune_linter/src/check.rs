@@ -38,6 +38,16 @@ pub struct UnitReport {
 }
 
 impl UnitReport {
+    /// The files something reported points into: a diagnostic, a related place, a message, a fix.
+    /// Their texts are the ones a report shows.
+    pub fn shown_files(&self) -> impl Iterator<Item = &PathBuf> {
+        self.diagnostics
+            .iter()
+            .flat_map(|d| std::iter::once(&d.file).chain(d.related.iter().map(|r| &r.file)))
+            .chain(self.messages.iter().map(|m| &m.file))
+            .chain(self.fix.changed.keys())
+    }
+
     fn failed(unit: &Unit, message: Message) -> UnitReport {
         UnitReport {
             unit: unit.clone(),
@@ -96,14 +106,7 @@ impl Texts {
                 .retain(|path, text| iamprune_cfn::may_hold_policies(path, text)),
             Texts::OfSites => {}
             Texts::Shown => {
-                let shown: BTreeSet<PathBuf> = report
-                    .diagnostics
-                    .iter()
-                    .flat_map(|d| std::iter::once(&d.file).chain(d.related.iter().map(|r| &r.file)))
-                    .chain(report.messages.iter().map(|m| &m.file))
-                    .chain(report.fix.changed.keys())
-                    .cloned()
-                    .collect();
+                let shown: BTreeSet<PathBuf> = report.shown_files().cloned().collect();
                 report.texts.retain(|path, _| shown.contains(path));
             }
         }

@@ -41,14 +41,15 @@ pub fn read_to_string(path: &Path) -> io::Result<String> {
 
 /// At most the first `limit` bytes of a regular file.
 pub fn read_prefix(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
-    regular(path)?;
-    let file = std::fs::File::open(path)?;
-    // Sized from the start: a `take` hides the file's length from `read_to_end`, which then grows the
-    // buffer by doubling, copying a large export over and over.
-    let expected = file.metadata().map_or(0, |m| m.len()).min(limit);
-    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0).saturating_add(1));
-    file.take(limit).read_to_end(&mut bytes)?;
+    let mut bytes = Vec::new();
+    open(path)?.take(limit).read_to_end(&mut bytes)?;
     Ok(bytes)
+}
+
+/// `std::fs::File::open`, for regular files only: for a reader that reads as it goes.
+pub fn open(path: &Path) -> io::Result<std::fs::File> {
+    regular(path)?;
+    std::fs::File::open(path)
 }
 
 #[cfg(all(test, unix))]
@@ -70,6 +71,7 @@ mod tests {
             read(&fifo).err(),
             read_to_string(&fifo).err(),
             read_prefix(&fifo, 10).err(),
+            open(&fifo).err(),
         ] {
             assert_eq!(error.map(|e| e.kind()), Some(io::ErrorKind::InvalidInput));
         }
@@ -79,5 +81,6 @@ mod tests {
         std::fs::write(&file, "x").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(read_to_string(&file).ok().as_deref(), Some("x"));
         assert_eq!(read_prefix(&file, 0).ok(), Some(Vec::new()));
+        assert!(open(&file).is_ok());
     }
 }

@@ -82,20 +82,23 @@ impl Str<'_> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct StrVisitor;
-        impl<'de> Visitor<'de> for StrVisitor {
-            type Value = Str<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Str<'de>, E> {
-                Ok(Str(Cow::Borrowed(s)))
-            }
-            fn visit_str<E>(self, s: &str) -> Result<Str<'de>, E> {
-                Ok(Str(Cow::Owned(s.to_string())))
-            }
-        }
         deserializer.deserialize_str(StrVisitor)
+    }
+}
+
+/// Borrows the string when the text has it as written.
+struct StrVisitor;
+
+impl<'de> Visitor<'de> for StrVisitor {
+    type Value = Str<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Str<'de>, E> {
+        Ok(Str(Cow::Borrowed(s)))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Str<'de>, E> {
+        Ok(Str(Cow::Owned(s.to_string())))
     }
 }
 
@@ -168,6 +171,15 @@ struct Action<'a> {
     last_accessed: Option<Str<'a>>,
 }
 
+impl<'a> Action<'a> {
+    fn named(name: Str<'a>) -> Self {
+        Action {
+            name,
+            last_accessed: None,
+        }
+    }
+}
+
 impl<'de: 'a, 'a> Deserialize<'de> for Action<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct ActionVisitor;
@@ -176,17 +188,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for Action<'a> {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an action name or an object {\"action\": ...}")
             }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Action<'de>, E> {
-                Ok(Action {
-                    name: Str(Cow::Borrowed(s)),
-                    last_accessed: None,
-                })
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Action<'de>, E> {
+                StrVisitor.visit_borrowed_str(s).map(Action::named)
             }
-            fn visit_str<E>(self, s: &str) -> Result<Action<'de>, E> {
-                Ok(Action {
-                    name: Str(Cow::Owned(s.to_string())),
-                    last_accessed: None,
-                })
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Action<'de>, E> {
+                StrVisitor.visit_str(s).map(Action::named)
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Action<'de>, A::Error> {
                 let mut name = None;
