@@ -14,18 +14,22 @@ use crate::edits::FileText;
 use crate::extract::ExtractOptions;
 use crate::files::{self, read_text};
 use crate::fix_loop::{self, FixOutcome};
+use crate::join::UnitJoin;
 use crate::suppress;
 use crate::units::{Unit, UnitKind, canonical};
+use crate::workspace::Stats;
 use crate::{Level, Linter, Message};
 
 /// A unit after extraction and checking.
 #[derive(Debug)]
 pub struct UnitReport {
     pub unit: Unit,
+    /// Empty in the reports of [`check_units`], which keep only what is reported and the join's part.
     pub sites: Vec<PolicySite>,
-    /// What the rules saw of each site, in the order of `sites`.
+    /// What the rules saw of each site, in the order of `sites`; empty where `sites` is.
     pub analyses: Vec<SiteAnalysis>,
-    /// The texts of every file a site or diagnostic points into.
+    /// The texts of every file a site or diagnostic points into; in the reports of [`check_units`],
+    /// of the files something reported points into.
     pub texts: BTreeMap<PathBuf, String>,
     /// With the configuration's rule selection and severities applied.
     pub diagnostics: Vec<Diagnostic>,
@@ -35,6 +39,10 @@ pub struct UnitReport {
     pub fix: FixOutcome,
     /// Whether the fixes were verified (`fix` holds the outcome); until then none may be offered.
     pub verified: bool,
+    /// The policies, statements and actions of the sites (`files` is counted across units).
+    pub covered: Stats,
+    /// What the unit adds to the join of a check of many units; empty in a check of one.
+    pub join: UnitJoin,
 }
 
 impl UnitReport {
@@ -58,79 +66,85 @@ impl UnitReport {
             messages: vec![message],
             fix: FixOutcome::default(),
             verified: true,
+            covered: Stats::default(),
+            join: UnitJoin::default(),
         }
+    }
+
+    /// Counts what the sites hold.
+    fn count(&mut self) {
+        let mut covered = Stats {
+            policies: self.sites.len(),
+            ..Stats::default()
+        };
+        for document in self.analyses.iter().filter_map(|a| a.document.as_ref()) {
+            covered.statements += document.statements.len();
+            covered.actions += document
+                .statements
+                .iter()
+                .filter_map(|s| s.actions.as_ref())
+                .map(|b| b.elements.len())
+                .sum::<usize>();
+        }
+        self.covered = covered;
+    }
+
+    /// Keeps what a report of many units shows and what their join needs, and lets the rest go: a
+    /// repository's sites, analyses and texts held to the end of a run would be most of its memory.
+    /// Returns the files other than `.tf` that a Terraform module's sites read.
+    fn fold(&mut self, mappings: &BTreeMap<String, String>) -> Vec<PathBuf> {
+        self.join = UnitJoin::of(self, mappings);
+        let read_by_module = match self.unit.kind {
+            UnitKind::TerraformModule => self
+                .sites
+                .iter()
+                .map(|s| &s.file)
+                .filter(|f| f.extension().is_none_or(|e| e != "tf"))
+                .map(|f| canonical(f))
+                .collect(),
+            _ => Vec::new(),
+        };
+        self.sites = Vec::new();
+        self.analyses = Vec::new();
+        let shown: BTreeSet<PathBuf> = self.shown_files().cloned().collect();
+        self.texts.retain(|path, _| shown.contains(path));
+        read_by_module
     }
 }
 
-/// Checks every unit, in parallel. A panic in one unit is reported as an internal error for that unit;
-/// the others go on. `done` is called after each unit (for a progress bar).
+/// Checks every unit, in parallel, folding each report as it is done ([`UnitReport::fold`]):
+/// `mappings` are the configuration's `[principals]`. A panic in one unit is reported as an internal
+/// error for that unit; the others go on. `done` is called after each unit (for a progress bar).
 pub fn check_units(
     linter: &Linter<'_>,
     units: &[Unit],
     options: &ExtractOptions,
-    texts: Texts,
+    mappings: &BTreeMap<String, String>,
     done: &(dyn Fn() + Sync),
 ) -> Vec<UnitReport> {
-    let mut reports: Vec<UnitReport> = units
+    let (mut reports, read_by_modules): (Vec<UnitReport>, Vec<Vec<PathBuf>>) = units
         .par_iter()
         .map(|unit| {
             let mut report = check_unit(linter, unit, options, &BTreeMap::new());
-            texts.keep(&mut report);
-            report
+            let read = report.fold(mappings);
+            (report, read)
         })
         .inspect(|_| done())
-        .collect();
-    drop_files_read_by_modules(&mut reports);
-    reports
-}
-
-/// Which texts a checked unit keeps: a repository's worth of them held to the end of a run is most
-/// of its memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Texts {
-    /// The texts of every file a site was found in: the join reads them to tell whether a mapping
-    /// names something declared.
-    OfSites,
-    /// Only the texts of the files that something reported points into: a diagnostic, a related
-    /// place, a message, a fix.
-    Shown,
-}
-
-impl Texts {
-    fn keep(self, report: &mut UnitReport) {
-        match self {
-            // A JSON or YAML file that cannot hold a policy (a lockfile, a workflow, a tsconfig):
-            // nothing points into it, and a monorepo has thousands.
-            Texts::OfSites if report.unit.kind == UnitKind::Template => report
-                .texts
-                .retain(|path, text| iamprune_cfn::may_hold_policies(path, text)),
-            Texts::OfSites => {}
-            Texts::Shown => {
-                let shown: BTreeSet<PathBuf> = report.shown_files().cloned().collect();
-                report.texts.retain(|path, _| shown.contains(path));
-            }
-        }
+        .unzip();
+    // A JSON file that a Terraform module reads with `file()` is checked as part of that module,
+    // where its principals are known, not a second time as a standalone policy.
+    let read_by_modules: BTreeSet<PathBuf> = read_by_modules.into_iter().flatten().collect();
+    if !read_by_modules.is_empty() {
+        reports.retain(|r| {
+            r.unit.kind != UnitKind::Template
+                || !r
+                    .unit
+                    .files
+                    .iter()
+                    .all(|f| read_by_modules.contains(&canonical(f)))
+        });
     }
-}
-
-/// A JSON file that a Terraform module reads with `file()` is checked as part of that module, where its
-/// principals are known, not a second time as a standalone policy.
-fn drop_files_read_by_modules(reports: &mut Vec<UnitReport>) {
-    let read_by_modules: BTreeSet<PathBuf> = reports
-        .iter()
-        .filter(|r| r.unit.kind == UnitKind::TerraformModule)
-        .flat_map(|r| r.sites.iter().map(|s| s.file.clone()))
-        .filter(|f| f.extension().is_none_or(|e| e != "tf"))
-        .map(|f| canonical(&f))
-        .collect();
-    reports.retain(|r| {
-        r.unit.kind != UnitKind::Template
-            || !r
-                .unit
-                .files
-                .iter()
-                .all(|f| read_by_modules.contains(&canonical(f)))
-    });
+    reports
 }
 
 /// Checks one unit, taking the texts of some files from `buffers` instead of the disk: the buffers an
@@ -275,7 +289,7 @@ fn check_unit_unguarded(
     if unit.kind == UnitKind::CdkAssembly && !diagnostics.is_empty() {
         point_to_app_sources(unit, &mut diagnostics, &mut texts);
     }
-    Ok(UnitReport {
+    let mut report = UnitReport {
         unit: unit.clone(),
         sites,
         analyses: linted.analyses,
@@ -284,7 +298,11 @@ fn check_unit_unguarded(
         messages,
         fix: FixOutcome::default(),
         verified: false,
-    })
+        covered: Stats::default(),
+        join: UnitJoin::default(),
+    };
+    report.count();
+    Ok(report)
 }
 
 /// Points the diagnostics of a CDK assembly at the lines of the app's source that wrote them too.

@@ -99,58 +99,136 @@ pub struct PolicyGaps {
     pub reasons: Vec<String>,
 }
 
+/// What one unit adds to the join, taken while its sites, analyses and texts are at hand: a check of
+/// a repository then need not hold them to its end.
+#[derive(Debug, Clone, Default)]
+pub struct UnitJoin {
+    /// The source principals the unit's identity policies reach, with what they were tied to.
+    principals: Vec<SourcePrincipal>,
+    policies: Vec<PolicyGaps>,
+    /// The labels of the finding principals that reached one of its policies.
+    joined: BTreeSet<String>,
+    /// For each `[principals]` entry, in the configuration's order: whether the unit holds what it
+    /// names.
+    mappings_found: Vec<bool>,
+    /// The names the unit declares, the closest of which a mapping that names nothing is told of;
+    /// only taken when some mapping names nothing in this unit.
+    candidates: Vec<String>,
+}
+
+impl UnitJoin {
+    /// The part of a checked unit, `mappings` being the configuration's `[principals]`.
+    pub fn of(report: &UnitReport, mappings: &BTreeMap<String, String>) -> UnitJoin {
+        let mut part = UnitJoin::default();
+        let mut principals: BTreeMap<(PathBuf, String), SourcePrincipal> = BTreeMap::new();
+        for (site, analysis) in report.sites.iter().zip(&report.analyses) {
+            if !site.purpose.grants_identity() {
+                continue;
+            }
+            // A Terraform unit is one configuration; an assembly holds one stack per template, and
+            // a logical id names a different principal in each.
+            let place = match report.unit.kind {
+                crate::units::UnitKind::TerraformModule => &report.unit.path,
+                _ => &site.owner_file,
+            };
+            for reference in &site.principals {
+                let key = (place.clone(), reference.declared_as.clone());
+                let entry = principals
+                    .entry(key)
+                    .or_insert_with(|| source_principal(reference, place));
+                add_policy(entry, &site.owner);
+                for matched in &analysis.resolution.principals {
+                    if matched.findings.is_none()
+                        || matched.declared_as.as_deref() != Some(&reference.declared_as)
+                    {
+                        continue;
+                    }
+                    let by = match &matched.tie {
+                        Tie::Name => "name".to_string(),
+                        Tie::Mapping => "mapping".to_string(),
+                        Tie::Deployment(file) => format!("deployment {}", file.display()),
+                    };
+                    add_deployed(
+                        entry,
+                        Deployed {
+                            arn: matched.label.clone(),
+                            by,
+                        },
+                    );
+                }
+            }
+            if let Some(gaps) = policy_gaps(site, analysis) {
+                part.policies.push(gaps);
+            }
+        }
+        part.principals = principals.into_values().collect();
+        part.joined = report
+            .analyses
+            .iter()
+            .flat_map(|analysis| &analysis.resolution.principals)
+            .filter(|p| p.findings.is_some())
+            .map(|p| p.label.clone())
+            .collect();
+        part.mappings_found = mappings
+            .values()
+            .map(|owner| names(owner, report))
+            .collect();
+        if part.mappings_found.contains(&false) {
+            part.candidates = report
+                .sites
+                .iter()
+                .flat_map(|site| {
+                    site.principals
+                        .iter()
+                        .map(|r| r.declared_as.clone())
+                        .chain(std::iter::once(site.owner.clone()))
+                })
+                .collect();
+        }
+        part
+    }
+}
+
+fn add_policy(principal: &mut SourcePrincipal, owner: &str) {
+    if !principal.policies.iter().any(|p| p == owner) {
+        principal.policies.push(owner.to_string());
+    }
+}
+
+fn add_deployed(principal: &mut SourcePrincipal, deployed: Deployed) {
+    if !principal.deployed.contains(&deployed) {
+        principal.deployed.push(deployed);
+    }
+}
+
 impl JoinReport {
-    /// The join of the units of one project's check. `whole_project`: the check covered the
-    /// directory of the configuration, so a mapping that matches nothing there matches nothing at all.
+    /// The join of the units of one project's check, from each unit's part. `whole_project`: the
+    /// check covered the directory of the configuration, so a mapping that matches nothing there
+    /// matches nothing at all.
     pub fn build(project: &Project, reports: &[UnitReport], whole_project: bool) -> JoinReport {
         let mut report = JoinReport::default();
         if whole_project {
             report.mapping_errors = mapping_errors(project, reports);
         }
-        let mut principals: BTreeMap<(PathBuf, String), SourcePrincipal> = BTreeMap::new();
+        let mut principals: BTreeMap<(&Path, &str), SourcePrincipal> = BTreeMap::new();
         for unit in reports {
-            for (site, analysis) in unit.sites.iter().zip(&unit.analyses) {
-                if !site.purpose.grants_identity() {
-                    continue;
-                }
-                // A Terraform unit is one configuration; an assembly holds one stack per template,
-                // and a logical id names a different principal in each.
-                let place = match unit.unit.kind {
-                    crate::units::UnitKind::TerraformModule => &unit.unit.path,
-                    _ => &site.owner_file,
-                };
-                for reference in &site.principals {
-                    let key = (place.clone(), reference.declared_as.clone());
-                    let entry = principals
-                        .entry(key)
-                        .or_insert_with(|| source_principal(reference, place));
-                    if !entry.policies.contains(&site.owner) {
-                        entry.policies.push(site.owner.clone());
-                    }
-                    for matched in &analysis.resolution.principals {
-                        if matched.findings.is_none()
-                            || matched.declared_as.as_deref() != Some(&reference.declared_as)
-                        {
-                            continue;
+            for principal in &unit.join.principals {
+                let key = (principal.unit.as_path(), principal.declared_as.as_str());
+                match principals.get_mut(&key) {
+                    Some(entry) => {
+                        for owner in &principal.policies {
+                            add_policy(entry, owner);
                         }
-                        let by = match &matched.tie {
-                            Tie::Name => "name".to_string(),
-                            Tie::Mapping => "mapping".to_string(),
-                            Tie::Deployment(file) => format!("deployment {}", file.display()),
-                        };
-                        let deployed = Deployed {
-                            arn: matched.label.clone(),
-                            by,
-                        };
-                        if !entry.deployed.contains(&deployed) {
-                            entry.deployed.push(deployed);
+                        for deployed in &principal.deployed {
+                            add_deployed(entry, deployed.clone());
                         }
                     }
-                }
-                if let Some(gaps) = policy_gaps(site, analysis) {
-                    report.policies.push(gaps);
+                    None => {
+                        principals.insert(key, principal.clone());
+                    }
                 }
             }
+            report.policies.extend(unit.join.policies.iter().cloned());
         }
         report.principals = principals.into_values().collect();
         let Some(findings) = &project.findings else {
@@ -158,10 +236,8 @@ impl JoinReport {
         };
         let joined: BTreeSet<&str> = reports
             .iter()
-            .flat_map(|unit| &unit.analyses)
-            .flat_map(|analysis| &analysis.resolution.principals)
-            .filter(|p| p.findings.is_some())
-            .map(|p| p.label.as_str())
+            .flat_map(|unit| &unit.join.joined)
+            .map(String::as_str)
             .collect();
         for found in findings.principals().filter(|p| says_unused(p)) {
             let Principal::Arn(arn) = &found.principal else {
@@ -353,26 +429,18 @@ fn unjoined_reason(
 /// Each `[principals]` entry whose right side is no policy and no principal of the source: a typo there
 /// would leave a policy unjoined without a word. The error names the closest candidates.
 fn mapping_errors(project: &Project, reports: &[UnitReport]) -> Vec<Message> {
-    let sites = || reports.iter().flat_map(|unit| &unit.sites);
     let mut errors = Vec::new();
-    for (arn, owner) in &project.config.principals {
-        let found = sites().any(|site| {
-            crate::resolve::site_is(owner, site)
-                || site
-                    .principals
-                    .iter()
-                    .any(|r| crate::resolve::owner_matches(owner, r, site))
-        });
-        if found || declared(owner, reports) {
+    for (i, (arn, owner)) in project.config.principals.iter().enumerate() {
+        let found = reports
+            .iter()
+            .any(|unit| unit.join.mappings_found.get(i).copied().unwrap_or(false));
+        if found {
             continue;
         }
-        let mut candidates: Vec<&str> = sites()
-            .flat_map(|site| {
-                site.principals
-                    .iter()
-                    .map(|r| r.declared_as.as_str())
-                    .chain(std::iter::once(site.owner.as_str()))
-            })
+        let mut candidates: Vec<&str> = reports
+            .iter()
+            .flat_map(|unit| &unit.join.candidates)
+            .map(String::as_str)
             .collect();
         candidates.sort_by_key(|c| std::cmp::Reverse(similarity(owner, c)));
         candidates.dedup();
@@ -395,13 +463,27 @@ fn mapping_errors(project: &Project, reports: &[UnitReport]) -> Vec<Message> {
     errors
 }
 
-/// Whether the source declares what a mapping names even though no identity policy reaches it (a
-/// role whose only policies are boundaries, say): not a typo, so not an error. Read from the texts:
-/// `resource "aws_iam_role" "app"` for `module.x.aws_iam_role.app`, the key `AppRole` for a logical id
-/// (or `Stack/AppRole`), a file of the check for a path.
-fn declared(owner: &str, reports: &[UnitReport]) -> bool {
-    let texts = || reports.iter().flat_map(|unit| &unit.texts);
-    if texts().any(|(path, _)| path.ends_with(owner.trim_start_matches("./"))) {
+/// Whether a unit holds what a mapping names: a policy, a principal a policy reaches, or something it
+/// declares that no identity policy reaches (a role whose only policies are boundaries, say) — not a
+/// typo, so not an error.
+fn names(owner: &str, report: &UnitReport) -> bool {
+    report.sites.iter().any(|site| {
+        crate::resolve::site_is(owner, site)
+            || site
+                .principals
+                .iter()
+                .any(|r| crate::resolve::owner_matches(owner, r, site))
+    }) || declared(owner, &report.texts)
+}
+
+/// Whether the texts declare what a mapping names: `resource "aws_iam_role" "app"` for
+/// `module.x.aws_iam_role.app`, the key `AppRole` for a logical id (or `Stack/AppRole`), a file of the
+/// check for a path.
+fn declared(owner: &str, texts: &BTreeMap<PathBuf, String>) -> bool {
+    if texts
+        .keys()
+        .any(|path| path.ends_with(owner.trim_start_matches("./")))
+    {
         return true;
     }
     let address = owner.split('[').next().unwrap_or(owner);
@@ -409,12 +491,12 @@ fn declared(owner: &str, reports: &[UnitReport]) -> bool {
     if let [.., rtype, name] = parts.as_slice() {
         if rtype.starts_with("aws_") {
             let needle = format!("\"{rtype}\" \"{name}\"");
-            return texts().any(|(_, text)| text.contains(&needle));
+            return texts.values().any(|text| text.contains(&needle));
         }
     }
     let id = owner.rsplit('/').next().unwrap_or(owner);
     !id.is_empty()
-        && texts().any(|(_, text)| {
+        && texts.values().any(|text| {
             text.contains(&format!("\"{id}\":")) || text.contains(&format!("\n  {id}:"))
         })
 }

@@ -424,13 +424,13 @@ fn check_roots(
     messages.extend(graph.skipped.clone());
     let linter = project.linter();
     let options = project.extract_options(roots);
-    // The join reads the texts only for the mappings of `[principals]`.
-    let texts = if project.config.principals.is_empty() {
-        check::Texts::Shown
-    } else {
-        check::Texts::OfSites
-    };
-    let reports = check::check_units(&linter, &graph.units, &options, texts, done);
+    let reports = check::check_units(
+        &linter,
+        &graph.units,
+        &options,
+        &project.config.principals,
+        done,
+    );
     let whole_project = project
         .config_path
         .as_deref()
@@ -486,23 +486,10 @@ fn findings_errors(project: &Project) -> Vec<Message> {
 /// What the reports covered.
 fn stats(reports: &[UnitReport]) -> Stats {
     let files: BTreeSet<&PathBuf> = reports.iter().flat_map(|r| &r.unit.files).collect();
-    let documents = reports
-        .iter()
-        .flat_map(|r| &r.analyses)
-        .filter_map(|a| a.document.as_ref());
-    let mut stats = Stats {
-        files: files.len(),
-        policies: reports.iter().map(|r| r.sites.len()).sum(),
-        ..Stats::default()
-    };
-    for document in documents {
-        stats.statements += document.statements.len();
-        stats.actions += document
-            .statements
-            .iter()
-            .filter_map(|s| s.actions.as_ref())
-            .map(|b| b.elements.len())
-            .sum::<usize>();
+    let mut stats = Stats::default();
+    for report in reports {
+        stats += report.covered;
     }
+    stats.files = files.len();
     stats
 }

@@ -18,9 +18,12 @@ fn each_site_is_parsed_and_resolved_once_per_check() {
         .check_paths(&[demo], &|| ())
         .unwrap_or_else(|e| panic!("{e}"));
     let reports: Vec<_> = checked.iter().flat_map(|c| &c.reports).collect();
-    let sites: usize = reports.iter().map(|r| r.sites.len()).sum();
+    let sites: usize = reports.iter().map(|r| r.covered.policies).sum();
     // Each round of the fix loop reads and resolves the fixed unit, site for site.
-    let refixed: usize = reports.iter().map(|r| r.sites.len() * r.fix.rounds).sum();
+    let refixed: usize = reports
+        .iter()
+        .map(|r| r.covered.policies * r.fix.rounds)
+        .sum();
     assert!(sites >= 4, "the demo has policies: {sites}");
     assert!(refixed > 0, "the demo has fixes");
     assert_eq!(documents_parsed() - parsed, sites + refixed);

@@ -1,15 +1,22 @@
 //! A check keeps the text of a file only while something it reports points into it: a repository's
-//! texts held to the end of a run would be most of its memory. With `[principals]` mappings the join
-//! reads the texts of every file a site was found in, so they stay.
+//! texts held to the end of a run would be most of its memory. The join's part of each unit is taken
+//! before its texts go, so a `[principals]` mapping is still told from a typo.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use iamprune_linter::{Settings, Workspace};
+use iamprune_linter::{Level, Settings, Workspace};
 
-/// Of a check of `root`: every kept text's file, every file something reported points into, and
-/// every file a site was found in.
-fn kept_and_shown(root: &Path) -> (BTreeSet<PathBuf>, BTreeSet<PathBuf>, BTreeSet<PathBuf>) {
+/// Of a check of `root`: every kept text's file, every file something reported points into, every
+/// file of a unit with a policy, and the run's errors.
+fn kept_and_shown(
+    root: &Path,
+) -> (
+    BTreeSet<PathBuf>,
+    BTreeSet<PathBuf>,
+    BTreeSet<PathBuf>,
+    Vec<String>,
+) {
     let mut workspace = Workspace::new(Settings::default());
     let checked = workspace
         .check_paths(&[root.to_path_buf()], &|| ())
@@ -31,9 +38,16 @@ fn kept_and_shown(root: &Path) -> (BTreeSet<PathBuf>, BTreeSet<PathBuf>, BTreeSe
         .collect();
     let sites = reports
         .iter()
-        .flat_map(|r| r.sites.iter().map(|s| s.file.clone()))
+        .filter(|r| r.covered.policies > 0)
+        .flat_map(|r| r.unit.files.iter().cloned())
         .collect();
-    (kept, shown, sites)
+    let errors = checked
+        .iter()
+        .flat_map(|c| &c.messages)
+        .filter(|m| m.level == Level::Error)
+        .map(|m| m.message.clone())
+        .collect();
+    (kept, shown, sites, errors)
 }
 
 fn template(action: &str) -> String {
@@ -58,7 +72,7 @@ fn only_the_texts_of_reported_files_are_kept() {
     write("quiet.yaml", &template("s3:GetObject"));
     write("package.json", r#"{"name": "app"}"#);
 
-    let (kept, shown, sites) = kept_and_shown(&dir);
+    let (kept, shown, sites, errors) = kept_and_shown(&dir);
     let named = |set: &BTreeSet<PathBuf>, name: &str| set.iter().any(|p| p.ends_with(name));
     assert!(
         named(&shown, "loud.yaml") && !named(&shown, "quiet.yaml"),
@@ -67,13 +81,21 @@ fn only_the_texts_of_reported_files_are_kept() {
     assert!(named(&sites, "quiet.yaml"), "{sites:?}");
     assert!(kept.is_subset(&shown), "kept {kept:?}, shown {shown:?}");
     assert!(named(&kept, "loud.yaml"), "{kept:?}");
+    assert!(errors.is_empty(), "{errors:?}");
 
+    // One mapping names a policy of a file whose text is not kept, one names nothing.
     write(
         "iamprune.toml",
-        "[principals]\n\"arn:aws:iam::111122223333:role/Other\" = \"Other\"\n",
+        "[principals]\n\"arn:aws:iam::111122223333:role/Quiet\" = \"quiet.yaml\"\n\
+         \"arn:aws:iam::111122223333:role/Other\" = \"Other\"\n",
     );
-    let (kept, _, sites) = kept_and_shown(&dir);
-    assert!(sites.is_subset(&kept), "kept {kept:?}, sites {sites:?}");
-    assert!(!named(&kept, "package.json"), "{kept:?}");
+    let (kept, shown, _, errors) = kept_and_shown(&dir);
+    assert!(kept.is_subset(&shown), "kept {kept:?}, shown {shown:?}");
+    assert!(!named(&kept, "quiet.yaml"), "{kept:?}");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].contains("`Other`") && errors[0].contains("did you mean"),
+        "{errors:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
