@@ -3,9 +3,13 @@
 //! the grouping are the same for a whole scan and for one file an editor has open.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ffi::OsString;
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use ignore::overrides::{Override, OverrideBuilder};
+use rayon::prelude::*;
 
 use crate::files::{self, FileKind, MAX_FILE_BYTES};
 use crate::{Level, Message};
@@ -135,7 +139,7 @@ pub fn discover(roots: &[(PathBuf, Excludes)], options: WalkOptions) -> (UnitGra
     let mut found = Found::default();
     // The directories walked with the filters, and every path each walk yielded: what it did not
     // yield is what the filters left out.
-    let mut walked: Vec<(&Path, &Excludes, HashSet<PathBuf>)> = Vec::new();
+    let mut walked: Vec<(&Path, &Excludes, HashSet<OsString>)> = Vec::new();
     for (root, excludes) in roots {
         if !root.exists() {
             messages.push(files::error(root, "no such file or directory".into()));
@@ -148,51 +152,33 @@ pub fn discover(roots: &[(PathBuf, Excludes)], options: WalkOptions) -> (UnitGra
             }
             continue;
         }
-        let mut visited = HashSet::new();
-        for entry in walker(root, excludes, options).build() {
-            match entry {
-                Ok(entry) => {
-                    let kind = entry.file_type();
-                    let is_file = kind.is_some_and(|t| t.is_file());
-                    let path = entry.into_path();
-                    // Only a file the engine reads is looked at further: finding each one's canonical
-                    // path costs a system call per directory of its path.
-                    if is_file {
-                        if FileKind::of(&path).is_some() {
-                            found.add(path.clone());
-                        }
-                    } else if kind.is_some_and(|t| !t.is_dir())
-                        && FileKind::of(&path).is_some()
-                        && iamprune_syntax::fs::is_special(&path)
-                    {
-                        // A FIFO, socket or device named like a source: reading it could hang.
-                        let mut message = files::not_regular(&path);
-                        if path == *root {
-                            message.level = crate::Level::Error;
-                        }
-                        messages.push(message);
-                    }
-                    if !options.no_ignore {
-                        visited.insert(path);
-                    }
-                }
-                Err(e) => messages.push(files::error(root, e.to_string())),
-            }
+        let walked_root = walk(root, excludes, options);
+        for (path, canonical) in walked_root.files {
+            found.add_canonical(path, canonical);
         }
+        messages.extend(walked_root.messages);
         if !options.no_ignore && root.is_dir() {
-            walked.push((root, excludes, visited));
+            walked.push((root, excludes, walked_root.visited));
         }
     }
+    // Every manifest found is read once, here, to tell a CDK assembly's from any other.
+    found.assemblies = found
+        .files
+        .iter()
+        .filter(|f| f.file_name().is_some_and(|n| n == MANIFEST) && is_cdk_assembly(f))
+        .filter_map(|f| f.parent().map(Path::to_path_buf))
+        .collect();
     let mut skipped = Skipped::new(BUDGET);
     if !walked.is_empty() {
-        let assemblies: HashSet<PathBuf> = top_assemblies(&found.files).into_iter().collect();
+        let assemblies = outermost(&found.assemblies);
         for (root, excludes, visited) in walked {
             skipped.walk(root, excludes, &visited, &assemblies, &mut found);
         }
     }
+    let assemblies = outermost(&found.assemblies);
     let graph = UnitGraph {
         skipped: skipped.note(),
-        ..units_of(found.files)
+        ..units_of(found.files, &assemblies)
     };
     (graph, messages)
 }
@@ -202,13 +188,121 @@ pub fn discover(roots: &[(PathBuf, Excludes)], options: WalkOptions) -> (UnitGra
 struct Found {
     files: BTreeSet<PathBuf>,
     seen: HashSet<PathBuf>,
+    /// The directories of the CDK assemblies among them, nested ones too.
+    assemblies: BTreeSet<PathBuf>,
 }
 
 impl Found {
     fn add(&mut self, path: PathBuf) {
-        if self.seen.insert(canonical(&path)) {
+        let canonical = canonical(&path);
+        self.add_canonical(path, canonical);
+    }
+
+    fn add_canonical(&mut self, path: PathBuf, canonical: PathBuf) {
+        if self.seen.insert(canonical) {
             self.files.insert(path);
         }
+    }
+}
+
+/// What the filtered walk of one root yielded.
+#[derive(Default)]
+struct Walked {
+    /// The files the engine reads, each with its canonical path.
+    files: Vec<(PathBuf, PathBuf)>,
+    /// What could not be walked, and sources that are not regular files; sorted by path.
+    messages: Vec<Message>,
+    /// Every path the walk yielded (unless `no_ignore`): what it did not yield, the filters left out.
+    /// By its bytes: both walks join names onto the same root, and hashing a `Path` parses it.
+    visited: HashSet<OsString>,
+}
+
+/// Walks a root with the filters, on as many threads as the checks run on.
+fn walk(root: &Path, excludes: &Excludes, options: WalkOptions) -> Walked {
+    let all = Mutex::new(Walked::default());
+    let real_root = canonical(root);
+    let real_root = real_root.as_path();
+    walker(root, excludes, options)
+        .threads(rayon::current_num_threads())
+        .build_parallel()
+        .run(|| {
+            let mut collector = Collector {
+                mine: Walked::default(),
+                all: &all,
+            };
+            Box::new(move |entry| {
+                see(root, real_root, entry, options, &mut collector.mine);
+                ignore::WalkState::Continue
+            })
+        });
+    let mut walked = all.into_inner().unwrap_or_else(|e| e.into_inner());
+    // The threads' order is not the same from run to run: of two paths to one file (a symlink), the
+    // first in path order is the one reported.
+    walked.files.sort_unstable();
+    walked.messages.sort_by(|a, b| a.file.cmp(&b.file));
+    walked
+}
+
+/// What one thread of the walk yielded, handed over when the walk is done with the thread (its
+/// visitor is dropped): one lock per thread, not per entry.
+struct Collector<'a> {
+    mine: Walked,
+    all: &'a Mutex<Walked>,
+}
+
+impl Drop for Collector<'_> {
+    fn drop(&mut self) {
+        let mine = std::mem::take(&mut self.mine);
+        let mut all = self.all.lock().unwrap_or_else(|e| e.into_inner());
+        all.files.extend(mine.files);
+        all.messages.extend(mine.messages);
+        all.visited.extend(mine.visited);
+    }
+}
+
+/// One entry of the filtered walk of `root`, whose canonical path is `real_root`.
+fn see(
+    root: &Path,
+    real_root: &Path,
+    entry: Result<ignore::DirEntry, ignore::Error>,
+    options: WalkOptions,
+    walked: &mut Walked,
+) {
+    let entry = match entry {
+        Ok(entry) => entry,
+        Err(e) => {
+            walked.messages.push(files::error(root, e.to_string()));
+            return;
+        }
+    };
+    let kind = entry.file_type();
+    let is_file = kind.is_some_and(|t| t.is_file());
+    let path = entry.into_path();
+    if is_file {
+        if FileKind::of(&path).is_some() {
+            // The walk follows no link, so below the root every directory is a real one: the file's
+            // canonical path is the root's with the rest appended, without a system call per
+            // directory of its path.
+            let canonical = match path.strip_prefix(root) {
+                Ok(rest) if rest.as_os_str().is_empty() => real_root.to_path_buf(),
+                Ok(rest) => real_root.join(rest),
+                Err(_) => canonical(&path),
+            };
+            walked.files.push((path.clone(), canonical));
+        }
+    } else if kind.is_some_and(|t| !t.is_dir())
+        && FileKind::of(&path).is_some()
+        && iamprune_syntax::fs::is_special(&path)
+    {
+        // A FIFO, socket or device named like a source: reading it could hang.
+        let mut message = files::not_regular(&path);
+        if path == *root {
+            message.level = crate::Level::Error;
+        }
+        walked.messages.push(message);
+    }
+    if !options.no_ignore {
+        walked.visited.insert(path.into_os_string());
     }
 }
 
@@ -309,8 +403,8 @@ impl Skipped {
         &mut self,
         root: &Path,
         excludes: &Excludes,
-        visited: &HashSet<PathBuf>,
-        assemblies: &HashSet<PathBuf>,
+        visited: &HashSet<OsString>,
+        assemblies: &BTreeSet<PathBuf>,
         found: &mut Found,
     ) {
         let mut entries = walkdir::WalkDir::new(root).sort_by_file_name().into_iter();
@@ -321,12 +415,13 @@ impl Skipped {
             };
             let path = entry.path();
             let is_dir = entry.file_type().is_dir();
-            if visited.contains(path) {
+            if visited.contains(path.as_os_str()) {
                 // Everything in an assembly is read through its manifest, so none of it is left out;
                 // and an assembly whose files are ignored (`cdk.out/*`) is scanned as if they were not.
                 if is_dir
                     && (assemblies.contains(path)
-                        || (!visited.contains(&path.join(MANIFEST)) && add_assembly(path, found)))
+                        || (!visited.contains(path.join(MANIFEST).as_os_str())
+                            && add_assembly(path, found)))
                 {
                     entries.skip_current_dir();
                 }
@@ -452,6 +547,7 @@ fn add_assembly(dir: &Path, found: &mut Found) -> bool {
     let is_assembly = manifest.is_file() && is_cdk_assembly(&manifest);
     if is_assembly {
         found.add(manifest);
+        found.assemblies.insert(dir.to_path_buf());
     }
     is_assembly
 }
@@ -465,18 +561,17 @@ fn shown(path: &Path, is_dir: bool) -> String {
     shown
 }
 
-fn units_of(files: BTreeSet<PathBuf>) -> UnitGraph {
-    // Looked up by each file's ancestors: a search of every assembly for every file grows with the
-    // square of a monorepo.
-    let assemblies: HashSet<PathBuf> = top_assemblies(&files).into_iter().collect();
+fn units_of(files: BTreeSet<PathBuf>, assemblies: &BTreeSet<PathBuf>) -> UnitGraph {
     let mut modules: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
     let mut units = Vec::new();
     for file in files {
-        let assembly = file
-            .ancestors()
-            .skip(1)
-            .find(|a| assemblies.contains(*a))
-            .map(Path::to_path_buf);
+        // Assemblies do not nest, so the only one that can hold a file is the last before it in
+        // path order.
+        let assembly = assemblies
+            .range::<Path, _>((Bound::Unbounded, Bound::Excluded(file.as_path())))
+            .next_back()
+            .filter(|a| file.starts_with(a))
+            .cloned();
         if let Some(assembly) = assembly {
             if file.file_name().is_some_and(|n| n == "manifest.json")
                 && file.parent() == Some(assembly.as_path())
@@ -531,23 +626,17 @@ fn units_of(files: BTreeSet<PathBuf>) -> UnitGraph {
     }
 }
 
-/// The directories of the CDK cloud assemblies among `files`; nested assemblies (stages) are read
-/// through their parent's manifest.
-fn top_assemblies(files: &BTreeSet<PathBuf>) -> Vec<PathBuf> {
-    let assemblies: BTreeSet<PathBuf> = files
-        .iter()
-        .filter(|f| f.file_name().is_some_and(|n| n == "manifest.json") && is_cdk_assembly(f))
-        .filter_map(|f| f.parent().map(Path::to_path_buf))
-        .collect();
-    assemblies
-        .iter()
-        .filter(|a| {
-            !assemblies
-                .iter()
-                .any(|other| other != *a && a.starts_with(other))
-        })
-        .cloned()
-        .collect()
+/// The assemblies no other one holds; nested assemblies (stages) are read through their parent's
+/// manifest.
+fn outermost(assemblies: &BTreeSet<PathBuf>) -> BTreeSet<PathBuf> {
+    let mut out: BTreeSet<PathBuf> = BTreeSet::new();
+    for dir in assemblies {
+        // In path order a directory comes right before everything under it.
+        if out.last().is_none_or(|last| !dir.starts_with(last)) {
+            out.insert(dir.clone());
+        }
+    }
+    out
 }
 
 /// Terraform modules that call each other through local paths (`source = "./modules/app"`) are one
@@ -559,29 +648,42 @@ fn top_assemblies(files: &BTreeSet<PathBuf>) -> Vec<PathBuf> {
 fn module_groups(
     modules: BTreeMap<PathBuf, Vec<PathBuf>>,
 ) -> (Vec<(PathBuf, Vec<PathBuf>)>, Vec<(PathBuf, PathBuf)>) {
-    let dirs: Vec<PathBuf> = modules.keys().cloned().collect();
-    let mut sets = DisjointSets::new(dirs.len());
-    let mut readers: BTreeMap<PathBuf, usize> = BTreeMap::new();
-    let mut reads = Vec::new();
-    for (i, (dir, files)) in modules.iter().enumerate() {
-        for file in files {
-            let Ok(text) = iamprune_syntax::fs::read_to_string(file) else {
-                continue;
-            };
-            for target in local_sources(&text) {
-                let called = lexical_join(dir, &target);
-                if let Some(j) = dirs.iter().position(|d| *d == called) {
-                    sets.union(i, j);
+    let index: HashMap<&Path, usize> = modules
+        .keys()
+        .enumerate()
+        .map(|(i, dir)| (dir.as_path(), i))
+        .collect();
+    // What each module's files call and read, from all of them at once: one read each.
+    let named: Vec<(Vec<String>, Vec<String>)> = modules
+        .par_iter()
+        .map(|(_, files)| {
+            let mut named = (Vec::new(), Vec::new());
+            for file in files {
+                if let Ok(text) = iamprune_syntax::fs::read_to_string(file) {
+                    named.0.extend(local_sources(&text));
+                    named.1.extend(read_files(&text));
                 }
             }
-            for target in read_files(&text) {
-                let path = lexical_join(dir, &target);
-                reads.push((path.clone(), dir.clone()));
-                match readers.get(&path) {
-                    Some(&j) => sets.union(i, j),
-                    None => {
-                        readers.insert(path, i);
-                    }
+            named
+        })
+        .collect();
+    let mut sets = DisjointSets::new(modules.len());
+    let mut readers: BTreeMap<PathBuf, usize> = BTreeMap::new();
+    let mut reads = Vec::new();
+    for (i, (dir, (calls, files_read))) in modules.keys().zip(named).enumerate() {
+        for target in calls {
+            let called = lexical_join(dir, &target);
+            if let Some(&j) = index.get(called.as_path()) {
+                sets.union(i, j);
+            }
+        }
+        for target in files_read {
+            let path = lexical_join(dir, &target);
+            reads.push((path.clone(), dir.clone()));
+            match readers.get(&path) {
+                Some(&j) => sets.union(i, j),
+                None => {
+                    readers.insert(path, i);
                 }
             }
         }
@@ -968,12 +1070,12 @@ mod tests {
             counted: 10,
             looked_at: 5,
         });
-        let visited = HashSet::from([root.to_path_buf()]);
+        let visited = HashSet::from([root.as_os_str().to_os_string()]);
         skipped.walk(
             root,
             &Excludes::default(),
             &visited,
-            &HashSet::new(),
+            &BTreeSet::new(),
             &mut found,
         );
         let r = root.display();
