@@ -235,10 +235,12 @@ pub(crate) fn parse_reader(
     read::for_each_document(reader, file, |doc| {
         let kind = match fast::finding(doc.slice(), &mut ctx) {
             Some(kind) => kind,
+            // A line the fast reader leaves is checked first: it may not be a document at all.
+            None if !doc.checked => return Ok(false),
             None => parse_document(doc, &doc.tree()?, &mut ctx)?,
         };
         first.get_or_insert(kind);
-        Ok(())
+        Ok(true)
     })?;
     first.ok_or_else(|| error::whole_file(file, format!("the file is empty: {EXPECTED}")))
 }

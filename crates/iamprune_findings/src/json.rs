@@ -25,6 +25,9 @@ pub(crate) struct Doc<'t> {
     pub end: usize,
     pub file: &'t Path,
     pub origin: Origin,
+    /// Whether serde_json has checked that the text is one JSON document. A line of JSON Lines is
+    /// offered unchecked first, to a reader that then must parse all of it or leave it.
+    pub checked: bool,
 }
 
 /// Calls `each` with every document of `text`, in order, and stops at the first error.
@@ -32,9 +35,17 @@ pub(crate) struct Doc<'t> {
 pub(crate) fn for_each_document(
     text: &str,
     file: &Path,
-    each: impl FnMut(&Doc<'_>) -> Result<(), FindingsError>,
+    mut each: impl FnMut(&Doc<'_>) -> Result<(), FindingsError>,
 ) -> Result<(), FindingsError> {
-    documents_in(text, Origin::default(), true, file, each).map(|_| ())
+    documents_in(text, Origin::default(), true, file, |doc| {
+        // Only checked documents: what the tree reader is tested on.
+        if doc.checked {
+            each(doc).map(|()| true)
+        } else {
+            Ok(false)
+        }
+    })
+    .map(|_| ())
 }
 
 /// Calls `each` with every complete document of `window`, a window of the text of `file` that
@@ -42,32 +53,53 @@ pub(crate) fn for_each_document(
 /// to the end of the file), a document that it cuts short is left for the next window, and so is
 /// one that ends exactly at its end (a number may go on). Returns where the text left for the
 /// next window starts.
+///
+/// Each line that may be a document (JSON Lines) is first offered unchecked: `each` returns `true`
+/// when it parsed the line whole as one document, which is then done. Otherwise, and for every other
+/// document, serde_json checks the document and `each` is given it checked, and must take it.
 pub(crate) fn documents_in(
     window: &str,
     origin: Origin,
     last: bool,
     file: &Path,
-    mut each: impl FnMut(&Doc<'_>) -> Result<(), FindingsError>,
+    mut each: impl FnMut(&Doc<'_>) -> Result<bool, FindingsError>,
 ) -> Result<usize, FindingsError> {
-    let mut stream = serde_json::Deserializer::from_str(window).into_iter::<Checked>();
+    let mut at = 0;
     loop {
-        let start = skip_ws(window, stream.byte_offset());
+        let start = skip_ws(window, at);
+        if start == window.len() {
+            return Ok(window.len());
+        }
+        let doc = |end, checked| Doc {
+            text: window,
+            start,
+            end,
+            file,
+            origin,
+            checked,
+        };
+        let rest = window.get(start..).unwrap_or("");
+        if let Some(line) = rest.find('\n') {
+            if each(&doc(start + line, false))? {
+                at = start + line + 1;
+                continue;
+            }
+        }
+        let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<Checked>();
         match stream.next() {
             None => return Ok(window.len()),
             Some(Err(e)) if e.is_eof() && !last => return Ok(start),
-            Some(Err(e)) => return Err(json_error(file, origin, &e)),
+            Some(Err(e)) => {
+                let before = window.get(..start).unwrap_or("").as_bytes();
+                return Err(json_error(file, origin.after(before), &e));
+            }
             Some(Ok(Checked)) => {
-                let end = stream.byte_offset();
+                let end = start + stream.byte_offset();
                 if end == window.len() && !last {
                     return Ok(start);
                 }
-                each(&Doc {
-                    text: window,
-                    start,
-                    end,
-                    file,
-                    origin,
-                })?;
+                each(&doc(end, true))?;
+                at = end;
             }
         }
     }
@@ -99,7 +131,7 @@ fn json_error(file: &Path, origin: Origin, e: &serde_json::Error) -> FindingsErr
 /// checks (recursion limit, number range, string escapes) and the same error messages and
 /// positions as a `Value` would, without building a tree that is thrown away.
 /// [`serde::de::IgnoredAny`] would skip more leniently and word some errors differently.
-struct Checked;
+pub(crate) struct Checked;
 
 impl<'de> Deserialize<'de> for Checked {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

@@ -7,10 +7,11 @@ use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::{Ctx, FindingMeta, Mention, normalise_action, normalise_service};
 use crate::arn::PrincipalArn;
+use crate::json::Checked;
 use crate::model::{FormatKind, Principal};
 use crate::unused::UnusedActions;
 
@@ -108,14 +109,28 @@ struct Present(bool);
 
 impl<'de> Deserialize<'de> for Present {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        IgnoredAny::deserialize(deserializer)?;
+        Checked::deserialize(deserializer)?;
         Ok(Present(true))
+    }
+}
+
+/// A value read past as strictly as serde_json checks a document ([`Checked`]): a line this reader
+/// takes is one the check would have taken, so the check is skipped for it. `IgnoredAny`, which
+/// serde's derive uses for unknown keys, is more lenient; so every key is named, and any other makes
+/// the document the tree reader's.
+struct Skipped;
+
+impl<'de> Deserialize<'de> for Skipped {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Checked::deserialize(deserializer)?;
+        Ok(Skipped)
     }
 }
 
 /// A `get-finding-v2` output. A duplicate key is an error here (the tree reader takes the last).
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)] // The fields that are only read past.
 struct Finding<'a> {
     #[serde(borrow)]
     id: Option<Str<'a>>,
@@ -144,6 +159,13 @@ struct Finding<'a> {
     security_hub_findings: Present,
     #[serde(default, rename = "SchemaVersion")]
     schema_version: Present,
+    // What AWS writes beside, and this reader does not need.
+    #[serde(default)]
+    created_at: Option<Skipped>,
+    #[serde(default)]
+    resource_type: Option<Skipped>,
+    #[serde(default)]
+    resource_owner_account: Option<Skipped>,
 }
 
 /// A finding detail; another kind of detail (even `null`) has a note in the tree reader.
@@ -155,7 +177,7 @@ struct Detail<'a> {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Entry<'a> {
     #[serde(borrow)]
     service_namespace: Str<'a>,
@@ -207,7 +229,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Action<'a> {
                             return Err(de::Error::custom("duplicate key"));
                         }
                         _ => {
-                            map.next_value::<IgnoredAny>()?;
+                            map.next_value::<Skipped>()?;
                         }
                     }
                 }
@@ -377,8 +399,9 @@ mod tests {
                 field("action", &["\"GetObject\"", "\"s3:ListBucket\"", "null", "7", "\"*\""]),
                 field("lastAccessed", &["\"2025-01-01T00:00:00Z\"", "null", "1", "\"x\""]),
                 spoiler("action", &["\"PutObject\""]),
+                spoiler("note", &["\"x\"", "\"\\ud800\"", "-1e400"]),
             )
-                .prop_map(|(a, b, c)| object(vec![a, b, c])),
+                .prop_map(|(a, b, c, d)| object(vec![a, b, c, d])),
         ]
     }
 
@@ -457,7 +480,17 @@ mod tests {
                 spoiler("error", &["\"ACCESS_DENIED\"", "null"]),
                 spoiler("nextToken", &["\"t\"", "null"]),
                 spoiler("source", &["\"aws.access-analyzer\"", "\"x\"", "null"]),
-                field("resourceType", &["\"AWS::IAM::Role\""]),
+                // Values the check refuses and a lenient skip would pass: a lone surrogate, a
+                // number out of range.
+                field(
+                    "resourceType",
+                    &[
+                        "\"AWS::IAM::Role\"",
+                        "\"\\ud800\"",
+                        "1e999",
+                        "[1, {\"a\": \"\\udfff\"}]",
+                    ],
+                ),
             ),
         )
             .prop_map(
