@@ -26,6 +26,9 @@ pub(crate) fn parse_file(path: &Path, text: &str) -> Result<Body, FileError> {
         Some(rest) => (rest, BOM.len()),
         None => (text, 0),
     };
+    // A CRLF file whose last line lost its `\n` ends in a lone `\r`, which Terraform reads as
+    // white space and hcl-edit refuses. Nothing follows it, so no span moves.
+    let body = body.strip_suffix('\r').unwrap_or(body);
     if let Some(at) = too_deep(body) {
         return Err(FileError::at(
             path,

@@ -52,6 +52,34 @@ fn hostile_nesting_is_an_error() {
     assert_eq!(extraction.errors.len(), 1);
 }
 
+/// A CRLF file whose last line is `}\r` (its `\n` lost) reads as Terraform reads it, with its sites
+/// at the same places as in the file with a final line break.
+#[test]
+fn a_crlf_file_ending_in_a_lone_carriage_return_is_read() {
+    let whole = "resource \"aws_iam_policy\" \"p\" {\r\n  name = \"p\"\r\n  policy = jsonencode({\r\n    \
+                 Version = \"2012-10-17\"\r\n    Statement = [{\r\n      Effect = \"Allow\"\r\n      \
+                 Action = [\"s3:GetObject\"]\r\n      Resource = \"*\"\r\n    }]\r\n  })\r\n}\r\n";
+    let dir = Path::new("/robust");
+    let read = |text: &str| {
+        extract_module(
+            dir,
+            &[(dir.join("main.tf"), text.to_string())],
+            &Options {
+                root: PathBuf::from("/robust"),
+                ..Options::default()
+            },
+        )
+    };
+    let full = read(whole);
+    let cut = read(whole.trim_end_matches('\n'));
+    assert!(cut.errors.is_empty(), "{:?}", cut.errors);
+    assert_eq!(cut.sites.len(), 1);
+    let spans = |e: &iamprune_terraform::Extraction| -> Vec<_> {
+        e.sites.iter().map(|s| s.document.span).collect()
+    };
+    assert_eq!(spans(&cut), spans(&full));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
