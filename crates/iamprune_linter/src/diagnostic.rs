@@ -124,3 +124,17 @@ impl Edit {
         Edit::replace(span, "")
     }
 }
+
+/// `n` things in words: "1 action", "22 actions". Messages read as sentences, not "action(s)".
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// "it" or "them", after [`count`].
+pub fn them(n: usize) -> &'static str {
+    if n == 1 { "it" } else { "them" }
+}

@@ -409,9 +409,9 @@ fn unjoined_reason(
     if !computed.is_empty() {
         let shown: Vec<&str> = computed.iter().copied().take(5).collect();
         return format!(
-            "no source principal is named {}; {} computed name(s) ({}{}) may be it: {mapping}",
+            "no source principal is named {}; {} ({}{}) may be it: {mapping}",
             arn.name,
-            computed.len(),
+            crate::diagnostic::count(computed.len(), "computed name"),
             shown.join(", "),
             if computed.len() > shown.len() {
                 ", …"

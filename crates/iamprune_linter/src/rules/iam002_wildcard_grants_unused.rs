@@ -3,7 +3,7 @@ use iamprune_policy::{Outcome, StatementRefinement};
 
 use super::{FixAvailability, Rule, RuleMeta};
 use crate::context::SiteContext;
-use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
+use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity, count, them};
 use crate::refinement_fixes;
 
 pub const META: RuleMeta = RuleMeta {
@@ -55,13 +55,19 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
         let unused = change.refinement.unused.len();
         let message = match &change.refinement.outcome {
             Outcome::Replace(patterns) => format!(
-                "`{}` grants {unused} action(s) unused by {}; narrow it to {} pattern(s)",
+                "`{}` grants {} unused by {}; narrow it to {}",
                 change.original,
+                count(unused, "action"),
                 ctx.who(),
-                patterns.len()
+                count(patterns.len(), "pattern")
+            ),
+            _ if unused == 1 => format!(
+                "`{}` grants 1 action, unused by {}; remove it",
+                change.original,
+                ctx.who()
             ),
             _ => format!(
-                "`{}` grants only actions unused by {} ({unused}); remove it",
+                "`{}` grants {unused} actions, all unused by {}; remove it",
                 change.original,
                 ctx.who()
             ),
@@ -82,9 +88,10 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
         let writer = refinement_fixes::writer(ctx);
         let edits = writer.to_not_action(block, not_action);
         let message = format!(
-            "`*` grants {} unused pattern(s) of {}; allow everything but them with NotAction",
-            not_action.len(),
-            ctx.who()
+            "`*` grants {} unused by {}; allow everything but {} with NotAction",
+            count(not_action.len(), "pattern"),
+            ctx.who(),
+            them(not_action.len())
         );
         let fix = Fix {
             applicability: if edits.is_empty() {
@@ -123,7 +130,7 @@ mod tests {
         assert_eq!(case.at(d.span), "\"s3:Get*\"");
         assert_eq!(
             d.message,
-            "`s3:Get*` grants 22 action(s) unused by role AppRole; narrow it to 7 pattern(s)"
+            "`s3:Get*` grants 22 actions unused by role AppRole; narrow it to 7 patterns"
         );
         let fix = d.fix.as_ref().expect("IAM002 always has a fix");
         assert_eq!(fix.applicability, Applicability::Safe);
@@ -151,7 +158,7 @@ mod tests {
             .findings(&unused(&["s3:GetBucketPolicy", "s3:GetBucketPolicyStatus"]));
         assert_eq!(
             case.only(Rule::WildcardGrantsUnused).message,
-            "`s3:GetBucketPolicy*` grants only actions unused by role AppRole (2); remove it"
+            "`s3:GetBucketPolicy*` grants 2 actions, all unused by role AppRole; remove it"
         );
         assert_eq!(
             case.fixed(Rule::WildcardGrantsUnused)["Statement"][0]["Action"],
@@ -167,7 +174,7 @@ mod tests {
         assert_eq!(
             d.message,
             format!(
-                "`*` grants {} unused pattern(s) of role AppRole; allow everything but them with NotAction",
+                "`*` grants {} patterns unused by role AppRole; allow everything but them with NotAction",
                 fix.refined.len()
             )
         );

@@ -2,7 +2,7 @@ use iamprune_policy::StatementRefinement;
 
 use super::{FixAvailability, Rule, RuleMeta};
 use crate::context::SiteContext;
-use crate::diagnostic::{Diagnostic, Fix, Severity};
+use crate::diagnostic::{Diagnostic, Fix, Severity, count, them};
 use crate::refinement_fixes;
 
 pub const META: RuleMeta = RuleMeta {
@@ -48,9 +48,10 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let message = format!(
-            "this NotAction statement allows {} pattern(s) unused by {}; exclude them",
-            added.len(),
-            ctx.who()
+            "this NotAction statement allows {} unused by {}; exclude {}",
+            count(added.len(), "pattern"),
+            ctx.who(),
+            them(added.len())
         );
         let fix = Fix {
             applicability: ctx.applicability(),
@@ -84,7 +85,7 @@ mod tests {
         assert_eq!(case.at(d.span), "\"NotAction\"");
         assert_eq!(
             d.message,
-            "this NotAction statement allows 2 pattern(s) unused by role AppRole; exclude them"
+            "this NotAction statement allows 2 patterns unused by role AppRole; exclude them"
         );
         let fix = d.fix.as_ref().expect("IAM004 always has a fix");
         assert_eq!(fix.applicability, Applicability::Safe);
