@@ -61,6 +61,11 @@ pub struct Config {
     /// does not know: an action AWS added since, if used, would be lost. Off by default.
     #[serde(default)]
     pub accept_catalog_age: bool,
+    /// The most patterns a wildcard may be narrowed to by a fix that is applied (default 40). Past it
+    /// the narrowing is a judgment call: the fix is shown, not applied, and the message says how many
+    /// patterns it would take and what is unused. `logs:*` with three unused actions takes 53,
+    /// `ec2:Describe*` 96; 90 % of the wildcards narrowed over the corpus take 39 or fewer.
+    pub max_patterns: Option<usize>,
     /// The AWS account the source deploys to: findings about principals of other accounts are not
     /// matched by name, and without it (or `accounts`) nothing matched by name alone is narrowed.
     pub account: Option<String>,

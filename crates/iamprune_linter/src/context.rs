@@ -50,6 +50,8 @@ pub struct SiteContext<'a> {
     pub drift: crate::drift::Drift,
     /// Spells the fixes' edits in the site's syntax.
     pub writer: Writer<'a>,
+    /// A narrowing to more patterns than this is shown, not applied.
+    pub max_patterns: usize,
 }
 
 impl SiteContext<'_> {

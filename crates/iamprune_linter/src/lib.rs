@@ -85,7 +85,13 @@ pub struct Linter<'a> {
     pub rules: RuleSelection,
     /// Narrow wildcards even with a catalog older than the findings (see [`drift`]).
     pub accept_catalog_age: bool,
+    /// A wildcard whose narrowing takes more patterns than this is narrowed by a fix that is shown,
+    /// not applied (`max-patterns`).
+    pub max_patterns: usize,
 }
+
+/// `max-patterns` when the configuration does not say.
+pub const DEFAULT_MAX_PATTERNS: usize = 40;
 
 impl<'a> Linter<'a> {
     pub fn new(catalog: &'a Catalog, findings: Option<&'a FindingsSet>) -> Self {
@@ -96,6 +102,7 @@ impl<'a> Linter<'a> {
             fix_generated: false,
             rules: RuleSelection::default(),
             accept_catalog_age: false,
+            max_patterns: DEFAULT_MAX_PATTERNS,
         }
     }
 
@@ -186,6 +193,7 @@ impl<'a> Linter<'a> {
                 drift::Drift::of_site(self.catalog, &resolution.principals, &document)
             },
             writer: edits::Writer::new(file, &site.syntax),
+            max_patterns: self.max_patterns,
         };
         rules::check_site(&ctx, &mut report.diagnostics);
         report

@@ -206,6 +206,10 @@ impl Project {
         };
         linter.fix_generated = self.fix_generated;
         linter.accept_catalog_age = self.accept_catalog_age;
+        linter.max_patterns = self
+            .config
+            .max_patterns
+            .unwrap_or(crate::DEFAULT_MAX_PATTERNS);
         linter.rules = self.rules.clone();
         linter
     }

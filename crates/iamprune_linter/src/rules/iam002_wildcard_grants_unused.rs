@@ -53,7 +53,25 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let unused = change.refinement.unused.len();
+        let mut fix = refinement_fixes::element_fix(ctx, statement, refinement, change);
         let message = match &change.refinement.outcome {
+            // A long list in place of one pattern is the reviewer's call: shown, with what it
+            // would take and what is unused.
+            Outcome::Replace(patterns) if patterns.len() > ctx.max_patterns => {
+                if let Some(fix) = fix.as_mut() {
+                    fix.applicability = Applicability::DisplayOnly;
+                }
+                format!(
+                    "`{}` grants {} unused by {}: {}; narrowing it takes {}, more than \
+                     max-patterns ({}), so the fix is shown, not applied",
+                    change.original,
+                    count(unused, "action"),
+                    ctx.who(),
+                    refinement_fixes::list(&change.refinement.unused),
+                    count(patterns.len(), "pattern"),
+                    ctx.max_patterns
+                )
+            }
             Outcome::Replace(patterns) => format!(
                 "`{}` grants {} unused by {}; narrow it to {}",
                 change.original,
@@ -72,7 +90,6 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
                 ctx.who()
             ),
         };
-        let fix = refinement_fixes::element_fix(ctx, statement, refinement, change);
         out.push(ctx.diagnostic(Rule::WildcardGrantsUnused, change.span, message, fix));
     }
     // `Action: "*"` becomes NotAction.
@@ -149,6 +166,34 @@ mod tests {
         assert_eq!(
             case.fixed(Rule::WildcardGrantsUnused)["Statement"][0]["Action"],
             json!(expected)
+        );
+    }
+
+    #[test]
+    fn iam002_shows_a_narrowing_past_max_patterns_without_applying_it() {
+        // `s3:Get*` narrows to 7 patterns for the seed's findings.
+        let case = Case::allow(json!("s3:Get*"))
+            .findings(&seed_findings())
+            .max_patterns(6);
+        let d = case.only(Rule::WildcardGrantsUnused);
+        assert!(
+            d.message.starts_with("`s3:Get*` grants 22 actions unused by role AppRole: `s3:")
+                && d.message.ends_with(
+                    "narrowing it takes 7 patterns, more than max-patterns (6), so the fix is shown, not applied"
+                ),
+            "{}",
+            d.message
+        );
+        let fix = d.fix.as_ref().unwrap_or_else(|| panic!("a fix to show"));
+        assert_eq!(fix.applicability, Applicability::DisplayOnly);
+        assert_eq!(fix.refined.len(), 7);
+        let at_the_limit = Case::allow(json!("s3:Get*"))
+            .findings(&seed_findings())
+            .max_patterns(7);
+        let d = at_the_limit.only(Rule::WildcardGrantsUnused);
+        assert_eq!(
+            d.fix.as_ref().map(|f| f.applicability),
+            Some(Applicability::Safe)
         );
     }
 

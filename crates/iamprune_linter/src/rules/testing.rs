@@ -65,6 +65,8 @@ pub struct Case {
     pub site: PolicySite,
     text: String,
     findings: Option<FindingsSet>,
+    /// `max-patterns`, when not the default.
+    max_patterns: Option<usize>,
 }
 
 impl Case {
@@ -105,6 +107,7 @@ impl Case {
             },
             text,
             findings: None,
+            max_patterns: None,
         }
     }
 
@@ -126,11 +129,20 @@ impl Case {
         self
     }
 
+    /// Checked with `max-patterns = max`.
+    pub fn max_patterns(mut self, max: usize) -> Case {
+        self.max_patterns = Some(max);
+        self
+    }
+
     /// What checking the policy gives: every rule's diagnostics and the analysis.
     pub fn report(&self) -> crate::SiteReport {
         let mut linter = Linter::new(catalog(), self.findings.as_ref());
         // `AppRole` is deployed to the account of the findings' ARNs, and only there.
         linter.resolver.accounts = ["123456789012".to_string()].into();
+        if let Some(max) = self.max_patterns {
+            linter.max_patterns = max;
+        }
         let report = linter.lint_site(&self.site, &self.text, false);
         assert!(report.messages.is_empty(), "{:?}", report.messages);
         report
@@ -185,6 +197,7 @@ impl Case {
             site,
             text: text.to_string(),
             findings: self.findings.clone(),
+            max_patterns: self.max_patterns,
         }
     }
 }
