@@ -86,10 +86,15 @@ pub fn text(report: &Report, sources: &Sources, options: TextOptions) -> String 
             Severity::Warning => Level::WARNING,
             Severity::Info => Level::INFO,
         };
+        let text = sources.text(&d.file).unwrap_or_default();
+        let shown_edits: Vec<(Span, &str)> = d
+            .fix
+            .iter()
+            .flat_map(|fix| &fix.edits)
+            .map(|e| (whole_lines(text, e), e.content.as_str()))
+            .collect();
         let mut touched = vec![d.span];
-        if let Some(fix) = &d.fix {
-            touched.extend(fix.edits.iter().map(|e| e.span));
-        }
+        touched.extend(shown_edits.iter().map(|(span, _)| *span));
         let Some(excerpt) = excerpt_of(sources, &d.file, &touched) else {
             out.push_str(&renderer.render(&without_source(d, sources, level)));
             out.push_str("\n\n");
@@ -140,9 +145,9 @@ pub fn text(report: &Report, sources: &Sources, options: TextOptions) -> String 
                         .line_start(excerpt.line)
                         .path(path.as_str())
                         .patches(
-                            fix.edits
+                            shown_edits
                                 .iter()
-                                .map(|e| Patch::new(excerpt.range(e.span), e.content.as_str())),
+                                .map(|&(span, content)| Patch::new(excerpt.range(span), content)),
                         ),
                 )
             });
@@ -152,6 +157,26 @@ pub fn text(report: &Report, sources: &Sources, options: TextOptions) -> String 
     }
     out.push_str(&summary(report));
     out
+}
+
+/// The span of `edit` as shown in a diff. Removing the last item of a YAML list or an HCL block takes
+/// the line break before it and the line up to its end: a diff of that shows the line above as removed
+/// and added again. Removing the line and the break after it instead changes the text the same way,
+/// and shows as the one line removed.
+fn whole_lines(text: &str, edit: &iamprune_linter::Edit) -> Span {
+    let span = edit.span;
+    if !edit.content.is_empty() {
+        return span;
+    }
+    let removed = text.get(span.start..span.end).unwrap_or_default();
+    let after = text.get(span.end..).unwrap_or_default();
+    for line_break in ["\r\n", "\n"] {
+        if removed.starts_with(line_break) && after.starts_with(line_break) {
+            let shift = line_break.len();
+            return Span::new(span.start + shift, span.end + shift);
+        }
+    }
+    span
 }
 
 fn fix_label(fix: &iamprune_linter::Fix) -> String {
@@ -258,4 +283,55 @@ fn summary(report: &Report) -> String {
         many => format!("config: {}\n", many.join(", ")),
     });
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iamprune_linter::Edit;
+
+    /// The text after `edit`, and the lines a diff of the shown span takes away.
+    fn shown(text: &str, from: &str, to: &str) -> (String, String) {
+        let start = text.find(from).unwrap_or_else(|| panic!("{from}"));
+        let end = text
+            .find(to)
+            .map(|at| at + to.len())
+            .unwrap_or_else(|| panic!("{to}"));
+        let edit = Edit::replace(Span::new(start, end), "");
+        let span = whole_lines(text, &edit);
+        let after = |s: Span| format!("{}{}", &text[..s.start], &text[s.end..]);
+        assert_eq!(
+            after(span),
+            after(edit.span),
+            "the shown edit changes the text the same way"
+        );
+        (after(span), text[span.start..span.end].to_string())
+    }
+
+    #[test]
+    fn removing_a_last_item_shows_as_its_own_lines() {
+        let yaml = "Action:\n  - s3:GetObject\n  - s3:PutObject\nResource: \"*\"\n";
+        let (_, removed) = shown(yaml, "\n  - s3:PutObject", "PutObject");
+        assert_eq!(removed, "  - s3:PutObject\n");
+
+        let crlf = "Action:\r\n  - s3:GetObject\r\n  - s3:PutObject\r\nResource: \"*\"\r\n";
+        let (_, removed) = shown(crlf, "\r\n  - s3:PutObject", "PutObject");
+        assert_eq!(removed, "  - s3:PutObject\r\n");
+    }
+
+    #[test]
+    fn other_edits_show_as_they_are() {
+        // At the end of the file there is no line break after the removed text to take instead.
+        let yaml = "Action:\n  - s3:GetObject\n  - s3:PutObject";
+        let (_, removed) = shown(yaml, "\n  - s3:PutObject", "PutObject");
+        assert_eq!(removed, "\n  - s3:PutObject");
+        // An element removed inside its line.
+        let flow = "Action: [s3:GetObject, s3:PutObject]\n";
+        let (_, removed) = shown(flow, ", s3:PutObject", "PutObject");
+        assert_eq!(removed, ", s3:PutObject");
+        // A replacement is never moved.
+        let text = "a\nb\nc\n";
+        let edit = Edit::replace(Span::new(1, 3), "x");
+        assert_eq!(whole_lines(text, &edit), Span::new(1, 3));
+    }
 }
