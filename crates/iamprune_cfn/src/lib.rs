@@ -7,6 +7,7 @@
 //! here panics on any input: files are often half-typed buffers in an editor.
 
 mod cdk;
+mod conditions;
 mod detect;
 mod embedded;
 mod generated;

@@ -9,6 +9,7 @@ use iamprune_policy::{PolicySite, Purpose, SiteNote, StringStyle, Syntax};
 use iamprune_syntax::{FileError, Member, Node, NodeKind, Span, json};
 
 use crate::Options;
+use crate::conditions;
 use crate::detect;
 use crate::embedded::{Escapes, align, remap, substitutions_opaque};
 use crate::intrinsic::{as_intrinsic, is_intrinsic_key, opaque};
@@ -27,7 +28,7 @@ pub(crate) struct Source<'a> {
 }
 
 #[derive(Debug, Clone, Copy)]
-enum Seg<'a> {
+pub(crate) enum Seg<'a> {
     Key(&'a str),
     Index(usize),
 }
@@ -65,6 +66,7 @@ pub(crate) fn extract(
         deployed_to: options.deployed_to.clone(),
         sites: Vec::new(),
         errors,
+        expanded: Vec::new(),
     };
     let mut path = Vec::new();
     walker.walk(root, &mut path);
@@ -78,6 +80,8 @@ struct Walker<'a, 's> {
     reach_finder: ReachFinder<'s>,
     sites: Vec<PolicySite>,
     errors: &'s mut Vec<FileError>,
+    /// The `Fn::If`s whose branches are documents of their own ([`conditions`]).
+    expanded: Vec<Span>,
 }
 
 /// The resource a path is inside, and the path inside its `Properties`.
@@ -92,7 +96,7 @@ impl<'a, 's> Walker<'a, 's> {
             NodeKind::Object(members) => {
                 if let Some(statement) = node.get("Statement") {
                     if is_document_statement(&statement.value) {
-                        self.document(node, path, self.src.syntax.clone(), Vec::new());
+                        self.conditional_document(node, &statement.value, path);
                         return;
                     }
                 }
@@ -134,6 +138,24 @@ impl<'a, 's> Walker<'a, 's> {
             }
             NodeKind::String(s) if s.contains("\"Statement\"") => self.embedded(node, s, path),
             _ => {}
+        }
+    }
+
+    /// A document and, for each `Fn::If` that gives some of its statements, each branch as a
+    /// document of its own. A document whose whole statement list is an `Fn::If` is only its
+    /// branches, unless no branch holds statements: then it is said to be undecidable.
+    fn conditional_document(&mut self, node: &Node, statement: &Node, path: &mut Vec<Seg<'s>>) {
+        let branches = conditions::branches(node);
+        self.expanded.extend(branches.iter().map(|b| b.condition));
+        let whole = matches!(as_intrinsic(statement), Some(("Fn::If", _)));
+        if !whole || branches.is_empty() {
+            self.document(node, path, self.src.syntax.clone(), Vec::new());
+        }
+        for branch in branches {
+            let depth = path.len();
+            path.extend(branch.path);
+            self.document(&branch.document, path, self.src.syntax.clone(), Vec::new());
+            path.truncate(depth);
         }
     }
 
@@ -386,7 +408,7 @@ impl<'a, 's> Walker<'a, 's> {
             }
         }
         let document = opaque(node);
-        undecidable_notes(node, &document, &mut notes);
+        undecidable_notes(node, &document, &self.expanded, &mut notes);
         if let Some(span) = conditional(path, node.span) {
             notes.push(SiteNote {
                 span,
@@ -591,8 +613,14 @@ fn conditional(path: &[Seg<'_>], fallback: Span) -> Option<Span> {
 }
 
 /// Notes for the statements and action elements that are expressions. `original` is the document
-/// before its intrinsics became opaque, to say how many action entries an undecidable statement holds.
-fn undecidable_notes(original: &Node, document: &Node, notes: &mut Vec<SiteNote>) {
+/// before its intrinsics became opaque, to say how many action entries an undecidable statement holds;
+/// an `Fn::If` among `expanded` is read branch by branch, so it is not undecidable.
+fn undecidable_notes(
+    original: &Node,
+    document: &Node,
+    expanded: &[Span],
+    notes: &mut Vec<SiteNote>,
+) {
     let (Some(statement), Some(original)) = (document.get("Statement"), original.get("Statement"))
     else {
         return;
@@ -607,7 +635,7 @@ fn undecidable_notes(original: &Node, document: &Node, notes: &mut Vec<SiteNote>
     };
     for (i, s) in statements.into_iter().enumerate() {
         if let NodeKind::Opaque(what) = &s.kind {
-            if !what.starts_with("SAM policy template") {
+            if !what.starts_with("SAM policy template") && !expanded.contains(&s.span) {
                 let held = originals.get(i).map_or(0, |o| action_entries(o));
                 notes.push(SiteNote {
                     span: s.span,

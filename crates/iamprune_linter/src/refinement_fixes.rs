@@ -40,11 +40,7 @@ pub fn element_fix(
             let title = "remove the statement: none of its actions is used".to_string();
             match writer.remove_statement(ctx.document, statement.index) {
                 Some(edit) => (title, vec![edit], Vec::new()),
-                None => {
-                    return Some(display_only(
-                        "no statement of the policy is used: detach or delete the policy".into(),
-                    ));
-                }
+                None => return Some(display_only(nothing_used(ctx.document))),
             }
         }
         Outcome::Remove => (
@@ -70,6 +66,23 @@ pub fn element_fix(
         edits,
         refined,
     })
+}
+
+/// What to do when no statement of a document is used, which no edit inside it can say: the
+/// document goes where it is declared. A document that is one statement and nothing around it is a
+/// branch of a CloudFormation `Fn::If`, which an empty branch cannot be.
+fn nothing_used(document: &iamprune_policy::PolicyDocument) -> String {
+    let is_branch = !document.statement_is_list
+        && document
+            .statements
+            .first()
+            .is_some_and(|s| s.span == document.span);
+    if is_branch {
+        "the statement of this `Fn::If` branch is not used: replace the branch with a `Ref` to `AWS::NoValue`"
+            .into()
+    } else {
+        "no statement of the policy is used: detach or delete the policy".into()
+    }
 }
 
 pub fn display_only(title: String) -> Fix {
