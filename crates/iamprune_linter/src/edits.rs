@@ -159,9 +159,10 @@ impl<'a> Writer<'a> {
         // Deleting up to the next item (or back to the previous one) takes whatever lies between them.
         // Where that holds a comment, the comment lines before the next item would go with the removed
         // item, and removing the last item would delete the previous item's own comment and leave the
-        // removed one's in its place; so then the item's own line(s) go, trailing comment included,
-        // and every other comment stays where it was.
-        if self.has_comment(spans, i) {
+        // removed one's in its place; so then the item's own line(s) go, with its trailing comment and
+        // the comment block right above it, which describe it, and every other comment stays where it
+        // was.
+        if self.has_comment(spans, i) || self.comment_block_above(spans[i].start).is_some() {
             if let Some(edit) = self.remove_lines(spans, i) {
                 return Some(edit);
             }
@@ -185,17 +186,35 @@ impl<'a> Writer<'a> {
         gaps.iter().any(|gap| self.spelling.comment_in(gap))
     }
 
+    /// Where the lines of nothing but a comment right above the line of byte `at` start, when there
+    /// are any: the comment that says what the item on that line is. A blank line ends the block.
+    fn comment_block_above(&self, at: usize) -> Option<usize> {
+        let line_start = self.line_start(at);
+        let mut start = line_start;
+        while start > 0 {
+            let above = self.line_start(start - 1);
+            let line = self.text.get(above..start)?.trim();
+            if line.is_empty() || !self.spelling.line_comment(line, true) {
+                break;
+            }
+            start = above;
+        }
+        (start < line_start).then_some(start)
+    }
+
     /// Removes item `i` of a list written one item per line by deleting its own line(s), with the
     /// separator and comment that end its last line; for a last item without a separator of its own,
     /// the separator of the previous item goes too. `None` when the layout is not that simple.
     fn remove_lines(&self, spans: &[Span], i: usize) -> Option<Edit> {
         let span = spans[i];
-        let line_start = self.line_start(span.start);
-        let prefix = self.text.get(line_start..span.start)?;
+        let own_line = self.line_start(span.start);
+        let prefix = self.text.get(own_line..span.start)?;
         let block_item = self.spelling.block_sequences() && prefix.trim() == "-";
         if !prefix.trim().is_empty() && !block_item {
             return None;
         }
+        // The comment block right above the item goes with it.
+        let line_start = self.comment_block_above(span.start).unwrap_or(own_line);
         let tail = self.line_tail(span.end)?;
         // Lists separate items with `,`; YAML block sequences and HCL blocks do not.
         let comma_after = |from: usize, to: usize| {

@@ -18,10 +18,12 @@ resource "aws_iam_role_policy" "reporting" {
           "s3:DeleteObject", # cleanup, moved to a lifecycle rule
           # the nightly job writes the summaries
           "s3:PutObject",
-          "s3:PutObjectAcl", # public summaries, retired
+          # public summaries, retired
+          "s3:PutObjectAcl",
         ]
         Resource = "arn:aws:s3:::example-reporting/*"
       },
+      // The publish step.
       {
         Effect   = "Allow"
         Action   = "s3:PutBucketPolicy" # the old publish step
