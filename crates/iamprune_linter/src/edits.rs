@@ -13,6 +13,10 @@ use iamprune_syntax::{LineIndex, Span, Spelling};
 
 use crate::diagnostic::Edit;
 
+mod layout;
+
+use layout::ListLayout;
+
 /// A file's text with its lines, found at most once however many sites of the file are fixed: a
 /// minified policy is one long line, and a template holds hundreds of policies, so searching the text
 /// for line breaks at every edit, or indexing it for every site, would make fixing it quadratic.
@@ -46,6 +50,7 @@ pub struct Writer<'a> {
     text: &'a str,
     file: &'a FileText<'a>,
     spelling: &'static dyn Spelling,
+    layout: ListLayout,
 }
 
 impl<'a> Writer<'a> {
@@ -54,6 +59,7 @@ impl<'a> Writer<'a> {
             text: file.text,
             file,
             spelling: spelling(syntax),
+            layout: ListLayout::of(syntax),
         }
     }
 
@@ -75,18 +81,40 @@ impl<'a> Writer<'a> {
         line.end - usize::from(ends_in_break)
     }
 
-    /// Replaces element `i` of the list by `patterns` (at least one).
+    /// Replaces element `i` of the list by `patterns` (at least one). A list the replacement makes
+    /// too wide for its line is written one item per line.
     pub fn replace_element(&self, block: &ActionBlock, i: usize, patterns: &[String]) -> Vec<Edit> {
         let Some(element) = block.elements.get(i) else {
             return Vec::new();
         };
         let original = element.span.slice(self.text).unwrap_or("");
+        let items: Vec<String> = patterns.iter().map(|p| self.item(p, original)).collect();
         if !block.is_list && patterns.len() > 1 {
-            return vec![self.edit(block.span, self.list_literal(patterns, original))];
+            return vec![self.list_value(block, items)];
         }
         let separator = self.separator(&spans(block), i);
-        let items: Vec<String> = patterns.iter().map(|p| self.item(p, original)).collect();
+        if block.is_list && !separator.contains('\n') && patterns.len() > 1 {
+            let all: Vec<String> = block
+                .elements
+                .iter()
+                .enumerate()
+                .flat_map(|(j, e)| match j == i {
+                    true => items.clone(),
+                    false => vec![e.span.slice(self.text).unwrap_or("").to_string()],
+                })
+                .collect();
+            if let Some(edit) = self.one_per_line(block, &all) {
+                return vec![edit];
+            }
+        }
         vec![self.edit(element.span, items.join(&separator))]
+    }
+
+    /// The value of `block` replaced by a list of `items`: inline, or one per line when inline it
+    /// would be too wide.
+    fn list_value(&self, block: &ActionBlock, items: Vec<String>) -> Edit {
+        self.one_per_line(block, &items)
+            .unwrap_or_else(|| self.edit(block.span, format!("[{}]", items.join(", "))))
     }
 
     /// Deletes element `i` of a list with more than one element, with the separator to its neighbour.
@@ -115,10 +143,19 @@ impl<'a> Writer<'a> {
             .first()
             .and_then(|e| e.span.slice(self.text))
             .unwrap_or("\"\"");
-        vec![
-            self.edit(block.key_span, not_key),
-            self.edit(block.span, self.list_literal(patterns, sample)),
-        ]
+        let items: Vec<String> = patterns.iter().map(|p| self.item(p, sample)).collect();
+        match self.one_per_line(block, &items) {
+            // The YAML layout rewrites from the key on: the negated key goes into that one edit.
+            Some(edit) if edit.span.start <= block.key_span.end => vec![self.edit(
+                Span::new(block.key_span.start, edit.span.end),
+                format!("{not_key}{}", edit.content),
+            )],
+            Some(edit) => vec![self.edit(block.key_span, not_key), edit],
+            None => vec![
+                self.edit(block.key_span, not_key),
+                self.edit(block.span, self.list_literal(patterns, sample)),
+            ],
+        }
     }
 
     /// Appends patterns to a `NotAction` list (a single string becomes a list).
