@@ -532,6 +532,10 @@ fn files_that_hold_policies_in_a_form_not_read_are_named() {
         "Pulumi.yaml",
         "name: app\nruntime: yaml\nresources:\n  role:\n    type: aws:iam:Role\n",
     );
+    write(
+        "serverless.json",
+        r#"{"service": "orders", "provider": {"name": "aws", "iamRoleStatements": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}}"#,
+    );
     write("other.yaml", "name: not iam\n");
     let report = json_report(&dir, &["check", "."]);
     let notes: Vec<String> = report["notes"]
@@ -542,7 +546,9 @@ fn files_that_hold_policies_in_a_form_not_read_are_named() {
         .collect();
     for (file, says) in [
         ("plan.json", "deployment evidence (--deployment)"),
-        ("serverless.yml", "Serverless Framework"),
+        // Read: its statements are a policy of a role whose name assumes the default stage.
+        ("serverless.yml", "the role's name is assumed"),
+        ("serverless.json", "Serverless Framework service in JSON"),
         ("Pulumi.yaml", "Pulumi YAML program"),
     ] {
         assert!(

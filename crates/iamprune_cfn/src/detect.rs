@@ -30,6 +30,9 @@ pub(crate) fn sniff(path: &Path, text: &str) -> Option<Guess> {
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     let body = text.strip_prefix('\u{feff}').unwrap_or(text).trim_start();
+    if crate::serverless::is_service_file(path) {
+        return Some(Guess::Yaml);
+    }
     let markers = ["Resources", "AWSTemplateFormatVersion", "Statement"];
     if !markers.iter().any(|m| text.contains(m)) {
         return None;

@@ -13,6 +13,7 @@ mod embedded;
 mod generated;
 mod intrinsic;
 mod principals;
+mod serverless;
 mod sites;
 pub mod spelling;
 mod stack_resources;
@@ -52,6 +53,8 @@ pub enum FileKind {
     PolicyJson,
     /// A CDK cloud assembly (`cdk.out`).
     CdkAssembly,
+    /// A Serverless Framework service (`serverless.yml`).
+    Serverless,
 }
 
 /// The result of extracting one file or assembly. Errors are per file; a failing file leaves the
@@ -81,8 +84,8 @@ impl Extraction {
 }
 
 /// Why a file that holds IAM policies in a form iamprune does not read gives no sites, and what to do:
-/// a Terraform plan or state (deployment evidence, not source), a Serverless Framework service, a
-/// Pulumi YAML program. `None` for any other file. Said once per file, so that "0 policies" is never
+/// a Terraform plan or state (deployment evidence, not source), a Serverless Framework service written
+/// in JSON, a Pulumi YAML program. `None` for any other file. Said once per file, so that "0 policies" is never
 /// mistaken for "nothing to narrow".
 pub fn not_read(path: &Path, text: &str) -> Option<String> {
     let name = path
@@ -110,10 +113,14 @@ pub fn not_read(path: &Path, text: &str) -> Option<String> {
     let stem = name
         .rsplit_once('.')
         .map_or(name.as_str(), |(stem, _)| stem);
-    if stem == "serverless" && (text.contains("iamRoleStatements") || text.contains("iam:")) {
+    // `serverless.yml` is read; a service written in JSON is not.
+    if stem == "serverless"
+        && !serverless::is_service_file(path)
+        && (text.contains("iamRoleStatements") || text.contains("\"iam\""))
+    {
         return Some(
-            "a Serverless Framework service: its IAM statements are not read yet; check the \
-             CloudFormation it generates (`serverless package` writes \
+            "a Serverless Framework service in JSON: its IAM statements are not read (only \
+             serverless.yml is); check the CloudFormation it generates (`serverless package` writes \
              .serverless/cloudformation-template-update-stack.json; name that path to check it)"
                 .into(),
         );
@@ -169,6 +176,27 @@ pub fn extract_file(path: &Path, text: &str, options: &Options) -> Extraction {
         ),
     };
     let mut extraction = Extraction::skipped();
+    if let (true, Parsed::Yaml(tree)) = (serverless::is_service_file(path), &parsed) {
+        extraction.kind = Some(FileKind::Serverless);
+        extraction.sites = serverless::extract(path, &tree.root);
+        // `resources:` holds CloudFormation resources of the service's stack, policies among them.
+        if let Some(resources) = tree.root.get("resources") {
+            let src = sites::Source {
+                file: path,
+                text,
+                syntax: Syntax::Yaml,
+                styles: Some(&tree.styles),
+                aliased: tree.aliased.as_slice(),
+            };
+            extraction.sites.extend(sites::extract(
+                &src,
+                &resources.value,
+                options,
+                &mut extraction.errors,
+            ));
+        }
+        return extraction;
+    }
     for root in roots {
         match detect::classify(root) {
             detect::Shape::Template => {
