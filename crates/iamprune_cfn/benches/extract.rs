@@ -16,7 +16,7 @@ fn extract(c: &mut Criterion) {
     let options = Options {
         stack_name: Some("app".into()),
         account: Some("123456789012".into()),
-        deployed_to: None,
+        ..Options::default()
     };
     let mut group = c.benchmark_group("cfn extract");
     group.sample_size(20);

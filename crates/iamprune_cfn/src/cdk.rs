@@ -75,6 +75,7 @@ fn assembly(dir: &Path, depth: usize, overrides: &BTreeMap<PathBuf, String>, out
                     stack_name: Some(property("stackName").unwrap_or(id).to_string()),
                     account: environment.clone(),
                     deployed_to: environment,
+                    ..Options::default()
                 };
                 stack(dir, &file, &options, overrides, out, 0);
             }
@@ -130,6 +131,7 @@ fn stack(
             stack_name: name,
             account: options.account.clone(),
             deployed_to: options.deployed_to.clone(),
+            ..Options::default()
         };
         stack(dir, &nested, &options, overrides, out, depth + 1);
     }

@@ -40,6 +40,16 @@ pub struct Options {
     /// The account the template itself says it deploys to (a CDK stack's `environment`): its sites
     /// carry it, and their principals are deployed there only.
     pub deployed_to: Option<String>,
+    /// The stage and region a Serverless Framework service is deployed with (`serverless deploy
+    /// --stage prod --region eu-west-1`), over what `serverless.yml` says.
+    pub serverless: ServerlessDeploy,
+}
+
+/// How a Serverless Framework service is deployed, as `serverless deploy` is told.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerlessDeploy {
+    pub stage: Option<String>,
+    pub region: Option<String>,
 }
 
 /// What a file was recognised as.
@@ -178,7 +188,7 @@ pub fn extract_file(path: &Path, text: &str, options: &Options) -> Extraction {
     let mut extraction = Extraction::skipped();
     if let (true, Parsed::Yaml(tree)) = (serverless::is_service_file(path), &parsed) {
         extraction.kind = Some(FileKind::Serverless);
-        extraction.sites = serverless::extract(path, &tree.root);
+        extraction.sites = serverless::extract(path, &tree.root, &options.serverless);
         // `resources:` holds CloudFormation resources of the service's stack, policies among them.
         if let Some(resources) = tree.root.get("resources") {
             let src = sites::Source {

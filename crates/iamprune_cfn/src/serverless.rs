@@ -9,6 +9,7 @@ use iamprune_policy::{
 };
 use iamprune_syntax::{Member, Node, NodeKind};
 
+use crate::ServerlessDeploy;
 use crate::intrinsic::opaque;
 
 /// Whether a file is a Serverless Framework service by its name.
@@ -23,11 +24,15 @@ const DEFAULT_STAGE: &str = "dev";
 const DEFAULT_REGION: &str = "us-east-1";
 
 /// The policy sites of a service's statements.
-pub(crate) fn extract(file: &std::path::Path, root: &Node) -> Vec<PolicySite> {
+pub(crate) fn extract(
+    file: &std::path::Path,
+    root: &Node,
+    deploy: &ServerlessDeploy,
+) -> Vec<PolicySite> {
     let Some(provider) = root.get("provider").map(|m| &m.value) else {
         return Vec::new();
     };
-    let names = Names::of(root, provider);
+    let names = Names::of(root, provider, deploy);
     let inherit_by_default = path(root, &["custom", "serverless-iam-roles-per-function"])
         .and_then(|c| c.get("defaultInherit"))
         .is_some_and(|m| truthy(&m.value));
@@ -143,7 +148,7 @@ struct Names {
 }
 
 impl Names {
-    fn of(root: &Node, provider: &Node) -> Names {
+    fn of(root: &Node, provider: &Node, deploy: &ServerlessDeploy) -> Names {
         let service = root.get("service").and_then(|m| match &m.value.kind {
             NodeKind::String(s) => literal(s),
             NodeKind::Object(_) => m
@@ -154,7 +159,10 @@ impl Names {
             _ => None,
         });
         let mut assumed = Vec::new();
-        let mut setting = |key: &str, default: &str| -> String {
+        let mut setting = |key: &str, given: Option<&String>, default: &str| -> String {
+            if let Some(given) = given {
+                return given.clone();
+            }
             let written = provider.get(key).and_then(|m| m.value.as_str());
             match written.map(|w| (w, literal(w))) {
                 Some((_, Some(value))) => value,
@@ -174,8 +182,8 @@ impl Names {
                 }
             }
         };
-        let stage = setting("stage", DEFAULT_STAGE);
-        let region = setting("region", DEFAULT_REGION);
+        let stage = setting("stage", deploy.stage.as_ref(), DEFAULT_STAGE);
+        let region = setting("region", deploy.region.as_ref(), DEFAULT_REGION);
         Names {
             service,
             stage,
@@ -295,7 +303,11 @@ mod tests {
 
     fn sites(text: &str) -> Vec<PolicySite> {
         let tree = crate::yaml::parse(text).unwrap_or_else(|e| panic!("{e}"));
-        extract(std::path::Path::new("serverless.yml"), &tree.root)
+        extract(
+            std::path::Path::new("serverless.yml"),
+            &tree.root,
+            &ServerlessDeploy::default(),
+        )
     }
 
     fn named(site: &PolicySite) -> Vec<String> {
@@ -359,6 +371,22 @@ mod tests {
                 "functions.a-function-whose-name-is-long-enough Exact(\"svc-dev-a-function-whose-name-is-long-enough-us-east-1\")"
             ]
         );
+    }
+
+    #[test]
+    fn the_stage_and_region_deployed_with_are_exact() {
+        let text = "service: orders\nprovider:\n  stage: ${opt:stage, 'dev'}\n  iamRoleStatements:\n    - Effect: Allow\n      Action: sqs:SendMessage\n      Resource: '*'\n";
+        let tree = crate::yaml::parse(text).unwrap_or_else(|e| panic!("{e}"));
+        let deploy = ServerlessDeploy {
+            stage: Some("prod".into()),
+            region: Some("eu-west-1".into()),
+        };
+        let found = extract(std::path::Path::new("serverless.yml"), &tree.root, &deploy);
+        assert_eq!(
+            named(&found[0]),
+            ["provider.iam.role Exact(\"orders-prod-eu-west-1-lambdaRole\")"]
+        );
+        assert!(found[0].notes.is_empty());
     }
 
     #[test]

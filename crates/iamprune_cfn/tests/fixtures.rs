@@ -16,7 +16,7 @@ fn options() -> Options {
     Options {
         stack_name: Some("fixture-stack".into()),
         account: Some("123456789012".into()),
-        deployed_to: None,
+        ..Options::default()
     }
 }
 

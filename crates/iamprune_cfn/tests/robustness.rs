@@ -62,7 +62,7 @@ proptest! {
         let name = FILES.get(file).copied().unwrap_or("role_inline.yaml");
         let text = damage(&fixture(name), cut, at, &insert.repeat(repeat));
         let _ = yaml::parse(&text);
-        let options = Options { stack_name: Some("s".into()), account: None, deployed_to: None };
+        let options = Options { stack_name: Some("s".into()), ..Options::default() };
         let _ = extract_file(Path::new(name), &text, &options);
         // The same text read as the other syntax, too.
         let other = if name.ends_with(".json") { "x.yaml" } else { "x.json" };

@@ -140,7 +140,7 @@ fn resolve(c: &mut Criterion) {
     let options = iamprune_cfn::Options {
         stack_name: Some("app".into()),
         account: Some("123456789012".into()),
-        deployed_to: None,
+        ..iamprune_cfn::Options::default()
     };
     let sites = iamprune_cfn::extract_file(&template, &text, &options).sites;
     let resolver = &project.linter().resolver;

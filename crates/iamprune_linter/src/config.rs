@@ -79,6 +79,8 @@ pub struct Config {
     #[serde(default)]
     pub cloudformation: CloudFormation,
     #[serde(default)]
+    pub serverless: Serverless,
+    #[serde(default)]
     pub rules: Rules,
     /// The directory of the file, which its relative paths are resolved against.
     #[serde(skip)]
@@ -93,6 +95,15 @@ pub struct CloudFormation {
     #[serde(default)]
     pub stack_names: BTreeMap<String, String>,
     pub account: Option<String>,
+}
+
+/// How the Serverless Framework services are deployed, as `serverless deploy --stage … --region …`
+/// is told: the roles' names then follow from them, not from the defaults.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Serverless {
+    pub stage: Option<String>,
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
@@ -219,6 +230,10 @@ impl Config {
                 .account
                 .clone()
                 .or_else(|| self.cloudformation.account.clone()),
+            serverless: iamprune_cfn::ServerlessDeploy {
+                stage: self.serverless.stage.clone(),
+                region: self.serverless.region.clone(),
+            },
         }
     }
 

@@ -17,6 +17,8 @@ pub struct ExtractOptions {
     /// Template path (canonical, as [`crate::units::canonical`] gives it) → the stack deployed from it.
     pub stack_names: BTreeMap<PathBuf, String>,
     pub account: Option<String>,
+    /// How Serverless Framework services are deployed.
+    pub serverless: iamprune_cfn::ServerlessDeploy,
 }
 
 /// The policy sites of a unit, from the texts given (which may be edited ones, in the fix loop).
@@ -97,6 +99,7 @@ fn by_kind(
                 stack_name: stack_name(options, file),
                 account: options.account.clone(),
                 deployed_to: None,
+                serverless: options.serverless.clone(),
             };
             let extraction = iamprune_cfn::extract_file(file, text, &cfn_options);
             (extraction.sites, extraction.errors)

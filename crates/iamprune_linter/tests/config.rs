@@ -59,7 +59,7 @@ fn mistakes_name_their_line_and_column() {
         (
             "unknown-key",
             "findings = []\ncatalogue = \"x\"\n",
-            "iamprune.toml:2:1: unknown field `catalogue`, expected one of `findings`, `deployments`, `catalog`, `exclude`, `no-ignore`, `fail-on`, `fail-on-unjoined`, `accept-catalog-age`, `max-patterns`, `account`, `accounts`, `principals`, `cloudformation`, `rules`",
+            "iamprune.toml:2:1: unknown field `catalogue`, expected one of `findings`, `deployments`, `catalog`, `exclude`, `no-ignore`, `fail-on`, `fail-on-unjoined`, `accept-catalog-age`, `max-patterns`, `account`, `accounts`, `principals`, `cloudformation`, `serverless`, `rules`",
         ),
         (
             "bad-rule",
