@@ -150,12 +150,12 @@ struct Names {
 impl Names {
     fn of(root: &Node, provider: &Node, deploy: &ServerlessDeploy) -> Names {
         let service = root.get("service").and_then(|m| match &m.value.kind {
-            NodeKind::String(s) => literal(s),
+            NodeKind::String(s) => resolve(s, root),
             NodeKind::Object(_) => m
                 .value
                 .get("name")
                 .and_then(|n| n.value.as_str())
-                .and_then(literal),
+                .and_then(|s| resolve(s, root)),
             _ => None,
         });
         let mut assumed = Vec::new();
@@ -164,7 +164,7 @@ impl Names {
                 return given.clone();
             }
             let written = provider.get(key).and_then(|m| m.value.as_str());
-            match written.map(|w| (w, literal(w))) {
+            match written.map(|w| (w, resolve(w, root))) {
                 Some((_, Some(value))) => value,
                 Some((w, None)) => match fallback(w) {
                     Some(value) => {
@@ -259,6 +259,29 @@ fn written_name(member: &Member) -> PrincipalName {
         .as_str()
         .and_then(literal)
         .map_or(PrincipalName::Unknown, PrincipalName::Exact)
+}
+
+/// `text` with every `${self:a.b}` that names a literal of the service replaced by it
+/// (`service: shop-${self:custom.name}`); `None` when a variable is left that only the framework can
+/// tell (an option, an environment variable, a file, the stage).
+fn resolve(text: &str, root: &Node) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        out.push_str(rest.get(..at)?);
+        let after = rest.get(at + 2..)?;
+        let close = after.find('}')?;
+        let path: Vec<&str> = after
+            .get(..close)?
+            .strip_prefix("self:")?
+            .split('.')
+            .collect();
+        let value = member_at(root, &path)?.value.as_str()?;
+        out.push_str(&literal(value)?);
+        rest = after.get(close + 1..)?;
+    }
+    out.push_str(rest);
+    literal(&out)
 }
 
 /// A value with no variable in it.
@@ -387,6 +410,22 @@ mod tests {
             ["provider.iam.role Exact(\"orders-prod-eu-west-1-lambdaRole\")"]
         );
         assert!(found[0].notes.is_empty());
+    }
+
+    #[test]
+    fn self_references_to_literals_are_followed() {
+        let found = sites(
+            "service: shop-${self:custom.name}\ncustom:\n  name: orders\n  stage: prod\nprovider:\n  stage: ${self:custom.stage}\n  region: eu-west-1\n  iamRoleStatements:\n    - Effect: Allow\n      Action: sqs:SendMessage\n      Resource: '*'\n",
+        );
+        assert_eq!(
+            named(&found[0]),
+            ["provider.iam.role Exact(\"shop-orders-prod-eu-west-1-lambdaRole\")"]
+        );
+        // Another variable is only known when the framework runs.
+        let found = sites(
+            "service: shop-${env:NAME}\nprovider:\n  iamRoleStatements:\n    - Effect: Allow\n      Action: sqs:SendMessage\n      Resource: '*'\n",
+        );
+        assert_eq!(named(&found[0]), ["provider.iam.role Unknown"]);
     }
 
     #[test]
