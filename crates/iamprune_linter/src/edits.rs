@@ -93,6 +93,9 @@ impl<'a> Writer<'a> {
             return vec![self.list_value(block, items)];
         }
         let separator = self.separator(&spans(block), i);
+        if let Some(edit) = self.sorted(block, i, patterns, &items, &separator) {
+            return vec![edit];
+        }
         if block.is_list && !separator.contains('\n') && patterns.len() > 1 {
             let all: Vec<String> = block
                 .elements
@@ -108,6 +111,59 @@ impl<'a> Writer<'a> {
             }
         }
         vec![self.edit(element.span, items.join(&separator))]
+    }
+
+    /// A sorted list stays sorted: when element `i` of a list sorted by name (ignoring case) is
+    /// replaced by `patterns` (written `items`) that do not fall in its place, the whole list is
+    /// written again in order, in its own layout. `None` when the list is not sorted, the patterns
+    /// fall in place, or a comment between items would lose its item.
+    fn sorted(
+        &self,
+        block: &ActionBlock,
+        i: usize,
+        patterns: &[String],
+        items: &[String],
+        separator: &str,
+    ) -> Option<Edit> {
+        let key = |name: &str| name.to_ascii_lowercase();
+        let names: Vec<&str> = block
+            .elements
+            .iter()
+            .map(|e| e.pattern().map(|p| p.as_str()))
+            .collect::<Option<_>>()?;
+        if !block.is_list || names.len() < 2 || !names.is_sorted_by_key(|n| key(n)) {
+            return None;
+        }
+        let mut after: Vec<(String, String)> = Vec::new();
+        for (j, (element, name)) in block.elements.iter().zip(&names).enumerate() {
+            if j == i {
+                after.extend(patterns.iter().cloned().zip(items.iter().cloned()));
+            } else {
+                let written = element.span.slice(self.text)?.to_string();
+                after.push((name.to_string(), written));
+            }
+        }
+        if after.is_sorted_by_key(|(name, _)| key(name)) {
+            return None;
+        }
+        let spans = spans(block);
+        let commented = spans.windows(2).any(|pair| {
+            self.text
+                .get(pair[0].end..pair[1].start)
+                .is_some_and(|gap| self.spelling.comment_in(gap))
+        });
+        if commented {
+            return None;
+        }
+        after.sort_by_key(|(name, _)| key(name));
+        let written: Vec<String> = after.into_iter().map(|(_, text)| text).collect();
+        if !separator.contains('\n') {
+            if let Some(edit) = self.one_per_line(block, &written) {
+                return Some(edit);
+            }
+        }
+        let (first, last) = (spans.first()?, spans.last()?);
+        Some(self.edit(Span::new(first.start, last.end), written.join(separator)))
     }
 
     /// The value of `block` replaced by a list of `items`: inline, or one per line when inline it
@@ -412,5 +468,80 @@ pub(crate) fn spelling(syntax: &Syntax) -> &'static dyn Spelling {
         Syntax::EmbeddedJson(_) => &EmbeddedJson {
             double_quoted: false,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `text`, a one-statement policy, after element `i` of its `Action` is replaced by `patterns`.
+    fn replaced(text: &str, syntax: Syntax, i: usize, patterns: &[&str]) -> String {
+        let root = match syntax {
+            Syntax::Yaml => iamprune_cfn::yaml::parse(text).map(|t| t.root),
+            _ => iamprune_syntax::json::parse(text),
+        }
+        .unwrap_or_else(|e| panic!("{e}"));
+        let document = PolicyDocument::from_node(&root).unwrap_or_else(|e| panic!("{e}"));
+        let block = document.statements[0]
+            .actions
+            .as_ref()
+            .unwrap_or_else(|| panic!("actions"));
+        let file = FileText::new(text);
+        let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
+        let mut out = text.to_string();
+        for edit in Writer::new(&file, &syntax).replace_element(block, i, &patterns) {
+            out.replace_range(edit.span.start..edit.span.end, &edit.content);
+        }
+        out
+    }
+
+    #[test]
+    fn a_sorted_list_stays_sorted_unless_a_comment_would_lose_its_item() {
+        let json = |actions: &str| {
+            format!(
+                r#"{{"Statement": [{{"Effect": "Allow", "Action": [{actions}], "Resource": "*"}}]}}"#
+            )
+        };
+        let yaml = |items: &str| {
+            format!("Statement:\n  - Effect: Allow\n    Action:\n{items}    Resource: '*'\n")
+        };
+        let cases = [
+            // Sorted: the narrowed patterns go where they sort.
+            (
+                json(r#""s3:*Object*", "s3:ListBucket""#),
+                Syntax::Json,
+                0,
+                json(r#""s3:GetObject", "s3:ListBucket", "s3:PutObject""#),
+            ),
+            (
+                yaml("      - s3:*Object*\n      - s3:ListBucket\n"),
+                Syntax::Yaml,
+                0,
+                yaml("      - s3:GetObject\n      - s3:ListBucket\n      - s3:PutObject\n"),
+            ),
+            // Not sorted: in place.
+            (
+                json(r#""s3:ListBucket", "s3:*Object*""#),
+                Syntax::Json,
+                1,
+                json(r#""s3:ListBucket", "s3:GetObject", "s3:PutObject""#),
+            ),
+            // Sorting would part the comment from the item it describes: in place.
+            (
+                yaml("      - s3:*Object*  # the exports\n      - s3:ListBucket\n"),
+                Syntax::Yaml,
+                0,
+                yaml(
+                    "      - s3:GetObject\n      - s3:PutObject  # the exports\n      - s3:ListBucket\n",
+                ),
+            ),
+        ];
+        for (text, syntax, i, expected) in cases {
+            assert_eq!(
+                replaced(&text, syntax, i, &["s3:GetObject", "s3:PutObject"]),
+                expected
+            );
+        }
     }
 }

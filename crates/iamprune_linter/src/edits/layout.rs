@@ -55,7 +55,19 @@ impl Writer<'_> {
             .text
             .get(block.span.end..self.line_break_at(block.span.end))?;
         let width = before.chars().count() + inline + after.trim_end().chars().count();
-        if width <= self.width(block.span.start) {
+        let limit = self.width(block.span.start);
+        // A line already wider than that is how the file is written (a document on one line,
+        // minified JSON): it stays so.
+        if width <= limit || self.columns(line) > limit {
+            return None;
+        }
+        // Only a list whose key starts its line (`Action = [`, `"Action": [`, `Action: [`, or after
+        // the `- ` of a YAML statement): in a document written on one line, or a flow mapping, the
+        // list stays inline with the rest of it.
+        let key_prefix = self.text.get(line.start..block.key_span.start)?;
+        let key_first = block.key_span.start >= line.start
+            && (key_prefix.trim().is_empty() || key_prefix.trim_start() == "- ");
+        if !key_first {
             return None;
         }
         let newline = self.line_break(block.span.start);
@@ -79,12 +91,9 @@ impl Writer<'_> {
                 Some(self.edit(block.span, content))
             }
             ListLayout::YamlBlock => {
-                // `Action: [a, b]` with nothing but the key before it on the line (or `- ` of the
-                // statement's own item): the key then stands alone, the items under it.
+                // The key then stands alone, the items under it.
                 let colon = self.text.get(block.key_span.end..block.span.start)?;
-                let key_prefix = self.text.get(line.start..block.key_span.start)?;
-                let plain_key = key_prefix.trim().is_empty() || key_prefix.trim_start() == "- ";
-                if colon.trim() != ":" || !plain_key || block.key_span.start < line.start {
+                if colon.trim() != ":" {
                     return None;
                 }
                 let column = " ".repeat(key_prefix.chars().count());
