@@ -48,13 +48,14 @@ pub(crate) fn sniff(path: &Path, text: &str) -> Option<Guess> {
     }
 }
 
-/// Whether a file that failed to parse looks enough like a template or policy for its error to be
-/// shown (an unrelated broken YAML file is skipped quietly).
+/// Whether a file that failed to parse looks enough like a template, a policy or a Serverless service
+/// for its error to be shown (an unrelated broken YAML file is skipped quietly).
 pub(crate) fn worth_reporting(path: &Path, text: &str) -> bool {
     let is_json = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    text.contains("AWSTemplateFormatVersion")
+    crate::serverless::is_service_file(path)
+        || text.contains("AWSTemplateFormatVersion")
         || text.contains("AWS::")
         || (is_json && text.contains("\"Statement\""))
 }

@@ -168,6 +168,7 @@ pub fn extract_file(path: &Path, text: &str, options: &Options) -> Extraction {
         Ok(parsed) => parsed,
         Err(error) if detect::worth_reporting(path, text) => {
             let kind = match guess {
+                _ if serverless::is_service_file(path) => FileKind::Serverless,
                 detect::Guess::Yaml => FileKind::TemplateYaml,
                 _ => FileKind::TemplateJson,
             };
@@ -188,16 +189,16 @@ pub fn extract_file(path: &Path, text: &str, options: &Options) -> Extraction {
     let mut extraction = Extraction::skipped();
     if let (true, Parsed::Yaml(tree)) = (serverless::is_service_file(path), &parsed) {
         extraction.kind = Some(FileKind::Serverless);
-        extraction.sites = serverless::extract(path, &tree.root, &options.serverless);
+        let src = sites::Source {
+            file: path,
+            text,
+            syntax: Syntax::Yaml,
+            styles: Some(&tree.styles),
+            aliased: tree.aliased.as_slice(),
+        };
+        extraction.sites = serverless::extract(&src, &tree.root, &options.serverless);
         // `resources:` holds CloudFormation resources of the service's stack, policies among them.
         if let Some(resources) = tree.root.get("resources") {
-            let src = sites::Source {
-                file: path,
-                text,
-                syntax: Syntax::Yaml,
-                styles: Some(&tree.styles),
-                aliased: tree.aliased.as_slice(),
-            };
             extraction.sites.extend(sites::extract(
                 &src,
                 &resources.value,

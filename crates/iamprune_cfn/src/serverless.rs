@@ -10,7 +10,7 @@ use iamprune_policy::{
 use iamprune_syntax::{Member, Node, NodeKind};
 
 use crate::ServerlessDeploy;
-use crate::intrinsic::opaque;
+use crate::sites::{self, Source};
 
 /// Whether a file is a Serverless Framework service by its name.
 pub(crate) fn is_service_file(path: &std::path::Path) -> bool {
@@ -24,11 +24,7 @@ const DEFAULT_STAGE: &str = "dev";
 const DEFAULT_REGION: &str = "us-east-1";
 
 /// The policy sites of a service's statements.
-pub(crate) fn extract(
-    file: &std::path::Path,
-    root: &Node,
-    deploy: &ServerlessDeploy,
-) -> Vec<PolicySite> {
+pub(crate) fn extract(src: &Source<'_>, root: &Node, deploy: &ServerlessDeploy) -> Vec<PolicySite> {
     let Some(provider) = root.get("provider").map(|m| &m.value) else {
         return Vec::new();
     };
@@ -69,33 +65,35 @@ pub(crate) fn extract(
                 .filter(|(_, _, inherits)| *inherits)
                 .map(|(function, _, _)| names.function_role(function)),
         );
-        sites.push(site(file, owner, statements, principals, &names));
+        sites.push(site(src, owner, statements, principals, &names));
     }
     for (function, statements, _) in &functions {
         let owner = format!("functions.{}.iamRoleStatements", function.key);
         let principals = vec![names.function_role(function)];
-        sites.push(site(file, &owner, statements, principals, &names));
+        sites.push(site(src, &owner, statements, principals, &names));
     }
     sites
 }
 
-/// A list of statements as a document of its own, reaching `principals`.
+/// A list of statements as a document of its own, reaching `principals`, prepared as every document
+/// of a template is (its expressions, and an alias that shares its text).
 fn site(
-    file: &std::path::Path,
+    src: &Source<'_>,
     owner: &str,
     statements: &Member,
     principals: Vec<PrincipalRef>,
     names: &Names,
 ) -> PolicySite {
-    let document = Node::new(
+    let written = Node::new(
         statements.value.span,
         NodeKind::Object(vec![Member {
             key: "Statement".into(),
             key_span: statements.key_span,
-            value: variables_opaque(&opaque(&statements.value)),
+            value: variables_opaque(&statements.value),
         }]),
     );
     let mut notes = Vec::new();
+    let (document, frozen) = sites::prepare(&written, src.aliased, &[], &mut notes);
     if let Some(why) = &names.assumed {
         notes.push(SiteNote {
             span: statements.key_span,
@@ -106,6 +104,7 @@ fn site(
             ),
         });
     }
+    let file = src.file;
     PolicySite {
         file: file.to_path_buf(),
         owner: owner.to_string(),
@@ -121,7 +120,7 @@ fn site(
             .all(|p| !matches!(p.name, PrincipalName::Unknown)),
         principals,
         notes,
-        frozen: None,
+        frozen,
     }
 }
 
@@ -325,12 +324,19 @@ mod tests {
     use super::*;
 
     fn sites(text: &str) -> Vec<PolicySite> {
+        sites_deployed(text, &ServerlessDeploy::default())
+    }
+
+    fn sites_deployed(text: &str, deploy: &ServerlessDeploy) -> Vec<PolicySite> {
         let tree = crate::yaml::parse(text).unwrap_or_else(|e| panic!("{e}"));
-        extract(
-            std::path::Path::new("serverless.yml"),
-            &tree.root,
-            &ServerlessDeploy::default(),
-        )
+        let src = Source {
+            file: std::path::Path::new("serverless.yml"),
+            text,
+            syntax: Syntax::Yaml,
+            styles: Some(&tree.styles),
+            aliased: &tree.aliased,
+        };
+        extract(&src, &tree.root, deploy)
     }
 
     fn named(site: &PolicySite) -> Vec<String> {
@@ -399,12 +405,11 @@ mod tests {
     #[test]
     fn the_stage_and_region_deployed_with_are_exact() {
         let text = "service: orders\nprovider:\n  stage: ${opt:stage, 'dev'}\n  iamRoleStatements:\n    - Effect: Allow\n      Action: sqs:SendMessage\n      Resource: '*'\n";
-        let tree = crate::yaml::parse(text).unwrap_or_else(|e| panic!("{e}"));
         let deploy = ServerlessDeploy {
             stage: Some("prod".into()),
             region: Some("eu-west-1".into()),
         };
-        let found = extract(std::path::Path::new("serverless.yml"), &tree.root, &deploy);
+        let found = sites_deployed(text, &deploy);
         assert_eq!(
             named(&found[0]),
             ["provider.iam.role Exact(\"orders-prod-eu-west-1-lambdaRole\")"]
@@ -426,6 +431,28 @@ mod tests {
             "service: shop-${env:NAME}\nprovider:\n  iamRoleStatements:\n    - Effect: Allow\n      Action: sqs:SendMessage\n      Resource: '*'\n",
         );
         assert_eq!(named(&found[0]), ["provider.iam.role Unknown"]);
+    }
+
+    #[test]
+    fn statements_are_prepared_as_a_templates_are() {
+        // Statements from a file are only known when the framework runs: said, not passed over.
+        let found = sites(
+            "service: svc\nprovider:\n  stage: dev\n  region: us-east-1\n  iamRoleStatements: ${file(./iam.yml)}\n",
+        );
+        assert!(
+            found[0]
+                .notes
+                .iter()
+                .any(|n| n.message.contains("is undecidable")),
+            "{:?}",
+            found[0].notes
+        );
+        // Statements an alias shares with a function: an edit would change both.
+        let found = sites(
+            "service: svc\nprovider:\n  stage: dev\n  region: us-east-1\n  iamRoleStatements: &shared\n    - Effect: Allow\n      Action: s3:GetObject\n      Resource: '*'\nfunctions:\n  f:\n    iamRoleStatements: *shared\n",
+        );
+        assert_eq!(found.len(), 2);
+        assert!(found.iter().all(|s| s.frozen.is_some()), "{found:?}");
     }
 
     #[test]

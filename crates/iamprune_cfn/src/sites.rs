@@ -407,21 +407,13 @@ impl<'a, 's> Walker<'a, 's> {
                 });
             }
         }
-        let document = opaque(node);
-        undecidable_notes(node, &document, &self.expanded, &mut notes);
+        let (document, frozen) = prepare(node, self.src.aliased, &self.expanded, &mut notes);
         if let Some(span) = conditional(path, node.span) {
             notes.push(SiteNote {
                 span,
                 message: "the policy is inside `Fn::If`: it applies only under a condition".into(),
             });
         }
-        // Text reached through an alias is the anchored node's: editing it changes every use, policy
-        // or not (an environment variable built from the same list).
-        let frozen = shares_text(node, self.src.aliased).then(|| {
-            "the policy shares text with other places through a YAML anchor and alias: an edit \
-             would change every use, so its fixes are shown, not applied"
-                .to_string()
-        });
         let scope = place.owner.map_or(node, |m| &m.value);
         for (key, span) in duplicate_keys(scope) {
             notes.push(SiteNote {
@@ -481,6 +473,27 @@ impl<'a, 's> Walker<'a, 's> {
             frozen,
         });
     }
+}
+
+/// What every policy document of a template gets, wherever it was found: its expressions opaque, a
+/// note for each statement or action element that is one (but an `Fn::If` among `expanded`, read
+/// branch by branch), and why its text may not be edited, when an alias shares it.
+pub(crate) fn prepare(
+    node: &Node,
+    aliased: &[Span],
+    expanded: &[Span],
+    notes: &mut Vec<SiteNote>,
+) -> (Node, Option<String>) {
+    let document = opaque(node);
+    undecidable_notes(node, &document, expanded, notes);
+    // Text reached through an alias is the anchored node's: editing it changes every use, policy or
+    // not (an environment variable built from the same list).
+    let frozen = shares_text(node, aliased).then(|| {
+        "the policy shares text with other places through a YAML anchor and alias: an edit would \
+         change every use, so its fixes are shown, not applied"
+            .to_string()
+    });
+    (document, frozen)
 }
 
 /// Whether any value of `node` is text an alias shares: inside a node that is anchored and aliased, or

@@ -283,3 +283,23 @@ fn errors_display_as_file_line_column() {
         "{shown:?}"
     );
 }
+
+/// A Serverless service that does not parse is named with the place of the mistake, though nothing
+/// in it says `AWS::`: skipping it would leave its statements unchecked without a word.
+#[test]
+fn a_broken_serverless_service_is_an_error() {
+    let path = Path::new("/project/serverless.yml");
+    let text = "service: orders\nprovider:\n  iamRoleStatements:\n    - Effect: Allow\n      Action: [s3:GetObject\n";
+    let extraction = extract_file(path, text, &options());
+    assert_eq!(extraction.kind, Some(FileKind::Serverless));
+    let shown = extraction
+        .errors
+        .first()
+        .map(|e| e.clone().positioned(text).to_string());
+    assert!(
+        shown
+            .as_deref()
+            .is_some_and(|s| s.starts_with("/project/serverless.yml:")),
+        "{shown:?}"
+    );
+}
