@@ -23,6 +23,8 @@ use layout::ListLayout;
 pub struct FileText<'a> {
     text: &'a str,
     lines: std::cell::OnceCell<LineIndex>,
+    /// One step of the file's indentation, found once (see `layout.rs`).
+    indent_step: std::cell::OnceCell<String>,
 }
 
 impl<'a> FileText<'a> {
@@ -30,6 +32,7 @@ impl<'a> FileText<'a> {
         FileText {
             text,
             lines: std::cell::OnceCell::new(),
+            indent_step: std::cell::OnceCell::new(),
         }
     }
 

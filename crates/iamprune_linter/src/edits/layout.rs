@@ -135,23 +135,29 @@ impl Writer<'_> {
             .map_or(0, |l| l.trim_end_matches(['\n', '\r']).chars().count())
     }
 
-    /// One step of the file's indentation: a tab when lines are indented with tabs, else the
-    /// smallest indentation of any line (two spaces when no line is indented).
-    fn indent_step(&self) -> String {
-        let mut smallest = usize::MAX;
-        for line in self.text.lines() {
-            if line.starts_with('\t') {
-                return "\t".to_string();
-            }
-            let spaces = line.len() - line.trim_start_matches(' ').len();
-            if spaces > 0 && spaces < line.len() {
-                smallest = smallest.min(spaces);
-            }
-        }
-        " ".repeat(if smallest == usize::MAX {
-            2
-        } else {
-            smallest.min(8)
-        })
+    /// One step of the file's indentation, found at most once per file however many lists are laid
+    /// out in it.
+    fn indent_step(&self) -> &str {
+        self.file.indent_step.get_or_init(|| indent_step(self.text))
     }
+}
+
+/// One step of a text's indentation: a tab when lines are indented with tabs, else the smallest
+/// indentation of any line (two spaces when no line is indented).
+fn indent_step(text: &str) -> String {
+    let mut smallest = usize::MAX;
+    for line in text.lines() {
+        if line.starts_with('\t') {
+            return "\t".to_string();
+        }
+        let spaces = line.len() - line.trim_start_matches(' ').len();
+        if spaces > 0 && spaces < line.len() {
+            smallest = smallest.min(spaces);
+        }
+    }
+    " ".repeat(if smallest == usize::MAX {
+        2
+    } else {
+        smallest.min(8)
+    })
 }
