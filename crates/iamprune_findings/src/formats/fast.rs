@@ -109,7 +109,7 @@ struct Present(bool);
 
 impl<'de> Deserialize<'de> for Present {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Checked::deserialize(deserializer)?;
+        Skipped::deserialize(deserializer)?;
         Ok(Present(true))
     }
 }
