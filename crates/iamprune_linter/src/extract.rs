@@ -135,6 +135,7 @@ fn by_kind(
                 .into_iter()
                 .map(|(dir, files)| iamprune_terraform::ModuleFiles {
                     var_files: var_files(&dir, texts),
+                    vendored: vendored(&dir),
                     dir,
                     files,
                 })
@@ -143,6 +144,17 @@ fn by_kind(
             (extraction.sites, extraction.errors)
         }
     }
+}
+
+/// The registry modules `terraform init` vendored for a root, if it ran there. The manifest is read as it
+/// is on disk: no editor edits it.
+fn vendored(dir: &Path) -> Vec<(String, PathBuf)> {
+    if iamprune_terraform::is_vendored(dir) {
+        return Vec::new();
+    }
+    iamprune_syntax::fs::read_to_string(&dir.join(iamprune_terraform::VENDORED_MANIFEST))
+        .map(|text| iamprune_terraform::vendored_modules(dir, &text))
+        .unwrap_or_default()
 }
 
 /// The variable files of a module directory among the texts of its unit, in Terraform's order.

@@ -445,6 +445,13 @@ impl Skipped {
                 entries.skip_current_dir();
                 continue;
             }
+            // A `.terraform` that `terraform init` filled: the code of the registry modules its root
+            // calls, read with the root so that statements passed to them are followed. The rest of
+            // it (providers, stale copies) is Terraform's own.
+            if is_dir && entry.file_name() == ".terraform" && add_vendored(path, found) {
+                entries.skip_current_dir();
+                continue;
+            }
             if is_dir && full {
                 entries.skip_current_dir();
             }
@@ -550,6 +557,38 @@ fn add_assembly(dir: &Path, found: &mut Found) -> bool {
         found.assemblies.insert(dir.to_path_buf());
     }
     is_assembly
+}
+
+/// Adds the Terraform files of the modules `.terraform/modules/modules.json` lists, if `dir` is a
+/// `.terraform` with one and it lists any.
+fn add_vendored(dir: &Path, found: &mut Found) -> bool {
+    let Some(root) = dir.parent() else {
+        return false;
+    };
+    let Ok(manifest) =
+        iamprune_syntax::fs::read_to_string(&root.join(iamprune_terraform::VENDORED_MANIFEST))
+    else {
+        return false;
+    };
+    let mut added = false;
+    for (_, module) in iamprune_terraform::vendored_modules(root, &manifest) {
+        if !module.starts_with(dir) {
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(&module) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if FileKind::of(&path) == Some(FileKind::Terraform)
+                && entry.file_type().is_ok_and(|t| t.is_file())
+            {
+                found.add(path);
+                added = true;
+            }
+        }
+    }
+    added
 }
 
 /// A path as a note shows it, a directory with a trailing `/`.
@@ -668,6 +707,19 @@ fn module_groups(
         })
         .collect();
     let mut sets = DisjointSets::new(modules.len());
+    // Code `terraform init` vendored belongs to the root it ran in.
+    for (i, dir) in modules.keys().enumerate() {
+        if !iamprune_terraform::is_vendored(dir) {
+            continue;
+        }
+        let root: PathBuf = dir
+            .components()
+            .take_while(|c| c.as_os_str() != ".terraform")
+            .collect();
+        if let Some(&j) = index.get(root.as_path()) {
+            sets.union(i, j);
+        }
+    }
     let mut readers: BTreeMap<PathBuf, usize> = BTreeMap::new();
     let mut reads = Vec::new();
     for (i, (dir, (calls, files_read))) in modules.keys().zip(named).enumerate() {
@@ -980,8 +1032,8 @@ mod tests {
             paths(&units, root),
             [
                 ".infra",
+                // With `app/.terraform/modules/iam`: vendored code belongs to the root `init` ran in.
                 "app",
-                "app/.terraform/modules/iam",
                 // Read, and found to hold no policy, as every JSON file is.
                 "app/.terraform/modules/modules.json",
                 "cdk.out",
@@ -1010,6 +1062,32 @@ mod tests {
         let (units, note) = walk(&[root.to_path_buf()], false);
         assert_eq!(paths(&units, root), ["app", "cdk.out"]);
         assert!(text(note).contains("/vendor/main.tf (1)"));
+    }
+
+    #[test]
+    fn modules_terraform_init_vendored_are_read_with_their_root() {
+        let dir = project();
+        let root = dir.path();
+        write(
+            root,
+            "app/.terraform/modules/modules.json",
+            r#"{"Modules": [{"Key": "iam", "Source": "registry.terraform.io/x/iam/aws", "Dir": ".terraform/modules/iam"}]}"#,
+        );
+        let (units, note) = walk(&[root.to_path_buf()], false);
+        assert_eq!(paths(&units, root), ["app", "cdk.out"]);
+        let app = units
+            .iter()
+            .find(|u| u.path.ends_with("app"))
+            .unwrap_or_else(|| panic!("no app unit"));
+        assert!(
+            app.files
+                .iter()
+                .any(|f| f.ends_with(".terraform/modules/iam/main.tf")),
+            "{:?}",
+            app.files
+        );
+        // Read, so not among what was left out.
+        assert!(!text(note).contains(".terraform"));
     }
 
     #[test]

@@ -51,6 +51,11 @@ impl<'s, 'a> Converter<'s, 'a> {
         self.value_in(expr, false, depth)
     }
 
+    /// A value written at a module call for a statement key, actions resolved as in a document.
+    pub fn value_of(&mut self, expr: &Expr, actions: bool) -> Node {
+        self.value_in(expr, actions, 2)
+    }
+
     fn value_in(&mut self, expr: &Expr, actions: bool, depth: usize) -> Node {
         if depth > MAX_DEPTH {
             return self.opaque(expr);

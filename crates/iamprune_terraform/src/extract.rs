@@ -8,6 +8,7 @@ use iamprune_syntax::{FileError, Node, Span, json};
 
 use crate::document::{Converter, is_policy_object};
 use crate::embedded::{Embedded, parse_embedded};
+use crate::inputs::{self, Projection};
 use crate::ir::{Block, Expr, ExprKind, MAX_DEPTH, TemplateForm};
 use crate::principals::ReachFinder;
 use crate::scope::{Scope, SourceFile};
@@ -52,6 +53,8 @@ pub(crate) struct ModuleExtractor<'s, 'a> {
 struct Pending<'a> {
     site: PolicySite,
     holder: Holder<'a>,
+    /// Statements the document makes from a variable, which each call of the module writes.
+    projections: Vec<Projection>,
 }
 
 #[derive(Clone)]
@@ -81,7 +84,8 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
             .unwrap_or_default()
     }
 
-    pub fn run(mut self) -> (Vec<PolicySite>, Vec<FileError>) {
+    /// The module's sites, each with the statements it makes from variables.
+    pub fn run(mut self) -> (Vec<(PolicySite, Vec<Projection>)>, Vec<FileError>) {
         let files: &'a [SourceFile] = self.scope.files;
         let mut pending = Vec::new();
         // Documents that are used by reference, so that uses can be tied to them.
@@ -138,7 +142,12 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
             }
         }
         let mut sites = Vec::new();
-        for Pending { mut site, holder } in pending {
+        for Pending {
+            mut site,
+            holder,
+            projections,
+        } in pending
+        {
             let (reach, purpose, purpose_notes) = self.reach_of(&holder, &site);
             site.purpose = purpose;
             site.notes.extend(purpose_notes);
@@ -158,7 +167,7 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
                 // Trust and resource policies reach no identity whose unused access could narrow them.
                 site.principals_complete = true;
             }
-            sites.push(site);
+            sites.push((site, projections));
         }
         (sites, self.errors)
     }
@@ -168,6 +177,24 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
         let name = block.labels.get(1).cloned().unwrap_or_default();
         let mut converter = Converter::new(self.scope, file);
         let document = converter.policy_document(block);
+        let projections: Vec<Projection> = block
+            .body
+            .blocks("dynamic")
+            .filter(|d| d.labels.first().is_some_and(|l| l == "statement"))
+            .filter_map(|d| inputs::of_dynamic(self.scope, file, d))
+            .collect();
+        for projection in &projections {
+            for note in converter
+                .notes
+                .iter_mut()
+                .filter(|n| n.span == projection.span)
+            {
+                note.message = format!(
+                    "`dynamic \"statement\"` makes its statements from `var.{}`; they are checked where the module is called",
+                    projection.variable
+                );
+            }
+        }
         // Documents merged into this one reach whoever this one reaches.
         for chain in [
             "source_policy_documents",
@@ -202,6 +229,7 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
                 frozen: None,
             },
             holder: Holder::Key(DocKey::Data(name)),
+            projections,
         });
     }
 
@@ -515,6 +543,13 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
             notes,
             pending,
         );
+        if let (Some(last), ExprKind::Object(members)) = (pending.last_mut(), &object.kind) {
+            last.projections = members
+                .iter()
+                .filter(|m| m.key == "Statement")
+                .filter_map(|m| inputs::of_for(self.scope, file, &m.value))
+                .collect();
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -559,6 +594,7 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
                 frozen: None,
             },
             holder: holder.clone(),
+            projections: Vec::new(),
         });
     }
 

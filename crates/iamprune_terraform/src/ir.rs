@@ -57,8 +57,25 @@ pub(crate) enum ExprKind {
     Ref {
         path: Vec<String>,
     },
-    /// Anything only evaluation could tell (conditionals, `for`, operators, splats of expressions).
+    /// `cond ? then : otherwise`; the condition is not kept, since nothing here evaluates it.
+    Conditional {
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
+    /// `[for k, v in collection : value if cond]` or `{for k, v in collection : key => value}`.
+    For(Box<ForExpr>),
+    /// Anything only evaluation could tell (operators, splats of expressions).
     Other,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ForExpr {
+    pub key_var: Option<String>,
+    pub value_var: String,
+    pub collection: Expr,
+    /// The key expression of an object `for`; `None` for a tuple `for`.
+    pub key: Option<Expr>,
+    pub value: Expr,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,8 +225,20 @@ pub(crate) fn expr_from_hcl(expr: &Expression, base: usize, depth: usize) -> Exp
                 .map(|e| expr_from_hcl(e, base, depth + 1))
                 .collect(),
         },
-        Expression::Conditional(_) => ExprKind::Other,
-        Expression::ForExpr(_) => ExprKind::Other,
+        Expression::Conditional(c) => ExprKind::Conditional {
+            then: Box::new(expr_from_hcl(&c.true_expr, base, depth + 1)),
+            otherwise: Box::new(expr_from_hcl(&c.false_expr, base, depth + 1)),
+        },
+        Expression::ForExpr(f) => ExprKind::For(Box::new(ForExpr {
+            key_var: f.intro.key_var.as_ref().map(|k| k.as_str().to_string()),
+            value_var: f.intro.value_var.as_str().to_string(),
+            collection: expr_from_hcl(&f.intro.collection_expr, base, depth + 1),
+            key: f
+                .key_expr
+                .as_ref()
+                .map(|k| expr_from_hcl(k, base, depth + 1)),
+            value: expr_from_hcl(&f.value_expr, base, depth + 1),
+        })),
         Expression::UnaryOp(_) | Expression::BinaryOp(_) => ExprKind::Other,
     };
     Expr::new(span, kind)

@@ -20,6 +20,7 @@
 mod document;
 mod embedded;
 mod extract;
+mod inputs;
 mod ir;
 mod parse;
 mod principals;
@@ -28,6 +29,7 @@ pub mod spelling;
 mod state;
 mod strings;
 mod tree;
+mod vendored;
 
 use std::path::{Path, PathBuf};
 
@@ -38,6 +40,7 @@ pub use scope::InputValue;
 pub use spelling::suppressions;
 pub use state::{StatePrincipal, is_state, state_principals};
 pub use tree::{ModuleFiles, extract_tree};
+pub use vendored::{MANIFEST as VENDORED_MANIFEST, is_vendored, vendored_modules};
 
 /// Settings of an extraction.
 #[derive(Debug, Clone, Default)]
@@ -67,6 +70,7 @@ pub fn extract_module(dir: &Path, files: &[(PathBuf, String)], options: &Options
             dir: dir.to_path_buf(),
             files: files.to_vec(),
             var_files: Vec::new(),
+            vendored: Vec::new(),
         }],
         options,
     )

@@ -137,18 +137,7 @@ impl<'a> Scope<'a> {
         let needle = format!("{root}.{name}");
         self.files
             .iter()
-            .map(|f| {
-                f.text
-                    .match_indices(&needle)
-                    .filter(|(at, _)| {
-                        let after = f
-                            .text
-                            .get(at + needle.len()..)
-                            .and_then(|r| r.chars().next());
-                        !after.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
-                    })
-                    .count()
-            })
+            .map(|f| count_mentions(&f.text, &needle))
             .sum()
     }
 
@@ -408,6 +397,17 @@ impl<'a> Scope<'a> {
         }
         Some(vec![Instance::default()])
     }
+}
+
+/// How often `needle` (`var.name`) is written in `text` as a whole name, not as the start of a longer
+/// one (`var.name_prefix`).
+pub(crate) fn count_mentions(text: &str, needle: &str) -> usize {
+    text.match_indices(needle)
+        .filter(|(at, _)| {
+            let after = text.get(at + needle.len()..).and_then(|r| r.chars().next());
+            !after.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        })
+        .count()
 }
 
 /// Whether an expression mentions `each` or `count` (and so differs per instance).

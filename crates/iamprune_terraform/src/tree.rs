@@ -8,6 +8,7 @@ use iamprune_policy::{PolicySite, SiteNote};
 use iamprune_syntax::FileError;
 
 use crate::extract::{ModuleExtractor, normalize};
+use crate::inputs;
 use crate::parse::parse_file;
 use crate::scope::{Eval, InputValue, Instance, Located, Scope, SourceFile};
 use crate::{Extraction, Options};
@@ -20,13 +21,16 @@ pub struct ModuleFiles {
     /// Variable files that apply when the module is a root (`terraform.tfvars`, then `*.auto.tfvars`
     /// in name order, then any the configuration names): a later file overrides an earlier one.
     pub var_files: Vec<(PathBuf, String)>,
+    /// For a root `terraform init` ran in: where the code of each registry or git module call is, by
+    /// the call's key (see [`crate::vendored_modules`]).
+    pub vendored: Vec<(String, PathBuf)>,
 }
 
 /// Module calls nested deeper than this are not followed (and a module calling itself ends).
 const MAX_NESTING: usize = 8;
 
 /// Arguments of a `module` block that are not inputs.
-const META_ARGUMENTS: &[&str] = &[
+pub(crate) const META_ARGUMENTS: &[&str] = &[
     "source",
     "version",
     "count",
@@ -44,7 +48,22 @@ struct Instantiation {
     assigned: HashMap<String, InputValue>,
     /// `module.app.` for a child, empty for a root.
     address: String,
+    /// The key `terraform init` gives the instantiation's calls: `app.` inside `module.app`.
+    key: String,
     depth: usize,
+    /// The call that made this instantiation: statements it passes are extracted where it is written.
+    caller: Option<Caller>,
+}
+
+/// The `module` block of an instantiation, and what its module knew when it was instantiated.
+struct Caller {
+    module: usize,
+    /// The `module` block's label.
+    name: String,
+    inputs: HashMap<String, InputValue>,
+    assigned: HashMap<String, InputValue>,
+    file: usize,
+    block: usize,
 }
 
 /// Extracts every module. A module called from another one (with a local `source`) is extracted once
@@ -74,8 +93,20 @@ pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
         .collect();
     let dirs: Vec<PathBuf> = modules.iter().map(|m| normalize(&m.dir)).collect();
     let calls = local_calls(&parsed, &dirs);
+    let vendored: HashMap<&str, usize> = modules
+        .iter()
+        .flat_map(|m| &m.vendored)
+        .filter_map(|(key, dir)| {
+            let dir = normalize(dir);
+            Some((key.as_str(), dirs.iter().position(|d| *d == dir)?))
+        })
+        .collect();
+    // A vendored module is only ever instantiated by the call that names it.
     let called: Vec<bool> = (0..modules.len())
-        .map(|i| calls.iter().any(|c| c.child == i && c.parent != i))
+        .map(|i| {
+            calls.iter().any(|c| c.child == i && c.parent != i)
+                || dirs.get(i).is_some_and(|d| crate::is_vendored(d))
+        })
         .collect();
 
     let mut queue: Vec<Instantiation> = (0..modules.len())
@@ -88,7 +119,9 @@ pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
                 .map(|m| assigned_values(&m.var_files, &mut errors))
                 .unwrap_or_default(),
             address: String::new(),
+            key: String::new(),
             depth: 0,
+            caller: None,
         })
         .collect();
     let mut sites: Vec<PolicySite> = Vec::new();
@@ -109,23 +142,97 @@ pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
                 errors.push(e);
             }
         }
-        for mut site in found {
+        let caller_scope = inst.caller.as_ref().and_then(|c| {
+            let files = parsed.get(c.module)?;
+            Some(Scope::new(files, &c.inputs, &c.assigned))
+        });
+        // A call-site document is named from where it is written, like every document of a module:
+        // the instantiations of its caller reach it through one site.
+        let call_address = inst
+            .caller
+            .as_ref()
+            .map(|c| format!("module.{}.", c.name))
+            .unwrap_or_default();
+        let call = inst
+            .caller
+            .as_ref()
+            .zip(caller_scope.as_ref())
+            .and_then(|(c, scope)| {
+                Some(inputs::Call {
+                    scope,
+                    file: c.file,
+                    block: scope.files.get(c.file)?.body.blocks.get(c.block)?,
+                    address: &call_address,
+                })
+            });
+        // Code `terraform init` vendored is fixed at its source: only what callers write is reported.
+        let in_place = !crate::is_vendored(&module.dir);
+        for (mut site, projections) in found {
             for p in &mut site.principals {
                 p.declared_as = format!("{}{}", inst.address, p.declared_as);
             }
-            merge_site(&mut sites, &mut found_at, site);
+            if let Some(call) = &call {
+                for projection in &projections {
+                    if let Some(written) = inputs::call_site(call, projection, &site) {
+                        merge_site(&mut sites, &mut found_at, written);
+                    }
+                }
+            }
+            if in_place {
+                merge_site(&mut sites, &mut found_at, site);
+            }
         }
         if inst.depth >= MAX_NESTING {
             continue;
         }
-        for call in calls.iter().filter(|c| c.parent == inst.module) {
+        let mut followed: Vec<Call> = calls
+            .iter()
+            .filter(|c| c.parent == inst.module)
+            .cloned()
+            .collect();
+        for unfollowed in other_calls(files, inst.module) {
+            let key = format!("{}{}", inst.key, unfollowed.name);
+            match vendored.get(key.as_str()) {
+                Some(&child) => followed.push(Call {
+                    child,
+                    ..unfollowed
+                }),
+                None => {
+                    let Some(block) = files
+                        .get(unfollowed.file)
+                        .and_then(|f| f.body.blocks.get(unfollowed.block))
+                    else {
+                        continue;
+                    };
+                    let call = inputs::Call {
+                        scope: &scope,
+                        file: unfollowed.file,
+                        block,
+                        address: &format!("module.{}.", unfollowed.name),
+                    };
+                    for site in inputs::unfollowed(&call) {
+                        merge_site(&mut sites, &mut found_at, site);
+                    }
+                }
+            }
+        }
+        for call in &followed {
             for (inputs, assigned) in call_inputs(&scope, call) {
                 queue.push(Instantiation {
                     module: call.child,
                     inputs,
                     assigned,
                     address: format!("{}module.{}.", inst.address, call.name),
+                    key: format!("{}{}.", inst.key, call.name),
                     depth: inst.depth + 1,
+                    caller: Some(Caller {
+                        module: inst.module,
+                        name: call.name.clone(),
+                        inputs: inst.inputs.clone(),
+                        assigned: inst.assigned.clone(),
+                        file: call.file,
+                        block: call.block,
+                    }),
                 });
             }
         }
@@ -136,6 +243,7 @@ pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
     Extraction { sites, errors }
 }
 
+#[derive(Clone)]
 struct Call {
     parent: usize,
     child: usize,
@@ -143,6 +251,34 @@ struct Call {
     /// The file of the parent the `module` block is in, and its index among that file's blocks.
     file: usize,
     block: usize,
+}
+
+/// The `module` blocks of a module whose source is not a local path (registry, git), as calls whose
+/// child is not known yet.
+fn other_calls(files: &[SourceFile], parent: usize) -> Vec<Call> {
+    let mut out = Vec::new();
+    for (file, source) in files.iter().enumerate() {
+        for (index, block) in source.body.blocks.iter().enumerate() {
+            if block.ident != "module" {
+                continue;
+            }
+            let local = block
+                .body
+                .attr("source")
+                .and_then(|a| a.value.as_str())
+                .is_some_and(|s| s.starts_with("./") || s.starts_with("../"));
+            if !local {
+                out.push(Call {
+                    parent,
+                    child: usize::MAX,
+                    name: block.labels.first().cloned().unwrap_or_default(),
+                    file,
+                    block: index,
+                });
+            }
+        }
+    }
+    out
 }
 
 fn local_calls(parsed: &[Vec<SourceFile>], dirs: &[PathBuf]) -> Vec<Call> {

@@ -33,6 +33,7 @@ fn module_files(dir: &Path) -> ModuleFiles {
         dir: dir.to_path_buf(),
         files,
         var_files: Vec::new(),
+        vendored: Vec::new(),
     }
 }
 
@@ -188,6 +189,30 @@ fn local_module_inputs() {
             ..Options::default()
         }
     )));
+}
+
+/// Statements passed into modules, extracted where each call writes them.
+#[test]
+fn statements_passed_into_modules() {
+    let root = testdata().join("statement_inputs");
+    let modules = [
+        module_files(&root),
+        module_files(&root.join("modules/lambda-like")),
+        module_files(&root.join("modules/shared")),
+    ];
+    let extraction = extract_tree(
+        &modules,
+        &Options {
+            root: testdata(),
+            ..Options::default()
+        },
+    );
+    for site in &extraction.sites {
+        if let Err(e) = PolicyDocument::from_node(&site.document) {
+            panic!("{}: {e}", site.owner);
+        }
+    }
+    insta::assert_snapshot!(render(&extraction));
 }
 
 /// Every fixture document the engine is meant to read, it reads.
