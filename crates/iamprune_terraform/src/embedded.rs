@@ -4,7 +4,9 @@
 use iamprune_policy::SiteNote;
 use iamprune_syntax::{Member, Node, NodeKind, SyntaxError, json};
 
-use crate::strings::{Decoded, Escapes, HoleKind, decode};
+use std::collections::BTreeMap;
+
+use crate::strings::{Decoded, Escapes, HoleKind, decode_with};
 
 pub(crate) struct Embedded {
     pub document: Node,
@@ -20,7 +22,18 @@ pub(crate) fn parse_embedded(
     base: usize,
     escapes: Escapes,
 ) -> Result<Embedded, SyntaxError> {
-    let mut decoded = decode(raw, base, escapes);
+    parse_template(src, raw, base, escapes, &BTreeMap::new())
+}
+
+/// [`parse_embedded`] with the literal values of template variables.
+pub(crate) fn parse_template(
+    src: &str,
+    raw: &str,
+    base: usize,
+    escapes: Escapes,
+    vars: &BTreeMap<String, String>,
+) -> Result<Embedded, SyntaxError> {
+    let mut decoded = decode_with(raw, base, escapes, vars);
     let mut notes = Vec::new();
     let parsed = match json::parse(&decoded.text) {
         Ok(parsed) => parsed,

@@ -1,13 +1,13 @@
 //! Finding the policy documents of one module and tying each to whom it reaches.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
 use iamprune_policy::{PolicySite, PrincipalKind, Purpose, Reach, SiteNote, StringStyle, Syntax};
 use iamprune_syntax::{FileError, Node, Span, json};
 
 use crate::document::{Converter, is_policy_object};
-use crate::embedded::{Embedded, parse_embedded};
+use crate::embedded::{Embedded, parse_embedded, parse_template};
 use crate::inputs::{self, Projection};
 use crate::ir::{Block, Expr, ExprKind, MAX_DEPTH, TemplateForm};
 use crate::principals::ReachFinder;
@@ -15,6 +15,14 @@ use crate::scope::{Scope, SourceFile};
 use crate::strings::{
     Escapes, HoleKind, decode, heredoc_body, heredoc_is_indented, hole_expression, quoted_inner,
 };
+
+/// A `file(path)` or `templatefile(path, vars)` call.
+#[derive(Clone, Copy)]
+struct FileCall<'e> {
+    function: &'e str,
+    path: &'e Expr,
+    vars: Option<&'e Expr>,
+}
 
 /// A document that other blocks use by reference.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -337,7 +345,12 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
             },
             ExprKind::Call { name, args } if name == "file" || name == "templatefile" => {
                 if let Some(path_arg) = args.first() {
-                    self.file_call(file, block, attr, name, path_arg, holder, pending);
+                    let call = FileCall {
+                        function: name,
+                        path: path_arg,
+                        vars: args.get(1),
+                    };
+                    self.file_call(file, block, attr, &call, holder, pending);
                 }
             }
             ExprKind::Call { args, .. } | ExprKind::Array(args) => {
@@ -444,11 +457,15 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
         file: usize,
         block: &'a Block,
         attr: &str,
-        function: &str,
-        path_arg: &Expr,
+        call: &FileCall<'_>,
         holder: &Holder<'a>,
         pending: &mut Vec<Pending<'a>>,
     ) {
+        let FileCall {
+            function,
+            path: path_arg,
+            vars: vars_arg,
+        } = *call;
         let text = self.scope.text(file);
         let Some(relative) = literal_path(text, path_arg) else {
             return;
@@ -496,12 +513,19 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
         if !content.contains("\"Statement\"") {
             return;
         }
+        let mut substituted = Vec::new();
         let parsed = if function == "templatefile" {
             let (body, base) = match content.strip_prefix('\u{feff}') {
                 Some(rest) => (rest, '\u{feff}'.len_utf8()),
                 None => (content.as_str(), 0),
             };
-            parse_embedded(&content, body, base, Escapes::Literal)
+            let vars = self.template_vars(file, vars_arg);
+            substituted = vars
+                .iter()
+                .filter(|(name, _)| content.contains(&format!("${{{name}}}")))
+                .map(|(name, value)| format!("`{name}` = \"{value}\""))
+                .collect();
+            parse_template(&content, body, base, Escapes::Literal, &vars)
         } else {
             json::parse(&content).map(|document| Embedded {
                 document,
@@ -510,15 +534,47 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
             })
         };
         match parsed {
-            Ok(embedded) => self.add_embedded(
-                (file, block, holder),
-                embedded,
-                Syntax::Json,
-                Some(path),
-                pending,
-            ),
+            Ok(mut embedded) => {
+                if !substituted.is_empty() {
+                    embedded.notes.push(SiteNote {
+                        span: embedded.document.span,
+                        message: format!(
+                            "template variables are read as the literals `templatefile` passes ({}); a change writes a value in place of its `${{...}}`",
+                            substituted.join(", ")
+                        ),
+                    });
+                }
+                self.add_embedded(
+                    (file, block, holder),
+                    embedded,
+                    Syntax::Json,
+                    Some(path),
+                    pending,
+                );
+            }
             Err(err) => self.errors.push(err.in_file(&path)),
         }
+    }
+
+    /// The variables of a `templatefile` call whose values are literal whatever the module's variables
+    /// are set to.
+    fn template_vars(&self, file: usize, vars: Option<&Expr>) -> BTreeMap<String, String> {
+        let Some(ExprKind::Object(members)) = vars.map(|v| &v.kind) else {
+            return BTreeMap::new();
+        };
+        members
+            .iter()
+            .filter_map(|m| {
+                let at = crate::scope::Located {
+                    file,
+                    expr: &m.value,
+                };
+                let value = self
+                    .scope
+                    .certain_string(at, &crate::scope::Instance::default())?;
+                Some((m.key.clone(), value))
+            })
+            .collect()
     }
 
     /// A document written as an HCL object (`jsonencode({...})`, or a local encoded where it is used).

@@ -108,6 +108,18 @@ impl JsonState {
 
 /// Decodes `raw`, which starts at absolute offset `base` in its file.
 pub(crate) fn decode(raw: &str, base: usize, escapes: Escapes) -> Decoded {
+    decode_with(raw, base, escapes, &std::collections::BTreeMap::new())
+}
+
+/// Decodes `raw` with the literal values of template variables (`templatefile`'s second argument):
+/// `${name}` inside a JSON string, for a variable given here, is its value (JSON-escaped, every byte
+/// mapped to the `${name}`), not a hole.
+pub(crate) fn decode_with(
+    raw: &str,
+    base: usize,
+    escapes: Escapes,
+    vars: &std::collections::BTreeMap<String, String>,
+) -> Decoded {
     let mut out = Decoded {
         raw_end: base + raw.len(),
         ..Decoded::default()
@@ -134,6 +146,23 @@ pub(crate) fn decode(raw: &str, base: usize, escapes: Escapes) -> Decoded {
             };
             let raw_span = Span::new(at, at + len);
             let start = out.text.len();
+            let name = rest
+                .get(2..len.saturating_sub(1))
+                .map(str::trim)
+                .filter(|_| kind == HoleKind::Interpolation && json.in_string);
+            if let Some(value) = name.and_then(|n| vars.get(n)) {
+                for c in value.chars() {
+                    match c {
+                        '"' | '\\' => out.push_str(&format!("\\{c}"), raw_span),
+                        c if (c as u32) < 0x20 => {
+                            out.push_str(&format!("\\u{:04x}", c as u32), raw_span);
+                        }
+                        c => out.push_char(c, raw_span),
+                    }
+                }
+                i += len;
+                continue;
+            }
             let placeholder = match (json.in_string, kind) {
                 (true, _) => "_",
                 (false, HoleKind::Interpolation) => "\"_\"",
@@ -267,6 +296,22 @@ pub(crate) fn hole_expression(src: &str, hole: &Hole) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_template_variable_given_a_literal_is_its_value() {
+        let vars = std::collections::BTreeMap::from([
+            ("verb".to_string(), "Get\"Object".to_string()),
+            ("bucket".to_string(), "reports".to_string()),
+        ]);
+        let raw = r#"{"a": "s3:${verb}", "b": ${bucket}, "c": "${ other }"}"#;
+        let d = decode_with(raw, 0, Escapes::Literal, &vars);
+        assert_eq!(d.text, r#"{"a": "s3:Get\"Object", "b": "_", "c": "_"}"#);
+        // Outside a string a value would be JSON text of its own; only string contents are replaced.
+        assert_eq!(d.holes.len(), 2);
+        let verb = raw.find("${verb}").unwrap_or_default();
+        let at = d.text.find("Get").unwrap_or_default();
+        assert_eq!(d.raw_span(Span::new(at, at + 3)), Span::new(verb, verb + 7));
+    }
 
     #[test]
     fn quoted_escapes_map_back_to_raw() {
