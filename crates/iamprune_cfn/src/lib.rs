@@ -13,6 +13,7 @@ mod embedded;
 mod generated;
 mod intrinsic;
 mod principals;
+mod sam_templates;
 mod serverless;
 mod sites;
 pub mod spelling;

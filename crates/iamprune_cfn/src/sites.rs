@@ -1,6 +1,6 @@
 //! The walk of a CloudFormation template for its policy sites: every object with a `Statement`
 //! (identity, trust and resource policies, SAM custom statements) wherever it is, policies written as
-//! JSON strings, and SAM policy templates, which are reported as not refinable.
+//! JSON strings, and SAM policy templates, expanded from SAM's published definitions.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -184,8 +184,9 @@ impl<'a, 's> Walker<'a, 's> {
     }
 
     /// A SAM policy template (`- S3ReadPolicy: {BucketName: b}`) in a function's `Policies`: the
-    /// transform expands it into statements the template does not show, so it is reported as one
-    /// undecidable statement.
+    /// statements the transform expands it into, from SAM's published definitions, checked at the
+    /// template's name ([`Syntax::Expanded`]: no edit is made in them); a name SAM does not publish is
+    /// one undecidable statement.
     fn sam_policy_template(&mut self, node: &'s Node, path: &[Seg<'s>]) -> bool {
         let place = self.place(path);
         let Some(owner) = place.owner else {
@@ -217,26 +218,77 @@ impl<'a, 's> Walker<'a, 's> {
         {
             return false;
         }
+        let key = member.key_span;
+        let Some(template) = crate::sam_templates::template(&member.key) else {
+            let document = Node::new(
+                node.span,
+                NodeKind::Object(vec![Member {
+                    key: "Statement".into(),
+                    key_span: key,
+                    value: Node::new(
+                        node.span,
+                        NodeKind::Opaque(format!("SAM policy template {}", member.key)),
+                    ),
+                }]),
+            );
+            let note = SiteNote {
+                span: key,
+                message: format!(
+                    "`{}` is not a policy template SAM publishes (as of the definitions iamprune \
+                     carries): its statements are not known, so it is not checked",
+                    member.key
+                ),
+            };
+            self.document(&document, path, self.src.syntax.clone(), vec![note]);
+            return true;
+        };
+        // The statements the transform writes, every span at the template's name: they are checked
+        // and reported there, and no edit can be made in text that does not hold them.
+        let string = |s: &str| Node::new(key, NodeKind::String(s.to_string()));
+        let statements = template
+            .statements
+            .iter()
+            .map(|actions| {
+                Node::new(
+                    key,
+                    NodeKind::Object(vec![
+                        Member {
+                            key: "Effect".into(),
+                            key_span: key,
+                            value: string("Allow"),
+                        },
+                        Member {
+                            key: "Action".into(),
+                            key_span: key,
+                            value: Node::new(
+                                key,
+                                NodeKind::Array(actions.iter().map(|a| string(a)).collect()),
+                            ),
+                        },
+                    ]),
+                )
+            })
+            .collect();
         let document = Node::new(
             node.span,
             NodeKind::Object(vec![Member {
                 key: "Statement".into(),
-                key_span: member.key_span,
-                value: Node::new(
-                    node.span,
-                    NodeKind::Opaque(format!("SAM policy template {}", member.key)),
-                ),
+                key_span: key,
+                value: Node::new(node.span, NodeKind::Array(statements)),
             }]),
         );
+        let actions: usize = template.statements.iter().map(Vec::len).sum();
         let note = SiteNote {
-            span: member.key_span,
+            span: key,
             message: format!(
-                "SAM policy template `{}` is expanded by the SAM transform into statements this \
-                 template does not show: not refinable",
-                member.key
+                "SAM policy template `{}` stands for {actions} action{} (SAM's published definition); \
+                 they are checked here, and what is unused is dropped by replacing the template with \
+                 the statement it stands for, without those actions",
+                member.key,
+                if actions == 1 { "" } else { "s" }
             ),
         };
-        self.document(&document, path, self.src.syntax.clone(), vec![note]);
+        self.document(&document, path, Syntax::Expanded, vec![note]);
         true
     }
 

@@ -222,7 +222,11 @@ fn every_policy_fixture_is_a_policy() {
         for site in &extraction.sites {
             let doc = PolicyDocument::from_node(&site.document)
                 .unwrap_or_else(|e| panic!("{name} {}: {e}", site.owner));
-            // Every literal element's span holds exactly that action, quoted or not.
+            // Every literal element's span holds exactly that action, quoted or not; statements no text
+            // holds (a SAM policy template's) point at the template's name.
+            if site.syntax == iamprune_policy::Syntax::Expanded {
+                continue;
+            }
             for block in doc.statements.iter().filter_map(|s| s.actions.as_ref()) {
                 for e in &block.elements {
                     if let ElementValue::Pattern(p) = &e.value {

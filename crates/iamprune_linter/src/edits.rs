@@ -54,6 +54,8 @@ pub struct Writer<'a> {
     file: &'a FileText<'a>,
     spelling: &'static dyn Spelling,
     layout: ListLayout,
+    /// `false` for statements no text holds ([`Syntax::Expanded`]): no edit is made.
+    written: bool,
 }
 
 impl<'a> Writer<'a> {
@@ -63,6 +65,7 @@ impl<'a> Writer<'a> {
             file,
             spelling: spelling(syntax),
             layout: ListLayout::of(syntax),
+            written: *syntax != Syntax::Expanded,
         }
     }
 
@@ -87,6 +90,9 @@ impl<'a> Writer<'a> {
     /// Replaces element `i` of the list by `patterns` (at least one). A list the replacement makes
     /// too wide for its line is written one item per line.
     pub fn replace_element(&self, block: &ActionBlock, i: usize, patterns: &[String]) -> Vec<Edit> {
+        if !self.written {
+            return Vec::new();
+        }
         let Some(element) = block.elements.get(i) else {
             return Vec::new();
         };
@@ -178,12 +184,15 @@ impl<'a> Writer<'a> {
 
     /// Deletes element `i` of a list with more than one element, with the separator to its neighbour.
     pub fn remove_element(&self, block: &ActionBlock, i: usize) -> Vec<Edit> {
+        if !self.written {
+            return Vec::new();
+        }
         self.remove_from(&spans(block), i).into_iter().collect()
     }
 
     /// Deletes statement `i` of the document, when other statements remain.
     pub fn remove_statement(&self, document: &PolicyDocument, i: usize) -> Option<Edit> {
-        if !document.statement_is_list {
+        if !document.statement_is_list || !self.written {
             return None;
         }
         let spans: Vec<Span> = document.statements.iter().map(|s| s.span).collect();
@@ -192,6 +201,9 @@ impl<'a> Writer<'a> {
 
     /// Turns `Action: <anything>` into `NotAction: [patterns]`.
     pub fn to_not_action(&self, block: &ActionBlock, patterns: &[String]) -> Vec<Edit> {
+        if !self.written {
+            return Vec::new();
+        }
         let key = block.key_span.slice(self.text).unwrap_or("");
         // A key the format does not negate is not rewritten, so no fix is offered.
         let Some(not_key) = self.spelling.not_action_key(key) else {
@@ -219,6 +231,9 @@ impl<'a> Writer<'a> {
 
     /// Appends patterns to a `NotAction` list (a single string becomes a list).
     pub fn extend_list(&self, block: &ActionBlock, added: &[String]) -> Vec<Edit> {
+        if !self.written {
+            return Vec::new();
+        }
         let sample = block
             .elements
             .first()
@@ -462,7 +477,7 @@ fn spans(block: &ActionBlock) -> Vec<Span> {
 /// The spelling of a syntax, from the crate of its format.
 pub(crate) fn spelling(syntax: &Syntax) -> &'static dyn Spelling {
     match syntax {
-        Syntax::Json => &Json,
+        Syntax::Json | Syntax::Expanded => &Json,
         Syntax::Yaml => &iamprune_cfn::spelling::Yaml,
         Syntax::Hcl => &iamprune_terraform::spelling::Hcl,
         Syntax::EmbeddedJson(StringStyle::DoubleQuoted) => &EmbeddedJson {

@@ -194,6 +194,9 @@ pub enum Syntax {
     Yaml,
     /// HCL object syntax (`jsonencode({...})`) or `aws_iam_policy_document` blocks.
     Hcl,
+    /// Statements no text holds, written by a transform (a SAM policy template's): their spans point at
+    /// what stands for them, and no edit is made.
+    Expanded,
     /// JSON inside a string literal of another syntax: spans point into the raw literal, and new text
     /// must be escaped the way the literal is.
     EmbeddedJson(StringStyle),

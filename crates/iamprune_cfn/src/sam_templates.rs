@@ -1,0 +1,122 @@
+//! SAM policy templates (`- S3ReadPolicy: {BucketName: b}` in a function's `Policies`), expanded from
+//! the definitions SAM publishes (`data/sam/`, vendored with their licence), so that the actions they
+//! grant are checked like written ones.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+const DEFINITIONS: &str = include_str!("../data/sam/policy_templates.json");
+
+/// The statements of a template: the actions of each, all `Allow` (every published template is).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Template {
+    pub statements: Vec<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct Definitions {
+    #[serde(rename = "Templates")]
+    templates: HashMap<String, Entry>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    #[serde(rename = "Definition")]
+    definition: Definition,
+}
+
+#[derive(Deserialize)]
+struct Definition {
+    #[serde(rename = "Statement")]
+    statements: Vec<StatementDef>,
+}
+
+#[derive(Deserialize)]
+struct StatementDef {
+    #[serde(rename = "Effect")]
+    effect: String,
+    #[serde(rename = "Action")]
+    action: Actions,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Actions {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// The template SAM publishes under `name`; `None` for a name it does not (a typo, or a template
+/// newer than the vendored definitions).
+pub(crate) fn template(name: &str) -> Option<&'static Template> {
+    static TEMPLATES: OnceLock<HashMap<String, Template>> = OnceLock::new();
+    TEMPLATES
+        .get_or_init(|| {
+            // The data is part of the build, checked by the tests below: a failure here is a broken
+            // build, and then no template is known rather than a panic.
+            let Ok(definitions) = serde_json::from_str::<Definitions>(DEFINITIONS) else {
+                return HashMap::new();
+            };
+            definitions
+                .templates
+                .into_iter()
+                .filter_map(|(name, entry)| {
+                    let statements = entry
+                        .definition
+                        .statements
+                        .into_iter()
+                        .map(|s| {
+                            (s.effect == "Allow").then_some(match s.action {
+                                Actions::One(a) => vec![a],
+                                Actions::Many(a) => a,
+                            })
+                        })
+                        .collect::<Option<Vec<_>>>()?;
+                    Some((name, Template { statements }))
+                })
+                .collect()
+        })
+        .get(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sam_templates_are_read_from_the_vendored_definitions() {
+        let Some(read) = template("S3ReadPolicy") else {
+            panic!("S3ReadPolicy is not known");
+        };
+        assert!(
+            read.statements
+                .iter()
+                .flatten()
+                .any(|a| a == "s3:GetObject")
+        );
+        let Some(kms) = template("KMSDecryptPolicy") else {
+            panic!("KMSDecryptPolicy is not known");
+        };
+        assert_eq!(kms.statements, [vec!["kms:Decrypt".to_string()]]);
+        assert_eq!(template("S3ReadPolicyy"), None);
+        // Every template SAM publishes is read (all of them only allow).
+        let count = serde_json::from_str::<serde_json::Value>(DEFINITIONS)
+            .ok()
+            .and_then(|v| v["Templates"].as_object().map(|t| t.len()))
+            .unwrap_or(0);
+        assert!(count >= 80, "{count}");
+        let names: Vec<String> = serde_json::from_str::<serde_json::Value>(DEFINITIONS)
+            .ok()
+            .and_then(|v| {
+                v["Templates"]
+                    .as_object()
+                    .map(|t| t.keys().cloned().collect())
+            })
+            .unwrap_or_default();
+        for name in names {
+            assert!(template(&name).is_some(), "{name}");
+        }
+    }
+}
