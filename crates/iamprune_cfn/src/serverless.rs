@@ -65,25 +65,26 @@ pub(crate) fn extract(src: &Source<'_>, root: &Node, deploy: &ServerlessDeploy) 
                 .filter(|(_, _, inherits)| *inherits)
                 .map(|(function, _, _)| names.function_role(function)),
         );
-        sites.push(site(src, owner, statements, principals, &names));
+        sites.extend(site(src, owner, statements, principals, &names));
     }
     for (function, statements, _) in &functions {
         let owner = format!("functions.{}.iamRoleStatements", function.key);
         let principals = vec![names.function_role(function)];
-        sites.push(site(src, &owner, statements, principals, &names));
+        sites.extend(site(src, &owner, statements, principals, &names));
     }
     sites
 }
 
 /// A list of statements as a document of its own, reaching `principals`, prepared as every document
-/// of a template is (its expressions, and an alias that shares its text).
+/// of a template is (its expressions, and an alias that shares its text); and each branch of an
+/// `Fn::If` that gives statements, as a document of its own, as in a template.
 fn site(
     src: &Source<'_>,
     owner: &str,
     statements: &Member,
     principals: Vec<PrincipalRef>,
     names: &Names,
-) -> PolicySite {
+) -> Vec<PolicySite> {
     let written = Node::new(
         statements.value.span,
         NodeKind::Object(vec![Member {
@@ -92,36 +93,56 @@ fn site(
             value: variables_opaque(&statements.value),
         }]),
     );
-    let mut notes = Vec::new();
-    let (document, frozen) = sites::prepare(&written, src.aliased, &[], &mut notes);
-    if let Some(why) = &names.assumed {
-        notes.push(SiteNote {
-            span: statements.key_span,
-            message: format!(
-                "the role's name is assumed ({why}): another stage or region deploys another role, so \
-                 this is narrowed only when deployment evidence or iamprune.toml [principals] says whom \
-                 it reaches"
-            ),
-        });
+    let branches = crate::conditions::branches(&written);
+    let expanded: Vec<_> = branches.iter().map(|b| b.condition).collect();
+    let whole = matches!(
+        crate::intrinsic::as_intrinsic(&statements.value),
+        Some(("Fn::If", _))
+    );
+    let mut documents = Vec::new();
+    if !whole || branches.is_empty() {
+        documents.push((owner.to_string(), written));
     }
-    let file = src.file;
-    PolicySite {
-        file: file.to_path_buf(),
-        owner: owner.to_string(),
-        owner_file: file.to_path_buf(),
-        owner_span: statements.key_span,
-        construct_path: None,
-        account: None,
-        purpose: Purpose::InlinePolicy,
-        document,
-        syntax: Syntax::Yaml,
-        principals_complete: principals
-            .iter()
-            .all(|p| !matches!(p.name, PrincipalName::Unknown)),
-        principals,
-        notes,
-        frozen,
+    for branch in branches {
+        let mut path = String::new();
+        sites::push_path(&mut path, &branch.path);
+        documents.push((format!("{owner}.{path}"), branch.document));
     }
+    documents
+        .into_iter()
+        .map(|(owner, written)| {
+            let mut notes = Vec::new();
+            let (document, frozen) = sites::prepare(&written, src.aliased, &expanded, &mut notes);
+            if let Some(why) = &names.assumed {
+                notes.push(SiteNote {
+                    span: statements.key_span,
+                    message: format!(
+                        "the role's name is assumed ({why}): another stage or region deploys another \
+                         role, so this is narrowed only when deployment evidence or iamprune.toml \
+                         [principals] says whom it reaches"
+                    ),
+                });
+            }
+            let file = src.file;
+            PolicySite {
+                file: file.to_path_buf(),
+                owner,
+                owner_file: file.to_path_buf(),
+                owner_span: statements.key_span,
+                construct_path: None,
+                account: None,
+                purpose: Purpose::InlinePolicy,
+                document,
+                syntax: Syntax::Yaml,
+                principals_complete: principals
+                    .iter()
+                    .all(|p| !matches!(p.name, PrincipalName::Unknown)),
+                principals: principals.clone(),
+                notes,
+                frozen,
+            }
+        })
+        .collect()
 }
 
 /// A Serverless variable (`${self:custom.bucket}`, `${opt:stage}`) is only known when the framework

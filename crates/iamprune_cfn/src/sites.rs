@@ -652,7 +652,7 @@ fn owner_name(path: &[Seg<'_>]) -> String {
     out
 }
 
-fn push_path(out: &mut String, segments: &[Seg<'_>]) {
+pub(crate) fn push_path(out: &mut String, segments: &[Seg<'_>]) {
     for seg in segments {
         match seg {
             Seg::Key(k) => {
