@@ -42,8 +42,13 @@ enum Command {
     Principals(commands::principals::PrincipalsArgs),
     /// Print the actions that patterns match, one per line.
     Expand(commands::expand::ExpandArgs),
-    /// Summarize findings exports: principals, unused actions and services, what was skipped and why.
+    /// Summarize findings exports: principals, unused actions and services, what was skipped and why;
+    /// `findings pull` pulls them from IAM Access Analyzer.
     Findings(commands::findings::FindingsArgs),
+    /// Deployment evidence from AWS: `deployments pull` writes each stack's resources where
+    /// `--deployment` reads them.
+    #[command(subcommand)]
+    Deployments(DeploymentsCommand),
     /// List the rules.
     Rules,
     /// Print what a rule checks, why, an example and its fix.
@@ -58,6 +63,12 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum DeploymentsCommand {
+    /// Pull the resources of CloudFormation stacks (ListStackResources), one `STACK.json` each.
+    Pull(commands::pull::DeploymentsPullArgs),
 }
 
 /// The action catalog to use.
@@ -96,6 +107,7 @@ fn main() -> ExitCode {
         Command::Principals(args) => commands::principals::run(args),
         Command::Expand(args) => commands::expand::run(args),
         Command::Findings(args) => commands::findings::run(args),
+        Command::Deployments(DeploymentsCommand::Pull(args)) => commands::pull::deployments(args),
         Command::Rules => commands::rules::list(),
         Command::Server => match iamprune_server::run_stdio() {
             Ok(()) => Ok(ExitCode::SUCCESS),

@@ -613,3 +613,21 @@ fn select_and_ignore_rules_on_the_command_line() {
         String::from_utf8_lossy(&out.stderr).contains("no rule `IAM999`; the rules are IAM001")
     );
 }
+
+/// The policy the README gives for `findings pull` and `deployments pull` names only actions the
+/// catalog knows, none twice or covered by another, and the README shows it (and the CI recipe) as
+/// the files hold them.
+#[test]
+fn the_pull_policy_is_checked_and_shown_as_written() {
+    let report = json_report(&root(), &["check", "docs/pull-policy.json"]);
+    assert_eq!(report["stats"]["policies"], 1, "{report}");
+    assert_eq!(diagnostics(&report), Vec::<serde_json::Value>::new());
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap_or_default();
+    for doc in ["docs/pull-policy.json", "docs/pull-workflow.yml"] {
+        let text = std::fs::read_to_string(root().join(doc)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            readme.contains(&text),
+            "README.md does not show {doc} as it is"
+        );
+    }
+}

@@ -11,7 +11,10 @@ use iamprune_findings::{PrincipalFact, PrincipalFindings};
 use crate::findings;
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct FindingsArgs {
+    #[command(subcommand)]
+    command: Option<FindingsCommand>,
     /// Findings files or directories, in any supported export format.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
@@ -23,7 +26,17 @@ pub struct FindingsArgs {
     actions: bool,
 }
 
+#[derive(Debug, clap::Subcommand)]
+enum FindingsCommand {
+    /// Pull the active unused-access findings of an IAM Access Analyzer analyzer, in the format
+    /// `--findings` reads (the only command besides `deployments pull` that uses the network).
+    Pull(crate::commands::pull::FindingsPullArgs),
+}
+
 pub fn run(args: &FindingsArgs) -> anyhow::Result<ExitCode> {
+    if let Some(FindingsCommand::Pull(pull)) = &args.command {
+        return crate::commands::pull::findings(pull);
+    }
     let (set, errors) = findings::load(&args.paths, args.principal.as_deref());
     let mut out = std::io::stdout().lock();
     let rows: Vec<[String; 5]> = set.principals().map(row).collect();

@@ -5,6 +5,7 @@ pub mod findings;
 pub mod fix;
 pub mod man;
 pub mod principals;
+pub mod pull;
 pub mod refine;
 pub mod rules;
 mod scan;

@@ -49,7 +49,7 @@ pub use model::{
     RecommendedAction, ServiceFact, SmallMap,
 };
 pub use read::MAX_DOCUMENT_BYTES;
-pub use set::FindingsSet;
+pub use set::{FindingsSet, PULL_MANIFEST};
 
 /// How to read files that do not say which principal they are about.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -356,6 +356,10 @@ impl FindingsSet {
                 self.skip(path, "hidden");
                 continue;
             }
+            // What `iamprune findings pull` writes beside the findings it pulled: not a finding.
+            if path.file_name().is_some_and(|n| n == PULL_MANIFEST) {
+                continue;
+            }
             match fs::metadata(&path) {
                 Ok(meta) if meta.is_dir() => self.collect(&path, files, errors, visited),
                 // Reading a FIFO would wait for a writer forever, a device may never end.
@@ -381,6 +385,10 @@ fn one_line(note: &str) -> String {
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
 }
+
+/// The manifest `iamprune findings pull` writes into its directory (the analyzer, region, time and
+/// counts); a directory read for findings passes it over without a word.
+pub const PULL_MANIFEST: &str = "iamprune-pull.json";
 
 fn has_wanted_extension(path: &Path) -> bool {
     path.extension()
