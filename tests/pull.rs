@@ -244,6 +244,37 @@ fn accounts_filter_the_list_and_a_second_pull_removes_what_it_no_longer_writes()
 }
 
 #[test]
+fn concurrency_bounds_the_requests_in_flight() {
+    let findings = demo_findings();
+    let fake = Fake::start(State {
+        latency: std::time::Duration::from_millis(30),
+        ..state(findings)
+    });
+    let (work, home) = workspace("pull-concurrency");
+    let dir = work.join("out");
+    let out = pull(
+        &fake,
+        &home,
+        &work,
+        &[
+            "findings",
+            "pull",
+            "-o",
+            dir.to_str().unwrap_or_default(),
+            "--concurrency",
+            "2",
+        ],
+    );
+    expect_exit(&out, 0);
+    let widest = fake
+        .state
+        .max_in_flight
+        .load(std::sync::atomic::Ordering::SeqCst);
+    // More than one at once, never more than asked.
+    assert_eq!(widest, 2);
+}
+
+#[test]
 fn throttling_is_retried_by_the_sdk() {
     let findings = demo_findings();
     let fake = Fake::start(State {
@@ -427,6 +458,14 @@ fn deployments_pull_writes_what_deployment_reads() {
             ),
         ],
     );
+    stacks.insert(
+        "SeedStack".to_string(),
+        vec![(
+            "DataPipelineRoleA1B2C3D4".to_string(),
+            "SeedStack-DataPipelineRole-XYZ".to_string(),
+            "AWS::IAM::Role".to_string(),
+        )],
+    );
     let fake = Fake::start(State {
         stacks,
         ..State::default()
@@ -468,6 +507,22 @@ fn deployments_pull_writes_what_deployment_reads() {
         "{report}"
     );
 
+    // Beside a CDK app, the stacks of its assembly.
+    let app = work.join("app");
+    copy_dir(&root().join("testdata/e2e/cdk"), &app);
+    let out = pull(
+        &fake,
+        &home,
+        &app,
+        &["deployments", "pull", "-o", "deployed"],
+    );
+    expect_exit(&out, 0);
+    assert!(
+        app.join("deployed/SeedStack.json").is_file(),
+        "{}",
+        stderr(&out)
+    );
+
     // A stack that does not exist is said as AWS says it.
     let out = pull(
         &fake,
@@ -505,6 +560,7 @@ fn a_5000_role_organization() {
         .collect();
     let fake = Fake::start(State {
         list_page: 100,
+        latency: std::time::Duration::from_millis(2),
         ..state(findings)
     });
     let (work, home) = workspace("pull-org");
@@ -534,6 +590,14 @@ fn a_5000_role_organization() {
     assert_eq!(files.len(), 5);
     assert_eq!(files.values().map(Vec::len).sum::<usize>(), 5000);
     let requests = fake.operations().len();
+    let widest = fake
+        .state
+        .max_in_flight
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert!(widest <= 8, "{widest} requests at once");
+    println!(
+        "at most {widest} GetFindingV2 requests in flight (--concurrency 8, 2 ms each at the fake)"
+    );
     println!(
         "5,000 roles: {requests} requests in {:.2} s; {}",
         elapsed.as_secs_f64(),

@@ -47,7 +47,7 @@ pub struct FindingsPullArgs {
 #[derive(Debug, Args)]
 pub struct DeploymentsPullArgs {
     /// A stack to pull; may be repeated. Without it, the stacks `[cloudformation] stack-names` of
-    /// iamprune.toml names.
+    /// iamprune.toml names, and those of the CDK app in `cdk.out` beside it.
     #[arg(long = "stack", value_name = "NAME")]
     stacks: Vec<String>,
     #[command(flatten)]
@@ -139,8 +139,9 @@ pub fn deployments(args: &DeploymentsPullArgs) -> anyhow::Result<ExitCode> {
     }
     if stacks.is_empty() {
         anyhow::bail!(
-            "no stack to pull: name one with --stack, or list them in iamprune.toml \
-             ([cloudformation] stack-names = {{ \"template.yaml\" = \"STACK\" }})"
+            "no stack to pull: name one with --stack, list them in iamprune.toml \
+             ([cloudformation] stack-names = {{ \"template.yaml\" = \"STACK\" }}), or run it beside \
+             the cdk.out of a CDK app"
         );
     }
     let pulled = runtime()?.block_on(async {
@@ -185,18 +186,47 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-/// The stack names of the configuration, in name order, each once.
+/// The stack names of the configuration and of the CDK assembly beside it, in name order, each once.
 #[cfg(feature = "aws")]
 fn configured_stacks(config: Option<&Path>) -> anyhow::Result<Vec<String>> {
     let path = config.map_or_else(|| PathBuf::from("iamprune.toml"), Path::to_path_buf);
-    if config.is_none() && !path.exists() {
-        return Ok(Vec::new());
+    let mut stacks: Vec<String> = Vec::new();
+    if config.is_some() || path.exists() {
+        let config = iamprune_linter::config::Config::load(&path)?;
+        stacks.extend(config.cloudformation.stack_names.into_values());
     }
-    let config = iamprune_linter::config::Config::load(&path)?;
-    let mut stacks: Vec<String> = config.cloudformation.stack_names.into_values().collect();
+    let dir = path.parent().unwrap_or(Path::new(""));
+    stacks.extend(cdk_stacks(&dir.join("cdk.out/manifest.json")));
     stacks.sort();
     stacks.dedup();
     Ok(stacks)
+}
+
+/// The stacks a CDK cloud assembly deploys: its `aws:cloudformation:stack` artifacts, by the name they
+/// are deployed as.
+#[cfg(feature = "aws")]
+fn cdk_stacks(manifest: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(manifest) else {
+        return Vec::new();
+    };
+    let Ok(manifest) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return Vec::new();
+    };
+    manifest["artifacts"]
+        .as_object()
+        .map(|artifacts| {
+            artifacts
+                .iter()
+                .filter(|(_, a)| a["type"] == "aws:cloudformation:stack")
+                .map(|(id, a)| {
+                    a["properties"]["stackName"]
+                        .as_str()
+                        .unwrap_or(id)
+                        .to_string()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Writes each account's findings and the manifest, and removes what an earlier pull wrote that this

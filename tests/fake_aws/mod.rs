@@ -31,6 +31,28 @@ pub struct State {
     pub deny: Option<String>,
     /// Every request: operation and its query or body.
     pub requests: Mutex<Vec<(String, String)>>,
+    /// How long each `GetFindingV2` takes, so that requests in flight overlap.
+    pub latency: std::time::Duration,
+    /// `GetFindingV2` requests being answered now, and the most there ever were at once.
+    pub in_flight: AtomicUsize,
+    pub max_in_flight: AtomicUsize,
+}
+
+/// A `GetFindingV2` being answered: counted in flight until dropped.
+struct InFlight<'s>(&'s State);
+
+impl<'s> InFlight<'s> {
+    fn enter(state: &'s State) -> Self {
+        let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        state.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(state)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 pub struct Fake {
@@ -216,6 +238,8 @@ fn answer(state: &State, method: &str, target: &str, body: &str) -> (String, Str
             ("200 OK".into(), json_headers, out.to_string())
         }
         "GetFindingV2" => {
+            let _counted = InFlight::enter(state);
+            std::thread::sleep(state.latency);
             let throttled = state
                 .throttle
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
