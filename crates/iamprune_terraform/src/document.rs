@@ -181,9 +181,27 @@ impl<'s, 'a> Converter<'s, 'a> {
             }
         }
         let mut statements = Vec::new();
+        let replaced = self.overriding_sids(body);
         for nested in &body.blocks {
             match nested.ident.as_str() {
-                "statement" => statements.push(self.statement(nested)),
+                "statement" => {
+                    let sid = nested.body.attr("sid").and_then(|a| a.value.as_str());
+                    match sid.and_then(|sid| Some((sid, replaced.get(sid)?))) {
+                        Some((sid, by)) => {
+                            self.notes.push(SiteNote {
+                                span: nested.span,
+                                message: format!(
+                                    "statement `{sid}` is replaced by the one with the same sid in `data.aws_iam_policy_document.{by}` (override_policy_documents), so it is never deployed; it is not checked"
+                                ),
+                            });
+                            statements.push(Node::new(
+                                nested.span,
+                                NodeKind::Opaque(format!("statement `{sid}`, overridden")),
+                            ));
+                        }
+                        None => statements.push(self.statement(nested)),
+                    }
+                }
                 "dynamic" if nested.labels.first().is_some_and(|l| l == "statement") => {
                     self.notes.push(SiteNote {
                         span: nested.span,
@@ -215,6 +233,46 @@ impl<'s, 'a> Converter<'s, 'a> {
             value: Node::new(block.span, NodeKind::Array(statements)),
         });
         Node::new(block.span, NodeKind::Object(members))
+    }
+
+    /// The sids of the statements the documents of `override_policy_documents` (references to data
+    /// sources of this module) hold, with the document that holds each: Terraform replaces this
+    /// document's statement of the same sid by theirs.
+    fn overriding_sids(
+        &self,
+        body: &crate::ir::Body,
+    ) -> std::collections::BTreeMap<String, String> {
+        let mut out = std::collections::BTreeMap::new();
+        let Some(attr) = body.attr("override_policy_documents") else {
+            return out;
+        };
+        let ExprKind::Array(items) = &attr.value.kind else {
+            return out;
+        };
+        for item in items {
+            let path: Vec<&str> = item
+                .ref_path()
+                .map(|p| p.iter().map(String::as_str).collect())
+                .unwrap_or_default();
+            let ["data", "aws_iam_policy_document", name, "json"] = path.as_slice() else {
+                continue;
+            };
+            let blocks = self.scope.files.iter().flat_map(|f| f.body.blocks.iter());
+            for block in blocks.filter(|b| {
+                b.ident == "data"
+                    && b.labels
+                        .first()
+                        .is_some_and(|l| l == "aws_iam_policy_document")
+                    && b.labels.get(1).is_some_and(|l| l == *name)
+            }) {
+                for statement in block.body.blocks("statement") {
+                    if let Some(sid) = statement.body.attr("sid").and_then(|a| a.value.as_str()) {
+                        out.insert(sid.to_string(), name.to_string());
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// A `dynamic "statement"` block. Its `content` is converted like a statement, so that its

@@ -177,6 +177,7 @@ fixture!(resource_policies, "resource_policies");
 fixture!(tf_json, "tfjson");
 fixture!(byte_order_mark, "bom");
 fixture!(broken_files, "broken");
+fixture!(override_documents, "override");
 
 #[test]
 fn local_module_inputs() {
@@ -230,6 +231,7 @@ fn engine_reads_every_fixture_document() {
         "tfjson",
         "bom",
         "broken",
+        "override",
     ] {
         for site in extract(dir).sites {
             if let Err(e) = PolicyDocument::from_node(&site.document) {
