@@ -257,8 +257,11 @@ fn write_findings(dir: &Path, pulled: &iamprune_aws::FindingsPull) -> anyhow::Re
         files.push(name);
     }
     for stale in before.iter().filter(|f| !files.contains(f)) {
-        // Only names a pull writes: the manifest is not trusted with paths.
-        if stale.ends_with(".jsonl") && !stale.contains(['/', '\\']) {
+        // Only names a pull writes (`ACCOUNT.jsonl`): the manifest is not trusted with paths.
+        let ours = stale
+            .strip_suffix(".jsonl")
+            .is_some_and(|stem| !stem.is_empty() && file_stem(stem) == stem);
+        if ours {
             let _ = std::fs::remove_file(dir.join(stale));
         }
     }

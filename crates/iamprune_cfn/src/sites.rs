@@ -281,9 +281,9 @@ impl<'a, 's> Walker<'a, 's> {
         let note = SiteNote {
             span: key,
             message: format!(
-                "SAM policy template `{}` stands for {actions} action{} (SAM's published definition); \
-                 they are checked here, and what is unused is dropped by replacing the template with \
-                 the statement it stands for, without those actions",
+                "SAM policy template `{}` stands for {actions} action{} (SAM's published definition), \
+                 checked here; the template holds no action an edit could remove, so to drop what is \
+                 unused, replace it with the statements it stands for, without those actions",
                 member.key,
                 if actions == 1 { "" } else { "s" }
             ),

@@ -199,10 +199,11 @@ fn projection(
             .blocks
             .iter()
             .filter_map(|b| {
-                if b.ident == "variable" {
-                    (b.labels.first() == Some(&variable)).then_some(b.span)
-                } else {
-                    b.body.attr("count").map(|c| c.value.span)
+                match b.ident.as_str() {
+                    "variable" => (b.labels.first() == Some(&variable)).then_some(b.span),
+                    // `count` is a meta-argument of these only; in `locals` it is any local.
+                    "resource" | "data" | "module" => b.body.attr("count").map(|c| c.value.span),
+                    _ => None,
                 }
             })
             .collect();
@@ -393,8 +394,8 @@ fn type_defaults(scope: &Scope<'_>, variable: &str) -> Vec<(String, Literal)> {
 
 /// What a field comes to for one element.
 enum Value<'e> {
-    /// An expression written at the call.
-    Written(&'e Expr),
+    /// An expression written at the call, and the key it is written under.
+    Written(&'e Expr, Span),
     /// A literal of the module (or the element's map key), with no place of its own at the call.
     Literal(String),
     Null,
@@ -418,10 +419,12 @@ fn evaluate<'e>(field: &Field, element: &Element<'e>) -> Option<Value<'e>> {
         Literal::Null => Value::Null,
     };
     match field {
+        // A null attribute of an `optional(type, default)` takes the default, as a left-out one does.
         Field::Attr { name, default } => match members.iter().find(|m| m.key == *name) {
-            Some(m) if matches!(m.value.kind, ExprKind::Null) => Some(Value::Null),
-            Some(m) => Some(Value::Written(&m.value)),
-            None => Some(default.as_ref().map_or(Value::Null, literal)),
+            Some(m) if !matches!(m.value.kind, ExprKind::Null) => {
+                Some(Value::Written(&m.value, m.key_span))
+            }
+            _ => Some(default.as_ref().map_or(Value::Null, literal)),
         },
         Field::Key => element.key.map(|(k, _)| Value::Literal(k.to_string())),
         Field::Literal(l) => Some(literal(l)),
@@ -690,7 +693,8 @@ fn follow<'a>(
         ExprKind::Null => None,
         ExprKind::Object(m) if m.is_empty() => None,
         ExprKind::Array(items) if items.is_empty() => None,
-        ExprKind::Ref { path } if path.first().is_some_and(|r| r == "local") => {
+        // `local.x` only: `local.x.y` is a part of it, which an edit of the whole would not fit.
+        ExprKind::Ref { path } if path.len() == 2 && path.first().is_some_and(|r| r == "local") => {
             let Some(definition) = call.scope.definition(path) else {
                 return Some((file, value));
             };
@@ -731,28 +735,27 @@ fn statement(
     }
     let mut members = Vec::new();
     for (key, field) in &projection.fields {
-        let value = match evaluate(field, element) {
-            Some(Value::Written(expr)) => {
-                converter.value_of(expr, matches!(*key, "Action" | "NotAction"))
+        let actions = matches!(*key, "Action" | "NotAction");
+        let (value, key_span) = match evaluate(field, element) {
+            Some(Value::Written(expr, key_span)) => (converter.value_of(expr, actions), key_span),
+            // Text the call does not hold (a literal of the module, a map key) names no place an edit
+            // could change: as actions it is undecidable.
+            Some(Value::Literal(s)) if !actions => {
+                (Node::new(element.span, NodeKind::String(s)), element.span)
             }
-            Some(Value::Literal(s)) => Node::new(element.span, NodeKind::String(s)),
             Some(Value::Null) => continue,
             // A statement id only names the statement.
             None if *key == "Sid" => continue,
-            None => Node::new(
+            Some(Value::Literal(_)) | None => (
+                Node::new(
+                    element.span,
+                    NodeKind::Opaque(format!(
+                        "`{key}` of an element of `{}`",
+                        projection.variable
+                    )),
+                ),
                 element.span,
-                NodeKind::Opaque(format!(
-                    "`{key}` of an element of `{}`",
-                    projection.variable
-                )),
             ),
-        };
-        let key_span = match (field, &element.value.kind) {
-            (Field::Attr { name, .. }, ExprKind::Object(members)) => members
-                .iter()
-                .find(|m| m.key == *name)
-                .map_or(element.span, |m| m.key_span),
-            _ => element.span,
         };
         members.push(Member {
             key: (*key).to_string(),

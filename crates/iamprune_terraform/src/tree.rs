@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use iamprune_policy::{PolicySite, SiteNote};
+use iamprune_policy::PolicySite;
 use iamprune_syntax::FileError;
 
 use crate::extract::{ModuleExtractor, normalize};
@@ -50,6 +50,8 @@ struct Instantiation {
     address: String,
     /// The key `terraform init` gives the instantiation's calls: `app.` inside `module.app`.
     key: String,
+    /// The root module it is instantiated from, whose `.terraform` holds the vendored code.
+    root: usize,
     depth: usize,
     /// The call that made this instantiation: statements it passes are extracted where it is written.
     caller: Option<Caller>,
@@ -93,12 +95,15 @@ pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
         .collect();
     let dirs: Vec<PathBuf> = modules.iter().map(|m| normalize(&m.dir)).collect();
     let calls = local_calls(&parsed, &dirs);
-    let vendored: HashMap<&str, usize> = modules
+    // By the root `init` ran in and the call's key: two roots of a unit may vendor different
+    // versions under one key.
+    let vendored: HashMap<(usize, &str), usize> = modules
         .iter()
-        .flat_map(|m| &m.vendored)
-        .filter_map(|(key, dir)| {
+        .enumerate()
+        .flat_map(|(root, m)| m.vendored.iter().map(move |v| (root, v)))
+        .filter_map(|(root, (key, dir))| {
             let dir = normalize(dir);
-            Some((key.as_str(), dirs.iter().position(|d| *d == dir)?))
+            Some(((root, key.as_str()), dirs.iter().position(|d| *d == dir)?))
         })
         .collect();
     // A vendored module is only ever instantiated by the call that names it.
@@ -120,6 +125,7 @@ pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
                 .unwrap_or_default(),
             address: String::new(),
             key: String::new(),
+            root: module,
             depth: 0,
             caller: None,
         })
@@ -142,8 +148,12 @@ pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
                 errors.push(e);
             }
         }
+        // Statements a vendored caller writes are fixed at its source too: no call site in it.
         let caller_scope = inst.caller.as_ref().and_then(|c| {
-            let files = parsed.get(c.module)?;
+            let written_here = modules
+                .get(c.module)
+                .is_some_and(|m| !crate::is_vendored(&m.dir));
+            let files = parsed.get(c.module).filter(|_| written_here)?;
             Some(Scope::new(files, &c.inputs, &c.assigned))
         });
         // A call-site document is named from where it is written, like every document of a module:
@@ -192,12 +202,12 @@ pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
             .collect();
         for unfollowed in other_calls(files, inst.module) {
             let key = format!("{}{}", inst.key, unfollowed.name);
-            match vendored.get(key.as_str()) {
+            match vendored.get(&(inst.root, key.as_str())) {
                 Some(&child) => followed.push(Call {
                     child,
                     ..unfollowed
                 }),
-                None => {
+                None if in_place => {
                     let Some(block) = files
                         .get(unfollowed.file)
                         .and_then(|f| f.body.blocks.get(unfollowed.block))
@@ -214,6 +224,7 @@ pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
                         merge_site(&mut sites, &mut found_at, site);
                     }
                 }
+                None => {}
             }
         }
         for call in &followed {
@@ -224,6 +235,7 @@ pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
                     assigned,
                     address: format!("{}module.{}.", inst.address, call.name),
                     key: format!("{}{}.", inst.key, call.name),
+                    root: inst.root,
                     depth: inst.depth + 1,
                     caller: Some(Caller {
                         module: inst.module,
@@ -414,15 +426,103 @@ fn merge_site(
     };
     // Inputs can change a document (an action list from a variable): a fix written for one call
     // would be wrong for another, so such a document is never narrowed.
+    // Frozen as well as incomplete: rules that need no findings (a redundant action) would still edit
+    // it from one call's version.
     if existing.document != site.document {
         existing.principals_complete = false;
-        let note = SiteNote {
-            span: existing.document.span,
-            message: "the document differs between calls of its module; it is not narrowed".into(),
-        };
-        if !existing.notes.contains(&note) {
-            existing.notes.push(note);
-        }
+        existing.frozen.get_or_insert_with(|| {
+            "the document differs between calls of its module, so no one edit fits them all; it is \
+             not narrowed"
+                .into()
+        });
     }
     existing.absorb(site);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn module(dir: &str, text: &str, vendored: &[(&str, &str)]) -> ModuleFiles {
+        ModuleFiles {
+            dir: PathBuf::from(dir),
+            files: vec![(PathBuf::from(dir).join("main.tf"), text.to_string())],
+            var_files: Vec::new(),
+            vendored: vendored
+                .iter()
+                .map(|(k, d)| (k.to_string(), PathBuf::from(d)))
+                .collect(),
+        }
+    }
+
+    const CALL: &str = r#"
+module "iam" {
+  source = "terraform-aws-modules/iam/aws"
+  inline = { S = { actions = ["s3:GetObject"] } }
+}
+"#;
+
+    fn vendored_module(role: &str) -> String {
+        format!(
+            r#"
+variable "inline" {{
+  default = {{}}
+}}
+resource "aws_iam_role" "this" {{
+  name = "{role}"
+}}
+data "aws_iam_policy_document" "inline" {{
+  dynamic "statement" {{
+    for_each = var.inline
+    content {{
+      actions = statement.value.actions
+    }}
+  }}
+}}
+resource "aws_iam_role_policy" "inline" {{
+  role   = aws_iam_role.this.name
+  policy = data.aws_iam_policy_document.inline.json
+}}
+"#
+        )
+    }
+
+    /// Two roots of one unit that vendor different code under the same call key: each call is
+    /// followed into its own root's copy.
+    #[test]
+    fn vendored_code_is_looked_up_in_the_root_init_ran_in() {
+        let modules = [
+            module("/r/a", CALL, &[("iam", "/r/a/.terraform/modules/iam")]),
+            module("/r/b", CALL, &[("iam", "/r/b/.terraform/modules/iam")]),
+            module(
+                "/r/a/.terraform/modules/iam",
+                &vendored_module("role-a"),
+                &[],
+            ),
+            module(
+                "/r/b/.terraform/modules/iam",
+                &vendored_module("role-b"),
+                &[],
+            ),
+        ];
+        let extraction = extract_tree(&modules, &Options::default());
+        let reached = |file: &str| -> Vec<String> {
+            extraction
+                .sites
+                .iter()
+                .filter(|s| s.file == Path::new(file))
+                .flat_map(|s| s.principals.iter().map(|p| format!("{:?}", p.name)))
+                .collect()
+        };
+        assert_eq!(reached("/r/a/main.tf"), ["Exact(\"role-a\")"]);
+        assert_eq!(reached("/r/b/main.tf"), ["Exact(\"role-b\")"]);
+        // The vendored copies' own documents are not reported.
+        assert!(
+            extraction
+                .sites
+                .iter()
+                .all(|s| !crate::is_vendored(s.file.parent().unwrap_or(Path::new(""))))
+        );
+    }
 }

@@ -200,6 +200,8 @@ fn statements_passed_into_modules() {
         module_files(&root),
         module_files(&root.join("modules/lambda-like")),
         module_files(&root.join("modules/shared")),
+        module_files(&root.join("modules/deny-default")),
+        module_files(&root.join("modules/grants")),
     ];
     let extraction = extract_tree(
         &modules,

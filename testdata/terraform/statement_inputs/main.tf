@@ -42,3 +42,19 @@ locals {
     resources = ["*"]
   }
 }
+
+module "guardrails" {
+  source = "./modules/deny-default"
+
+  rules = [
+    { effect = null, actions = ["s3:DeleteBucket"] },
+  ]
+}
+
+module "grants" {
+  source = "./modules/grants"
+
+  grants = {
+    "s3:GetObject" = "*"
+  }
+}
