@@ -154,17 +154,9 @@ fn a_pull_writes_the_committed_export_and_checks_the_same() {
     expected.sort_by_key(|f| f["id"].as_str().unwrap_or_default().to_string());
     assert_eq!(files["123456789012.jsonl"], expected);
     // Every list page and every details page was followed.
-    let gets = fake
-        .operations()
-        .iter()
-        .filter(|o| *o == "GetFindingV2")
-        .count();
+    let gets = fake.count("GetFindingV2");
     assert_eq!(gets, detail_pages(&findings));
-    let lists = fake
-        .operations()
-        .iter()
-        .filter(|o| *o == "ListFindingsV2")
-        .count();
+    let lists = fake.count("ListFindingsV2");
     assert_eq!(lists, findings.len().div_ceil(2));
     // The filters asked for active findings of the four types check reads.
     let (_, list) = fake
@@ -266,10 +258,7 @@ fn concurrency_bounds_the_requests_in_flight() {
         ],
     );
     expect_exit(&out, 0);
-    let widest = fake
-        .state
-        .max_in_flight
-        .load(std::sync::atomic::Ordering::SeqCst);
+    let widest = fake.widest();
     // More than one at once, never more than asked.
     assert_eq!(widest, 2);
 }
@@ -299,11 +288,7 @@ fn throttling_is_retried_by_the_sdk() {
     expect_exit(&out, 0);
     assert_eq!(pulled(&dir)["123456789012.jsonl"].len(), findings.len());
     // Both throttled requests were sent again.
-    let gets = fake
-        .operations()
-        .iter()
-        .filter(|o| *o == "GetFindingV2")
-        .count();
+    let gets = fake.count("GetFindingV2");
     assert_eq!(gets, detail_pages(&findings) + 2);
 
     // A throttling that outlasts the attempts (here the AWS configuration's two) says so.
@@ -590,10 +575,7 @@ fn a_5000_role_organization() {
     assert_eq!(files.len(), 5);
     assert_eq!(files.values().map(Vec::len).sum::<usize>(), 5000);
     let requests = fake.operations().len();
-    let widest = fake
-        .state
-        .max_in_flight
-        .load(std::sync::atomic::Ordering::SeqCst);
+    let widest = fake.widest();
     assert!(widest <= 8, "{widest} requests at once");
     println!(
         "at most {widest} GetFindingV2 requests in flight (--concurrency 8, 2 ms each at the fake)"

@@ -86,6 +86,16 @@ impl Fake {
         self.requests().into_iter().map(|(op, _)| op).collect()
     }
 
+    /// How many requests of `operation` were made.
+    pub fn count(&self, operation: &str) -> usize {
+        self.operations().iter().filter(|o| *o == operation).count()
+    }
+
+    /// The most `GetFindingV2` requests that were ever in flight at once.
+    pub fn widest(&self) -> usize {
+        self.state.max_in_flight.load(Ordering::SeqCst)
+    }
+
     pub fn requests(&self) -> Vec<(String, String)> {
         self.state
             .requests

@@ -129,12 +129,16 @@ pub fn not_read(path: &Path, text: &str) -> Option<String> {
         && !serverless::is_service_file(path)
         && (text.contains("iamRoleStatements") || text.contains("\"iam\""))
     {
-        return Some(
-            "a Serverless Framework service in JSON: its IAM statements are not read (only \
+        let format = match name.rsplit_once('.').map(|(_, ext)| ext) {
+            Some("ts") => "TypeScript",
+            Some("js" | "cjs" | "mjs") => "JavaScript",
+            _ => "JSON",
+        };
+        return Some(format!(
+            "a Serverless Framework service in {format}: its IAM statements are not read (only \
              serverless.yml is); check the CloudFormation it generates (`serverless package` writes \
              .serverless/cloudformation-template-update-stack.json; name that path to check it)"
-                .into(),
-        );
+        ));
     }
     if (stem == "pulumi" || stem.starts_with("pulumi.")) && text.contains("aws:iam:") {
         return Some(

@@ -143,11 +143,20 @@ fn by_kind(
                 root: root_of(options, &unit.path),
                 overrides,
             };
+            // The walk adds vendored code to a unit only when a manifest lists it: a unit without any
+            // reads no manifest.
+            let has_vendored = modules
+                .keys()
+                .any(|dir| iamprune_terraform::is_vendored(dir));
             let modules: Vec<iamprune_terraform::ModuleFiles> = modules
                 .into_iter()
                 .map(|(dir, files)| iamprune_terraform::ModuleFiles {
                     var_files: var_files(&dir, texts),
-                    vendored: vendored(&dir),
+                    vendored: if has_vendored {
+                        vendored(&dir)
+                    } else {
+                        Vec::new()
+                    },
                     dir,
                     files,
                 })

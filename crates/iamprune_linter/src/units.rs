@@ -789,7 +789,7 @@ fn local_sources(text: &str) -> Vec<String> {
                 .strip_prefix('=')?
                 .trim();
             let value = rest.strip_prefix('"')?.split('"').next()?;
-            (value.starts_with("./") || value.starts_with("../")).then(|| value.to_string())
+            iamprune_terraform::is_local_source(value).then(|| value.to_string())
         })
         .collect()
 }

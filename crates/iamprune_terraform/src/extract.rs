@@ -817,7 +817,7 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
             "module" => {
                 let name = block.labels.first().map_or("?", String::as_str);
                 let source = arg("source").and_then(Expr::as_str).unwrap_or_default();
-                let local = source.starts_with("./") || source.starts_with("../");
+                let local = crate::tree::is_local_source(source);
                 let message = if local {
                     format!(
                         "the document is passed to `module.{name}`; where it goes there is not followed"

@@ -13,7 +13,7 @@ use iamprune_syntax::{Member, Node, NodeKind, Span};
 
 use crate::document::Converter;
 use crate::ir::{Block, Expr, ExprKind, ForExpr};
-use crate::scope::Scope;
+use crate::scope::{Scope, mentions};
 use crate::tree::META_ARGUMENTS;
 
 /// How a module turns each element of a variable into a statement.
@@ -222,16 +222,6 @@ fn projection(
         shape,
         span,
     })
-}
-
-/// Where `needle` is written as a whole name.
-fn mentions<'t>(text: &'t str, needle: &'t str) -> impl Iterator<Item = usize> + 't {
-    text.match_indices(needle)
-        .map(|(at, _)| at)
-        .filter(move |at| {
-            let after = text.get(at + needle.len()..).and_then(|r| r.chars().next());
-            !after.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
-        })
 }
 
 /// Whether the mention at `at` only asks whether the variable is set or how long it is
@@ -464,12 +454,7 @@ pub(crate) fn call_site(
     let mut notes = Vec::new();
     let mut complete = module_site.principals_complete;
     let (file, value) = follow(call, call.file, &attr.value, &mut notes, &mut complete)?;
-    // Where the site's notes go: the input, or the local that holds the statements.
-    let at = if file == call.file {
-        attr.key_span
-    } else {
-        value.span
-    };
+    let at = note_span(call, file, attr, value);
     let mut converter = Converter::new(call.scope, file);
     let statements = match elements(value) {
         Some(elements) => elements
@@ -514,14 +499,7 @@ pub(crate) fn call_site(
             ),
         });
     }
-    let document = Node::new(
-        value.span,
-        NodeKind::Object(vec![Member {
-            key: "Statement".into(),
-            key_span: at,
-            value: Node::new(value.span, NodeKind::Array(statements)),
-        }]),
-    );
+    let document = statement_document(value, at, statements);
     Some(PolicySite {
         file: call.scope.files.get(file)?.path.clone(),
         owner,
@@ -537,6 +515,28 @@ pub(crate) fn call_site(
         notes,
         frozen: None,
     })
+}
+
+/// The document of the statements `value` writes: `{"Statement": [...]}` spanning it.
+fn statement_document(value: &Expr, at: Span, statements: Vec<Node>) -> Node {
+    Node::new(
+        value.span,
+        NodeKind::Object(vec![Member {
+            key: "Statement".into(),
+            key_span: at,
+            value: Node::new(value.span, NodeKind::Array(statements)),
+        }]),
+    )
+}
+
+/// Where a site's notes about an input go: the input's key, or, when the statements are a local
+/// defined in another file, that definition (notes point into the site's file).
+fn note_span(call: &Call<'_, '_>, file: usize, attr: &crate::ir::Attr, value: &Expr) -> Span {
+    if file == call.file {
+        attr.key_span
+    } else {
+        value.span
+    }
 }
 
 /// The elements of a literal map or list.
@@ -629,11 +629,7 @@ pub(crate) fn unfollowed(call: &Call<'_, '_>) -> Vec<PolicySite> {
             .map(|e| statement(&mut converter, &projection, e))
             .collect();
         notes.append(&mut converter.notes);
-        let at = if file == call.file {
-            attr.key_span
-        } else {
-            value.span
-        };
+        let at = note_span(call, file, attr, value);
         notes.push(SiteNote {
             span: at,
             message: format!(
@@ -662,14 +658,7 @@ pub(crate) fn unfollowed(call: &Call<'_, '_>) -> Vec<PolicySite> {
             construct_path: None,
             account: None,
             purpose,
-            document: Node::new(
-                value.span,
-                NodeKind::Object(vec![Member {
-                    key: "Statement".into(),
-                    key_span: at,
-                    value: Node::new(value.span, NodeKind::Array(statements)),
-                }]),
-            ),
+            document: statement_document(value, at, statements),
             syntax: Syntax::Hcl,
             principals: Vec::new(),
             principals_complete: !purpose.grants_identity(),

@@ -39,7 +39,7 @@ pub use iamprune_policy::{PolicySite, Syntax};
 pub use scope::InputValue;
 pub use spelling::suppressions;
 pub use state::{StatePrincipal, is_state, state_principals};
-pub use tree::{ModuleFiles, extract_tree};
+pub use tree::{ModuleFiles, extract_tree, is_local_source};
 pub use vendored::{MANIFEST as VENDORED_MANIFEST, is_vendored, vendored_modules};
 
 /// Settings of an extraction.

@@ -402,12 +402,17 @@ impl<'a> Scope<'a> {
 /// How often `needle` (`var.name`) is written in `text` as a whole name, not as the start of a longer
 /// one (`var.name_prefix`).
 pub(crate) fn count_mentions(text: &str, needle: &str) -> usize {
+    mentions(text, needle).count()
+}
+
+/// Where `needle` is written in `text` as a whole name.
+pub(crate) fn mentions<'t>(text: &'t str, needle: &'t str) -> impl Iterator<Item = usize> + 't {
     text.match_indices(needle)
-        .filter(|(at, _)| {
+        .map(|(at, _)| at)
+        .filter(move |at| {
             let after = text.get(at + needle.len()..).and_then(|r| r.chars().next());
             !after.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
         })
-        .count()
 }
 
 /// Whether an expression mentions `each` or `count` (and so differs per instance).

@@ -265,61 +265,60 @@ struct Call {
     block: usize,
 }
 
-/// The `module` blocks of a module whose source is not a local path (registry, git), as calls whose
-/// child is not known yet.
-fn other_calls(files: &[SourceFile], parent: usize) -> Vec<Call> {
-    let mut out = Vec::new();
-    for (file, source) in files.iter().enumerate() {
-        for (index, block) in source.body.blocks.iter().enumerate() {
-            if block.ident != "module" {
-                continue;
-            }
-            let local = block
-                .body
-                .attr("source")
-                .and_then(|a| a.value.as_str())
-                .is_some_and(|s| s.starts_with("./") || s.starts_with("../"));
-            if !local {
-                out.push(Call {
+/// Whether a module source is a path to a local module (`./app`, `../shared`), which Terraform reads in
+/// place, rather than a registry or git address.
+pub fn is_local_source(source: &str) -> bool {
+    source.starts_with("./") || source.starts_with("../")
+}
+
+/// Every `module` block of a module, as a call from `parent` whose child is not known yet, with its
+/// literal source.
+fn module_blocks(
+    files: &[SourceFile],
+    parent: usize,
+) -> impl Iterator<Item = (Call, Option<&str>)> {
+    files.iter().enumerate().flat_map(move |(file, source)| {
+        source
+            .body
+            .blocks
+            .iter()
+            .enumerate()
+            .filter(|(_, block)| block.ident == "module")
+            .map(move |(index, block)| {
+                let call = Call {
                     parent,
                     child: usize::MAX,
                     name: block.labels.first().cloned().unwrap_or_default(),
                     file,
                     block: index,
-                });
-            }
-        }
-    }
-    out
+                };
+                (
+                    call,
+                    block.body.attr("source").and_then(|a| a.value.as_str()),
+                )
+            })
+    })
 }
 
+/// The `module` blocks of a module whose source is not a local path (registry, git).
+fn other_calls(files: &[SourceFile], parent: usize) -> Vec<Call> {
+    module_blocks(files, parent)
+        .filter(|(_, source)| !source.is_some_and(is_local_source))
+        .map(|(call, _)| call)
+        .collect()
+}
+
+/// The calls of local modules among `parsed`, each with the module it calls.
 fn local_calls(parsed: &[Vec<SourceFile>], dirs: &[PathBuf]) -> Vec<Call> {
     let mut calls = Vec::new();
-    for (parent, files) in parsed.iter().enumerate() {
-        let Some(parent_dir) = dirs.get(parent) else {
-            continue;
-        };
-        for (file, source) in files.iter().enumerate() {
-            for (index, block) in source.body.blocks.iter().enumerate() {
-                if block.ident != "module" {
-                    continue;
-                }
-                let Some(src) = block.body.attr("source").and_then(|a| a.value.as_str()) else {
-                    continue;
-                };
-                if !(src.starts_with("./") || src.starts_with("../")) {
-                    continue;
-                }
-                let target = normalize(&parent_dir.join(src));
-                if let Some(child) = dirs.iter().position(|d| *d == target) {
-                    calls.push(Call {
-                        parent,
-                        child,
-                        name: block.labels.first().cloned().unwrap_or_default(),
-                        file,
-                        block: index,
-                    });
-                }
+    for (parent, (files, parent_dir)) in parsed.iter().zip(dirs).enumerate() {
+        for (call, source) in module_blocks(files, parent) {
+            let Some(source) = source.filter(|s| is_local_source(s)) else {
+                continue;
+            };
+            let target = normalize(&parent_dir.join(source));
+            if let Some(child) = dirs.iter().position(|d| *d == target) {
+                calls.push(Call { child, ..call });
             }
         }
     }
