@@ -22,6 +22,20 @@ pub(crate) struct Branch {
     pub condition: Span,
 }
 
+/// What a document is checked as: itself (`true`) unless its whole `Statement` is an `Fn::If` that
+/// gives statements, and each branch of its `Fn::If`s that gives statements.
+pub(crate) fn documents(document: &Node) -> (bool, Vec<Branch>) {
+    let branches = branches(document);
+    let whole = document
+        .get("Statement")
+        .is_some_and(|s| matches!(as_intrinsic(&s.value), Some(("Fn::If", _))));
+    (!whole || branches.is_empty(), branches)
+}
+
+/// The note on a document that applies only under a condition.
+pub(crate) const UNDER_CONDITION: &str =
+    "the policy is inside `Fn::If`: it applies only under a condition";
+
 /// The branches of every `Fn::If` that gives statements of `document`, nested ones included.
 pub(crate) fn branches(document: &Node) -> Vec<Branch> {
     let Some(statement) = document.get("Statement") else {

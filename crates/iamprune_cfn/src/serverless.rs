@@ -93,25 +93,27 @@ fn site(
             value: variables_opaque(&statements.value),
         }]),
     );
-    let branches = crate::conditions::branches(&written);
+    let (itself, branches) = crate::conditions::documents(&written);
     let expanded: Vec<_> = branches.iter().map(|b| b.condition).collect();
-    let whole = matches!(
-        crate::intrinsic::as_intrinsic(&statements.value),
-        Some(("Fn::If", _))
-    );
     let mut documents = Vec::new();
-    if !whole || branches.is_empty() {
-        documents.push((owner.to_string(), written));
+    if itself {
+        documents.push((owner.to_string(), written, None));
     }
     for branch in branches {
         let mut path = String::new();
         sites::push_path(&mut path, &branch.path);
-        documents.push((format!("{owner}.{path}"), branch.document));
+        let under = branch.document.span;
+        documents.push((format!("{owner}.{path}"), branch.document, Some(under)));
     }
     documents
         .into_iter()
-        .map(|(owner, written)| {
+        .map(|(owner, written, under_condition)| {
             let mut notes = Vec::new();
+            // As in a template (`Walker::document`).
+            notes.extend(under_condition.map(|span| SiteNote {
+                span,
+                message: crate::conditions::UNDER_CONDITION.into(),
+            }));
             let (document, frozen) = sites::prepare(&written, src.aliased, &expanded, &mut notes);
             if let Some(why) = &names.assumed {
                 notes.push(SiteNote {

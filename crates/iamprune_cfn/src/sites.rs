@@ -96,7 +96,7 @@ impl<'a, 's> Walker<'a, 's> {
             NodeKind::Object(members) => {
                 if let Some(statement) = node.get("Statement") {
                     if is_document_statement(&statement.value) {
-                        self.conditional_document(node, &statement.value, path);
+                        self.conditional_document(node, path);
                         return;
                     }
                 }
@@ -144,11 +144,10 @@ impl<'a, 's> Walker<'a, 's> {
     /// A document and, for each `Fn::If` that gives some of its statements, each branch as a
     /// document of its own. A document whose whole statement list is an `Fn::If` is only its
     /// branches, unless no branch holds statements: then it is said to be undecidable.
-    fn conditional_document(&mut self, node: &Node, statement: &Node, path: &mut Vec<Seg<'s>>) {
-        let branches = conditions::branches(node);
+    fn conditional_document(&mut self, node: &Node, path: &mut Vec<Seg<'s>>) {
+        let (itself, branches) = conditions::documents(node);
         self.expanded.extend(branches.iter().map(|b| b.condition));
-        let whole = matches!(as_intrinsic(statement), Some(("Fn::If", _)));
-        if !whole || branches.is_empty() {
+        if itself {
             self.document(node, path, self.src.syntax.clone(), Vec::new());
         }
         for branch in branches {
@@ -463,7 +462,7 @@ impl<'a, 's> Walker<'a, 's> {
         if let Some(span) = conditional(path, node.span) {
             notes.push(SiteNote {
                 span,
-                message: "the policy is inside `Fn::If`: it applies only under a condition".into(),
+                message: conditions::UNDER_CONDITION.into(),
             });
         }
         let scope = place.owner.map_or(node, |m| &m.value);
