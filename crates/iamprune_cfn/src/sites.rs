@@ -287,7 +287,8 @@ impl<'a, 's> Walker<'a, 's> {
                 if actions == 1 { "" } else { "s" }
             ),
         };
-        self.document(&document, path, Syntax::Expanded, vec![note]);
+        let around = Box::new(self.src.syntax.clone());
+        self.document(&document, path, Syntax::Expanded(around), vec![note]);
         true
     }
 

@@ -65,7 +65,7 @@ impl<'a> Writer<'a> {
             file,
             spelling: spelling(syntax),
             layout: ListLayout::of(syntax),
-            written: *syntax != Syntax::Expanded,
+            written: !matches!(syntax, Syntax::Expanded(_)),
         }
     }
 
@@ -477,7 +477,9 @@ fn spans(block: &ActionBlock) -> Vec<Span> {
 /// The spelling of a syntax, from the crate of its format.
 pub(crate) fn spelling(syntax: &Syntax) -> &'static dyn Spelling {
     match syntax {
-        Syntax::Json | Syntax::Expanded => &Json,
+        Syntax::Json => &Json,
+        // Its comments are those of the text around it; its lists are never written.
+        Syntax::Expanded(around) => spelling(around),
         Syntax::Yaml => &iamprune_cfn::spelling::Yaml,
         Syntax::Hcl => &iamprune_terraform::spelling::Hcl,
         Syntax::EmbeddedJson(StringStyle::DoubleQuoted) => &EmbeddedJson {

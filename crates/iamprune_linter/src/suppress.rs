@@ -202,6 +202,20 @@ mod tests {
             Span::new(at, at + 9),
         );
         assert!(edit.is_some_and(|e| e.content.starts_with("  # iamprune:ignore IAM002")));
+        // A SAM policy template's statements take the comments of the YAML around them.
+        let sam = "Policies:\n  - S3CrudPolicy:\n      BucketName: b\n";
+        let at = sam.find("S3CrudPolicy").unwrap_or_default();
+        let edit = ignore_edit(
+            sam,
+            &Syntax::Expanded(Box::new(Syntax::Yaml)),
+            Rule::UnusedAction,
+            Span::new(at, at + 12),
+        );
+        assert!(
+            edit.is_some_and(
+                |e| e.content == "  # iamprune:ignore IAM001 reason=\"TODO: say why\"\n"
+            )
+        );
         // JSON has no comments.
         assert!(
             ignore_edit(

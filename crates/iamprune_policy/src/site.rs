@@ -195,8 +195,9 @@ pub enum Syntax {
     /// HCL object syntax (`jsonencode({...})`) or `aws_iam_policy_document` blocks.
     Hcl,
     /// Statements no text holds, written by a transform (a SAM policy template's): their spans point at
-    /// what stands for them, and no edit is made.
-    Expanded,
+    /// what stands for them, and no edit is made. The syntax is that of the text around them (how a
+    /// suppression comment there is written).
+    Expanded(Box<Syntax>),
     /// JSON inside a string literal of another syntax: spans point into the raw literal, and new text
     /// must be escaped the way the literal is.
     EmbeddedJson(StringStyle),

@@ -29,7 +29,7 @@ impl ListLayout {
                 trailing_comma: false,
             },
             Syntax::Yaml => ListLayout::YamlBlock,
-            Syntax::EmbeddedJson(_) | Syntax::Expanded => ListLayout::Kept,
+            Syntax::EmbeddedJson(_) | Syntax::Expanded(_) => ListLayout::Kept,
         }
     }
 }

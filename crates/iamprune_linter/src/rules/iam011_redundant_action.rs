@@ -51,7 +51,7 @@ fn changing_elements(ctx: &SiteContext<'_>, index: usize) -> Vec<usize> {
 pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
     // Statements a transform writes (a SAM policy template's) are not the user's to correct: a redundant name
     // there is the publisher's, and harmless.
-    if ctx.site.syntax == iamprune_policy::Syntax::Expanded {
+    if matches!(ctx.site.syntax, iamprune_policy::Syntax::Expanded(_)) {
         return;
     }
     for statement in &ctx.document.statements {
