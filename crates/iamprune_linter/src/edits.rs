@@ -273,8 +273,9 @@ impl<'a> Writer<'a> {
         // removed one's in its place; so then the item's own line(s) go, with its trailing comment and
         // the comment block right above it, which describe it, and every other comment stays where it
         // was.
-        if self.has_comment(spans, i) || self.comment_block_above(spans[i].start).is_some() {
-            if let Some(edit) = self.remove_lines(spans, i) {
+        let block_above = self.comment_block_above(spans[i].start);
+        if self.has_comment(spans, i) || block_above.is_some() {
+            if let Some(edit) = self.remove_lines(spans, i, block_above) {
                 return Some(edit);
             }
         }
@@ -315,8 +316,9 @@ impl<'a> Writer<'a> {
 
     /// Removes item `i` of a list written one item per line by deleting its own line(s), with the
     /// separator and comment that end its last line; for a last item without a separator of its own,
-    /// the separator of the previous item goes too. `None` when the layout is not that simple.
-    fn remove_lines(&self, spans: &[Span], i: usize) -> Option<Edit> {
+    /// the separator of the previous item goes too, and `block_above`, where the comment block right
+    /// above it starts. `None` when the layout is not that simple.
+    fn remove_lines(&self, spans: &[Span], i: usize, block_above: Option<usize>) -> Option<Edit> {
         let span = spans[i];
         let own_line = self.line_start(span.start);
         let prefix = self.text.get(own_line..span.start)?;
@@ -325,7 +327,7 @@ impl<'a> Writer<'a> {
             return None;
         }
         // The comment block right above the item goes with it.
-        let line_start = self.comment_block_above(span.start).unwrap_or(own_line);
+        let line_start = block_above.unwrap_or(own_line);
         let tail = self.line_tail(span.end)?;
         // Lists separate items with `,`; YAML block sequences and HCL blocks do not.
         let comma_after = |from: usize, to: usize| {
