@@ -6,10 +6,10 @@ mod common;
 
 use common::*;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The demo, its findings analyzed on `analyzed`, with `extra` unused s3 actions.
-fn demo(name: &str, analyzed: &str, extra: &[&str]) -> PathBuf {
+fn demo(name: &str, analyzed: &str, extra: &[&str]) -> Scratch {
     let dir = scratch(name);
     copy_dir(&root().join("testdata/demo"), &dir);
     let path = dir.join("findings/unused-access.jsonl");

@@ -631,3 +631,46 @@ fn the_pull_policy_is_checked_and_shown_as_written() {
         );
     }
 }
+
+#[test]
+fn sam_policy_templates_are_written_out_only_when_asked() {
+    let dir = scratch("fix-sam-templates");
+    copy_dir(&root().join("testdata/rules/IAM001-sam-templates"), &dir);
+    let findings = ["--findings", "findings.json", "--account", "123456789012"];
+    // Without the flag the template stays: its fixes are shown, and only the written statement is
+    // narrowed.
+    let plain = run(&dir, &[&["fix", "."][..], &findings].concat());
+    expect_exit(&plain, 0);
+    let text = std::fs::read_to_string(dir.join("template.yaml")).unwrap_or_default();
+    assert!(text.contains("- S3CrudPolicy:"), "{text}");
+    assert!(!text.contains("cloudwatch:GetMetricData"), "{text}");
+    // With it, the template is replaced by the statements it stands for, without what is unused,
+    // and a second run changes nothing.
+    let fixed = run(
+        &dir,
+        &[&["fix", ".", "--fix-sam-templates"][..], &findings].concat(),
+    );
+    expect_exit(&fixed, 0);
+    let text = std::fs::read_to_string(dir.join("template.yaml")).unwrap_or_default();
+    assert!(!text.contains("S3CrudPolicy"), "{text}");
+    assert!(
+        text.contains("        - Statement:\n            - Effect: Allow\n"),
+        "{text}"
+    );
+    assert!(text.contains("- bucketName: !Ref Images"), "{text}");
+    assert!(!text.contains("s3:DeleteObject\n"), "{text}");
+    assert!(text.contains("s3:PutObject\n"), "{text}");
+    // SQSPollerPolicy's actions are all used: it stays a template.
+    assert!(text.contains("- SQSPollerPolicy:"), "{text}");
+    let again = run(
+        &dir,
+        &[
+            &["fix", ".", "--diff", "--fix-sam-templates"][..],
+            &findings,
+        ]
+        .concat(),
+    );
+    expect_exit(&again, 0);
+    assert!(again.stdout.is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -289,7 +289,8 @@ fn fix_a_copy_of_the_corpus_and_check_it_again() {
     let work = std::env::temp_dir().join(format!("iamprune-corpus-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     copy_dir(&corpus, &work);
-    let (findings, _) = findings(&work, &scratch("corpus-fix"));
+    let findings_dir = scratch("corpus-fix");
+    let (findings, _) = findings(&work, &findings_dir);
     let args = |cmd: &'static str| -> Vec<String> {
         [
             cmd,
@@ -304,10 +305,18 @@ fn fix_a_copy_of_the_corpus_and_check_it_again() {
         .map(String::from)
         .to_vec()
     };
+    // SAM policy templates are written out too, so that each is verified like any other fix.
+    let fix_args = |more: &[&str]| -> Vec<String> {
+        [args("fix"), vec!["--fix-sam-templates".to_string()]]
+            .concat()
+            .into_iter()
+            .chain(more.iter().map(|s| s.to_string()))
+            .collect()
+    };
     let started = Instant::now();
     let fix = run(
         &work,
-        &args("fix").iter().map(String::as_str).collect::<Vec<_>>(),
+        &fix_args(&[]).iter().map(String::as_str).collect::<Vec<_>>(),
     );
     let stderr = String::from_utf8_lossy(&fix.stderr);
     eprintln!(
@@ -328,8 +337,7 @@ fn fix_a_copy_of_the_corpus_and_check_it_again() {
     // Fixing again changes nothing, and nothing fixable is left outside generated CDK output.
     let again = run(
         &work,
-        &[args("fix"), vec!["--diff".to_string()]]
-            .concat()
+        &fix_args(&["--diff"])
             .iter()
             .map(String::as_str)
             .collect::<Vec<_>>(),

@@ -152,7 +152,8 @@ impl Default for Summary {
 }
 
 impl Summary {
-    fn report(&self, target: &str, dir: &Path) {
+    /// Says what ran; fails with the inputs that failed, whose directory is then kept.
+    fn report(&self, target: &str, dir: Scratch) {
         use std::io::Write;
         let _ = writeln!(
             std::io::stderr(),
@@ -164,6 +165,10 @@ impl Summary {
             budget(),
             seed()
         );
+        if self.failures.is_empty() {
+            return;
+        }
+        let dir = dir.keep();
         assert!(
             self.failures.is_empty(),
             "{target}: inputs kept in {}:\n{}",
@@ -316,7 +321,7 @@ fn check_and_fix(dir: &Path, name: &str, text: &str) -> Result<bool, String> {
 }
 
 /// The project a mutant is checked in: the seed findings, for the seed's role, in the seed's account.
-fn project(name: &str) -> PathBuf {
+fn project(name: &str) -> Scratch {
     let dir = scratch(name);
     let findings = std::fs::read_to_string(root().join("testdata/e2e/findings.json"))
         .unwrap_or_else(|e| panic!("{e}"));
@@ -364,7 +369,7 @@ fn fuzz_sources(target: &str, keep: impl Fn(&str) -> bool) {
             }
         }
     }
-    summary.report(target, &kept);
+    summary.report(target, kept);
 }
 
 #[test]
@@ -428,5 +433,5 @@ fn fuzz_findings() {
             summary.failures.push(format!("{}: {why}", path.display()));
         }
     }
-    summary.report("findings", &kept);
+    summary.report("findings", kept);
 }

@@ -43,9 +43,9 @@ fn finding(i: usize) -> String {
 }
 
 /// A tree of `files` templates, one role each, with the findings that make each fixable.
-fn tree(name: &str, files: usize) -> (PathBuf, Vec<PathBuf>) {
+fn tree(name: &str, files: usize) -> (Scratch, Vec<PathBuf>) {
     let dir = scratch(name);
-    let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+    let dir = dir.canonical();
     let mut findings = String::new();
     let mut paths = Vec::new();
     for i in 0..files {

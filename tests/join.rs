@@ -6,11 +6,11 @@ mod common;
 
 use common::*;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A copy of `testdata/join/<case>` in a fresh temporary directory of its own (tests run in parallel,
 /// and several copy the same case).
-fn case(name: &str) -> PathBuf {
+fn case(name: &str) -> Scratch {
     static COPIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let copy = COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = scratch(&format!("join-{name}-{copy}"));

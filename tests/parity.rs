@@ -373,9 +373,8 @@ fn same(root: &Path, server: &mut Server) -> Diagnostics {
     from_cli
 }
 
-fn project(name: &str) -> PathBuf {
-    let dir = scratch(&format!("parity-{name}"));
-    std::fs::canonicalize(&dir).unwrap_or(dir)
+fn project(name: &str) -> Scratch {
+    scratch(&format!("parity-{name}")).canonical()
 }
 
 fn write(path: &Path, text: &str) {
@@ -452,7 +451,7 @@ fn cfn_templates_are_read_by_both() {
 }
 
 /// The seed policy in a module whose role is named by the module that calls it.
-fn module_project(name: &str) -> PathBuf {
+fn module_project(name: &str) -> Scratch {
     let root = project(name);
     let module = fixture("e2e/tf-jsonencode/main.tf").replace(
         "name               = \"SeedRole\"",

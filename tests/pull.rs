@@ -94,7 +94,7 @@ fn pull(fake: &Fake, home: &Path, dir: &Path, args: &[&str]) -> Output {
 }
 
 /// A scratch directory for a test, and an empty home in it.
-fn workspace(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+fn workspace(name: &str) -> (Scratch, std::path::PathBuf) {
     let work = scratch(name);
     let home = work.join("home");
     std::fs::create_dir_all(&home).unwrap_or_else(|e| panic!("{e}"));

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use insta_cmd::assert_cmd_snapshot;
 
@@ -26,7 +26,7 @@ fn copy(dir: &Path, from: &str, to: &str) {
 
 /// A CDK app as `cdk init` leaves it (`cdk.out` in `.gitignore`), with the findings of its role, a
 /// hidden directory of Terraform and an ignored vendored module. Built here: git keeps no `.git`.
-fn project(name: &str) -> PathBuf {
+fn project(name: &str) -> Scratch {
     let dir = scratch(name);
     write(&dir, ".gitignore", "cdk.out\nvendor/\n");
     copy_dir(

@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use iamprune_render::TextOptions;
 
 use super::baseline;
-use super::scan::{Scan, ScanArgs};
+use super::scan::{Fixes, Scan, ScanArgs};
 use crate::CatalogArgs;
 
 #[derive(Debug, Args)]
@@ -191,7 +191,7 @@ fn step_summary(report: &iamprune_render::Report, sources: &iamprune_render::Sou
 }
 
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let scan = Scan::run(&args.scan, &args.catalog, false)?;
+    let scan = Scan::run(&args.scan, &args.catalog, Fixes::default())?;
     let (mut report, sources) = scan.report();
     if let Some(path) = &args.write_baseline {
         baseline::write(path, &report, &sources)?;

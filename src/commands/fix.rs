@@ -7,7 +7,7 @@ use clap::Args;
 use iamprune_linter::units::UnitKind;
 use iamprune_linter::{fix_loop, write};
 
-use super::scan::{Scan, ScanArgs, StdinFile};
+use super::scan::{Fixes, Scan, ScanArgs, StdinFile};
 use crate::CatalogArgs;
 
 #[derive(Debug, Args)]
@@ -21,6 +21,10 @@ pub struct FixArgs {
     /// changing the construct.
     #[arg(long)]
     pub fix_generated: bool,
+    /// Fix SAM policy templates (`S3CrudPolicy: {BucketName: b}`) by writing out the statements each
+    /// stands for in its place, without the unused actions (or `[cloudformation] fix-sam-templates`).
+    #[arg(long)]
+    pub fix_sam_templates: bool,
     #[command(flatten)]
     pub catalog: CatalogArgs,
 }
@@ -39,7 +43,14 @@ pub fn run(args: &FixArgs) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    let scan = Scan::run(&args.scan, &args.catalog, args.fix_generated)?;
+    let scan = Scan::run(
+        &args.scan,
+        &args.catalog,
+        Fixes {
+            generated: args.fix_generated,
+            sam_templates: args.fix_sam_templates,
+        },
+    )?;
     let findings_errors = scan.findings_errors();
     if !findings_errors.is_empty() {
         for error in findings_errors {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
-use super::scan::{Scan, ScanArgs};
+use super::scan::{Fixes, Scan, ScanArgs};
 use crate::CatalogArgs;
 
 #[derive(Debug, Args)]
@@ -27,7 +27,7 @@ pub enum Format {
 }
 
 pub fn run(args: &PrincipalsArgs) -> anyhow::Result<ExitCode> {
-    let scan = Scan::run(&args.scan, &args.catalog, false)?;
+    let scan = Scan::run(&args.scan, &args.catalog, Fixes::default())?;
     let (report, _) = scan.report();
     let rendered = match args.format {
         Format::Text => iamprune_render::principals_text(&report.join),

@@ -107,6 +107,15 @@ impl From<FailOn> for Severity {
     }
 }
 
+/// Which fixes `fix` may apply beyond the usual ones.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Fixes {
+    /// In generated output (`--fix-generated`).
+    pub generated: bool,
+    /// Of SAM policy templates, written out (`--fix-sam-templates`).
+    pub sam_templates: bool,
+}
+
 /// A run of `check` or `fix`: the workspace and what checking the paths gave.
 pub struct Scan {
     pub workspace: Workspace,
@@ -122,7 +131,7 @@ impl Scan {
     pub fn run(
         args: &ScanArgs,
         catalog: &crate::CatalogArgs,
-        fix_generated: bool,
+        fixes: Fixes,
     ) -> anyhow::Result<Scan> {
         if let Some(threads) = args.threads {
             // The first scan of the process sets the pool; a second setting is an error only rayon
@@ -143,7 +152,8 @@ impl Scan {
             principal: args.principal.clone(),
             select: args.select.clone(),
             ignore: args.ignore.clone(),
-            fix_generated,
+            fix_generated: fixes.generated,
+            fix_sam_templates: fixes.sam_templates,
             accept_catalog_age: args.accept_catalog_age,
             severity: Default::default(),
         });

@@ -101,12 +101,54 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A fresh temporary directory for one test, named after it and the process.
-pub fn scratch(name: &str) -> PathBuf {
+/// A fresh temporary directory for one test, named after it and the process, removed when the test
+/// is done with it (also when it fails), so that runs do not fill the disk.
+pub fn scratch(name: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("iamprune-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    dir
+    Scratch(dir)
+}
+
+/// A temporary directory, removed on drop.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    /// The directory, kept after the test (inputs that made it fail).
+    #[allow(dead_code)]
+    pub fn keep(self) -> PathBuf {
+        let path = self.0.clone();
+        std::mem::forget(self);
+        path
+    }
+
+    /// The same directory by its canonical path (the server reports canonical paths).
+    #[allow(dead_code)]
+    pub fn canonical(mut self) -> Scratch {
+        if let Ok(path) = std::fs::canonicalize(&self.0) {
+            self.0 = path;
+        }
+        self
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// The JSON report of a run of `args` with `--format json` added.

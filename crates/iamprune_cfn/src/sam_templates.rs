@@ -6,13 +6,54 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
+use serde_json::Value;
 
 const DEFINITIONS: &str = include_str!("../data/sam/policy_templates.json");
 
-/// The statements of a template: the actions of each, all `Allow` (every published template is).
+/// A template: the actions of each statement, all `Allow` (every published template is), and the
+/// statements as SAM writes them, whose `{"Ref": P}` for each parameter `P` it replaces with the value
+/// given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Template {
     pub statements: Vec<Vec<String>>,
+    definition: Vec<Value>,
+    parameters: Vec<String>,
+}
+
+impl Template {
+    /// The statements SAM writes for the template with these parameter values (the JSON form of the
+    /// user's values); `None` when one of the template's parameters is not given, which SAM refuses.
+    pub fn expand(&self, given: &serde_json::Map<String, Value>) -> Option<Vec<Value>> {
+        if self.parameters.iter().any(|p| !given.contains_key(p)) {
+            return None;
+        }
+        Some(
+            self.definition
+                .iter()
+                .map(|statement| substitute(statement, given))
+                .collect(),
+        )
+    }
+}
+
+/// `value` with every `{"Ref": P}` of a given parameter `P` replaced by its value.
+fn substitute(value: &Value, given: &serde_json::Map<String, Value>) -> Value {
+    match value {
+        Value::Object(map) => {
+            if let (1, Some(Value::String(name))) = (map.len(), map.get("Ref")) {
+                if let Some(given) = given.get(name) {
+                    return given.clone();
+                }
+            }
+            Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), substitute(v, given)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(|v| substitute(v, given)).collect()),
+        other => other.clone(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -25,12 +66,14 @@ struct Definitions {
 struct Entry {
     #[serde(rename = "Definition")]
     definition: Definition,
+    #[serde(rename = "Parameters", default)]
+    parameters: HashMap<String, Value>,
 }
 
 #[derive(Deserialize)]
 struct Definition {
     #[serde(rename = "Statement")]
-    statements: Vec<StatementDef>,
+    statements: Vec<Value>,
 }
 
 #[derive(Deserialize)]
@@ -66,15 +109,25 @@ pub(crate) fn template(name: &str) -> Option<&'static Template> {
                     let statements = entry
                         .definition
                         .statements
-                        .into_iter()
+                        .iter()
                         .map(|s| {
+                            let s = StatementDef::deserialize(s).ok()?;
                             (s.effect == "Allow").then_some(match s.action {
                                 Actions::One(a) => vec![a],
                                 Actions::Many(a) => a,
                             })
                         })
                         .collect::<Option<Vec<_>>>()?;
-                    Some((name, Template { statements }))
+                    let mut parameters: Vec<String> = entry.parameters.into_keys().collect();
+                    parameters.sort();
+                    Some((
+                        name,
+                        Template {
+                            statements,
+                            definition: entry.definition.statements,
+                            parameters,
+                        },
+                    ))
                 })
                 .collect()
         })

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use iamprune_policy::{PolicySite, Purpose, SiteNote, StringStyle, Syntax};
+use iamprune_policy::{Expansion, PolicySite, Purpose, SiteNote, StringStyle, Syntax};
 use iamprune_syntax::{FileError, Member, Node, NodeKind, Span, json};
 
 use crate::Options;
@@ -242,32 +242,28 @@ impl<'a, 's> Walker<'a, 's> {
             return true;
         };
         // The statements the transform writes, every span at the template's name: they are checked
-        // and reported there, and no edit can be made in text that does not hold them.
-        let string = |s: &str| Node::new(key, NodeKind::String(s.to_string()));
-        let statements = template
-            .statements
-            .iter()
-            .map(|actions| {
-                Node::new(
-                    key,
-                    NodeKind::Object(vec![
-                        Member {
-                            key: "Effect".into(),
-                            key_span: key,
-                            value: string("Allow"),
-                        },
-                        Member {
-                            key: "Action".into(),
-                            key_span: key,
-                            value: Node::new(
-                                key,
-                                NodeKind::Array(actions.iter().map(|a| string(a)).collect()),
-                            ),
-                        },
-                    ]),
-                )
-            })
-            .collect();
+        // and reported there, and no edit can be made in text that does not hold them. With the
+        // parameters given, they are the statements in full, resources and conditions too, so that
+        // writing them out (`--fix-sam-templates`) keeps all but the actions; without, only the
+        // actions are known.
+        let given = match iamprune_policy::output::to_json(&member.value) {
+            serde_json::Value::Object(map) => Some(map),
+            _ => None,
+        };
+        let written_out = given.as_ref().and_then(|given| template.expand(given));
+        let statements = match &written_out {
+            Some(full) => full.iter().map(|s| from_json(s, key)).collect(),
+            None => template
+                .statements
+                .iter()
+                .map(|actions| {
+                    from_json(
+                        &serde_json::json!({"Effect": "Allow", "Action": actions}),
+                        key,
+                    )
+                })
+                .collect(),
+        };
         let document = Node::new(
             node.span,
             NodeKind::Object(vec![Member {
@@ -277,18 +273,34 @@ impl<'a, 's> Walker<'a, 's> {
             }]),
         );
         let actions: usize = template.statements.iter().map(Vec::len).sum();
+        let remedy = if written_out.is_some() {
+            ": `iamprune fix --fix-sam-templates` (or `fix-sam-templates = true` under \
+             [cloudformation] in iamprune.toml) writes out the statements it stands for in its place, \
+             without what is unused"
+        } else {
+            ", and it cannot be written out as the statements it stands for, since its parameters are \
+             not all given"
+        };
         let note = SiteNote {
             span: key,
             message: format!(
                 "SAM policy template `{}` stands for {actions} action{} (SAM's published definition), \
-                 checked here; the template holds no action an edit could remove, so to drop what is \
-                 unused, replace it with the statements it stands for, without those actions",
+                 checked here; the template holds no action an edit could remove{remedy}",
                 member.key,
                 if actions == 1 { "" } else { "s" }
             ),
         };
-        let around = Box::new(self.src.syntax.clone());
-        self.document(&document, path, Syntax::Expanded(around), vec![note]);
+        let expansion = Expansion {
+            around: self.src.syntax.clone(),
+            span: node.span,
+            statements: written_out,
+        };
+        self.document(
+            &document,
+            path,
+            Syntax::Expanded(Box::new(expansion)),
+            vec![note],
+        );
         true
     }
 
@@ -769,4 +781,26 @@ fn collect_duplicates(node: &Node, out: &mut Vec<(String, Span)>) {
         NodeKind::Array(items) => items.iter().for_each(|n| collect_duplicates(n, out)),
         _ => {}
     }
+}
+
+/// A tree of a JSON value, every span at `span` (text that stands for it).
+fn from_json(value: &serde_json::Value, span: Span) -> Node {
+    use serde_json::Value;
+    let kind = match value {
+        Value::Null => NodeKind::Null,
+        Value::Bool(b) => NodeKind::Bool(*b),
+        Value::Number(n) => NodeKind::Number(n.to_string()),
+        Value::String(s) => NodeKind::String(s.clone()),
+        Value::Array(items) => NodeKind::Array(items.iter().map(|v| from_json(v, span)).collect()),
+        Value::Object(map) => NodeKind::Object(
+            map.iter()
+                .map(|(key, v)| Member {
+                    key: key.clone(),
+                    key_span: span,
+                    value: from_json(v, span),
+                })
+                .collect(),
+        ),
+    };
+    Node::new(span, kind)
 }

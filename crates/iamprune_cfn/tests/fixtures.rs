@@ -72,12 +72,27 @@ fn render_site(out: &mut String, site: &PolicySite) {
     let text = std::fs::read_to_string(&site.file).unwrap_or_default();
     let lines = LineIndex::new(&text);
     let _ = writeln!(out, "\nsite {} in {}", site.owner, relative(&site.file));
+    // An expansion shows what the text around is, and the statements written out in its place.
+    let syntax = match &site.syntax {
+        iamprune_policy::Syntax::Expanded(expansion) => format!(
+            "Expanded({:?}) at {}, written out as {}",
+            expansion.around,
+            at(&lines, expansion.span),
+            expansion
+                .statements
+                .as_ref()
+                .map_or("nothing".to_string(), |s| serde_json::Value::Array(
+                    s.clone()
+                )
+                .to_string())
+        ),
+        other => format!("{other:?}"),
+    };
     let _ = writeln!(
         out,
-        "  owner at {}, {:?}, {:?}",
+        "  owner at {}, {:?}, {syntax}",
         at(&lines, site.owner_span),
         site.purpose,
-        site.syntax
     );
     if let Some(path) = &site.construct_path {
         let _ = writeln!(out, "  construct path {path}");

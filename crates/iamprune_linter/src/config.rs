@@ -95,6 +95,11 @@ pub struct CloudFormation {
     #[serde(default)]
     pub stack_names: BTreeMap<String, String>,
     pub account: Option<String>,
+    /// Fix SAM policy templates (`S3CrudPolicy: {BucketName: b}`) by writing out the statements each
+    /// stands for in its place, without the actions that are unused (as `--fix-sam-templates`). Off
+    /// by default: the template's name says what it grants, and the statements are longer.
+    #[serde(default)]
+    pub fix_sam_templates: bool,
 }
 
 /// How the Serverless Framework services are deployed, as `serverless deploy --stage … --region …`

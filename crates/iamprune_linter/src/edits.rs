@@ -14,8 +14,10 @@ use iamprune_syntax::{LineIndex, Span, Spelling};
 use crate::diagnostic::Edit;
 
 mod layout;
+mod written_out;
 
 use layout::ListLayout;
+pub use written_out::Change;
 
 /// A file's text with its lines, found at most once however many sites of the file are fixed: a
 /// minified policy is one long line, and a template holds hundreds of policies, so searching the text
@@ -54,18 +56,30 @@ pub struct Writer<'a> {
     file: &'a FileText<'a>,
     spelling: &'static dyn Spelling,
     layout: ListLayout,
-    /// `false` for statements no text holds ([`Syntax::Expanded`]): no edit is made.
+    /// `false` for statements no text holds ([`Syntax::Expanded`]): no edit is made in them.
     written: bool,
+    /// Statements no text holds that are written out in place of what stands for them, when the user
+    /// asks for it (`--fix-sam-templates`).
+    written_out: Option<&'a iamprune_policy::Expansion>,
 }
 
 impl<'a> Writer<'a> {
-    pub fn new(file: &'a FileText<'a>, syntax: &Syntax) -> Self {
+    /// The writer of a site in `syntax`; `write_out` lets the statements of a SAM policy template be
+    /// written out in its place.
+    pub fn new(file: &'a FileText<'a>, syntax: &'a Syntax, write_out: bool) -> Self {
+        let written_out = match syntax {
+            Syntax::Expanded(expansion) if write_out && expansion.statements.is_some() => {
+                Some(&**expansion)
+            }
+            _ => None,
+        };
         Writer {
             text: file.text,
             file,
             spelling: spelling(syntax),
             layout: ListLayout::of(syntax),
             written: !matches!(syntax, Syntax::Expanded(_)),
+            written_out,
         }
     }
 
@@ -481,7 +495,7 @@ pub(crate) fn spelling(syntax: &Syntax) -> &'static dyn Spelling {
     match syntax {
         Syntax::Json => &Json,
         // Its comments are those of the text around it; its lists are never written.
-        Syntax::Expanded(around) => spelling(around),
+        Syntax::Expanded(expansion) => spelling(&expansion.around),
         Syntax::Yaml => &iamprune_cfn::spelling::Yaml,
         Syntax::Hcl => &iamprune_terraform::spelling::Hcl,
         Syntax::EmbeddedJson(StringStyle::DoubleQuoted) => &EmbeddedJson {
@@ -512,7 +526,7 @@ mod tests {
         let file = FileText::new(text);
         let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
         let mut out = text.to_string();
-        for edit in Writer::new(&file, &syntax).replace_element(block, i, &patterns) {
+        for edit in Writer::new(&file, &syntax, false).replace_element(block, i, &patterns) {
             out.replace_range(edit.span.start..edit.span.end, &edit.content);
         }
         out

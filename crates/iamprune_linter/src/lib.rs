@@ -88,6 +88,9 @@ pub struct Linter<'a> {
     /// A wildcard whose narrowing takes more patterns than this is narrowed by a fix that is shown,
     /// not applied (`max-patterns`).
     pub max_patterns: usize,
+    /// Write out the statements of a SAM policy template in its place to remove what is unused
+    /// (`--fix-sam-templates`); otherwise such fixes are shown, not applied.
+    pub fix_sam_templates: bool,
 }
 
 /// `max-patterns` when the configuration does not say.
@@ -103,6 +106,7 @@ impl<'a> Linter<'a> {
             rules: RuleSelection::default(),
             accept_catalog_age: false,
             max_patterns: DEFAULT_MAX_PATTERNS,
+            fix_sam_templates: false,
         }
     }
 
@@ -192,7 +196,7 @@ impl<'a> Linter<'a> {
             } else {
                 drift::Drift::of_site(self.catalog, &resolution.principals, &document)
             },
-            writer: edits::Writer::new(file, &site.syntax),
+            writer: edits::Writer::new(file, &site.syntax, self.fix_sam_templates),
             max_patterns: self.max_patterns,
         };
         rules::check_site(&ctx, &mut report.diagnostics);

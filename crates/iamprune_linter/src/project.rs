@@ -41,6 +41,8 @@ pub struct Project {
     stack_name: Option<String>,
     account: Option<String>,
     fix_generated: bool,
+    /// `--fix-sam-templates` or `[cloudformation] fix-sam-templates = true`.
+    fix_sam_templates: bool,
     /// `--accept-catalog-age` or `accept-catalog-age = true`.
     pub accept_catalog_age: bool,
     /// The `[rules]` table, by rule.
@@ -180,6 +182,8 @@ impl Project {
             },
             no_ignore: settings.no_ignore || config.no_ignore,
             accept_catalog_age: settings.accept_catalog_age || config.accept_catalog_age,
+            fix_sam_templates: settings.fix_sam_templates
+                || config.cloudformation.fix_sam_templates,
             config,
             catalog,
             catalog_path,
@@ -205,6 +209,7 @@ impl Project {
             deployments: Arc::clone(&self.deployments),
         };
         linter.fix_generated = self.fix_generated;
+        linter.fix_sam_templates = self.fix_sam_templates;
         linter.accept_catalog_age = self.accept_catalog_age;
         linter.max_patterns = self
             .config

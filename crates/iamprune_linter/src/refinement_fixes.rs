@@ -4,8 +4,8 @@
 use iamprune_policy::{ElementRefinement, Outcome, Statement, StatementRefinement};
 
 use crate::context::SiteContext;
-use crate::diagnostic::{Applicability, Edit, Fix};
-use crate::edits::Writer;
+use crate::diagnostic::{Applicability, Fix};
+use crate::edits::{Change, Writer};
 
 /// The site's writer: one per site, so its line index is built once.
 pub fn writer<'a>(ctx: &'a SiteContext<'a>) -> &'a Writer<'a> {
@@ -28,26 +28,53 @@ pub fn element_fix(
         }
     );
     let writer = writer(ctx);
-    let (title, edits, refined): (String, Vec<Edit>, Vec<String>) = match &change.refinement.outcome
-    {
+    let (change_made, title, refined) = match &change.refinement.outcome {
         Outcome::Keep => return None,
         Outcome::Replace(patterns) => (
+            Change::Replace(change.element, patterns),
             format!("replace `{}` with {}", change.original, list(patterns)),
-            writer.replace_element(block, change.element, patterns),
             patterns.clone(),
         ),
-        Outcome::Remove if removes_statement => {
-            let title = "remove the statement: none of its actions is used".to_string();
-            match writer.remove_statement(ctx.document, statement.index) {
-                Some(edit) => (title, vec![edit], Vec::new()),
-                None => return Some(display_only(nothing_used(ctx.document))),
-            }
-        }
-        Outcome::Remove => (
-            format!("remove `{}`", change.original),
-            writer.remove_element(block, change.element),
+        Outcome::Remove if removes_statement => (
+            Change::RemoveStatement,
+            "remove the statement: none of its actions is used".to_string(),
             Vec::new(),
         ),
+        Outcome::Remove => (
+            Change::Remove(change.element),
+            format!("remove `{}`", change.original),
+            Vec::new(),
+        ),
+    };
+    // A SAM policy template holds no action: with the user's leave, the fix writes out the
+    // statements it stands for, the change made.
+    let (title, edits) = match writer.write_out(statement.index, change_made) {
+        Some(edits) => {
+            let out = "write out the statements of the SAM policy template";
+            let title = match change_made {
+                Change::Replace(_, patterns) => {
+                    format!(
+                        "{out}, `{}` replaced with {}",
+                        change.original,
+                        list(patterns)
+                    )
+                }
+                Change::Remove(_) => format!("{out} without `{}`", change.original),
+                Change::RemoveStatement => {
+                    format!("{out} without the one none of whose actions is used")
+                }
+            };
+            (title, edits)
+        }
+        None => match change_made {
+            Change::Replace(i, patterns) => (title, writer.replace_element(block, i, patterns)),
+            Change::Remove(i) => (title, writer.remove_element(block, i)),
+            Change::RemoveStatement => match writer.remove_statement(ctx.document, statement.index)
+            {
+                Some(edit) => (title, vec![edit]),
+                None => return Some(display_only(nothing_used(ctx.document))),
+            },
+        },
     };
     if edits.is_empty() {
         return Some(display_only(title));

@@ -207,7 +207,11 @@ mod tests {
         let at = sam.find("S3CrudPolicy").unwrap_or_default();
         let edit = ignore_edit(
             sam,
-            &Syntax::Expanded(Box::new(Syntax::Yaml)),
+            &Syntax::Expanded(Box::new(iamprune_policy::Expansion {
+                around: Syntax::Yaml,
+                span: Span::new(at, at + 12),
+                statements: None,
+            })),
             Rule::UnusedAction,
             Span::new(at, at + 12),
         );

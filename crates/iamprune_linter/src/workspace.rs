@@ -44,6 +44,8 @@ pub struct Settings {
     pub principal: Option<String>,
     /// Apply fixes to generated output (CDK templates) too.
     pub fix_generated: bool,
+    /// Write out the statements of SAM policy templates to fix them (`--fix-sam-templates`).
+    pub fix_sam_templates: bool,
     /// Narrow wildcards with a catalog older than the findings (`--accept-catalog-age`).
     pub accept_catalog_age: bool,
 }

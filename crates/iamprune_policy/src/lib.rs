@@ -24,8 +24,8 @@ pub use refine::{
     is_full_wildcard, refine_document, refine_pattern, refine_statement,
 };
 pub use site::{
-    PolicySite, PrincipalKind, PrincipalName, PrincipalRef, Purpose, Reach, SiteNote, StringStyle,
-    Syntax,
+    Expansion, PolicySite, PrincipalKind, PrincipalName, PrincipalRef, Purpose, Reach, SiteNote,
+    StringStyle, Syntax,
 };
 pub use size::{PolicyKind, document_size};
 pub use unused::{BadActionName, Unused, UnusedSet};

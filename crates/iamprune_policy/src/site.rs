@@ -195,12 +195,26 @@ pub enum Syntax {
     /// HCL object syntax (`jsonencode({...})`) or `aws_iam_policy_document` blocks.
     Hcl,
     /// Statements no text holds, written by a transform (a SAM policy template's): their spans point at
-    /// what stands for them, and no edit is made. The syntax is that of the text around them (how a
-    /// suppression comment there is written).
-    Expanded(Box<Syntax>),
+    /// what stands for them, and no edit is made in them.
+    Expanded(Box<Expansion>),
     /// JSON inside a string literal of another syntax: spans point into the raw literal, and new text
     /// must be escaped the way the literal is.
     EmbeddedJson(StringStyle),
+}
+
+/// Statements a transform writes from what stands for them in the text (a SAM policy template).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expansion {
+    /// The syntax of the text around them: how a suppression comment there is written, and how the
+    /// statements are written out.
+    pub around: Syntax,
+    /// What stands for the statements in the text (`S3ReadPolicy: {BucketName: b}`).
+    pub span: Span,
+    /// The statements in full, as the transform writes them (resources and conditions with the
+    /// template's parameters given), in the JSON form of CloudFormation: what replaces `span` when the
+    /// user asks for the statements to be written out. `None` when they cannot be told (a parameter
+    /// missing).
+    pub statements: Option<Vec<serde_json::Value>>,
 }
 
 /// The kind of string literal that holds embedded JSON.

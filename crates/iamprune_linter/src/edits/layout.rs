@@ -137,7 +137,7 @@ impl Writer<'_> {
 
     /// One step of the file's indentation, found at most once per file however many lists are laid
     /// out in it.
-    fn indent_step(&self) -> &str {
+    pub(super) fn indent_step(&self) -> &str {
         self.file.indent_step.get_or_init(|| indent_step(self.text))
     }
 }
