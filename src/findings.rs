@@ -44,9 +44,8 @@ pub fn select(
             .map(|arn| (arn.clone(), set.for_principal(arn)))
             .collect());
     }
-    let named: Vec<&PrincipalFindings> = set
-        .principals()
-        .filter(|p| matches!(p.principal, Principal::Arn(_)))
+    let named: Vec<_> = set
+        .principals_where(|p| matches!(p, Principal::Arn(_)))
         .collect();
     match named.as_slice() {
         [] => Ok(set

@@ -536,3 +536,59 @@ fn with_seed_findings(dir: &std::path::Path) {
     )
     .unwrap_or_else(|e| panic!("{e}"));
 }
+
+#[test]
+fn past_twenty_principals_that_reach_no_policy_one_note_counts_the_rest() {
+    let dir = scratch("unjoined-many");
+    std::fs::copy(
+        root().join("testdata/demo/terraform/main.tf"),
+        dir.join("main.tf"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // An organization's export in small: 25 roles, none of them in the source.
+    let findings: String = (0..25)
+        .map(|i| {
+            serde_json::json!({
+                "id": format!("{i:08x}-0000-4000-8000-000000000000"),
+                "resource": format!("arn:aws:iam::123456789012:role/elsewhere-{i:02}"),
+                "resourceType": "AWS::IAM::Role",
+                "resourceOwnerAccount": "123456789012",
+                "status": "ACTIVE",
+                "analyzedAt": "2026-09-20T08:00:00+00:00",
+                "findingType": "UnusedPermission",
+                "findingDetails": [{"unusedPermissionDetails": {
+                    "serviceNamespace": "s3", "actions": [{"action": "DeleteBucket"}]}}],
+            })
+            .to_string()
+                + "\n"
+        })
+        .collect();
+    std::fs::write(dir.join("org.jsonl"), findings).unwrap_or_else(|e| panic!("{e}"));
+    let report = json_report(
+        &dir,
+        &["check", "main.tf", "--findings", "org.jsonl", "--exit-zero"],
+    );
+    let notes: Vec<&str> = report["notes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["message"].as_str())
+        .filter(|m| m.contains("reach no policy"))
+        .collect();
+    assert_eq!(notes.len(), 21, "{notes:#?}");
+    assert!(notes[0].starts_with(
+        "the findings for arn:aws:iam::123456789012:role/elsewhere-00 reach no policy: no role"
+    ));
+    assert_eq!(
+        notes[20],
+        "the findings for 5 more principals reach no policy; `iamprune principals` names each, and the JSON report's `join.findings` says why"
+    );
+    // The JSON report still names each, with why.
+    let unjoined = report["join"]["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["joined"] == false && f["reason"].is_string())
+        .count();
+    assert_eq!(unjoined, 25);
+}

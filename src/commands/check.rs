@@ -191,7 +191,7 @@ fn step_summary(report: &iamprune_render::Report, sources: &iamprune_render::Sou
 }
 
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let scan = Scan::run(&args.scan, &args.catalog, Fixes::default())?;
+    let mut scan = Scan::run(&args.scan, &args.catalog, Fixes::default())?;
     let (mut report, sources) = scan.report();
     if let Some(path) = &args.write_baseline {
         baseline::write(path, &report, &sources)?;

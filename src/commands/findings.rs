@@ -60,6 +60,8 @@ pub fn run(args: &FindingsArgs) -> anyhow::Result<ExitCode> {
     if rows.is_empty() {
         writeln!(out, "no principals")?;
     } else {
+        // Each principal's actions are merged again for its row, in the same order, one at a time.
+        let mut principals = set.principals();
         for (n, r) in [&header].into_iter().chain(rows.iter()).enumerate() {
             let line = (0..5)
                 .map(|i| format!("{:<w$}", r[i], w = widths[i]))
@@ -67,7 +69,7 @@ pub fn run(args: &FindingsArgs) -> anyhow::Result<ExitCode> {
                 .join("  ");
             writeln!(out, "{}", line.trim_end())?;
             if args.actions && n > 0 {
-                if let Some(p) = set.principals().nth(n - 1) {
+                if let Some(p) = principals.next() {
                     for (service, fact) in &p.unused_services {
                         writeln!(
                             out,

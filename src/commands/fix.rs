@@ -43,7 +43,7 @@ pub fn run(args: &FixArgs) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    let scan = Scan::run(
+    let mut scan = Scan::run(
         &args.scan,
         &args.catalog,
         Fixes {

@@ -27,7 +27,7 @@ pub enum Format {
 }
 
 pub fn run(args: &PrincipalsArgs) -> anyhow::Result<ExitCode> {
-    let scan = Scan::run(&args.scan, &args.catalog, Fixes::default())?;
+    let mut scan = Scan::run(&args.scan, &args.catalog, Fixes::default())?;
     let (report, _) = scan.report();
     let rendered = match args.format {
         Format::Text => iamprune_render::principals_text(&report.join),

@@ -218,14 +218,15 @@ impl Scan {
             .collect()
     }
 
-    /// The report of the run, for the renderers.
-    pub fn report(&self) -> (Report, Sources) {
+    /// The report of the run, for the renderers. The join is moved into it, not copied (an
+    /// organization's export makes it large), so it is made once a run.
+    pub fn report(&mut self) -> (Report, Sources) {
         let mut report = Report {
             version: env!("CARGO_PKG_VERSION").to_string(),
             ..Report::default()
         };
         let mut sources = Sources::new();
-        for checked in &self.checked {
+        for checked in &mut self.checked {
             if let Some(config) = checked.project.as_deref().map(shown_path) {
                 if !report.configs.contains(&config) {
                     report.configs.push(config);
@@ -237,7 +238,7 @@ impl Scan {
                 }
             }
             report.stats += checked.stats;
-            let mut join = checked.join.clone();
+            let mut join = std::mem::take(&mut checked.join);
             for finding in &mut join.findings {
                 for source in &mut finding.sources {
                     *source = shown_path(source);
@@ -304,7 +305,7 @@ fn say_what_was_done(workspace: &Workspace, checked: &[Checked], elapsed: Durati
         match &project.findings {
             Some(findings) => eprintln!(
                 "iamprune: findings for {} principal(s), {} file(s) that did not load",
-                findings.principals().count(),
+                findings.principal_count(),
                 project.findings_errors.len()
             ),
             None => eprintln!("iamprune: no findings: only the catalog rules run"),

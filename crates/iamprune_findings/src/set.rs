@@ -28,8 +28,9 @@ struct Entry {
     /// Never empty.
     sources: Vec<Source>,
     /// The sources merged, on first use after the last one joined: a principal with many
-    /// findings in one export is merged once, not once a finding.
-    merged: OnceLock<Merged>,
+    /// findings in one export is merged once, not once a finding. Boxed: until then it takes a
+    /// word, not the size of a merged view.
+    merged: OnceLock<Box<Merged>>,
 }
 
 #[derive(Debug, Clone)]
@@ -60,7 +61,7 @@ impl Entry {
         self.merged.get_or_init(|| {
             let (view, notes) = resolve(self.principal().clone(), self.sources.iter());
             let notes = notes.iter().map(|n| one_line(n)).collect();
-            Merged { view, notes }
+            Box::new(Merged { view, notes })
         })
     }
 
@@ -165,10 +166,24 @@ impl FindingsSet {
     /// Each principal's own findings, the `Any` entry first, then by partition, account, kind
     /// and name. [`FindingsSet::for_principal`] gives a principal's view merged with `Any`.
     pub fn principals(&self) -> impl Iterator<Item = &PrincipalFindings> {
+        self.principals_where(|_| true)
+    }
+
+    /// The principals of [`FindingsSet::principals`] for which `keep` holds; the others are not
+    /// merged.
+    pub fn principals_where<'s>(
+        &'s self,
+        keep: impl Fn(&Principal) -> bool + 's,
+    ) -> impl Iterator<Item = &'s PrincipalFindings> + 's {
         self.entries
             .values()
-            .filter(|e| e.is_visible())
+            .filter(move |e| e.is_visible() && keep(e.principal()))
             .map(|e| e.view())
+    }
+
+    /// How many principals [`FindingsSet::principals`] gives, without merging their findings.
+    pub fn principal_count(&self) -> usize {
+        self.entries.values().filter(|e| e.is_visible()).count()
     }
 
     /// The principals whose name starts with `prefix`, ignoring ASCII case; every one of

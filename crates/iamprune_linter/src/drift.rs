@@ -75,26 +75,32 @@ impl Drift {
     }
 
     /// What findings say of the catalog.
-    pub fn of<'f>(
+    pub fn of<F: std::ops::Deref<Target = PrincipalFindings>>(
         catalog: &Catalog,
-        findings: impl Iterator<Item = &'f PrincipalFindings> + Clone,
+        findings: impl Iterator<Item = F>,
     ) -> Drift {
-        let analyzed = findings
-            .clone()
-            .filter_map(|f| f.analyzed_at.as_deref())
-            .filter_map(date)
-            .max();
+        // One pass: the findings may be merged for it and dropped after (an organization's).
+        let mut analyzed: Option<String> = None;
+        let mut services = BTreeSet::new();
+        for f in findings {
+            if let Some(day) = f.analyzed_at.as_deref().and_then(date) {
+                if analyzed.as_deref().is_none_or(|latest| day > latest) {
+                    analyzed = Some(day.to_string());
+                }
+            }
+            services.extend(
+                f.unused_actions
+                    .keys()
+                    .filter(|action| catalog.lookup(action).is_none())
+                    .filter_map(|action| action.split_once(':').map(|(s, _)| s))
+                    .filter(|service| !catalog.service_range(service).is_empty())
+                    .map(str::to_ascii_lowercase),
+            );
+        }
         let newer = catalog_date(catalog)
             .zip(analyzed)
-            .filter(|(data, analyzed)| analyzed > data)
-            .map(|(data, analyzed)| (analyzed.to_string(), data.to_string()));
-        let services = findings
-            .flat_map(|f| f.unused_actions.keys())
-            .filter(|action| catalog.lookup(action).is_none())
-            .filter_map(|action| action.split_once(':').map(|(s, _)| s))
-            .filter(|service| !catalog.service_range(service).is_empty())
-            .map(str::to_ascii_lowercase)
-            .collect();
+            .filter(|(data, analyzed)| analyzed.as_str() > *data)
+            .map(|(data, analyzed)| (analyzed, data.to_string()));
         Drift {
             newer,
             services,
@@ -148,8 +154,7 @@ fn catalog_date(catalog: &Catalog) -> Option<&str> {
 /// The one note of a run whose findings are ahead of its catalog, with what to do; `None` when they
 /// are not, or the configuration accepts it.
 pub fn note(catalog: &Catalog, findings: &FindingsSet, config: &Path) -> Option<Message> {
-    let principals: Vec<&PrincipalFindings> = findings.principals().collect();
-    let drift = Drift::of(catalog, principals.into_iter());
+    let drift = Drift::of(catalog, findings.principals());
     let mut why = Vec::new();
     if let Some((analyzed, data)) = &drift.newer {
         why.push(format!(

@@ -201,6 +201,9 @@ fn add_deployed(principal: &mut SourcePrincipal, deployed: Deployed) {
     }
 }
 
+/// How many finding principals that reach no policy get a note of their own.
+pub const UNJOINED_NOTES: usize = 20;
+
 impl JoinReport {
     /// The join of the units of one project's check, from each unit's part. `whole_project`: the
     /// check covered the directory of the configuration, so a mapping that matches nothing there
@@ -268,9 +271,16 @@ impl JoinReport {
     }
 
     /// One note per finding principal that reached no policy, at the findings file that names it, and
-    /// an error per mapping that names nothing.
+    /// an error per mapping that names nothing. Past [`UNJOINED_NOTES`] principals, one note counts
+    /// the rest and says where each is named: an organization's export joins a repository in a few
+    /// principals and misses the other million, which a note each would bury.
     pub fn messages(&self) -> Vec<Message> {
-        let notes = self.findings.iter().filter_map(|f| {
+        let unjoined: Vec<&FindingPrincipal> = self
+            .findings
+            .iter()
+            .filter(|f| f.reason.is_some())
+            .collect();
+        let notes = unjoined.iter().take(UNJOINED_NOTES).filter_map(|f| {
             Some(Message {
                 level: Level::Note,
                 file: f.sources.first().cloned().unwrap_or_default(),
@@ -282,7 +292,24 @@ impl JoinReport {
                 ),
             })
         });
-        self.mapping_errors.iter().cloned().chain(notes).collect()
+        let rest = unjoined.get(UNJOINED_NOTES..).unwrap_or_default();
+        let summary = rest.first().map(|first| Message {
+            level: Level::Note,
+            file: first.sources.first().cloned().unwrap_or_default(),
+            span: None,
+            message: format!(
+                "the findings for {} more principal{} reach no policy; `iamprune principals` names \
+                 each, and the JSON report's `join.findings` says why",
+                rest.len(),
+                if rest.len() == 1 { "" } else { "s" }
+            ),
+        });
+        self.mapping_errors
+            .iter()
+            .cloned()
+            .chain(notes)
+            .chain(summary)
+            .collect()
     }
 }
 

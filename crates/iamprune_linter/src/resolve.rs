@@ -554,12 +554,10 @@ fn mapped_findings(
             continue;
         }
         let before = out.len();
-        for found in findings.principals() {
-            if let Principal::Arn(arn) = &found.principal {
-                if glob_matches(key, &arn.raw) {
-                    out.push((arn.raw.clone(), Some(found.clone())));
-                }
-            }
+        let matches =
+            |p: &Principal| matches!(p, Principal::Arn(arn) if glob_matches(key, &arn.raw));
+        for found in findings.principals_where(matches) {
+            out.push((found.principal.to_string(), Some(found.clone())));
         }
         if out.len() == before {
             out.push((key.to_string(), None));
