@@ -67,6 +67,18 @@ pub(crate) struct Source {
 }
 
 impl Source {
+    fn new(principal: Principal, file: &Path) -> Source {
+        Source {
+            principal,
+            mentions: Vec::new(),
+            facts: Vec::new(),
+            analyzed_at: None,
+            updated_at: None,
+            file: file.to_path_buf(),
+            finding: None,
+        }
+    }
+
     /// Adds what the source says of a service. Two entries for one service (details split in two, a
     /// list that names it twice) say together what each says: they are one mention, not two voters
     /// that disagree.
@@ -132,15 +144,7 @@ impl Ctx<'_> {
     }
 
     fn source(&self, principal: Principal) -> Source {
-        Source {
-            principal,
-            mentions: Vec::new(),
-            facts: Vec::new(),
-            analyzed_at: None,
-            updated_at: None,
-            file: self.file.to_path_buf(),
-            finding: None,
-        }
+        Source::new(principal, self.file)
     }
 
     /// The principal given by the caller for formats that do not name one.
@@ -232,17 +236,78 @@ pub(crate) fn parse_reader(
 ) -> Result<FormatKind, FindingsError> {
     let mut ctx = Ctx { file, opts, batch };
     let mut first = None;
-    read::for_each_document(reader, file, |doc| {
-        let kind = match fast::finding(doc.slice(), &mut ctx) {
-            Some(kind) => kind,
-            // A line the fast reader leaves is checked first: it may not be a document at all.
-            None if !doc.checked => return Ok(false),
-            None => parse_document(doc, &doc.tree()?, &mut ctx)?,
-        };
-        first.get_or_insert(kind);
-        Ok(true)
-    })?;
+    // The lines of each window read as plain findings on every core first; then each document in
+    // order, as if read one by one, takes its line's source or goes to the readers below.
+    let lines = std::cell::RefCell::new(ReadLines::default());
+    read::for_each_document(
+        reader,
+        file,
+        |window| lines.borrow_mut().read(window, file),
+        |doc| {
+            let read = lines.borrow_mut().take(doc);
+            let read = read.unwrap_or_else(|| fast::read(doc.slice(), file));
+            let kind = match read {
+                Some(source) => {
+                    ctx.batch.sources.push(source);
+                    FormatKind::GetFindingV2
+                }
+                // A line the fast reader leaves is checked first: it may not be a document at all.
+                None if !doc.checked => return Ok(false),
+                None => parse_document(doc, &doc.tree()?, &mut ctx)?,
+            };
+            first.get_or_insert(kind);
+            Ok(true)
+        },
+    )?;
     first.ok_or_else(|| error::whole_file(file, format!("the file is empty: {EXPECTED}")))
+}
+
+/// The sources the whole lines of a window make as plain findings, read in parallel, by where each
+/// line starts in the window.
+#[derive(Default)]
+struct ReadLines {
+    read: std::collections::VecDeque<(usize, Option<Source>)>,
+}
+
+impl ReadLines {
+    /// Reads every line of `window` that ends in a line break; what the last window left is
+    /// dropped (a document it cut is offered again at another place).
+    fn read(&mut self, window: &str, file: &Path) {
+        use rayon::prelude::*;
+        let mut lines = Vec::new();
+        let mut start = 0;
+        while let Some(end) = window.get(start..).and_then(|rest| rest.find('\n')) {
+            let line = &window[start..start + end];
+            // What `documents_in` offers: the line from its first non-blank character.
+            let skipped = line.len() - line.trim_start_matches([' ', '\t', '\r']).len();
+            if skipped < line.len() {
+                lines.push((start + skipped, &line[skipped..]));
+            }
+            start += end + 1;
+        }
+        self.read = lines
+            .into_par_iter()
+            .map(|(at, line)| (at, fast::read(line, file)))
+            .collect::<Vec<_>>()
+            .into();
+    }
+
+    /// What reading the line `doc` is gave, when it was read as one.
+    fn take(&mut self, doc: &Doc<'_>) -> Option<Option<Source>> {
+        if doc.checked {
+            return None;
+        }
+        while let Some((at, _)) = self.read.front() {
+            if *at >= doc.start {
+                break;
+            }
+            self.read.pop_front();
+        }
+        match self.read.front() {
+            Some((at, _)) if *at == doc.start => self.read.pop_front().map(|(_, s)| s),
+            _ => None,
+        }
+    }
 }
 
 fn parse_document(

@@ -20,12 +20,14 @@ pub const MAX_DOCUMENT_BYTES: usize = 64 << 20;
 
 /// Calls `each` with every document read from `reader`, the contents of `file`, in order, and
 /// stops at the first error. A line is offered unchecked first, as [`json::documents_in`] says.
+/// `window` is called with each window of text before its documents are.
 pub(crate) fn for_each_document(
     reader: impl Read,
     file: &Path,
+    window: impl FnMut(&str),
     each: impl FnMut(&Doc<'_>) -> Result<bool, FindingsError>,
 ) -> Result<(), FindingsError> {
-    read_documents(reader, file, CHUNK, each)
+    read_documents(reader, file, CHUNK, window, each)
 }
 
 /// [`for_each_document`] reading `chunk` bytes at a time.
@@ -33,6 +35,7 @@ fn read_documents(
     reader: impl Read,
     file: &Path,
     chunk: usize,
+    mut before: impl FnMut(&str),
     mut each: impl FnMut(&Doc<'_>) -> Result<bool, FindingsError>,
 ) -> Result<(), FindingsError> {
     let mut text = Text::new(reader, file);
@@ -40,6 +43,7 @@ fn read_documents(
     loop {
         text.fill(want)?;
         let window = text.window();
+        before(window);
         let next = json::documents_in(window, text.origin, text.eof, file, &mut each)?;
         if text.eof {
             return Ok(());
@@ -254,14 +258,20 @@ mod tests {
     /// every place.
     fn documents(bytes: &[u8], step: usize) -> Result<Vec<String>, FindingsError> {
         let mut out = Vec::new();
-        read_documents(bytes, Path::new("t.json"), step, |doc| {
-            // A line is taken unchecked when it is one document whole, as the fast reader does.
-            if !doc.checked && serde_json::from_str::<serde_json::Value>(doc.slice()).is_err() {
-                return Ok(false);
-            }
-            out.push(doc.spanned_text()?);
-            Ok(true)
-        })?;
+        read_documents(
+            bytes,
+            Path::new("t.json"),
+            step,
+            |_| {},
+            |doc| {
+                // A line is taken unchecked when it is one document whole, as the fast reader does.
+                if !doc.checked && serde_json::from_str::<serde_json::Value>(doc.slice()).is_err() {
+                    return Ok(false);
+                }
+                out.push(doc.spanned_text()?);
+                Ok(true)
+            },
+        )?;
         Ok(out)
     }
 

@@ -101,7 +101,18 @@ impl FindingsSet {
             .iter()
             .flat_map(|path| set.load_path(path, opts))
             .collect();
+        set.merge_all();
         (set, errors)
+    }
+
+    /// Merges every principal's findings now, on every core: a check reads them all (the notes of
+    /// merging, the catalog's age), and principals are merged independently of each other.
+    fn merge_all(&self) {
+        use rayon::prelude::*;
+        let entries: Vec<&Entry> = self.entries.values().map(|e| &**e).collect();
+        entries.par_iter().for_each(|entry| {
+            entry.merged();
+        });
     }
 
     /// Loads a file, or every `*.json`, `*.jsonl` and `*.ndjson` file under a directory (in

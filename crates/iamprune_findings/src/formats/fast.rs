@@ -9,15 +9,16 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
-use super::{Ctx, FindingMeta, Mention, normalise_action, normalise_service};
+use super::{FindingMeta, Mention, normalise_action, normalise_service};
 use crate::arn::PrincipalArn;
 use crate::json::Checked;
-use crate::model::{FormatKind, Principal};
+use crate::model::Principal;
 use crate::unused::UnusedActions;
 
-/// Reads `text`, one document, into the batch when it is a plain finding; `None` leaves it
-/// untouched for the tree reader.
-pub(super) fn finding(text: &str, ctx: &mut Ctx<'_>) -> Option<FormatKind> {
+/// The source `text`, one document of `file`, makes when it is a plain finding; `None` leaves it
+/// for the tree reader. It touches nothing else, so the lines of an export are read on every core
+/// ([`super::parse_reader`]).
+pub(super) fn read(text: &str, file: &std::path::Path) -> Option<super::Source> {
     // Other documents are told apart without a parse.
     if !text.starts_with('{') || !text.contains("\"findingDetails\"") {
         return None;
@@ -38,7 +39,7 @@ pub(super) fn finding(text: &str, ctx: &mut Ctx<'_>) -> Option<FormatKind> {
         return None;
     }
     let principal: PrincipalArn = f.resource.0.parse().ok()?;
-    let mut source = ctx.source(Principal::Arn(principal));
+    let mut source = super::Source::new(Principal::Arn(principal), file);
     source.analyzed_at = f.analyzed_at.map(Str::owned);
     source.updated_at = f.updated_at.map(Str::owned);
     source.finding = Some(FindingMeta {
@@ -67,8 +68,7 @@ pub(super) fn finding(text: &str, ctx: &mut Ctx<'_>) -> Option<FormatKind> {
         }
         source.mention((ns, mention));
     }
-    ctx.batch.sources.push(source);
-    Some(FormatKind::GetFindingV2)
+    Some(source)
 }
 
 /// A string, borrowed from the text unless it has escapes. `null` and other types are errors:
@@ -261,14 +261,7 @@ mod tests {
         let file = Path::new("f.json");
         let opts = LoadOptions::default();
         let mut fast = Batch::default();
-        let took = finding(
-            text,
-            &mut Ctx {
-                file,
-                opts: &opts,
-                batch: &mut fast,
-            },
-        );
+        let took = read(text, file).map(|source| fast.sources.push(source));
         let mut tree = Batch::default();
         let read = json::for_each_document(text, file, |doc| {
             let mut ctx = Ctx {
