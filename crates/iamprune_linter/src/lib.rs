@@ -91,6 +91,9 @@ pub struct Linter<'a> {
     /// Write out the statements of a SAM policy template in its place to remove what is unused
     /// (`--fix-sam-templates`); otherwise such fixes are shown, not applied.
     pub fix_sam_templates: bool,
+    /// Refinements kept from earlier checks of the same project (an editor's); `None`: each
+    /// statement is refined afresh.
+    pub memo: Option<&'a iamprune_policy::RefineMemo>,
 }
 
 /// `max-patterns` when the configuration does not say.
@@ -107,6 +110,7 @@ impl<'a> Linter<'a> {
             accept_catalog_age: false,
             max_patterns: DEFAULT_MAX_PATTERNS,
             fix_sam_templates: false,
+            memo: None,
         }
     }
 
@@ -172,7 +176,10 @@ impl<'a> Linter<'a> {
             );
         }
         let unused = analysis::unused(self.catalog, site, &resolution);
-        let refinement = unused.as_ref().map(|u| refine_document(&document, u));
+        let refinement = unused.as_ref().map(|u| match self.memo {
+            Some(memo) => memo.refine_document(&document, u),
+            None => refine_document(&document, u),
+        });
         if let Some(refinement) = &refinement {
             for failure in refinement.proof_failures() {
                 report.messages.push(message(

@@ -17,6 +17,9 @@ use crate::workspace::Settings;
 use crate::{Linter, Resolver};
 
 pub struct Project {
+    /// The refinements an editor's checks of this project made, for its next checks (the catalog
+    /// and findings they were made with are this project's).
+    pub memo: iamprune_policy::RefineMemo,
     /// The `iamprune.toml` it was loaded from; `None` for the defaults.
     pub config_path: Option<PathBuf>,
     pub config: Config,
@@ -161,6 +164,7 @@ impl Project {
             errors.push(error.into());
         }
         let project = Project {
+            memo: iamprune_policy::RefineMemo::new(),
             config_path: config_path.map(Path::to_path_buf),
             account: settings
                 .account

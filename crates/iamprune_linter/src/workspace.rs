@@ -395,7 +395,10 @@ fn check_one(
     buffers: &BTreeMap<PathBuf, String>,
     interrupt: &Interrupt<'_>,
 ) -> Result<Checked, Interrupted> {
-    let linter = project.linter();
+    // An editor checks the same unit again at every keystroke: what did not change is not refined
+    // again.
+    let mut linter = project.linter();
+    linter.memo = Some(&project.memo);
     let roots = vec![root.to_path_buf()];
     let options = project.extract_options(&roots);
     let report = check::check_unit_unverified(&linter, unit, &options, buffers, interrupt)?;

@@ -5,6 +5,7 @@
 //! of every `Allow` statement ([`refine_document`]), each one checked by its proof ([`proof`]) before it
 //! is returned. It knows nothing of file formats or of where findings come from.
 
+mod memo;
 mod model;
 pub mod output;
 pub mod proof;
@@ -14,6 +15,7 @@ mod size;
 pub mod tokens;
 mod unused;
 
+pub use memo::RefineMemo;
 pub use model::{
     ActionBlock, ActionElement, ActionKey, Effect, ElementValue, PolicyDocument, PolicyError,
     Statement, documents_parsed,

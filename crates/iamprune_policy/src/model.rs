@@ -28,7 +28,7 @@ pub struct Statement {
     pub undecidable: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Effect {
     Allow,
     Deny,
@@ -36,7 +36,7 @@ pub enum Effect {
     Unknown,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ActionKey {
     Action,
     NotAction,

@@ -73,9 +73,9 @@ pub struct UnusedSet<'c> {
     catalog: &'c Catalog,
     ids: ActionSet,
     /// Lower-cased services unused as a whole.
-    services: BTreeMap<String, String>,
+    pub(crate) services: BTreeMap<String, String>,
     /// Lower-cased unused names the catalog does not know, not covered by `services` → their spelling.
-    unknown: BTreeMap<String, String>,
+    pub(crate) unknown: BTreeMap<String, String>,
 }
 
 impl<'c> UnusedSet<'c> {

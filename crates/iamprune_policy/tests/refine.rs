@@ -368,3 +368,28 @@ fn malformed_documents_are_errors_with_positions() {
         Some((2, 25))
     );
 }
+
+/// An editor's memo gives what refining afresh gives, at the places of the statement it is asked
+/// about, and never the refinement made against another unused set.
+#[test]
+fn the_memo_refines_as_refining_afresh_does() {
+    let c = catalog(LEX);
+    let memo = iamprune_policy::RefineMemo::new();
+    let first = parse_policy(r#"{"Statement": [{"Effect": "Allow", "Action": ["lex:List*", "lex:GetBot"], "Resource": "*"}]}"#).1;
+    // The same statement, moved: its spans differ.
+    let moved = parse_policy(r#"{"Version": "2012-10-17",   "Statement": [{"Effect": "Allow", "Action": ["lex:List*", "lex:GetBot"], "Resource": "*"}]}"#).1;
+    for names in [
+        &["lex:GetBot", "lex:ListSlots"][..],
+        &["lex:ListBots"][..],
+        &["lex"][..],
+    ] {
+        let set = UnusedSet::resolve(&c, &unused(names));
+        for document in [&first, &moved, &first] {
+            assert_eq!(
+                memo.refine_document(document, &set),
+                refine_document(document, &set),
+                "{names:?}"
+            );
+        }
+    }
+}
