@@ -59,9 +59,15 @@ pub(crate) fn extract(
         options.stack_name.as_deref(),
         options.account.as_deref(),
     );
+    // By id, the first of a duplicated id (as the list was searched): every document asks for its
+    // resource, and a template has thousands.
+    let mut by_id: HashMap<&str, &Member> = HashMap::with_capacity(resources.len());
+    for (id, member) in &resources {
+        by_id.entry(id).or_insert(member);
+    }
     let mut walker = Walker {
         src,
-        resources,
+        resources: by_id,
         reach_finder,
         deployed_to: options.deployed_to.clone(),
         sites: Vec::new(),
@@ -76,7 +82,7 @@ pub(crate) fn extract(
 struct Walker<'a, 's> {
     src: &'s Source<'a>,
     deployed_to: Option<String>,
-    resources: Vec<(&'s str, &'s Member)>,
+    resources: HashMap<&'s str, &'s Member>,
     reach_finder: ReachFinder<'s>,
     sites: Vec<PolicySite>,
     errors: &'s mut Vec<FileError>,
@@ -161,11 +167,7 @@ impl<'a, 's> Walker<'a, 's> {
     fn place<'p>(&self, path: &'p [Seg<'s>]) -> Place<'p, 's> {
         match path {
             [Seg::Key("Resources"), Seg::Key(id), rest @ ..] => {
-                let owner = self
-                    .resources
-                    .iter()
-                    .find(|(rid, _)| rid == id)
-                    .map(|(_, m)| *m);
+                let owner = self.resources.get(id).copied();
                 let in_properties = match rest {
                     [Seg::Key("Properties"), inner @ ..] => inner,
                     _ => &[],

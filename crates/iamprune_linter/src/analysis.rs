@@ -15,6 +15,9 @@ pub struct SiteAnalysis {
     pub resolution: Resolution,
     /// The refinement by what its principals left unused, when that is known.
     pub refinement: Option<Refinement>,
+    /// The document's size as IAM counts it, before and after the refinement, when a rule asked
+    /// (IAM020, for documents with a quota): measured once a check.
+    pub sizes: Option<(usize, usize)>,
 }
 
 impl SiteAnalysis {
@@ -24,6 +27,7 @@ impl SiteAnalysis {
             document: None,
             resolution: Resolution::unresolved(site),
             refinement: None,
+            sizes: None,
         }
     }
 

@@ -52,6 +52,9 @@ pub struct SiteContext<'a> {
     pub writer: Writer<'a>,
     /// A narrowing to more patterns than this is shown, not applied.
     pub max_patterns: usize,
+    /// The document's size before and after the refinement, measured on first use (serializing a
+    /// document is the dearest thing a rule does).
+    pub sizes: std::cell::OnceCell<(usize, usize)>,
 }
 
 impl SiteContext<'_> {

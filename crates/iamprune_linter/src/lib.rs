@@ -205,15 +205,18 @@ impl<'a> Linter<'a> {
             },
             writer: edits::Writer::new(file, &site.syntax, self.fix_sam_templates),
             max_patterns: self.max_patterns,
+            sizes: std::cell::OnceCell::new(),
         };
         rules::check_site(&ctx, &mut report.diagnostics);
         report
             .diagnostics
             .sort_by(|a, b| (&a.file, a.span.start, a.rule).cmp(&(&b.file, b.span.start, b.rule)));
+        let sizes = ctx.sizes.get().copied();
         report.analysis = SiteAnalysis {
             document: Some(document),
             resolution,
             refinement,
+            sizes,
         };
         report
     }

@@ -58,23 +58,38 @@ fn quota_kind(site: &PolicySite) -> Option<PolicyKind> {
 
 /// Whether applying the refinement would leave the document over its quota.
 fn refined_over_quota(ctx: &SiteContext<'_>) -> bool {
-    let (Some(kind), Some(refinement)) =
-        (quota_kind(ctx.site), ctx.refinement.filter(|r| r.changes()))
+    let (Some(kind), Some(_)) = (quota_kind(ctx.site), ctx.refinement.filter(|r| r.changes()))
     else {
         return false;
     };
-    document_size(&output::refined_json(
-        &ctx.site.document,
-        ctx.document,
-        refinement,
-    )) > kind.quota()
+    sizes(ctx).1 > kind.quota()
+}
+
+/// The site's document size before and after its refinement, measured once.
+fn sizes(ctx: &SiteContext<'_>) -> (usize, usize) {
+    *ctx.sizes.get_or_init(|| {
+        let refinement = ctx.refinement.filter(|r| r.changes());
+        measure(&ctx.site.document, Some(ctx.document).zip(refinement))
+    })
+}
+
+/// The size of `node` as a document, and with the refinement applied when there is one.
+fn measure(
+    node: &iamprune_syntax::Node,
+    refined: Option<(&iamprune_policy::PolicyDocument, &iamprune_policy::Refinement)>,
+) -> (usize, usize) {
+    let before = document_size(&output::to_json(node));
+    let after = refined.map_or(before, |(document, refinement)| {
+        document_size(&output::refined_json(node, document, refinement))
+    });
+    (before, after)
 }
 
 pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
     let Some(kind) = quota_kind(ctx.site) else {
         return;
     };
-    let before = document_size(&output::to_json(&ctx.site.document));
+    let (before, after) = sizes(ctx);
     if before > kind.quota() {
         out.push(ctx.diagnostic(
             Rule::PolicyTooLarge,
@@ -87,23 +102,16 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
         ));
         return;
     }
-    if let Some(refinement) = ctx.refinement.filter(|r| r.changes()) {
-        let after = document_size(&output::refined_json(
-            &ctx.site.document,
-            ctx.document,
-            refinement,
+    if ctx.refinement.is_some_and(|r| r.changes()) && after > kind.quota() {
+        out.push(ctx.diagnostic(
+            Rule::PolicyTooLarge,
+            ctx.document.span,
+            format!(
+                "the refined document would be {after} characters without white space, over the {} quota of {kind}",
+                kind.quota()
+            ),
+            None,
         ));
-        if after > kind.quota() {
-            out.push(ctx.diagnostic(
-                Rule::PolicyTooLarge,
-                ctx.document.span,
-                format!(
-                    "the refined document would be {after} characters without white space, over the {} quota of {kind}",
-                    kind.quota()
-                ),
-                None,
-            ));
-        }
     }
 }
 
@@ -191,14 +199,13 @@ fn inline_sizes<'a>(sites: &'a [PolicySite], analyses: &[SiteAnalysis]) -> Inlin
         if site.purpose != Purpose::InlinePolicy {
             continue;
         }
-        let before = document_size(&output::to_json(&site.document));
-        let after = analyses
-            .get(i)
-            .and_then(|a| Some((a.document.as_ref()?, a.refinement.as_ref()?)))
-            .filter(|(_, refinement)| refinement.changes())
-            .map_or(before, |(document, refinement)| {
-                document_size(&output::refined_json(&site.document, document, refinement))
-            });
+        let analysis = analyses.get(i);
+        let (before, after) = analysis.and_then(|a| a.sizes).unwrap_or_else(|| {
+            let refined = analysis
+                .and_then(|a| Some((a.document.as_ref()?, a.refinement.as_ref()?)))
+                .filter(|(_, refinement)| refinement.changes());
+            measure(&site.document, refined)
+        });
         for principal in &site.principals {
             let name = match &principal.name {
                 PrincipalName::Exact(name) => name.clone(),
