@@ -218,8 +218,9 @@ impl Scan {
             .collect()
     }
 
-    /// The report of the run, for the renderers. The join is moved into it, not copied (an
-    /// organization's export makes it large), so it is made once a run.
+    /// The report of the run, for the renderers. The units' diagnostics, messages and texts and the
+    /// join are moved into it, not copied (a repository's texts, an organization's export), so it is
+    /// made once a run, after anything that reads the units.
     pub fn report(&mut self) -> (Report, Sources) {
         let mut report = Report {
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -245,19 +246,21 @@ impl Scan {
                 }
             }
             report.join.extend(join);
-            report.messages.extend(checked.messages.iter().cloned());
-            for unit in &checked.reports {
+            report.messages.append(&mut checked.messages);
+            for unit in &mut checked.reports {
                 // Only the texts something is shown in: with `[principals]` mappings a unit keeps
-                // the others for the join, and copying them would double a repository's memory.
-                for path in unit.shown_files() {
-                    if !sources.contains(path) {
-                        if let Some(text) = unit.texts.get(path) {
-                            sources.insert(path.clone(), text.clone());
+                // the others for the join.
+                let shown: Vec<PathBuf> = unit.shown_files().cloned().collect();
+                let mut texts = std::mem::take(&mut unit.texts);
+                for path in shown {
+                    if !sources.contains(&path) {
+                        if let Some(text) = texts.remove(&path) {
+                            sources.insert(path, text);
                         }
                     }
                 }
-                report.diagnostics.extend(unit.diagnostics.iter().cloned());
-                report.messages.extend(unit.messages.iter().cloned());
+                report.diagnostics.append(&mut unit.diagnostics);
+                report.messages.append(&mut unit.messages);
             }
         }
         if report.catalog.is_empty() {
