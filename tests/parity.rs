@@ -537,3 +537,39 @@ fn a_policy_file_read_through_path_root_is_checked_in_its_module() {
     assert!(codes(&seen).contains("IAM002"), "{seen:#?}");
     server.stop();
 }
+
+/// Keystrokes inside one resource of a YAML template: the server parses only that resource again,
+/// and after each edit says what `check` says of the same text saved.
+#[test]
+fn edits_inside_a_resource_are_checked_as_check_checks_them() {
+    let root = project("reparse");
+    let original = format!(
+        "{}  Queue:\n    Type: AWS::SQS::Queue\n",
+        fixture("e2e/cfn-yaml/template.yaml")
+    );
+    write(&root.join("template.yaml"), &original);
+    with_seed_findings(&root);
+    let mut server = Server::start(&root);
+    open_all(&mut server, &root);
+    same(&root, &mut server);
+    let edits = [
+        ("                  - lambda:AddPermission\n", ""),
+        ("lambda:Invoke*", "lambda:Inv*"),
+        (
+            "\"s3:List*\"",
+            "\"s3:List*\"\n                  - s3:PutObject",
+        ),
+        ("RoleName: SeedRole", "RoleName: SeedRoleRenamed"),
+        ("RoleName: SeedRoleRenamed", "RoleName: SeedRole"),
+    ];
+    let mut text = original;
+    for (from, to) in edits {
+        assert!(text.contains(from), "{from}");
+        text = text.replacen(from, to, 1);
+        server.change(&root.join("template.yaml"), &text);
+        let from_server = server.diagnostics();
+        write(&root.join("template.yaml"), &text);
+        assert_eq!(cli(&root), from_server, "after {from} -> {to}");
+    }
+    server.stop();
+}

@@ -13,6 +13,7 @@ mod embedded;
 mod generated;
 mod intrinsic;
 mod principals;
+mod reparse_cache;
 mod sam_templates;
 mod serverless;
 mod sites;
@@ -28,6 +29,7 @@ use iamprune_syntax::{FileError, Node, json};
 
 pub use cdk::{extract_cdk_assembly, extract_cdk_assembly_with};
 pub use generated::{generated_name_matches, stack_name_matches};
+pub use reparse_cache::ReparseCache;
 pub use stack_resources::{StackPrincipal, is_stack_resources, stack_principals};
 pub use suppressions::suppressions;
 
@@ -44,6 +46,8 @@ pub struct Options {
     /// The stage and region a Serverless Framework service is deployed with (`serverless deploy
     /// --stage prod --region eu-west-1`), over what `serverless.yml` says.
     pub serverless: ServerlessDeploy,
+    /// An editor's last parses, to parse only what an edit changed; `None`: parse whole.
+    pub reparse: Option<ReparseCache>,
 }
 
 /// How a Serverless Framework service is deployed, as `serverless deploy` is told.
@@ -163,7 +167,10 @@ pub fn extract_file(path: &Path, text: &str, options: &Options) -> Extraction {
     };
     let parsed = match guess {
         detect::Guess::Json => json::parse(text).map(Parsed::Json),
-        detect::Guess::Yaml => yaml::parse(text).map(Parsed::Yaml),
+        detect::Guess::Yaml => match &options.reparse {
+            Some(cache) => cache.parse(path, text).map(Parsed::Yaml),
+            None => yaml::parse(text).map(Parsed::Yaml),
+        },
         // JSON-looking YAML: JSON when it is, YAML otherwise (a flow mapping with tags or comments).
         detect::Guess::JsonOrYaml => json::parse(text)
             .map(Parsed::Json)
@@ -181,7 +188,17 @@ pub fn extract_file(path: &Path, text: &str, options: &Options) -> Extraction {
         }
         Err(_) => return Extraction::skipped(),
     };
-    let (roots, syntax, styles, aliased): (Vec<&Node>, _, _, _) = match &parsed {
+    let extraction = extract_parsed(path, text, options, &parsed);
+    // The tree goes back for the next check of the file, if an editor keeps them.
+    if let (Some(cache), Parsed::Yaml(tree)) = (&options.reparse, parsed) {
+        cache.keep(path, text, tree);
+    }
+    extraction
+}
+
+/// The sites of a parsed file.
+fn extract_parsed(path: &Path, text: &str, options: &Options, parsed: &Parsed) -> Extraction {
+    let (roots, syntax, styles, aliased): (Vec<&Node>, _, _, _) = match parsed {
         Parsed::Json(root) => (vec![root], Syntax::Json, None, &[][..]),
         // Every document of a stream of several (`---`), each a template of its own.
         Parsed::Yaml(tree) => (
@@ -192,7 +209,7 @@ pub fn extract_file(path: &Path, text: &str, options: &Options) -> Extraction {
         ),
     };
     let mut extraction = Extraction::skipped();
-    if let (true, Parsed::Yaml(tree)) = (serverless::is_service_file(path), &parsed) {
+    if let (true, Parsed::Yaml(tree)) = (serverless::is_service_file(path), parsed) {
         extraction.kind = Some(FileKind::Serverless);
         let src = sites::Source {
             file: path,

@@ -239,6 +239,7 @@ impl Config {
                 stage: self.serverless.stage.clone(),
                 region: self.serverless.region.clone(),
             },
+            reparse: None,
         }
     }
 

@@ -19,6 +19,8 @@ pub struct ExtractOptions {
     pub account: Option<String>,
     /// How Serverless Framework services are deployed.
     pub serverless: iamprune_cfn::ServerlessDeploy,
+    /// An editor's last parses of its YAML templates, to parse only what an edit changed.
+    pub reparse: Option<iamprune_cfn::ReparseCache>,
 }
 
 /// The policy sites of a unit, from the texts given (which may be edited ones, in the fix loop).
@@ -112,6 +114,7 @@ fn by_kind(
                 account: options.account.clone(),
                 deployed_to: None,
                 serverless: options.serverless.clone(),
+                reparse: options.reparse.clone(),
             };
             let extraction = iamprune_cfn::extract_file(file, text, &cfn_options);
             (extraction.sites, extraction.errors)

@@ -112,6 +112,9 @@ pub struct Workspace {
     /// What the walk of each root could not read or left out (and its note on what the ignore files
     /// left out), until a check of a file under it completes and says it.
     unsaid: BTreeMap<PathBuf, (Vec<Message>, Option<Message>)>,
+    /// An editor's last parse of each YAML template it checked: the next check after an edit inside
+    /// one resource parses only that resource. `None` on the command line, which reads each file once.
+    reparse: Option<iamprune_cfn::ReparseCache>,
 }
 
 impl Workspace {
@@ -125,6 +128,7 @@ impl Workspace {
             buffers: BTreeMap::new(),
             graphs: BTreeMap::new(),
             unsaid: BTreeMap::new(),
+            reparse: None,
         }
     }
 
@@ -140,6 +144,7 @@ impl Workspace {
         Workspace {
             lenient: true,
             roots,
+            reparse: Some(iamprune_cfn::ReparseCache::new()),
             ..Workspace::new(Settings::default())
         }
     }
@@ -239,6 +244,9 @@ impl Workspace {
     /// The file is read from disk again.
     pub fn remove_buffer(&mut self, path: &Path) {
         self.buffers.remove(path);
+        if let Some(reparse) = &self.reparse {
+            reparse.forget(path);
+        }
     }
 
     /// Checks the unit `file` is checked in, as a check of its project's root would: the same
@@ -280,7 +288,16 @@ impl Workspace {
                 return Ok(None);
             };
             let parent = file.parent().map(Path::to_path_buf).unwrap_or_default();
-            return check_one(project, key, &unit, &parent, &self.buffers, interrupt).map(Some);
+            return check_one(
+                project,
+                key,
+                &unit,
+                &parent,
+                &self.buffers,
+                self.reparse.clone(),
+                interrupt,
+            )
+            .map(Some);
         };
         let excludes = project.excludes(&root);
         if excludes.excludes(file) {
@@ -303,7 +320,15 @@ impl Workspace {
         else {
             return Ok(None);
         };
-        let mut checked = check_one(project, key, &unit, &root, &self.buffers, interrupt)?;
+        let mut checked = check_one(
+            project,
+            key,
+            &unit,
+            &root,
+            &self.buffers,
+            self.reparse.clone(),
+            interrupt,
+        )?;
         if let Some((messages, skipped)) = self.unsaid.remove(&root) {
             checked.messages = messages;
             checked.skipped = skipped;
@@ -393,6 +418,7 @@ fn check_one(
     unit: &units::Unit,
     root: &Path,
     buffers: &BTreeMap<PathBuf, String>,
+    reparse: Option<iamprune_cfn::ReparseCache>,
     interrupt: &Interrupt<'_>,
 ) -> Result<Checked, Interrupted> {
     // An editor checks the same unit again at every keystroke: what did not change is not refined
@@ -400,7 +426,8 @@ fn check_one(
     let mut linter = project.linter();
     linter.memo = Some(&project.memo);
     let roots = vec![root.to_path_buf()];
-    let options = project.extract_options(&roots);
+    let mut options = project.extract_options(&roots);
+    options.reparse = reparse;
     let report = check::check_unit_unverified(&linter, unit, &options, buffers, interrupt)?;
     Ok(Checked {
         project: key,

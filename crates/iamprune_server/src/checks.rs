@@ -164,8 +164,26 @@ impl Server<'_> {
         };
         check.published.insert(path.to_path_buf());
         self.checks.insert(unit_path.clone(), check);
-        self.publish_check(&unit_path)?;
+        // A newer keystroke or a question waiting: diagnostics of a text already gone would only
+        // delay the answer and the newer ones, in the editor as here.
+        if (self.interrupt_asked())() {
+            self.unpublished.insert(unit_path);
+        } else {
+            self.unpublished.remove(&unit_path);
+            self.publish_check(&unit_path)?;
+        }
         Ok(true)
+    }
+
+    /// Publishes the checks held back while something was waiting.
+    pub fn publish_deferred(&mut self) -> Result<(), ServerError> {
+        if self.shutdown {
+            self.unpublished.clear();
+        }
+        for unit in std::mem::take(&mut self.unpublished) {
+            self.publish_check(&unit)?;
+        }
+        Ok(())
     }
 
     /// Publishes the diagnostics of a unit's last check for each of its open files, and empties those

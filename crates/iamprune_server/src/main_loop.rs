@@ -60,6 +60,9 @@ pub struct Server<'c> {
     /// The last check of each unit, by unit path, kept for code actions and hovers.
     pub checks: BTreeMap<PathBuf, UnitCheck>,
     /// Open files whose units must be checked before the next request is answered.
+    /// Units whose last check was not published because a newer edit or a question was waiting
+    /// when it completed: published once nothing is pending, unless a newer check replaced it.
+    pub unpublished: BTreeSet<PathBuf>,
     pub pending: BTreeSet<PathBuf>,
     /// Messages taken off the connection while a check asked whether to stop, in order, to be handled
     /// before any other.
@@ -68,7 +71,7 @@ pub struct Server<'c> {
     pub last_edit: Instant,
     /// Diagnostics for the files that are not open.
     pub workspace_checks: WorkspaceChecks,
-    shutdown: bool,
+    pub(crate) shutdown: bool,
     next_request: u64,
 }
 
@@ -94,6 +97,7 @@ impl<'c> Server<'c> {
             documents: BTreeMap::new(),
             checks: BTreeMap::new(),
             pending: BTreeSet::new(),
+            unpublished: BTreeSet::new(),
             stash: Rc::default(),
             last_edit: Instant::now(),
             workspace_checks: WorkspaceChecks::new(workspace_diagnostics),
@@ -270,6 +274,7 @@ impl<'c> Server<'c> {
         let receiver = self.connection.receiver.clone();
         loop {
             if self.pending.is_empty() {
+                self.publish_deferred()?;
                 self.start_workspace_check()?;
             }
             type Work<'c> = fn(&mut Server<'c>, bool) -> Result<bool, ServerError>;

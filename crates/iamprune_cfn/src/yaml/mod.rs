@@ -5,6 +5,7 @@
 //! the object being the whole tagged node. The rest of the crate then handles both syntaxes alike.
 
 mod events;
+mod reparse;
 
 use std::collections::{HashMap, HashSet};
 
@@ -12,6 +13,7 @@ use iamprune_syntax::{Member, Node, NodeKind, Span, SyntaxError};
 
 pub(crate) use events::ScalarStyle;
 use events::{Event, EventKind};
+pub(crate) use reparse::reparse;
 
 /// Deeper nesting is refused: later walks recurse, and a hostile buffer must give an error, not
 /// overflow the stack. Real templates nest a few dozen levels.
@@ -34,6 +36,8 @@ pub struct YamlTree {
     pub(crate) styles: HashMap<usize, ScalarStyle>,
     /// Spans of nodes copied through an alias (start of the anchored node's span).
     pub(crate) aliased: Vec<Span>,
+    /// Whether any node has an anchor (`&name`), used or not.
+    pub(crate) anchored: bool,
 }
 
 /// Parses a YAML stream: its first document is `root`, the others `rest`. An empty stream gives a `Null`
@@ -58,6 +62,7 @@ pub fn parse(text: &str) -> Result<YamlTree, SyntaxError> {
         styles: HashMap::new(),
         aliased: Vec::new(),
         nodes: 0,
+        anchored: false,
     };
     let mut roots = Vec::new();
     for event in events {
@@ -78,6 +83,7 @@ pub fn parse(text: &str) -> Result<YamlTree, SyntaxError> {
         duplicate_keys: builder.duplicate_keys,
         styles: builder.styles,
         aliased: builder.aliased,
+        anchored: builder.anchored,
     })
 }
 
@@ -119,6 +125,7 @@ struct Builder<'a> {
     styles: HashMap<usize, ScalarStyle>,
     aliased: Vec<Span>,
     nodes: usize,
+    anchored: bool,
 }
 
 impl Builder<'_> {
@@ -138,6 +145,7 @@ impl Builder<'_> {
             } => {
                 let built = self.scalar(span, value, tag, style);
                 if let Some(anchor) = anchor {
+                    self.anchored = true;
                     self.anchors.insert(anchor, built.clone());
                 }
                 self.push(built)
@@ -237,6 +245,7 @@ impl Builder<'_> {
             },
         };
         if let Some(anchor) = frame.anchor {
+            self.anchored = true;
             self.anchors.insert(anchor, built.clone());
         }
         self.push(built)
