@@ -322,11 +322,29 @@ impl Server<'_> {
 }
 
 /// Frees a replaced check on another thread: a large template's report is many small allocations, and
-/// freeing them is time a hover or the next edit would wait for.
+/// freeing them is time a hover or the next edit would wait for. One thread frees them all, one after
+/// another: a burst of keystrokes would otherwise start a thread a check, each taking a core from
+/// the check of the next keystroke.
 fn drop_elsewhere(check: UnitCheck) {
-    let _ = std::thread::Builder::new()
-        .name("drop-check".into())
-        .spawn(move || drop(check));
+    static DROPPER: std::sync::OnceLock<Option<std::sync::mpsc::Sender<UnitCheck>>> =
+        std::sync::OnceLock::new();
+    let dropper = DROPPER.get_or_init(|| {
+        let (sender, receiver) = std::sync::mpsc::channel::<UnitCheck>();
+        std::thread::Builder::new()
+            .name("drop-checks".into())
+            .spawn(move || receiver.into_iter().for_each(drop))
+            .ok()
+            .map(|_| sender)
+    });
+    match dropper {
+        Some(sender) => {
+            // The thread is gone only if it panicked: then the check is freed here.
+            if let Err(unsent) = sender.send(check) {
+                drop(unsent.0);
+            }
+        }
+        None => drop(check),
+    }
 }
 
 /// The files of one check, as the conversions to the protocol see them.
