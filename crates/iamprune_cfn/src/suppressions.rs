@@ -7,6 +7,16 @@ use iamprune_syntax::{Node, NodeKind, Span};
 
 /// The suppressions of a template text: its `Metadata`, and in YAML its comments.
 pub fn suppressions(text: &str) -> Vec<Directive> {
+    // Every form names iamprune, and `Metadata` only on a line that is not a comment: a template
+    // without (nearly every one) is not parsed again, which at every keystroke in an editor would
+    // cost as much as its check.
+    let in_metadata = text.lines().any(|line| {
+        let line = line.trim_start();
+        !line.starts_with('#') && line.contains("iamprune")
+    });
+    if !in_metadata {
+        return suppression::line_comments(text, &["#"]);
+    }
     // What is JSON is told by the text, as the extractors tell it, not by the name: a `.template` or
     // `.cfn` may be either. JSON has no comments.
     let body = text.strip_prefix('\u{feff}').unwrap_or(text).trim_start();
