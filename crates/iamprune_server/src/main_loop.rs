@@ -60,10 +60,12 @@ pub struct Server<'c> {
     /// The last check of each unit, by unit path, kept for code actions and hovers.
     pub checks: BTreeMap<PathBuf, UnitCheck>,
     /// Open files whose units must be checked before the next request is answered.
+    pub pending: BTreeSet<PathBuf>,
     /// Units whose last check was not published because a newer edit or a question was waiting
     /// when it completed: published once nothing is pending, unless a newer check replaced it.
     pub unpublished: BTreeSet<PathBuf>,
-    pub pending: BTreeSet<PathBuf>,
+    /// Sends published diagnostics.
+    pub(crate) publisher: crate::checks::Publisher,
     /// Messages taken off the connection while a check asked whether to stop, in order, to be handled
     /// before any other.
     pub stash: Rc<RefCell<VecDeque<Message>>>,
@@ -98,6 +100,7 @@ impl<'c> Server<'c> {
             checks: BTreeMap::new(),
             pending: BTreeSet::new(),
             unpublished: BTreeSet::new(),
+            publisher: crate::checks::Publisher::new(connection),
             stash: Rc::default(),
             last_edit: Instant::now(),
             workspace_checks: WorkspaceChecks::new(workspace_diagnostics),
@@ -237,10 +240,8 @@ impl<'c> Server<'c> {
     }
 
     fn send(&self, message: Message) -> Result<(), ServerError> {
-        self.connection
-            .sender
-            .send(message)
-            .map_err(|_| ServerError::Disconnected)
+        self.publisher
+            .send(crate::checks::Outgoing::Message(message))
     }
 
     pub fn connection(&self) -> &Connection {
