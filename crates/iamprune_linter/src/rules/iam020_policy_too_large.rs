@@ -76,7 +76,10 @@ fn sizes(ctx: &SiteContext<'_>) -> (usize, usize) {
 /// The size of `node` as a document, and with the refinement applied when there is one.
 fn measure(
     node: &iamprune_syntax::Node,
-    refined: Option<(&iamprune_policy::PolicyDocument, &iamprune_policy::Refinement)>,
+    refined: Option<(
+        &iamprune_policy::PolicyDocument,
+        &iamprune_policy::Refinement,
+    )>,
 ) -> (usize, usize) {
     let before = document_size(&output::to_json(node));
     let after = refined.map_or(before, |(document, refinement)| {
