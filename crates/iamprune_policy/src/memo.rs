@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use iamprune_catalog::ActionSet;
 
 use crate::model::{ActionKey, Effect, ElementValue, PolicyDocument, Statement};
-use crate::refine::{Refinement, StatementRefinement, refine_statement};
+use crate::refine::{Refinement, StatementRefinement, Unchanged, refine_statement};
 use crate::unused::UnusedSet;
 
 /// Past this many unused sets remembered, the memo starts again: a long editing session over many
@@ -101,15 +101,19 @@ impl RefineMemo {
     ) -> StatementRefinement {
         let key = StatementKey::of(statement);
         if let Some(mut remembered) = self.lookup(hash, unused, &key) {
-            // The same refinement, at the places of this statement's elements.
-            if let (StatementRefinement::Elements { changes, .. }, Some(block)) =
-                (&mut remembered, &statement.actions)
-            {
-                for change in changes {
-                    if let Some(element) = block.elements.get(change.element) {
-                        change.span = element.span;
+            // The same refinement, at the places of this statement and its elements.
+            match (&mut remembered, &statement.actions) {
+                (StatementRefinement::Elements { changes, .. }, Some(block)) => {
+                    for change in changes {
+                        if let Some(element) = block.elements.get(change.element) {
+                            change.span = element.span;
+                        }
                     }
                 }
+                (StatementRefinement::Unchanged(Unchanged::ProofFailed(failure)), _) => {
+                    failure.statement = statement.index;
+                }
+                _ => {}
             }
             return remembered;
         }

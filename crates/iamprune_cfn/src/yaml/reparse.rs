@@ -32,8 +32,13 @@ fn plan(old: &str, previous: &YamlTree, new: &str) -> Option<Plan> {
     if !previous.rest.is_empty()
         || !previous.aliased.is_empty()
         || previous.anchored
+        // Where a duplicate stands in the list is the builder's order, which a splice would not
+        // keep; nothing reads the list in order, but the tree is the whole parse's or nothing.
+        || !previous.duplicate_keys.is_empty()
         || old.starts_with('\u{feff}')
         || new.starts_with('\u{feff}')
+        || !plain_lines(old)
+        || !plain_lines(new)
     {
         return None;
     }
@@ -70,6 +75,21 @@ fn plan(old: &str, previous: &YamlTree, new: &str) -> Option<Plan> {
     })
 }
 
+/// Whether a text's lines end only in `\n` (or `\r\n`) and it has no directive (`%TAG`, which would
+/// change what a tag means in the part parsed alone): YAML also breaks lines at a lone `\r`,
+/// U+0085, U+2028 and U+2029, which the search for a resource's lines does not know.
+fn plain_lines(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let lone_cr = bytes
+        .iter()
+        .enumerate()
+        .any(|(i, b)| *b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    !lone_cr
+        && !text.contains(['\u{85}', '\u{2028}', '\u{2029}'])
+        && !text.starts_with('%')
+        && !text.contains("\n%")
+}
+
 /// The lengths of the longest common prefix and suffix of two texts, at character boundaries, not
 /// overlapping in either.
 fn common_ends(old: &str, new: &str) -> (usize, usize) {
@@ -95,6 +115,13 @@ fn common_ends(old: &str, new: &str) -> (usize, usize) {
 fn splice(mut previous: YamlTree, new: &str, plan: Plan) -> Option<YamlTree> {
     let new_end = (plan.region.end as isize + plan.delta) as usize;
     let fragment = new.get(plan.region.start..new_end)?;
+    // A document marker ends the document in the whole text, whatever follows it.
+    if fragment
+        .lines()
+        .any(|line| line.starts_with("...") || line.starts_with("---"))
+    {
+        return None;
+    }
     let mut parsed = parse(fragment).ok()?;
     let key = previous
         .root
@@ -105,6 +132,7 @@ fn splice(mut previous: YamlTree, new: &str, plan: Plan) -> Option<YamlTree> {
     let same_shape = parsed.rest.is_empty()
         && parsed.aliased.is_empty()
         && !parsed.anchored
+        && parsed.duplicate_keys.is_empty()
         && matches!(parsed.root.as_object(), Some([only]) if Some(&only.key) == key.as_ref());
     if !same_shape {
         return None;
@@ -130,25 +158,10 @@ fn splice(mut previous: YamlTree, new: &str, plan: Plan) -> Option<YamlTree> {
         .filter_map(|(at, style)| Some((moved(at)?, style)))
         .collect();
     styles.extend(parsed.styles.into_iter().map(|(at, s)| (at + offset, s)));
-    let mut duplicate_keys: Vec<(String, Span)> = previous
-        .duplicate_keys
-        .into_iter()
-        .filter_map(|(key, span)| {
-            let start = moved(span.start)?;
-            Some((key, Span::new(start, start + span.len())))
-        })
-        .chain(
-            parsed
-                .duplicate_keys
-                .into_iter()
-                .map(|(key, span)| (key, Span::new(span.start + offset, span.end + offset))),
-        )
-        .collect();
-    duplicate_keys.sort_by_key(|(_, span)| span.start);
     Some(YamlTree {
         root: previous.root,
         rest: Vec::new(),
-        duplicate_keys,
+        duplicate_keys: Vec::new(),
         styles,
         aliased: Vec::new(),
         anchored: false,
@@ -262,6 +275,28 @@ mod tests {
     }
 
     #[test]
+    fn texts_whose_lines_or_tags_a_part_cannot_tell_are_parsed_whole() {
+        let edit = |text: &str| text.replacen("sqs:*", "sqs:Send*", 1);
+        let cases = [
+            // A lone carriage return ends a line for YAML.
+            TEMPLATE.replacen(
+                "            Resource: \"*\"\n",
+                "            Resource: \"*\"\r",
+                1,
+            ),
+            TEMPLATE.replacen("Type: AWS::SQS::Queue", "Type: AWS::SQS::Queue\u{2028}", 1),
+            // A directive changes what a tag means.
+            format!("%TAG ! tag:example.com,2000:\n---\n{TEMPLATE}"),
+        ];
+        for old in cases {
+            let Ok(previous) = parse(&old) else {
+                panic!("does not parse: {old:?}");
+            };
+            assert!(reparse(&old, previous, &edit(&old)).is_none(), "{old}");
+        }
+    }
+
+    #[test]
     fn what_a_reparse_cannot_do_surely_is_left_to_a_whole_parse() {
         let edits = [
             // The key of a resource, and the line of the next one.
@@ -275,6 +310,10 @@ mod tests {
             // An anchor, and an edit that breaks the resource.
             ("s3:GetObject", "&a s3:GetObject"),
             ("Action: sqs:*", "Action: [sqs:*"),
+            // A document end inside a resource ends the document in the whole text.
+            ("Resource: '*'\n", "Resource: '*'\n...\n"),
+            // A resource key given twice.
+            ("  B:\n", "  A:\n    Type: X\n  B:\n"),
         ];
         for (from, to) in edits {
             let new = TEMPLATE.replacen(from, to, 1);
