@@ -10,29 +10,38 @@ use serde_json::Value;
 
 const DEFINITIONS: &str = include_str!("../data/sam/policy_templates.json");
 
-/// A template: the actions of each statement, all `Allow` (every published template is), and the
-/// statements as SAM writes them, whose `{"Ref": P}` for each parameter `P` it replaces with the value
-/// given.
+/// A template: its statements as SAM writes them, all `Allow` with a list of actions (every published
+/// template's are), whose `{"Ref": P}` for each parameter `P` SAM replaces with the value given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Template {
-    pub statements: Vec<Vec<String>>,
     definition: Vec<Value>,
     parameters: Vec<String>,
 }
 
 impl Template {
     /// The statements SAM writes for the template with these parameter values (the JSON form of the
-    /// user's values); `None` when one of the template's parameters is not given, which SAM refuses.
-    pub fn expand(&self, given: &serde_json::Map<String, Value>) -> Option<Vec<Value>> {
-        if self.parameters.iter().any(|p| !given.contains_key(p)) {
-            return None;
-        }
-        Some(
-            self.definition
-                .iter()
-                .map(|statement| substitute(statement, given))
-                .collect(),
-        )
+    /// user's values), and whether every parameter was given (SAM refuses the template otherwise, and
+    /// a `{"Ref": P}` of a parameter not given is left as it is).
+    pub fn expand(&self, given: &serde_json::Map<String, Value>) -> (Vec<Value>, bool) {
+        let complete = self.parameters.iter().all(|p| given.contains_key(p));
+        let statements = self
+            .definition
+            .iter()
+            .map(|statement| substitute(statement, given))
+            .collect();
+        (statements, complete)
+    }
+
+    /// The actions of each statement.
+    pub fn actions(&self) -> Vec<Vec<&str>> {
+        self.definition
+            .iter()
+            .map(|s| match &s["Action"] {
+                Value::String(one) => vec![one.as_str()],
+                Value::Array(many) => many.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            })
+            .collect()
     }
 }
 
@@ -106,28 +115,27 @@ pub(crate) fn template(name: &str) -> Option<&'static Template> {
                 .templates
                 .into_iter()
                 .filter_map(|(name, entry)| {
-                    let statements = entry
-                        .definition
-                        .statements
-                        .iter()
-                        .map(|s| {
-                            let s = StatementDef::deserialize(s).ok()?;
-                            (s.effect == "Allow").then_some(match s.action {
-                                Actions::One(a) => vec![a],
-                                Actions::Many(a) => a,
-                            })
+                    let allows = entry.definition.statements.iter().all(|s| {
+                        StatementDef::deserialize(s).is_ok_and(|s| {
+                            s.effect == "Allow"
+                                && match s.action {
+                                    Actions::One(one) => !one.is_empty(),
+                                    Actions::Many(all) => !all.is_empty(),
+                                }
                         })
-                        .collect::<Option<Vec<_>>>()?;
+                    });
                     let mut parameters: Vec<String> = entry.parameters.into_keys().collect();
                     parameters.sort();
-                    Some((
-                        name,
-                        Template {
-                            statements,
-                            definition: entry.definition.statements,
-                            parameters,
-                        },
-                    ))
+                    allows.then(|| {
+                        let definition = entry.definition.statements;
+                        (
+                            name,
+                            Template {
+                                definition,
+                                parameters,
+                            },
+                        )
+                    })
                 })
                 .collect()
         })
@@ -144,15 +152,15 @@ mod tests {
             panic!("S3ReadPolicy is not known");
         };
         assert!(
-            read.statements
+            read.actions()
                 .iter()
                 .flatten()
-                .any(|a| a == "s3:GetObject")
+                .any(|a| *a == "s3:GetObject")
         );
         let Some(kms) = template("KMSDecryptPolicy") else {
             panic!("KMSDecryptPolicy is not known");
         };
-        assert_eq!(kms.statements, [vec!["kms:Decrypt".to_string()]]);
+        assert_eq!(kms.actions(), [vec!["kms:Decrypt"]]);
         assert_eq!(template("S3ReadPolicyy"), None);
         // Every template SAM publishes is read (all of them only allow).
         let count = serde_json::from_str::<serde_json::Value>(DEFINITIONS)

@@ -249,23 +249,12 @@ impl<'a, 's> Walker<'a, 's> {
         // writing them out (`--fix-sam-templates`) keeps all but the actions; without, only the
         // actions are known.
         let given = match iamprune_policy::output::to_json(&member.value) {
-            serde_json::Value::Object(map) => Some(map),
-            _ => None,
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
         };
-        let written_out = given.as_ref().and_then(|given| template.expand(given));
-        let statements = match &written_out {
-            Some(full) => full.iter().map(|s| from_json(s, key)).collect(),
-            None => template
-                .statements
-                .iter()
-                .map(|actions| {
-                    from_json(
-                        &serde_json::json!({"Effect": "Allow", "Action": actions}),
-                        key,
-                    )
-                })
-                .collect(),
-        };
+        let (full, complete) = template.expand(&given);
+        let statements = full.iter().map(|s| from_json(s, key)).collect();
+        let written_out = complete.then_some(full);
         let document = Node::new(
             node.span,
             NodeKind::Object(vec![Member {
@@ -274,7 +263,7 @@ impl<'a, 's> Walker<'a, 's> {
                 value: Node::new(node.span, NodeKind::Array(statements)),
             }]),
         );
-        let actions: usize = template.statements.iter().map(Vec::len).sum();
+        let actions: usize = template.actions().iter().map(Vec::len).sum();
         let remedy = if written_out.is_some() {
             ": `iamprune fix --fix-sam-templates` (or `fix-sam-templates = true` under \
              [cloudformation] in iamprune.toml) writes out the statements it stands for in its place, \

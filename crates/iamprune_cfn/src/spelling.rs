@@ -35,13 +35,26 @@ impl Spelling for Yaml {
     }
 }
 
-/// A plain YAML scalar may not start with an indicator (`*` would be an alias) nor hold `: ` or ` #`.
-fn needs_quotes(text: &str) -> bool {
-    text.starts_with([
-        '*', '&', '!', '|', '>', '\'', '"', '%', '@', '`', '[', ']', '{', '}', ',', '?', '-', '#',
-    ]) || text.contains(": ")
+/// Whether a string must be quoted for YAML to read it back as the same string: a plain scalar may
+/// not be empty, start with an indicator (`*` would be an alias) or blank space, hold `: ` or ` #`,
+/// end in `:` or blank space, hold a control character, or read as another type (`true`, `null`,
+/// `~`, a number).
+pub fn needs_quotes(text: &str) -> bool {
+    const OTHER_TYPES: [&str; 10] = [
+        "true", "false", "yes", "no", "on", "off", "null", "y", "n", "~",
+    ];
+    text.is_empty()
+        || text.starts_with([
+            '*', '&', '!', '|', '>', '\'', '"', '%', '@', '`', '[', ']', '{', '}', ',', '?', '-',
+            '#', ':', ' ',
+        ])
+        || text.contains(": ")
         || text.contains(" #")
-        || text.ends_with(':')
+        || text.ends_with([':', ' '])
+        || text.chars().any(char::is_control)
+        || OTHER_TYPES.contains(&text.to_ascii_lowercase().as_str())
+        || text.parse::<f64>().is_ok()
+        || text.starts_with(|c: char| c.is_ascii_digit() || c == '.' || c == '+')
 }
 
 #[cfg(test)]

@@ -164,26 +164,8 @@ impl Server<'_> {
         };
         check.published.insert(path.to_path_buf());
         self.checks.insert(unit_path.clone(), check);
-        // A newer keystroke or a question waiting: diagnostics of a text already gone would only
-        // delay the answer and the newer ones, in the editor as here.
-        if (self.interrupt_asked())() {
-            self.unpublished.insert(unit_path);
-        } else {
-            self.unpublished.remove(&unit_path);
-            self.publish_check(&unit_path)?;
-        }
+        self.publish_check(&unit_path)?;
         Ok(true)
-    }
-
-    /// Publishes the checks held back while something was waiting.
-    pub fn publish_deferred(&mut self) -> Result<(), ServerError> {
-        if self.shutdown {
-            self.unpublished.clear();
-        }
-        for unit in std::mem::take(&mut self.unpublished) {
-            self.publish_check(&unit)?;
-        }
-        Ok(())
     }
 
     /// Publishes the diagnostics of a unit's last check for each of its open files, and empties those
@@ -269,7 +251,8 @@ impl Server<'_> {
             version,
             diagnostics,
         };
-        self.publisher.send(Outgoing::Diagnostics(params))
+        self.publisher
+            .send(crate::transport::Outgoing::Diagnostics(params))
     }
 
     /// The diagnostics of one open file: the rules' findings, and the errors and notes that kept part
@@ -315,65 +298,6 @@ impl Server<'_> {
         match self.documents.get(path) {
             Some(document) => Some(document.uri.clone()),
             None => lsp::Uri::from_file_path(path).ok(),
-        }
-    }
-}
-
-const PUBLISH: &str = "textDocument/publishDiagnostics";
-
-/// What the server sends: a message, or diagnostics yet to become one.
-pub enum Outgoing {
-    Message(lsp_server::Message),
-    Diagnostics(lsp::PublishDiagnosticsParams),
-}
-
-/// Sends everything the server sends, in order, from a thread of its own, which also turns
-/// published diagnostics into protocol messages: a large template's 2,000 diagnostics take longer
-/// to become JSON than the rest of a check after an edit, time a hover or the next keystroke would
-/// wait for. One queue keeps the order of all of it (a code action's answer comes after the
-/// diagnostics published before it). Without the thread (it could not be started), the main loop
-/// sends itself.
-pub struct Publisher {
-    queue: Option<crossbeam_channel::Sender<Outgoing>>,
-    out: crossbeam_channel::Sender<lsp_server::Message>,
-}
-
-impl Publisher {
-    pub fn new(connection: &lsp_server::Connection) -> Self {
-        let out = connection.sender.clone();
-        let (queue, receiver) = crossbeam_channel::unbounded::<Outgoing>();
-        let to_client = out.clone();
-        let spawned = std::thread::Builder::new()
-            .name("publish".into())
-            .spawn(move || {
-                for outgoing in receiver {
-                    if to_client.send(message(outgoing)).is_err() {
-                        return;
-                    }
-                }
-            });
-        Publisher {
-            queue: spawned.ok().map(|_| queue),
-            out,
-        }
-    }
-
-    pub fn send(&self, outgoing: Outgoing) -> Result<(), ServerError> {
-        match &self.queue {
-            Some(queue) => queue.send(outgoing).map_err(|_| ServerError::Disconnected),
-            None => self
-                .out
-                .send(message(outgoing))
-                .map_err(|_| ServerError::Disconnected),
-        }
-    }
-}
-
-fn message(outgoing: Outgoing) -> lsp_server::Message {
-    match outgoing {
-        Outgoing::Message(message) => message,
-        Outgoing::Diagnostics(params) => {
-            lsp_server::Notification::new(PUBLISH.to_string(), params).into()
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::position::LineMap;
 use crate::proto::{self, path_of_uri};
 use crate::settings::EditorSettings;
 use crate::setup::{FIX_ALL_KIND, RELOAD_COMMAND, watch_registration};
-use crate::stale::Change;
+use iamprune_syntax::Change;
 
 // --- requests ---------------------------------------------------------------------------------------
 

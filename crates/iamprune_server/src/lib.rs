@@ -28,7 +28,6 @@ mod position;
 mod proto;
 mod settings;
 mod setup;
-mod stale;
 mod transport;
 mod workspace_check;
 

@@ -61,11 +61,8 @@ pub struct Server<'c> {
     pub checks: BTreeMap<PathBuf, UnitCheck>,
     /// Open files whose units must be checked before the next request is answered.
     pub pending: BTreeSet<PathBuf>,
-    /// Units whose last check was not published because a newer edit or a question was waiting
-    /// when it completed: published once nothing is pending, unless a newer check replaced it.
-    pub unpublished: BTreeSet<PathBuf>,
-    /// Sends published diagnostics.
-    pub(crate) publisher: crate::checks::Publisher,
+    /// Sends everything the server sends, in order.
+    pub(crate) publisher: crate::transport::Publisher,
     /// Messages taken off the connection while a check asked whether to stop, in order, to be handled
     /// before any other.
     pub stash: Rc<RefCell<VecDeque<Message>>>,
@@ -73,7 +70,7 @@ pub struct Server<'c> {
     pub last_edit: Instant,
     /// Diagnostics for the files that are not open.
     pub workspace_checks: WorkspaceChecks,
-    pub(crate) shutdown: bool,
+    shutdown: bool,
     next_request: u64,
 }
 
@@ -99,8 +96,7 @@ impl<'c> Server<'c> {
             documents: BTreeMap::new(),
             checks: BTreeMap::new(),
             pending: BTreeSet::new(),
-            unpublished: BTreeSet::new(),
-            publisher: crate::checks::Publisher::new(connection),
+            publisher: crate::transport::Publisher::new(connection),
             stash: Rc::default(),
             last_edit: Instant::now(),
             workspace_checks: WorkspaceChecks::new(workspace_diagnostics),
@@ -241,7 +237,7 @@ impl<'c> Server<'c> {
 
     fn send(&self, message: Message) -> Result<(), ServerError> {
         self.publisher
-            .send(crate::checks::Outgoing::Message(message))
+            .send(crate::transport::Outgoing::Message(message))
     }
 
     pub fn connection(&self) -> &Connection {
@@ -275,7 +271,6 @@ impl<'c> Server<'c> {
         let receiver = self.connection.receiver.clone();
         loop {
             if self.pending.is_empty() {
-                self.publish_deferred()?;
                 self.start_workspace_check()?;
             }
             type Work<'c> = fn(&mut Server<'c>, bool) -> Result<bool, ServerError>;

@@ -4,6 +4,7 @@
 //! Spans are byte ranges into the original file text. Lines and columns exist only at the edges
 //! (rendering, the language server, an error shown on its own), computed by [`LineIndex`].
 
+mod change;
 mod error;
 pub mod fs;
 pub mod json;
@@ -12,6 +13,7 @@ pub mod spelling;
 pub mod suppression;
 mod tree;
 
+pub use change::Change;
 pub use error::{FileError, PositionedError, SyntaxError};
 pub use position::{ColumnUnit, LineColumn, LineIndex, Position};
 pub use spelling::Spelling;

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use iamprune_syntax::{Member, Node, NodeKind, Span};
+use iamprune_syntax::{Change, Member, Node, NodeKind, Span};
 
 use super::{YamlTree, parse};
 
@@ -42,8 +42,8 @@ fn plan(old: &str, previous: &YamlTree, new: &str) -> Option<Plan> {
     {
         return None;
     }
-    let (prefix, suffix) = common_ends(old, new);
-    let changed_end = old.len() - suffix;
+    let change = Change::between(old, new);
+    let (prefix, changed_end) = (change.start(), change.old_end());
     let resources = previous.root.get("Resources")?;
     // A block mapping: its entries are lines of their own.
     if old.get(resources.value.span.start..)?.starts_with('{') {
@@ -88,28 +88,6 @@ fn plain_lines(text: &str) -> bool {
         && !text.contains(['\u{85}', '\u{2028}', '\u{2029}'])
         && !text.starts_with('%')
         && !text.contains("\n%")
-}
-
-/// The lengths of the longest common prefix and suffix of two texts, at character boundaries, not
-/// overlapping in either.
-fn common_ends(old: &str, new: &str) -> (usize, usize) {
-    let (a, b) = (old.as_bytes(), new.as_bytes());
-    let mut prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-    while !old.is_char_boundary(prefix) || !new.is_char_boundary(prefix) {
-        prefix -= 1;
-    }
-    let room = a.len().min(b.len()) - prefix;
-    let mut suffix = a
-        .iter()
-        .rev()
-        .zip(b.iter().rev())
-        .take(room)
-        .take_while(|(x, y)| x == y)
-        .count();
-    while !old.is_char_boundary(old.len() - suffix) || !new.is_char_boundary(new.len() - suffix) {
-        suffix -= 1;
-    }
-    (prefix, suffix)
 }
 
 fn splice(mut previous: YamlTree, new: &str, plan: Plan) -> Option<YamlTree> {

@@ -2,7 +2,9 @@
 //! (`--fix-sam-templates`): the template holds no action an edit could remove, so the fix is the
 //! statements themselves, in the file's syntax and indentation.
 
+use iamprune_cfn::spelling::needs_quotes;
 use iamprune_policy::Syntax;
+use iamprune_syntax::spelling::json_string;
 use serde_json::{Map, Value};
 
 use super::Writer;
@@ -173,7 +175,9 @@ impl Yaml {
                 Some((name, Value::Array(parts)))
                     if name == "GetAtt"
                         && parts.len() == 2
-                        && parts.iter().all(|p| p.as_str().is_some_and(plain)) =>
+                        && parts
+                            .iter()
+                            .all(|p| p.as_str().is_some_and(|p| !needs_quotes(p))) =>
                 {
                     let parts: Vec<&str> = parts.iter().filter_map(Value::as_str).collect();
                     self.out.push_str(&format!(" !GetAtt {}", parts.join(".")));
@@ -237,7 +241,7 @@ impl Json {
                     self.out.push_str(if i > 0 { "," } else { "" });
                     self.out.push_str(self.newline);
                     self.out.push_str(&inner);
-                    self.out.push_str(&compact(&Value::String(key.clone())));
+                    self.out.push_str(&json_string(key));
                     self.out.push_str(": ");
                     self.value(value, &inner);
                 }
@@ -271,7 +275,7 @@ fn compact(value: &Value) -> String {
         Value::Object(map) => {
             let members: Vec<String> = map
                 .iter()
-                .map(|(k, v)| format!("{}: {}", compact(&Value::String(k.clone())), compact(v)))
+                .map(|(k, v)| format!("{}: {}", json_string(k), compact(v)))
                 .collect();
             format!("{{{}}}", members.join(", "))
         }
@@ -304,34 +308,16 @@ fn leaf(value: &Value) -> String {
     }
 }
 
-/// A string as YAML reads it back as the same string: plain when it can be, else quoted.
+/// A string as YAML reads it back as the same string: plain when it can be, else quoted, single
+/// quotes first, as templates are written.
 fn scalar(s: &str) -> String {
-    if plain(s) {
+    if !needs_quotes(s) {
         s.to_string()
     } else if !s.contains('\'') && !s.chars().any(char::is_control) {
         format!("'{s}'")
     } else {
-        serde_json::to_string(s).unwrap_or_else(|_| format!("'{}'", s.replace('\'', "''")))
+        json_string(s)
     }
-}
-
-/// Whether a string may be written unquoted: it reads as itself, not as another type, an
-/// indicator, a comment or a mapping.
-fn plain(s: &str) -> bool {
-    const RESERVED: [&str; 11] = [
-        "true", "false", "yes", "no", "on", "off", "null", "y", "n", "~", "",
-    ];
-    let Some(first) = s.chars().next() else {
-        return false;
-    };
-    !"-?:,[]{}#&*!|>'\"%@` ".contains(first)
-        && !s.ends_with([' ', ':'])
-        && !s.contains(": ")
-        && !s.contains(" #")
-        && !s.chars().any(char::is_control)
-        && !RESERVED.contains(&s.to_ascii_lowercase().as_str())
-        && s.parse::<f64>().is_err()
-        && !s.starts_with(|c: char| c.is_ascii_digit() || c == '.' || c == '+')
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! Answering from a check of an older text: a hover sent while the newest text is still being checked
-//! is answered at once from the last check, where the place asked about lies outside what changed since.
+//! Where two versions of a text differ: an editor's hover is answered from the check of an older text
+//! where the place asked about lies outside what changed since, and a template is parsed again only
+//! where it changed.
 
 /// Where the texts differ: `old[start..old_end]` became `new[start..new_end]`, the rest is equal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +35,21 @@ impl Change {
             old_end: a.len() - suffix,
             new_end: b.len() - suffix,
         }
+    }
+
+    /// Where the texts start to differ.
+    pub fn start(self) -> usize {
+        self.start
+    }
+
+    /// Where what changed ends in the old text.
+    pub fn old_end(self) -> usize {
+        self.old_end
+    }
+
+    /// Where what changed ends in the new text.
+    pub fn new_end(self) -> usize {
+        self.new_end
     }
 
     /// The offset in the old text of `offset` in the new one; `None` inside what changed.
