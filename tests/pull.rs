@@ -336,7 +336,7 @@ fn errors_say_what_to_do() {
     let out = pull(&denied, &home, &work, &["findings", "pull", "-o", dir_arg]);
     expect_exit(&out, 2);
     assert!(
-        stderr(&out).contains("access-analyzer:GetFindingV2"),
+        stderr(&out).contains("the caller needs `access-analyzer:GetFinding`"),
         "{}",
         stderr(&out)
     );
@@ -441,6 +441,12 @@ fn deployments_pull_writes_what_deployment_reads() {
                 "demo-web-Deployer-9Z8Y7X".to_string(),
                 "AWS::IAM::User".to_string(),
             ),
+            // Failed: no physical id, which `--deployment` could not read.
+            (
+                "BrokenRole".to_string(),
+                String::new(),
+                "AWS::IAM::Role".to_string(),
+            ),
         ],
     );
     stacks.insert(
@@ -474,8 +480,20 @@ fn deployments_pull_writes_what_deployment_reads() {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    // Both pages, every entry with its stack.
+    // Both pages, every entry with its stack; the failed role is left out, and said so.
     assert_eq!(resources.len(), 3);
+    assert!(
+        stderr(&out).contains(
+            "stack demo-web: BrokenRole has no physical id yet (CREATE_FAILED), so no finding can be tied to it; it is left out"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("pulled stack demo-web: 2 role(s), user(s) and group(s)"),
+        "{}",
+        stderr(&out)
+    );
     assert!(resources.iter().all(|r| r["StackName"] == "demo-web"));
     let report = json_report(
         &demo,

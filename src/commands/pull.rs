@@ -148,19 +148,31 @@ pub fn deployments(args: &DeploymentsPullArgs) -> anyhow::Result<ExitCode> {
         let config = connection(&args.connection).load().await?;
         iamprune_aws::pull_stacks(&config, &stacks).await
     })?;
-    std::fs::create_dir_all(&args.output)?;
+    create_dir(&args.output)?;
     for stack in &pulled {
         let text = serde_json::to_string_pretty(&stack.document)? + "\n";
-        write_atomic(
-            &args
-                .output
-                .join(format!("{}.json", file_stem(&stack.stack))),
-            &text,
-        )?;
+        let path = args
+            .output
+            .join(format!("{}.json", file_stem(&stack.stack)));
+        write_atomic(&path, &text)?;
+        // Read back as `--deployment` reads it: what it counts is what a check will tie.
+        let (read, errors) =
+            iamprune_linter::deployments::Deployments::load_paths(std::slice::from_ref(&path));
+        if let Some(error) = errors.first() {
+            anyhow::bail!("{error}");
+        }
         eprintln!(
             "pulled stack {}: {} role(s), user(s) and group(s)",
-            stack.stack, stack.principals
+            stack.stack,
+            read.len()
         );
+        for (logical_id, status) in &stack.left_out {
+            eprintln!(
+                "iamprune: note: stack {}: {logical_id} has no physical id yet ({status}), so no \
+                 finding can be tied to it; it is left out",
+                stack.stack
+            );
+        }
     }
     eprintln!(
         "wrote {} stack(s) into {}; check with --deployment {}",
@@ -189,13 +201,20 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// The stack names of the configuration and of the CDK assembly beside it, in name order, each once.
 #[cfg(feature = "aws")]
 fn configured_stacks(config: Option<&Path>) -> anyhow::Result<Vec<String>> {
-    let path = config.map_or_else(|| PathBuf::from("iamprune.toml"), Path::to_path_buf);
+    use iamprune_linter::config::Config;
+    // The configuration `check` would use here: found upwards to the repository's root.
+    let path = config
+        .map(Path::to_path_buf)
+        .or_else(|| Config::find(Path::new(".")));
     let mut stacks: Vec<String> = Vec::new();
-    if config.is_some() || path.exists() {
-        let config = iamprune_linter::config::Config::load(&path)?;
+    if let Some(path) = &path {
+        let config = Config::load(path)?;
         stacks.extend(config.cloudformation.stack_names.into_values());
     }
-    let dir = path.parent().unwrap_or(Path::new(""));
+    let dir = path
+        .as_deref()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new(""));
     stacks.extend(cdk_stacks(&dir.join("cdk.out/manifest.json")));
     stacks.sort();
     stacks.dedup();
@@ -206,7 +225,7 @@ fn configured_stacks(config: Option<&Path>) -> anyhow::Result<Vec<String>> {
 /// are deployed as.
 #[cfg(feature = "aws")]
 fn cdk_stacks(manifest: &Path) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(manifest) else {
+    let Ok(text) = iamprune_syntax::fs::read_to_string(manifest) else {
         return Vec::new();
     };
     let Ok(manifest) = serde_json::from_str::<serde_json::Value>(&text) else {
@@ -235,8 +254,8 @@ fn cdk_stacks(manifest: &Path) -> Vec<String> {
 #[cfg(feature = "aws")]
 fn write_findings(dir: &Path, pulled: &iamprune_aws::FindingsPull) -> anyhow::Result<usize> {
     use serde_json::json;
-    std::fs::create_dir_all(dir)?;
-    let before: Vec<String> = std::fs::read_to_string(dir.join(MANIFEST))
+    create_dir(dir)?;
+    let before: Vec<String> = iamprune_syntax::fs::read_to_string(&dir.join(MANIFEST))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .and_then(|m| {
@@ -262,7 +281,17 @@ fn write_findings(dir: &Path, pulled: &iamprune_aws::FindingsPull) -> anyhow::Re
             .strip_suffix(".jsonl")
             .is_some_and(|stem| !stem.is_empty() && file_stem(stem) == stem);
         if ours {
-            let _ = std::fs::remove_file(dir.join(stale));
+            let path = dir.join(stale);
+            if let Err(e) = std::fs::remove_file(&path) {
+                // Still read by `--findings DIR`, and no longer in the manifest: said, not hidden.
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    eprintln!(
+                        "iamprune: warning: {}: cannot remove what an earlier pull wrote: {e}; \
+                         remove it by hand, or it is read with this pull's files",
+                        path.display()
+                    );
+                }
+            }
         }
     }
     let manifest = json!({
@@ -298,8 +327,15 @@ fn file_stem(name: &str) -> String {
 /// Writes through a temporary file and a rename, so that a reader never sees half a file.
 #[cfg(feature = "aws")]
 fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
     let tmp = path.with_extension("iamprune-pull.tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)?;
+    std::fs::write(&tmp, text).with_context(|| format!("{}: cannot write", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))?;
     Ok(())
+}
+
+#[cfg(feature = "aws")]
+fn create_dir(dir: &Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))
 }

@@ -309,8 +309,16 @@ fn answer(state: &State, method: &str, target: &str, body: &str) -> (String, Str
                 .skip(start)
                 .take(page)
                 .map(|(logical, physical, kind)| {
+                    // An empty physical id is a resource that failed: AWS then sends none.
+                    let (physical, status) = match physical.as_str() {
+                        "" => (String::new(), "CREATE_FAILED"),
+                        id => (
+                            format!("<PhysicalResourceId>{id}</PhysicalResourceId>"),
+                            "CREATE_COMPLETE",
+                        ),
+                    };
                     format!(
-                        "<member><LogicalResourceId>{logical}</LogicalResourceId><PhysicalResourceId>{physical}</PhysicalResourceId><ResourceType>{kind}</ResourceType><LastUpdatedTimestamp>2026-09-01T10:00:00Z</LastUpdatedTimestamp><ResourceStatus>CREATE_COMPLETE</ResourceStatus></member>"
+                        "<member><LogicalResourceId>{logical}</LogicalResourceId>{physical}<ResourceType>{kind}</ResourceType><LastUpdatedTimestamp>2026-09-01T10:00:00Z</LastUpdatedTimestamp><ResourceStatus>{status}</ResourceStatus></member>"
                     )
                 })
                 .collect();

@@ -13,9 +13,14 @@ use crate::{attempts, json::time};
 pub struct StackResources {
     pub stack: String,
     pub document: Value,
-    /// How many roles, users and groups it deploys.
-    pub principals: usize,
+    /// The roles, users and groups left out because AWS gives them no physical id (a resource that
+    /// failed or is still being created has none, and no name to tie findings to): their logical
+    /// ids, with their status.
+    pub left_out: Vec<(String, String)>,
 }
+
+/// The resource types a deployment file ties to findings, which need a physical id.
+const PRINCIPAL_TYPES: [&str; 3] = ["AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"];
 
 /// Lists the resources of each stack, every page (`ListStackResources`, which unlike
 /// `DescribeStackResources` is not cut at 100 resources).
@@ -27,6 +32,7 @@ pub async fn pull_stacks(
     let mut out = Vec::new();
     for stack in stacks {
         let mut resources = Vec::new();
+        let mut left_out = Vec::new();
         let mut token = None;
         loop {
             let page = client
@@ -44,6 +50,21 @@ pub async fn pull_stacks(
                     )
                 })?;
             for summary in page.stack_resource_summaries.unwrap_or_default() {
+                let principal = summary
+                    .resource_type
+                    .as_deref()
+                    .is_some_and(|t| PRINCIPAL_TYPES.contains(&t));
+                if principal && summary.physical_resource_id.is_none() {
+                    let status = summary
+                        .resource_status
+                        .as_ref()
+                        .map_or("no status", |s| s.as_str());
+                    left_out.push((
+                        summary.logical_resource_id.unwrap_or_default(),
+                        status.to_string(),
+                    ));
+                    continue;
+                }
                 let mut entry = Map::new();
                 entry.insert("StackName".into(), json!(stack));
                 entry.insert(
@@ -67,19 +88,10 @@ pub async fn pull_stacks(
                 break;
             }
         }
-        let principals = resources
-            .iter()
-            .filter(|r| {
-                matches!(
-                    r["ResourceType"].as_str(),
-                    Some("AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group")
-                )
-            })
-            .count();
         out.push(StackResources {
             stack: stack.clone(),
             document: json!({ "StackResources": resources }),
-            principals,
+            left_out,
         });
     }
     Ok(out)

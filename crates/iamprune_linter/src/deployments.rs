@@ -71,6 +71,11 @@ impl Deployments {
         self.deployments.is_empty()
     }
 
+    /// How many deployed principals the files list.
+    pub fn len(&self) -> usize {
+        self.deployments.len()
+    }
+
     /// What a source principal is deployed as: by its Terraform address, or by the stack and logical
     /// id of a name CloudFormation generates. Empty when no evidence lists it.
     pub fn of(&self, reference: &PrincipalRef) -> Vec<&Deployment> {
