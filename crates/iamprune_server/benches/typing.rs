@@ -15,6 +15,10 @@ use std::time::{Duration, Instant};
 use lsp_server::{Connection, Message, Notification, Request, RequestId};
 use serde_json::{Value, json};
 
+// The allocator of the `iamprune` binary, whose `lsp` command is the server editors run.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let roles = env_number("IAMPRUNE_BENCH_ROLES", 1000);
     let edits = env_number("IAMPRUNE_BENCH_EDITS", 60);
@@ -105,13 +109,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Changes one character of role `i`'s policy: the `Sid` of its first statement flips case.
+/// Types one character into role `i`'s policy, or takes it out again, as typing and backspacing do:
+/// the `Sid` of its first statement gains or loses an `x`, and everything after it moves by a byte.
 fn edit(text: &mut String, i: usize) {
-    let marker = format!("Sid: Data{i:05}");
-    let Some(at) = text.find(&marker) else { return };
-    let at = at + "Sid: ".len();
-    let flipped = if &text[at..at + 1] == "D" { "d" } else { "D" };
-    text.replace_range(at..at + 1, flipped);
+    let typed = format!("Sid: xData{i:05}");
+    if let Some(at) = text.find(&typed) {
+        let at = at + "Sid: ".len();
+        text.replace_range(at..at + 1, "");
+    } else if let Some(at) = text.find(&format!("Sid: Data{i:05}")) {
+        text.insert(at + "Sid: ".len(), 'x');
+    }
 }
 
 fn line_of(text: &str, needle: &str, nth_role: usize) -> usize {
