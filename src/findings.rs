@@ -1,6 +1,7 @@
 //! From findings files to the unused set of the principals a policy reaches.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use iamprune_findings::{FindingsError, FindingsSet, LoadOptions, Principal, PrincipalFindings};
@@ -37,7 +38,7 @@ pub fn load_all(paths: &[PathBuf], principal: Option<&str>) -> anyhow::Result<Fi
 pub fn select(
     set: &FindingsSet,
     principals: &[String],
-) -> anyhow::Result<Vec<(String, Option<PrincipalFindings>)>> {
+) -> anyhow::Result<Vec<(String, Option<Arc<PrincipalFindings>>)>> {
     if !principals.is_empty() {
         return Ok(principals
             .iter()

@@ -39,7 +39,7 @@ pub fn run(args: &FindingsArgs) -> anyhow::Result<ExitCode> {
     }
     let (set, errors) = findings::load(&args.paths, args.principal.as_deref());
     let mut out = std::io::stdout().lock();
-    let rows: Vec<[String; 5]> = set.principals().map(row).collect();
+    let rows: Vec<[String; 5]> = set.principals().map(|p| row(p)).collect();
     let header = [
         "PRINCIPAL",
         "ACTIONS",

@@ -80,7 +80,7 @@ pub fn run(args: &RefineArgs) -> anyhow::Result<ExitCode> {
 
     let refinement = refine_document(&document, &unused);
     // `refine` prints what it is asked for; `fix` would hold such a wildcard back, so say why.
-    let drift = Drift::of(&catalog, chosen.iter().filter_map(|(_, p)| p.as_ref()))
+    let drift = Drift::of(&catalog, chosen.iter().filter_map(|(_, p)| p.as_deref()))
         .with_policy(&catalog, &document);
     if let Some(why) = drift
         .first_block(&document)

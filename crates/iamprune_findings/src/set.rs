@@ -1,7 +1,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::LoadOptions;
 use crate::arn::{Identity, PrincipalArn};
@@ -35,7 +35,7 @@ struct Entry {
 
 #[derive(Debug, Clone)]
 struct Merged {
-    view: PrincipalFindings,
+    view: Arc<PrincipalFindings>,
     /// What merging its findings by id set aside.
     notes: Vec<String>,
 }
@@ -61,11 +61,14 @@ impl Entry {
         self.merged.get_or_init(|| {
             let (view, notes) = resolve(self.principal().clone(), self.sources.iter());
             let notes = notes.iter().map(|n| one_line(n)).collect();
-            Box::new(Merged { view, notes })
+            Box::new(Merged {
+                view: Arc::new(view),
+                notes,
+            })
         })
     }
 
-    fn view(&self) -> &PrincipalFindings {
+    fn view(&self) -> &Arc<PrincipalFindings> {
         &self.merged().view
     }
 }
@@ -176,7 +179,7 @@ impl FindingsSet {
 
     /// Each principal's own findings, the `Any` entry first, then by partition, account, kind
     /// and name. [`FindingsSet::for_principal`] gives a principal's view merged with `Any`.
-    pub fn principals(&self) -> impl Iterator<Item = &PrincipalFindings> {
+    pub fn principals(&self) -> impl Iterator<Item = &Arc<PrincipalFindings>> {
         self.principals_where(|_| true)
     }
 
@@ -185,7 +188,7 @@ impl FindingsSet {
     pub fn principals_where<'s>(
         &'s self,
         keep: impl Fn(&Principal) -> bool + 's,
-    ) -> impl Iterator<Item = &'s PrincipalFindings> + 's {
+    ) -> impl Iterator<Item = &'s Arc<PrincipalFindings>> + 's {
         self.entries
             .values()
             .filter(move |e| e.is_visible() && keep(e.principal()))
@@ -202,7 +205,7 @@ impl FindingsSet {
     pub fn principals_named_from<'s>(
         &'s self,
         prefix: &str,
-    ) -> impl Iterator<Item = &'s PrincipalFindings> + 's {
+    ) -> impl Iterator<Item = &'s Arc<PrincipalFindings>> + 's {
         let index = self.by_name.get_or_init(|| {
             let mut index: BTreeMap<String, Vec<EntryKey>> = BTreeMap::new();
             for (key, entry) in &self.entries {
@@ -230,7 +233,7 @@ impl FindingsSet {
     /// or letter case in the same account is the same entity) merged with those that apply to
     /// every principal. `None` when nothing is known about it. A string that is not an ARN
     /// gets only what applies to every principal.
-    pub fn for_principal(&self, arn: &str) -> Option<PrincipalFindings> {
+    pub fn for_principal(&self, arn: &str) -> Option<Arc<PrincipalFindings>> {
         let parsed = arn.trim().parse::<PrincipalArn>().ok();
         let own = parsed
             .as_ref()
@@ -244,7 +247,7 @@ impl FindingsSet {
             (None, _) => return None,
         };
         let sources = own.into_iter().chain(any).flat_map(|e| e.sources.iter());
-        Some(resolve(principal, sources).0)
+        Some(Arc::new(resolve(principal, sources).0))
     }
 
     pub fn recommendations(&self) -> &[Recommendation] {

@@ -296,7 +296,8 @@ fn every_order_of_the_stale_fixtures_gives_the_same_findings() {
         let views: Vec<_> = roles
             .iter()
             .map(|r| {
-                set.for_principal(r).map(|mut p| {
+                set.for_principal(r).map(|p| {
+                    let mut p = std::sync::Arc::unwrap_or_clone(p);
                     p.sources.sort();
                     p
                 })

@@ -15,7 +15,8 @@ pub struct MatchedPrincipal {
     /// The finding principal's ARN, or the source's name for it when no finding matched.
     pub label: String,
     /// `None`: no finding names it, so nothing is known unused.
-    pub findings: Option<PrincipalFindings>,
+    /// Shared with the findings set: a principal's findings are the same for every site it reaches.
+    pub findings: Option<std::sync::Arc<PrincipalFindings>>,
     /// The source principal it is deployed from (`aws_iam_role.app`, `AppRole`); `None` when the
     /// configuration maps the policy itself to it.
     pub declared_as: Option<String>,

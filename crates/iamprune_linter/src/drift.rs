@@ -37,7 +37,7 @@ impl Drift {
     ) -> Drift {
         Drift::of(
             catalog,
-            principals.iter().filter_map(|p| p.findings.as_ref()),
+            principals.iter().filter_map(|p| p.findings.as_deref()),
         )
         .with_policy(catalog, document)
     }
@@ -154,7 +154,7 @@ fn catalog_date(catalog: &Catalog) -> Option<&str> {
 /// The one note of a run whose findings are ahead of its catalog, with what to do; `None` when they
 /// are not, or the configuration accepts it.
 pub fn note(catalog: &Catalog, findings: &FindingsSet, config: &Path) -> Option<Message> {
-    let drift = Drift::of(catalog, findings.principals());
+    let drift = Drift::of(catalog, findings.principals().map(|p| &**p));
     let mut why = Vec::new();
     if let Some((analyzed, data)) = &drift.newer {
         why.push(format!(
@@ -211,7 +211,7 @@ mod tests {
         };
         MatchedPrincipal {
             label: "app".into(),
-            findings: Some(findings),
+            findings: Some(std::sync::Arc::new(findings)),
             declared_as: None,
             tie: crate::context::Tie::Name,
         }
@@ -250,7 +250,7 @@ mod tests {
     fn of_principals(principals: &[MatchedPrincipal]) -> Drift {
         Drift::of(
             &catalog(),
-            principals.iter().filter_map(|p| p.findings.as_ref()),
+            principals.iter().filter_map(|p| p.findings.as_deref()),
         )
     }
 

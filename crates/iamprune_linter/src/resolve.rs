@@ -277,7 +277,7 @@ impl Resolver {
             }
             return;
         }
-        let matched: Vec<&PrincipalFindings> = candidates(reference, lookup.findings)
+        let matched: Vec<&Arc<PrincipalFindings>> = candidates(reference, lookup.findings)
             .filter(|p| self.matches_by_name(reference, p, lookup.accounts))
             .collect();
         if let Some(gap) = self.ambiguity(reference, &matched) {
@@ -339,7 +339,7 @@ impl Resolver {
             name: PrincipalName::Exact(deployment.name.clone()),
             declared_as: reference.declared_as.clone(),
         };
-        let matched: Vec<&PrincipalFindings> = candidates(&named, lookup.findings)
+        let matched: Vec<&Arc<PrincipalFindings>> = candidates(&named, lookup.findings)
             .filter(|p| self.matches_by_name(&named, p, lookup.accounts))
             .collect();
         if let Some(gap) = missing_accounts(&named, &matched, lookup.accounts) {
@@ -368,7 +368,11 @@ impl Resolver {
     /// and of the logical id, so two logical ids that start alike are told apart only by the random
     /// suffix, which the source cannot know. With one candidate on each side, the name can only be that
     /// role's.
-    fn ambiguity(&self, reference: &PrincipalRef, matched: &[&PrincipalFindings]) -> Option<Gap> {
+    fn ambiguity(
+        &self,
+        reference: &PrincipalRef,
+        matched: &[&Arc<PrincipalFindings>],
+    ) -> Option<Gap> {
         let PrincipalName::Generated {
             stack: Some(stack),
             logical_id,
@@ -479,7 +483,7 @@ impl Resolver {
 /// in one of them: the principal there may have used everything.
 fn missing_accounts(
     reference: &PrincipalRef,
-    matched: &[&PrincipalFindings],
+    matched: &[&Arc<PrincipalFindings>],
     accounts: &BTreeSet<String>,
 ) -> Option<Gap> {
     if matched.is_empty() {
@@ -515,7 +519,7 @@ fn missing_accounts(
 fn candidates<'f>(
     reference: &PrincipalRef,
     findings: &'f FindingsSet,
-) -> Box<dyn Iterator<Item = &'f PrincipalFindings> + 'f> {
+) -> Box<dyn Iterator<Item = &'f Arc<PrincipalFindings>> + 'f> {
     let prefix: String = match &reference.name {
         PrincipalName::Exact(name) | PrincipalName::Assumed(name) | PrincipalName::Prefix(name) => {
             name.clone()
@@ -546,7 +550,7 @@ fn candidates<'f>(
 fn mapped_findings(
     keys: &[&str],
     findings: &FindingsSet,
-) -> Vec<(String, Option<PrincipalFindings>)> {
+) -> Vec<(String, Option<Arc<PrincipalFindings>>)> {
     let mut out = Vec::new();
     for key in keys {
         if !key.contains('*') {
