@@ -18,7 +18,7 @@ use crate::join::UnitJoin;
 use crate::suppress;
 use crate::units::{Unit, UnitKind, canonical};
 use crate::workspace::Stats;
-use crate::{Level, Linter, Message};
+use crate::{Level, Linter, Message, SiteCache};
 
 /// A unit after extraction and checking.
 #[derive(Debug)]
@@ -413,16 +413,27 @@ pub(crate) fn lint_sites(
         .map(|(path, text)| (path, FileText::new(text)))
         .collect();
     let generated = unit.kind == UnitKind::CdkAssembly && !linter.fix_generated;
+    let mut cache = linter.site_cache.map(SiteCache::session);
     for site in sites {
         interrupt.check()?;
         let Some(file) = files.get(&site.file) else {
             linted.analyses.push(SiteAnalysis::empty(site));
             continue;
         };
-        let report = linter.lint_site_in(site, file, generated);
+        let reused = cache.as_mut().and_then(|c| c.reuse(site, file, generated));
+        let report = reused.unwrap_or_else(|| {
+            let report = linter.lint_site_in(site, file, generated);
+            if let Some(cache) = cache.as_mut() {
+                cache.keep(site, file, generated, &report);
+            }
+            report
+        });
         linted.diagnostics.extend(report.diagnostics);
         linted.messages.extend(report.messages);
         linted.analyses.push(report.analysis);
+    }
+    if let Some(cache) = cache {
+        cache.finish();
     }
     crate::rules::check_unit(sites, &linted.analyses, &mut linted.diagnostics);
     // Rules turned off are dropped here, where every check and every round of the fix loop passes,

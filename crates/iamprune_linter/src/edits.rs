@@ -48,6 +48,29 @@ impl<'a> FileText<'a> {
             .get_or_init(|| LineIndex::new(self.text))
             .line_span(at)
     }
+
+    /// One step of the file's indentation, found once (see `layout.rs`).
+    pub(crate) fn indent_step(&self) -> &str {
+        self.indent_step
+            .get_or_init(|| layout::indent_step(self.text))
+    }
+
+    /// All a [`Writer`] may read of the text to write edits within `span`, besides
+    /// [`FileText::indent_step`]: the lines `span` is on, and the lines around it whose width decides
+    /// how a list is laid out.
+    pub(crate) fn read_around(&self, span: Span) -> Span {
+        let mut start = self.line(span.start.min(self.text.len())).start;
+        let mut end = self.line(span.end.min(self.text.len())).end;
+        for _ in 0..layout::NEARBY {
+            if start > 0 {
+                start = self.line(start - 1).start;
+            }
+            if end < self.text.len() {
+                end = self.line(end).end;
+            }
+        }
+        Span::new(start, end)
+    }
 }
 
 /// The file text and syntax edits are made in.

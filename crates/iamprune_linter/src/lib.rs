@@ -24,6 +24,8 @@ pub mod project;
 mod refinement_fixes;
 pub mod resolve;
 pub mod rules;
+mod site_cache;
+mod spans;
 pub mod suppress;
 pub mod units;
 pub mod workspace;
@@ -44,6 +46,7 @@ pub use extract::ExtractOptions;
 pub use project::Project;
 pub use resolve::Resolver;
 pub use rules::{Rule, RuleMeta};
+pub use site_cache::SiteCache;
 pub use workspace::{Settings, Workspace};
 
 /// Something said about the scan itself rather than a rule: an error that stopped a file or document
@@ -64,7 +67,7 @@ pub enum Level {
 }
 
 /// What checking one site gave.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SiteReport {
     pub diagnostics: Vec<Diagnostic>,
     pub messages: Vec<Message>,
@@ -94,6 +97,9 @@ pub struct Linter<'a> {
     /// Refinements kept from earlier checks of the same project (an editor's); `None`: each
     /// statement is refined afresh.
     pub memo: Option<&'a iamprune_policy::RefineMemo>,
+    /// Site reports kept from earlier checks of the same project (an editor's); `None`: every site
+    /// is checked afresh.
+    pub site_cache: Option<&'a SiteCache>,
 }
 
 /// `max-patterns` when the configuration does not say.
@@ -111,6 +117,7 @@ impl<'a> Linter<'a> {
             max_patterns: DEFAULT_MAX_PATTERNS,
             fix_sam_templates: false,
             memo: None,
+            site_cache: None,
         }
     }
 

@@ -20,6 +20,8 @@ pub struct Project {
     /// The refinements an editor's checks of this project made, for its next checks (the catalog
     /// and findings they were made with are this project's).
     pub memo: iamprune_policy::RefineMemo,
+    /// The site reports of an editor's last check of each file, for its next check.
+    pub site_cache: crate::SiteCache,
     /// The `iamprune.toml` it was loaded from; `None` for the defaults.
     pub config_path: Option<PathBuf>,
     pub config: Config,
@@ -165,6 +167,7 @@ impl Project {
         }
         let project = Project {
             memo: iamprune_policy::RefineMemo::new(),
+            site_cache: crate::SiteCache::new(),
             config_path: config_path.map(Path::to_path_buf),
             account: settings
                 .account

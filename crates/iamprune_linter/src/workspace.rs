@@ -425,6 +425,7 @@ fn check_one(
     // again.
     let mut linter = project.linter();
     linter.memo = Some(&project.memo);
+    linter.site_cache = Some(&project.site_cache);
     let roots = vec![root.to_path_buf()];
     let mut options = project.extract_options(&roots);
     options.reparse = reparse;

@@ -12,6 +12,7 @@ pub mod proof;
 mod refine;
 mod site;
 mod size;
+mod spans;
 pub mod tokens;
 mod unused;
 

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use iamprune_syntax::{Node, Span};
 
 /// One policy document in a source file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PolicySite {
     /// The file whose text the document's spans point into. For `file("x.json")` in Terraform this is the
     /// JSON file, not the `.tf` that names it.

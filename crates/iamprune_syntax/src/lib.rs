@@ -9,6 +9,7 @@ mod error;
 pub mod fs;
 pub mod json;
 mod position;
+mod spans;
 pub mod spelling;
 pub mod suppression;
 mod tree;
@@ -16,6 +17,7 @@ mod tree;
 pub use change::Change;
 pub use error::{FileError, PositionedError, SyntaxError};
 pub use position::{ColumnUnit, LineColumn, LineIndex, Position};
+pub use spans::Spans;
 pub use spelling::Spelling;
 pub use tree::{Member, Node, NodeKind};
 

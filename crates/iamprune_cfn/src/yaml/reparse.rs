@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use iamprune_syntax::{Change, Member, Node, NodeKind, Span};
+use iamprune_syntax::{Change, Member, Node, NodeKind, Span, Spans};
 
 use super::{YamlTree, parse};
 
@@ -166,21 +166,7 @@ fn resource_slot(root: &mut Node, index: usize) -> Option<&mut Member> {
 
 /// Moves by `delta` every span end, and every span start, at or past `from`.
 fn shift_from(node: &mut Node, from: usize, delta: isize) {
-    shift_span(&mut node.span, from, delta);
-    match &mut node.kind {
-        NodeKind::Array(items) => {
-            for item in items {
-                shift_from(item, from, delta);
-            }
-        }
-        NodeKind::Object(members) => {
-            for member in members {
-                shift_span(&mut member.key_span, from, delta);
-                shift_from(&mut member.value, from, delta);
-            }
-        }
-        _ => {}
-    }
+    node.each_span(&mut |span| shift_span(span, from, delta));
 }
 
 fn shift_span(span: &mut Span, from: usize, delta: isize) {

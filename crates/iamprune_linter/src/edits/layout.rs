@@ -38,7 +38,7 @@ impl ListLayout {
 const WIDTH: usize = 100;
 
 /// How many lines on each side say how wide the file's lines are.
-const NEARBY: usize = 10;
+pub(super) const NEARBY: usize = 10;
 
 impl Writer<'_> {
     /// The whole value of `block` as `items` (each as written), one per line, when written inline on
@@ -138,13 +138,13 @@ impl Writer<'_> {
     /// One step of the file's indentation, found at most once per file however many lists are laid
     /// out in it.
     pub(super) fn indent_step(&self) -> &str {
-        self.file.indent_step.get_or_init(|| indent_step(self.text))
+        self.file.indent_step()
     }
 }
 
 /// One step of a text's indentation: a tab when lines are indented with tabs, else the smallest
 /// indentation of any line (two spaces when no line is indented).
-fn indent_step(text: &str) -> String {
+pub(super) fn indent_step(text: &str) -> String {
     let mut smallest = usize::MAX;
     for line in text.lines() {
         if line.starts_with('\t') {

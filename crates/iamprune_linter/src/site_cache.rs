@@ -1,0 +1,211 @@
+//! Site reports kept between an editor's checks of one project. A keystroke changes one resource of a
+//! template; every other site is extracted again the same, only moved, and what checking it found
+//! moves with it instead of being found again.
+//!
+//! A report is taken again only when everything it was made from is the same: the site itself
+//! (moved), whether it is generated output, and the text a writer may read around it
+//! ([`FileText::read_around`]) with the file's indentation step. The rest a check reads (catalog,
+//! findings, configuration) is the project's, and so is the cache.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use iamprune_policy::PolicySite;
+use iamprune_syntax::{Span, Spans};
+
+use crate::SiteReport;
+use crate::edits::FileText;
+
+/// Past this many files remembered, the cache starts again: a long session keeps only the files it
+/// checks lately.
+const MAX_FILES: usize = 256;
+
+/// The reports of the last check of each file, by the owner of their site.
+#[derive(Debug, Default)]
+pub struct SiteCache {
+    files: Mutex<HashMap<PathBuf, Owners>>,
+}
+
+type Owners = HashMap<String, Vec<Entry>>;
+
+/// A site's report, with what it was made from.
+#[derive(Debug)]
+struct Entry {
+    site: PolicySite,
+    generated: bool,
+    report: SiteReport,
+    /// What a writer may have read of the text, and that text.
+    read: Span,
+    text: String,
+    indent: String,
+}
+
+impl SiteCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// One check's use of the cache. The entries of a file are taken out while a check uses them, so
+    /// two checks of the same file at once (an old one not yet cancelled) do not share an entry: the
+    /// second finds none and checks every site.
+    pub(crate) fn session(&self) -> Session<'_> {
+        Session {
+            cache: self,
+            taken: HashMap::new(),
+            kept: HashMap::new(),
+            finished: false,
+        }
+    }
+
+    fn take(&self, file: &PathBuf) -> Owners {
+        let mut files = self.files.lock().unwrap_or_else(|p| p.into_inner());
+        files.remove(file).unwrap_or_default()
+    }
+
+    fn put(&self, kept: HashMap<PathBuf, Owners>) {
+        let mut files = self.files.lock().unwrap_or_else(|p| p.into_inner());
+        if files.len() + kept.len() > MAX_FILES {
+            files.clear();
+        }
+        files.extend(kept);
+    }
+}
+
+/// The entries one check took and made.
+pub(crate) struct Session<'c> {
+    cache: &'c SiteCache,
+    taken: HashMap<PathBuf, Owners>,
+    kept: HashMap<PathBuf, Owners>,
+    finished: bool,
+}
+
+impl Session<'_> {
+    /// The report of a site checked before with everything it was made from the same, moved to where
+    /// the site is now.
+    pub(crate) fn reuse(
+        &mut self,
+        site: &PolicySite,
+        file: &FileText<'_>,
+        generated: bool,
+    ) -> Option<SiteReport> {
+        if !self.taken.contains_key(&site.file) {
+            let owners = self.cache.take(&site.file);
+            self.taken.insert(site.file.clone(), owners);
+        }
+        let candidates = self.taken.get_mut(&site.file)?.get_mut(&site.owner)?;
+        while let Some(mut entry) = candidates.pop() {
+            if let Some(report) = entry.reuse(site, file, generated) {
+                self.kept_for(site).push(entry);
+                return Some(report);
+            }
+        }
+        None
+    }
+
+    /// Remembers a site's report for the next check.
+    pub(crate) fn keep(
+        &mut self,
+        site: &PolicySite,
+        file: &FileText<'_>,
+        generated: bool,
+        report: &SiteReport,
+    ) {
+        if !in_one_file(site, report) {
+            return;
+        }
+        let mut site = site.clone();
+        let mut report = report.clone();
+        let Some(hull) = [site.hull(), report.hull()]
+            .into_iter()
+            .flatten()
+            .reduce(|a, b| Span::new(a.start.min(b.start), a.end.max(b.end)))
+        else {
+            return;
+        };
+        let read = file.read_around(hull);
+        let Some(text) = read.slice(file.text()) else {
+            return;
+        };
+        let entry = Entry {
+            text: text.to_string(),
+            indent: file.indent_step().to_string(),
+            read,
+            generated,
+            report,
+            site,
+        };
+        self.kept_for(&entry.site).push(entry);
+    }
+
+    fn kept_for(&mut self, site: &PolicySite) -> &mut Vec<Entry> {
+        self.kept
+            .entry(site.file.clone())
+            .or_default()
+            .entry(site.owner.clone())
+            .or_default()
+    }
+
+    /// The check went through: what it did not take again is of sites that changed or are gone.
+    pub(crate) fn finish(mut self) {
+        self.finished = true;
+    }
+}
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        let mut kept = std::mem::take(&mut self.kept);
+        if !self.finished {
+            // An interrupted check: the sites it did not reach are still good for the next.
+            for (file, owners) in self.taken.drain() {
+                let into = kept.entry(file).or_default();
+                for (owner, entries) in owners {
+                    into.entry(owner).or_default().extend(entries);
+                }
+            }
+        }
+        self.cache.put(kept);
+    }
+}
+
+impl Entry {
+    fn reuse(
+        &mut self,
+        site: &PolicySite,
+        file: &FileText<'_>,
+        generated: bool,
+    ) -> Option<SiteReport> {
+        if self.generated != generated {
+            return None;
+        }
+        let delta = site.document.span.start as isize - self.site.document.span.start as isize;
+        let read = self.read.moved(delta);
+        if read.slice(file.text()) != Some(self.text.as_str()) || file.indent_step() != self.indent
+        {
+            return None;
+        }
+        if delta != 0 {
+            self.site.move_spans(delta);
+        }
+        if self.site != *site {
+            return None;
+        }
+        if delta != 0 {
+            self.report.move_spans(delta);
+            self.read = read;
+        }
+        Some(self.report.clone())
+    }
+}
+
+/// Whether everything the site and its report point at is in the site's file: only then does all of
+/// it move with the one text. (A Terraform `file()` site is declared in another file.)
+fn in_one_file(site: &PolicySite, report: &SiteReport) -> bool {
+    let file = &site.file;
+    site.owner_file == *file
+        && report.messages.iter().all(|m| m.file == *file)
+        && report
+            .diagnostics
+            .iter()
+            .all(|d| d.file == *file && d.related.iter().all(|r| r.file == *file))
+}
