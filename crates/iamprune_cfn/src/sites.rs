@@ -14,7 +14,7 @@ use crate::detect;
 use crate::embedded::{Escapes, align, remap, substitutions_opaque};
 use crate::intrinsic::{as_intrinsic, is_intrinsic_key, opaque};
 use crate::principals::ReachFinder;
-use crate::yaml::{self, ScalarStyle};
+use crate::yaml::{self, ScalarStyle, Styles};
 
 /// The text a tree was parsed from.
 pub(crate) struct Source<'a> {
@@ -22,7 +22,7 @@ pub(crate) struct Source<'a> {
     pub text: &'a str,
     pub syntax: Syntax,
     /// For YAML: the style of each string scalar by the start of its span.
-    pub styles: Option<&'a HashMap<usize, ScalarStyle>>,
+    pub styles: Option<&'a Styles>,
     /// For YAML: the spans of anchored nodes that aliases copied.
     pub aliased: &'a [Span],
 }
@@ -302,8 +302,8 @@ impl<'a, 's> Walker<'a, 's> {
         let is_block = self
             .src
             .styles
-            .and_then(|styles| styles.get(&node.span.start))
-            .is_some_and(|s| *s == ScalarStyle::Literal);
+            .and_then(|styles| styles.get(node.span.start))
+            .is_some_and(|s| s == ScalarStyle::Literal);
         if self.src.syntax != Syntax::Yaml || !is_block {
             return;
         }
@@ -323,11 +323,12 @@ impl<'a, 's> Walker<'a, 's> {
         let Some(root) = remap(&tree.root, &map) else {
             return;
         };
-        let styles: HashMap<usize, ScalarStyle> = tree
-            .styles
-            .iter()
-            .filter_map(|(at, style)| Some((map.span(Span::new(*at, at + 1))?.start, *style)))
-            .collect();
+        let styles = Styles::new(
+            tree.styles
+                .iter()
+                .filter_map(|(at, style)| Some((map.span(Span::new(at, at + 1))?.start, style)))
+                .collect(),
+        );
         let aliased: Vec<Span> = tree.aliased.iter().filter_map(|s| map.span(*s)).collect();
         let src = Source {
             file: self.src.file,
@@ -407,7 +408,7 @@ impl<'a, 's> Walker<'a, 's> {
         };
         match (&self.src.syntax, self.src.styles) {
             (Syntax::Json, _) => Some((inner(), Escapes::Backslash, StringStyle::DoubleQuoted)),
-            (Syntax::Yaml, Some(styles)) => match styles.get(&node.span.start)? {
+            (Syntax::Yaml, Some(styles)) => match styles.get(node.span.start)? {
                 ScalarStyle::DoubleQuoted => {
                     Some((inner(), Escapes::Backslash, StringStyle::DoubleQuoted))
                 }

@@ -6,6 +6,7 @@
 
 mod events;
 mod reparse;
+mod styles;
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,6 +15,7 @@ use iamprune_syntax::{Member, Node, NodeKind, Span, SyntaxError};
 pub(crate) use events::ScalarStyle;
 use events::{Event, EventKind};
 pub(crate) use reparse::reparse;
+pub(crate) use styles::Styles;
 
 /// Deeper nesting is refused: later walks recurse, and a hostile buffer must give an error, not
 /// overflow the stack. Real templates nest a few dozen levels.
@@ -33,7 +35,7 @@ pub struct YamlTree {
     pub duplicate_keys: Vec<(String, Span)>,
     /// The style of every string scalar, by the start of its value span, so that a policy written as
     /// JSON inside a string can be mapped back through the string's escapes.
-    pub(crate) styles: HashMap<usize, ScalarStyle>,
+    pub(crate) styles: Styles,
     /// Spans of nodes copied through an alias (start of the anchored node's span).
     pub(crate) aliased: Vec<Span>,
     /// Whether any node has an anchor (`&name`), used or not.
@@ -59,7 +61,7 @@ pub fn parse(text: &str) -> Result<YamlTree, SyntaxError> {
         anchors: HashMap::new(),
         root: None,
         duplicate_keys: Vec::new(),
-        styles: HashMap::new(),
+        styles: Vec::new(),
         aliased: Vec::new(),
         nodes: 0,
         anchored: false,
@@ -81,7 +83,7 @@ pub fn parse(text: &str) -> Result<YamlTree, SyntaxError> {
         root,
         rest: roots.collect(),
         duplicate_keys: builder.duplicate_keys,
-        styles: builder.styles,
+        styles: Styles::new(builder.styles),
         aliased: builder.aliased,
         anchored: builder.anchored,
     })
@@ -122,7 +124,7 @@ struct Builder<'a> {
     anchors: HashMap<String, Built>,
     root: Option<Built>,
     duplicate_keys: Vec<(String, Span)>,
-    styles: HashMap<usize, ScalarStyle>,
+    styles: Vec<(usize, ScalarStyle)>,
     aliased: Vec<Span>,
     nodes: usize,
     anchored: bool,
@@ -272,7 +274,7 @@ impl Builder<'_> {
             NodeKind::String(value)
         };
         if matches!(kind, NodeKind::String(_)) {
-            self.styles.insert(value_span.start, style);
+            self.styles.push((value_span.start, style));
         }
         match name {
             None => Built {

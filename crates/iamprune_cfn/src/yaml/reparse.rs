@@ -4,11 +4,9 @@
 //! whatever this cannot do as surely (an edit that spans two resources or touches a key, anchors and
 //! aliases, a stream of documents, flow collections) is left to the whole parse.
 
-use std::collections::HashMap;
-
 use iamprune_syntax::{Change, Member, Node, NodeKind, Span, Spans};
 
-use super::{YamlTree, parse};
+use super::{Styles, YamlTree, parse};
 
 /// The tree of `new`, from `old`'s tree `previous`, when the two texts differ inside one resource of
 /// the template's block `Resources` mapping; `None` to parse `new` whole.
@@ -80,14 +78,19 @@ fn plan(old: &str, previous: &YamlTree, new: &str) -> Option<Plan> {
 /// U+0085, U+2028 and U+2029, which the search for a resource's lines does not know.
 fn plain_lines(text: &str) -> bool {
     let bytes = text.as_bytes();
-    let lone_cr = bytes
-        .iter()
-        .enumerate()
-        .any(|(i, b)| *b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
-    !lone_cr
-        && !text.contains(['\u{85}', '\u{2028}', '\u{2029}'])
+    // The first byte of each: `\r`, U+0085 (C2 85), U+2028 and U+2029 (E2 80 A8/A9). A template is
+    // ASCII but for a few characters, so this runs at memchr's speed over the text at every keystroke.
+    let breaks_only_at_newlines =
+        memchr::memchr3_iter(b'\r', 0xC2, 0xE2, bytes).all(|i| match bytes.get(i..) {
+            Some([b'\r', next, ..]) => *next == b'\n',
+            Some([b'\r']) => false,
+            Some([0xC2, 0x85, ..]) => false,
+            Some([0xE2, 0x80, 0xA8 | 0xA9, ..]) => false,
+            _ => true,
+        });
+    breaks_only_at_newlines
         && !text.starts_with('%')
-        && !text.contains("\n%")
+        && memchr::memmem::find(bytes, b"\n%").is_none()
 }
 
 fn splice(mut previous: YamlTree, new: &str, plan: Plan) -> Option<YamlTree> {
@@ -121,21 +124,13 @@ fn splice(mut previous: YamlTree, new: &str, plan: Plan) -> Option<YamlTree> {
     // Everything of the old tree past the edit moves with the text after it.
     shift_from(&mut previous.root, plan.changed_end, plan.delta);
     *resource_slot(&mut previous.root, plan.resource)? = member;
-    let moved = |at: usize| {
-        if at >= plan.region.end {
-            Some((at as isize + plan.delta) as usize)
-        } else if at < plan.region.start {
-            Some(at)
-        } else {
-            None
-        }
-    };
-    let mut styles: HashMap<usize, _> = previous
+    let mut styles = previous.styles;
+    let parsed_styles = parsed
         .styles
-        .into_iter()
-        .filter_map(|(at, style)| Some((moved(at)?, style)))
+        .iter()
+        .map(|(at, s)| (at + offset, s))
         .collect();
-    styles.extend(parsed.styles.into_iter().map(|(at, s)| (at + offset, s)));
+    styles.splice(plan.region, plan.delta, Styles::new(parsed_styles));
     Some(YamlTree {
         root: previous.root,
         rest: Vec::new(),
@@ -199,7 +194,7 @@ mod tests {
             let mut styles: Vec<(usize, String)> = t
                 .styles
                 .iter()
-                .map(|(k, v)| (*k, format!("{v:?}")))
+                .map(|(k, v)| (k, format!("{v:?}")))
                 .collect();
             styles.sort();
             styles
