@@ -759,12 +759,24 @@ fn duplicate_keys(node: &Node) -> Vec<(String, Span)> {
     out
 }
 
+/// Up to this many members, an object's keys are compared pairwise rather than through a set.
+const SMALL_OBJECT: usize = 12;
+
 fn collect_duplicates(node: &Node, out: &mut Vec<(String, Span)>) {
     match &node.kind {
         NodeKind::Object(members) => {
-            let mut seen = HashSet::new();
-            for m in members {
-                if !seen.insert(m.key.as_str()) {
+            // Most objects of a template have a handful of members: comparing each with those
+            // before it allocates nothing, where a set per object was most of this walk, which runs
+            // over every policy's resource at every keystroke.
+            let mut seen = (members.len() > SMALL_OBJECT).then(HashSet::new);
+            for (i, m) in members.iter().enumerate() {
+                let repeated = match seen.as_mut() {
+                    Some(seen) => !seen.insert(m.key.as_str()),
+                    None => members
+                        .get(..i)
+                        .is_some_and(|before| before.iter().any(|b| b.key == m.key)),
+                };
+                if repeated {
                     out.push((m.key.clone(), m.key_span));
                 }
                 collect_duplicates(&m.value, out);
@@ -795,4 +807,49 @@ fn from_json(value: &serde_json::Value, span: Span) -> Node {
         ),
     };
     Node::new(span, kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(keys: &[&str]) -> Node {
+        let members = keys
+            .iter()
+            .enumerate()
+            .map(|(i, key)| Member {
+                key: (*key).to_string(),
+                key_span: Span::new(i * 10, i * 10 + key.len()),
+                value: Node::new(Span::new(i * 10 + 5, i * 10 + 6), NodeKind::Null),
+            })
+            .collect();
+        Node::new(Span::new(0, keys.len() * 10), NodeKind::Object(members))
+    }
+
+    #[test]
+    fn repeated_keys_are_found_in_small_and_large_objects() {
+        let small = object(&["Type", "Properties", "Type"]);
+        assert_eq!(
+            duplicate_keys(&small),
+            [("Type".to_string(), Span::new(20, 24))]
+        );
+        let mut keys: Vec<String> = (0..SMALL_OBJECT + 3).map(|i| format!("K{i}")).collect();
+        keys.push("K2".into());
+        keys.push("K2".into());
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let at = |i: usize| Span::new(i * 10, i * 10 + 2);
+        let large = object(&keys);
+        assert_eq!(
+            duplicate_keys(&large),
+            [
+                ("K2".to_string(), at(SMALL_OBJECT + 3)),
+                ("K2".to_string(), at(SMALL_OBJECT + 4))
+            ]
+        );
+        let nested = Node::new(
+            Span::new(0, 100),
+            NodeKind::Array(vec![small, object(&["A"])]),
+        );
+        assert_eq!(duplicate_keys(&nested).len(), 1);
+    }
 }
