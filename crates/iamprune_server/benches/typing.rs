@@ -48,9 +48,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut latencies = Vec::new();
     for i in 0..edits {
         version += 1;
-        edit(&mut text, i % roles);
+        let change = edit(&mut text, i % roles);
         let sent = Instant::now();
-        client.change(&uri, version, &text)?;
+        client.change(&uri, version, change)?;
         let (_, arrived) = client.diagnostics_for(&uri, version)?;
         latencies.push(arrived.duration_since(sent));
     }
@@ -61,9 +61,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut last_sent = Instant::now();
     for i in 0..20 {
         version += 1;
-        edit(&mut text, (roles / 2 + i) % roles);
+        let change = edit(&mut text, (roles / 2 + i) % roles);
         last_sent = Instant::now();
-        client.change(&uri, version, &text)?;
+        client.change(&uri, version, change)?;
         std::thread::sleep(Duration::from_millis(50));
     }
     let hover_at = line_of(&text, "- sqs:*", roles / 2);
@@ -94,8 +94,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A code action after one more edit: it waits for the check of that text and the verification of
     // its fixes.
     version += 1;
-    edit(&mut text, roles / 3);
-    client.change(&uri, version, &text)?;
+    let change = edit(&mut text, roles / 3);
+    client.change(&uri, version, change)?;
     let line = line_of(&text, "- sqs:*", roles / 3);
     let (took, actions) = client.quick_fixes(&uri, line)?;
     println!(
@@ -111,14 +111,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// Types one character into role `i`'s policy, or takes it out again, as typing and backspacing do:
 /// the `Sid` of its first statement gains or loses an `x`, and everything after it moves by a byte.
-fn edit(text: &mut String, i: usize) {
+/// Returns the change as an editor sends it (the server asks for incremental changes).
+fn edit(text: &mut String, i: usize) -> Value {
     let typed = format!("Sid: xData{i:05}");
-    if let Some(at) = text.find(&typed) {
-        let at = at + "Sid: ".len();
-        text.replace_range(at..at + 1, "");
+    let (at, removed, inserted) = if let Some(at) = text.find(&typed) {
+        (at + "Sid: ".len(), 1, "")
     } else if let Some(at) = text.find(&format!("Sid: Data{i:05}")) {
-        text.insert(at + "Sid: ".len(), 'x');
-    }
+        (at + "Sid: ".len(), 0, "x")
+    } else {
+        return json!({"text": text.as_str()});
+    };
+    let range = json!({"start": position(text, at), "end": position(text, at + removed)});
+    text.replace_range(at..at + removed, inserted);
+    json!({"range": range, "text": inserted})
+}
+
+/// The position of byte `at` of an ASCII text.
+fn position(text: &str, at: usize) -> Value {
+    let before = &text[..at];
+    let line = before.matches('\n').count();
+    let character = at - before.rfind('\n').map_or(0, |n| n + 1);
+    json!({"line": line, "character": character})
 }
 
 fn line_of(text: &str, needle: &str, nth_role: usize) -> usize {
@@ -194,11 +207,11 @@ impl Client {
         &self,
         uri: &str,
         version: i32,
-        text: &str,
+        change: Value,
     ) -> Result<(), Box<dyn std::error::Error>> {
         self.notify(
             "textDocument/didChange",
-            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]}),
         )
     }
 

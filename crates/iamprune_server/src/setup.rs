@@ -101,7 +101,8 @@ impl ClientSetup {
             text_document_sync: Some(lsp::TextDocumentSync::Options(
                 lsp::TextDocumentSyncOptions {
                     open_close: Some(true),
-                    change: Some(lsp::TextDocumentSyncKind::Full),
+                    // A keystroke in a large template sends the range it changed, not the template.
+                    change: Some(lsp::TextDocumentSyncKind::Incremental),
                     will_save: None,
                     will_save_wait_until: None,
                     save: Some(lsp::Save::Bool(true)),

@@ -236,7 +236,7 @@ fn initialize_prefers_utf8_and_falls_back_to_utf16() -> TestResult {
         if capabilities["positionEncoding"] != expected {
             return Err(format!("offered {offered:?}, got {capabilities}"));
         }
-        if capabilities["textDocumentSync"]["change"] != 1
+        if capabilities["textDocumentSync"]["change"] != 2
             || capabilities["hoverProvider"] != true
             || capabilities["codeActionProvider"]["codeActionKinds"]
                 != json!(["quickfix", "source.fixAll.iamprune"])
@@ -1030,6 +1030,77 @@ fn hover_in_a_policy_document_block() -> TestResult {
         }
     }
     client.stop()
+}
+
+/// The server asks for incremental changes, as a keystroke in a large template would otherwise send the
+/// whole template: a run of keystrokes sent as ranges (some two to a notification, each range counted
+/// in the text the one before left) leaves the server with the text the editor has, so it says what a
+/// server that is given that text whole says.
+#[test]
+fn keystrokes_sent_as_ranges_leave_the_text_the_editor_has() -> TestResult {
+    let (_dir, root, text) = project()?;
+    let file = uri(&root.join("main.tf"));
+    let (mut client, _) = Client::start(initialize_params(&["utf-16"], &root))?;
+    client.open(&file, &text)?;
+    client.diagnostics(&file)?;
+    // On the line of an action list, a comment with an emoji goes in before the list's items and then
+    // an item changes: a range counted wrongly, or against the text before the first change, would
+    // change another action than the one named.
+    let list = text
+        .find("Action   = [\"s3:Get*\"")
+        .ok_or("no s3 action list")?
+        + "Action   = [".len();
+    let comment = "/*😀*/ ";
+    let item = list + comment.len() + "\"s3:Get*\", \"".len();
+    // (byte offset of the change in the text as it is, bytes replaced, new text), by notification.
+    let keystrokes: [&[(usize, usize, &str)]; 8] = [
+        &[
+            (list, 0, comment),
+            (item, "s3:List*".len(), "s3:ListBucket"),
+        ],
+        &[(0, 0, "# 中文 😀\n")],
+        &[(13, 0, "x"), (14, 0, "é")],
+        &[(14, 2, "")],
+        &[(9, 4, "🙂🙂")],
+        &[(0, 0, "\n"), (0, 0, "#\u{2028}")],
+        &[(text.len() / 2, 0, "\n")],
+        &[(text.len() / 2, 1, "")],
+    ];
+    let mut edited = text.clone();
+    let mut incremental = Vec::new();
+    for (version, changes) in (2..).zip(keystrokes) {
+        let mut sent = Vec::new();
+        for (at, removed, inserted) in changes {
+            let at = (0..=*at)
+                .rev()
+                .find(|i| edited.is_char_boundary(*i))
+                .unwrap_or(0);
+            let end = (at + removed..=edited.len())
+                .find(|i| edited.is_char_boundary(*i))
+                .unwrap_or(edited.len());
+            let map = LineMap::new(&edited);
+            let range = map.range(iamprune_syntax::Span::new(at, end), Encoding::Utf16);
+            sent.push(json!({"range": range, "text": inserted}));
+            edited.replace_range(at..end, inserted);
+        }
+        client.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": file, "version": version}, "contentChanges": sent}),
+        )?;
+        incremental = client.diagnostics(&file)?;
+    }
+    client.stop()?;
+
+    let (mut whole, _) = Client::start(initialize_params(&["utf-16"], &root))?;
+    whole.open(&file, &edited)?;
+    let given_whole = whole.diagnostics(&file)?;
+    whole.stop()?;
+    if given_whole.is_empty() || incremental != given_whole {
+        return Err(format!(
+            "as ranges: {incremental:#?}\ngiven whole: {given_whole:#?}"
+        ));
+    }
+    Ok(())
 }
 
 #[test]
