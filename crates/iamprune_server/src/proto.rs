@@ -91,15 +91,31 @@ pub fn diagnostic(
             Severity::Info => lsp::DiagnosticSeverity::Information,
         }),
         code: Some(lsp::Code::String(code.to_string())),
-        code_description: lsp::Uri::parse(&format!("{RULE_URL}{code}.md"))
-            .ok()
-            .map(|href| lsp::CodeDescription { href }),
+        code_description: rule_page(diagnostic.rule).map(|href| lsp::CodeDescription { href }),
         source: Some("iamprune".into()),
         message: lsp::Message::String(diagnostic.message.clone()),
         tags: unnecessary.then(|| vec![lsp::DiagnosticTag::Unnecessary]),
         related_information: (!related.is_empty()).then_some(related),
         data: None,
     }
+}
+
+/// The page of a rule, parsed once: a check of a large template publishes thousands of diagnostics.
+fn rule_page(rule: Rule) -> Option<lsp::Uri> {
+    static PAGES: std::sync::OnceLock<Vec<(Rule, lsp::Uri)>> = std::sync::OnceLock::new();
+    PAGES
+        .get_or_init(|| {
+            Rule::ALL
+                .iter()
+                .filter_map(|r| {
+                    let page = lsp::Uri::parse(&format!("{RULE_URL}{}.md", r.code())).ok()?;
+                    Some((*r, page))
+                })
+                .collect()
+        })
+        .iter()
+        .find(|(r, _)| *r == rule)
+        .map(|(_, page)| page.clone())
 }
 
 /// The diagnostics of one file of a unit's report, whose text is `map`'s: the rules' findings, then the
