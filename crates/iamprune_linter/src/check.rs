@@ -414,13 +414,16 @@ pub(crate) fn lint_sites(
         .collect();
     let generated = unit.kind == UnitKind::CdkAssembly && !linter.fix_generated;
     let mut cache = linter.site_cache.map(SiteCache::session);
-    for site in sites {
+    let reused = match cache.as_mut() {
+        Some(cache) => cache.reuse_all(sites, &files, generated),
+        None => sites.iter().map(|_| None).collect(),
+    };
+    for (site, reused) in sites.iter().zip(reused) {
         interrupt.check()?;
         let Some(file) = files.get(&site.file) else {
             linted.analyses.push(SiteAnalysis::empty(site));
             continue;
         };
-        let reused = cache.as_mut().and_then(|c| c.reuse(site, file, generated));
         let report = reused.unwrap_or_else(|| {
             let report = linter.lint_site_in(site, file, generated);
             if let Some(cache) = cache.as_mut() {

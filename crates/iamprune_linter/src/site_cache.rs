@@ -7,12 +7,13 @@
 //! ([`FileText::read_around`]) with the file's indentation step. The rest a check reads (catalog,
 //! findings, configuration) is the project's, and so is the cache.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
 use iamprune_policy::PolicySite;
 use iamprune_syntax::{Span, Spans};
+use rayon::prelude::*;
 
 use crate::SiteReport;
 use crate::edits::FileText;
@@ -81,26 +82,65 @@ pub(crate) struct Session<'c> {
 }
 
 impl Session<'_> {
-    /// The report of a site checked before with everything it was made from the same, moved to where
-    /// the site is now.
-    pub(crate) fn reuse(
+    /// For each site, the report of its check before when everything it was made from is the same,
+    /// moved to where the site is now; `None` for a site to check afresh. The sites are compared on
+    /// every core: an editor's check of a large template is mostly this.
+    pub(crate) fn reuse_all(
         &mut self,
-        site: &PolicySite,
-        file: &FileText<'_>,
+        sites: &[PolicySite],
+        files: &BTreeMap<&PathBuf, FileText<'_>>,
         generated: bool,
-    ) -> Option<SiteReport> {
-        if !self.taken.contains_key(&site.file) {
-            let owners = self.cache.take(&site.file);
-            self.taken.insert(site.file.clone(), owners);
+    ) -> Vec<Option<SiteReport>> {
+        // Each site is offered the next entry of its owner, in the order the last check kept them.
+        let mut candidates: Vec<Option<Entry>> = Vec::with_capacity(sites.len());
+        for run in same_file(sites) {
+            let Some(first) = run.first() else { continue };
+            let owners = self.taken_for(&first.file);
+            candidates.extend(run.iter().map(|site| {
+                let entries = owners.get_mut(&site.owner)?;
+                (!entries.is_empty()).then(|| entries.remove(0))
+            }));
         }
-        let candidates = self.taken.get_mut(&site.file)?.get_mut(&site.owner)?;
-        while let Some(mut entry) = candidates.pop() {
-            if let Some(report) = entry.reuse(site, file, generated) {
-                self.kept_for(site).push(entry);
-                return Some(report);
+        // What the comparison reads of each file, found here: a FileText finds it once, but lazily,
+        // which is not to be shared between threads.
+        let texts: HashMap<&PathBuf, (&str, &str)> = same_file(sites)
+            .filter_map(|run| files.get_key_value(&run.first()?.file))
+            .map(|(path, file)| (*path, (file.text(), file.indent_step())))
+            .collect();
+        let reused: Vec<(Option<SiteReport>, Option<Entry>)> = sites
+            .par_iter()
+            .zip(candidates)
+            .map(|(site, entry)| {
+                let (Some(mut entry), Some((text, indent))) = (entry, texts.get(&site.file)) else {
+                    return (None, None);
+                };
+                match entry.reuse(site, text, indent, generated) {
+                    Some(report) => (Some(report), Some(entry)),
+                    None => (None, None),
+                }
+            })
+            .collect();
+        let mut reused = reused.into_iter();
+        let mut out = Vec::with_capacity(sites.len());
+        for run in same_file(sites) {
+            let Some(first) = run.first() else { continue };
+            let kept = self.kept.entry(first.file.clone()).or_default();
+            for (site, (report, entry)) in run.iter().zip(reused.by_ref()) {
+                if let Some(entry) = entry {
+                    kept.entry(site.owner.clone()).or_default().push(entry);
+                }
+                out.push(report);
             }
         }
-        None
+        out
+    }
+
+    /// The entries the last check kept for `file`, taken out of the cache on first use.
+    fn taken_for(&mut self, file: &PathBuf) -> &mut Owners {
+        let cache = self.cache;
+        self.taken
+            .entry(file.clone())
+            .or_insert_with(|| cache.take(file))
     }
 
     /// Remembers a site's report for the next check.
@@ -169,10 +209,13 @@ impl Drop for Session<'_> {
 }
 
 impl Entry {
+    /// The report, moved to where `site` is in `text` (whose indent step is `indent`), when
+    /// everything it was made from is the same.
     fn reuse(
         &mut self,
         site: &PolicySite,
-        file: &FileText<'_>,
+        text: &str,
+        indent: &str,
         generated: bool,
     ) -> Option<SiteReport> {
         if self.generated != generated {
@@ -180,8 +223,7 @@ impl Entry {
         }
         let delta = site.document.span.start as isize - self.site.document.span.start as isize;
         let read = self.read.moved(delta);
-        if read.slice(file.text()) != Some(self.text.as_str()) || file.indent_step() != self.indent
-        {
+        if read.slice(text) != Some(self.text.as_str()) || indent != self.indent {
             return None;
         }
         if delta != 0 {
@@ -196,6 +238,12 @@ impl Entry {
         }
         Some(self.report.clone())
     }
+}
+
+/// The sites in runs of the same file, as an extraction gives them: what is done per file is done
+/// once a run, not once a site (paths hash and compare component by component).
+fn same_file(sites: &[PolicySite]) -> impl Iterator<Item = &[PolicySite]> {
+    sites.chunk_by(|a, b| a.file.as_os_str() == b.file.as_os_str())
 }
 
 /// Whether everything the site and its report point at is in the site's file: only then does all of
