@@ -122,7 +122,12 @@ fn splice(mut previous: YamlTree, new: &str, plan: Plan) -> Option<YamlTree> {
     shift_from(&mut parsed.root, 0, offset as isize);
     let member = take_only_member(parsed.root)?;
     // Everything of the old tree past the edit moves with the text after it.
-    shift_from(&mut previous.root, plan.changed_end, plan.delta);
+    shift_after_resource(
+        &mut previous.root,
+        plan.resource,
+        plan.changed_end,
+        plan.delta,
+    );
     *resource_slot(&mut previous.root, plan.resource)? = member;
     let mut styles = previous.styles;
     let parsed_styles = parsed
@@ -156,6 +161,31 @@ fn resource_slot(root: &mut Node, index: usize) -> Option<&mut Member> {
     match &mut resources.value.kind {
         NodeKind::Object(members) => members.get_mut(index),
         _ => None,
+    }
+}
+
+/// [`shift_from`] over a template edited inside resource `resource`, leaving alone the resources
+/// before it: their text ends on a line before the edit, so nothing of them moves, and a template of a
+/// thousand resources need not be walked to find that out at every keystroke.
+fn shift_after_resource(root: &mut Node, resource: usize, from: usize, delta: isize) {
+    let NodeKind::Object(members) = &mut root.kind else {
+        return shift_from(root, from, delta);
+    };
+    shift_span(&mut root.span, from, delta);
+    let mut resources_seen = false;
+    for member in members {
+        let first_resources = member.key == "Resources" && !resources_seen;
+        resources_seen |= first_resources;
+        match &mut member.value.kind {
+            NodeKind::Object(resources) if first_resources => {
+                shift_span(&mut member.key_span, from, delta);
+                shift_span(&mut member.value.span, from, delta);
+                for later in resources.iter_mut().skip(resource) {
+                    later.each_span(&mut |span| shift_span(span, from, delta));
+                }
+            }
+            _ => member.each_span(&mut |span| shift_span(span, from, delta)),
+        }
     }
 }
 
