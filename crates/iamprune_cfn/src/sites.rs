@@ -15,6 +15,7 @@ use crate::embedded::{Escapes, align, remap, substitutions_opaque};
 use crate::intrinsic::{as_intrinsic, is_intrinsic_key, opaque};
 use crate::principals::ReachFinder;
 use crate::yaml::{self, ScalarStyle, Styles};
+use rayon::prelude::*;
 
 /// The text a tree was parsed from.
 pub(crate) struct Source<'a> {
@@ -43,6 +44,17 @@ pub(crate) fn extract(
     options: &Options,
     errors: &mut Vec<FileError>,
 ) -> Vec<PolicySite> {
+    extract_forking(src, root, options, errors, RESOURCES_PER_FORK)
+}
+
+/// [`extract`], forking the walk every `per_fork` resources.
+fn extract_forking(
+    src: &Source<'_>,
+    root: &Node,
+    options: &Options,
+    errors: &mut Vec<FileError>,
+    per_fork: usize,
+) -> Vec<PolicySite> {
     let resources: Vec<(&str, &Member)> = root
         .get("Resources")
         .and_then(|m| m.value.as_object())
@@ -65,27 +77,32 @@ pub(crate) fn extract(
     for (id, member) in &resources {
         by_id.entry(id).or_insert(member);
     }
-    let mut walker = Walker {
-        src,
+    let shared = Shared {
+        deployed_to: options.deployed_to.clone(),
         resources: by_id,
         reach_finder,
-        deployed_to: options.deployed_to.clone(),
-        sites: Vec::new(),
-        errors,
-        expanded: Vec::new(),
     };
-    let mut path = Vec::new();
-    walker.walk(root, &mut path);
+    let mut walker = Walker::new(src, &shared);
+    walker.walk_root(root, per_fork);
+    errors.append(&mut walker.errors);
     walker.sites
 }
 
-struct Walker<'a, 's> {
-    src: &'s Source<'a>,
+/// Below this many resources a template is walked on one thread: a fork costs more than it saves.
+const RESOURCES_PER_FORK: usize = 32;
+
+/// What every fork of a template's walk reads.
+struct Shared<'s> {
     deployed_to: Option<String>,
     resources: HashMap<&'s str, &'s Member>,
     reach_finder: ReachFinder<'s>,
+}
+
+struct Walker<'w, 'a, 's> {
+    src: &'s Source<'a>,
+    shared: &'w Shared<'s>,
     sites: Vec<PolicySite>,
-    errors: &'s mut Vec<FileError>,
+    errors: Vec<FileError>,
     /// The `Fn::If`s whose branches are documents of their own ([`conditions`]).
     expanded: Vec<Span>,
 }
@@ -96,7 +113,57 @@ struct Place<'p, 's> {
     in_properties: &'p [Seg<'s>],
 }
 
-impl<'a, 's> Walker<'a, 's> {
+impl<'w, 'a, 's> Walker<'w, 'a, 's> {
+    fn new(src: &'s Source<'a>, shared: &'w Shared<'s>) -> Self {
+        Walker {
+            src,
+            shared,
+            sites: Vec::new(),
+            errors: Vec::new(),
+            expanded: Vec::new(),
+        }
+    }
+
+    /// Walks a template: its resources on every core when there are many (an editor's check of a
+    /// large template walks them all at every keystroke), in order, as one walk would.
+    fn walk_root(&mut self, root: &'s Node, per_fork: usize) {
+        let mut path = Vec::new();
+        let NodeKind::Object(members) = &root.kind else {
+            return self.walk(root, &mut path);
+        };
+        if root.get("Statement").is_some() {
+            return self.walk(root, &mut path);
+        }
+        for member in members {
+            match &member.value.kind {
+                NodeKind::Object(resources)
+                    if member.key == "Resources"
+                        && member.value.get("Statement").is_none()
+                        && resources.len() >= per_fork.saturating_mul(2) =>
+                {
+                    let (src, shared) = (self.src, self.shared);
+                    let forks: Vec<Walker<'w, 'a, 's>> = resources
+                        .par_iter()
+                        .with_min_len(per_fork)
+                        .fold(
+                            || Walker::new(src, shared),
+                            |mut fork, resource| {
+                                fork.member(resource, &mut vec![Seg::Key(&member.key)]);
+                                fork
+                            },
+                        )
+                        .collect();
+                    for mut fork in forks {
+                        self.sites.append(&mut fork.sites);
+                        self.errors.append(&mut fork.errors);
+                        self.expanded.append(&mut fork.expanded);
+                    }
+                }
+                _ => self.member(member, &mut path),
+            }
+        }
+    }
+
     fn walk(&mut self, node: &'s Node, path: &mut Vec<Seg<'s>>) {
         match &node.kind {
             NodeKind::Object(members) => {
@@ -110,26 +177,7 @@ impl<'a, 's> Walker<'a, 's> {
                     return;
                 }
                 for member in members {
-                    if member.key == "CustomStatements"
-                        && matches!(member.value.kind, NodeKind::Array(_) | NodeKind::Object(_))
-                    {
-                        // SAM API resource policies: a list of statements without a document around it.
-                        let document = Node::new(
-                            member.value.span,
-                            NodeKind::Object(vec![Member {
-                                key: "Statement".into(),
-                                key_span: member.key_span,
-                                value: member.value.clone(),
-                            }]),
-                        );
-                        path.push(Seg::Key(&member.key));
-                        self.document(&document, path, self.src.syntax.clone(), Vec::new());
-                        path.pop();
-                        continue;
-                    }
-                    path.push(Seg::Key(&member.key));
-                    self.walk(&member.value, path);
-                    path.pop();
+                    self.member(member, path);
                 }
             }
             NodeKind::Array(items) => {
@@ -145,6 +193,30 @@ impl<'a, 's> Walker<'a, 's> {
             NodeKind::String(s) if s.contains("\"Statement\"") => self.embedded(node, s, path),
             _ => {}
         }
+    }
+
+    /// A member of an object at `path`.
+    fn member(&mut self, member: &'s Member, path: &mut Vec<Seg<'s>>) {
+        if member.key == "CustomStatements"
+            && matches!(member.value.kind, NodeKind::Array(_) | NodeKind::Object(_))
+        {
+            // SAM API resource policies: a list of statements without a document around it.
+            let document = Node::new(
+                member.value.span,
+                NodeKind::Object(vec![Member {
+                    key: "Statement".into(),
+                    key_span: member.key_span,
+                    value: member.value.clone(),
+                }]),
+            );
+            path.push(Seg::Key(&member.key));
+            self.document(&document, path, self.src.syntax.clone(), Vec::new());
+            path.pop();
+            return;
+        }
+        path.push(Seg::Key(&member.key));
+        self.walk(&member.value, path);
+        path.pop();
     }
 
     /// A document and, for each `Fn::If` that gives some of its statements, each branch as a
@@ -167,7 +239,7 @@ impl<'a, 's> Walker<'a, 's> {
     fn place<'p>(&self, path: &'p [Seg<'s>]) -> Place<'p, 's> {
         match path {
             [Seg::Key("Resources"), Seg::Key(id), rest @ ..] => {
-                let owner = self.resources.get(id).copied();
+                let owner = self.shared.resources.get(id).copied();
                 let in_properties = match rest {
                     [Seg::Key("Properties"), inner @ ..] => inner,
                     _ => &[],
@@ -338,7 +410,7 @@ impl<'a, 's> Walker<'a, 's> {
             aliased: &aliased,
         };
         let outer = owner_name(path);
-        let sites = extract(&src, &root, &Options::default(), self.errors);
+        let sites = extract(&src, &root, &Options::default(), &mut self.errors);
         self.sites.extend(sites.into_iter().map(|mut site| {
             site.owner = format!("{outer}: {}", site.owner);
             site
@@ -451,7 +523,7 @@ impl<'a, 's> Walker<'a, 's> {
             .unwrap_or_default();
         let mut purpose = purpose(owner_type, path, place.in_properties);
         if let (Purpose::ManagedPolicy, Some(owner)) = (purpose, place.owner) {
-            let bounded = self.reach_finder.bounded_by(&owner.key);
+            let bounded = self.shared.reach_finder.bounded_by(&owner.key);
             if !bounded.is_empty() {
                 purpose = Purpose::Boundary;
                 notes.push(SiteNote {
@@ -479,7 +551,7 @@ impl<'a, 's> Walker<'a, 's> {
         }
         let (principals, principals_complete) = match (purpose, place.owner) {
             (Purpose::InlinePolicy | Purpose::ManagedPolicy, Some(owner)) => {
-                let reach = self.reach_finder.reach(&owner.key, &owner.value);
+                let reach = self.shared.reach_finder.reach(&owner.key, &owner.value);
                 if reach.through_group {
                     notes.push(SiteNote {
                         span: owner.key_span,
@@ -490,7 +562,7 @@ impl<'a, 's> Walker<'a, 's> {
                             .into(),
                     });
                 }
-                let outputs = self.reach_finder.outputs_of(&owner.key);
+                let outputs = self.shared.reach_finder.outputs_of(&owner.key);
                 let exported = purpose == Purpose::ManagedPolicy && !outputs.is_empty();
                 if exported {
                     notes.push(SiteNote {
@@ -519,7 +591,7 @@ impl<'a, 's> Walker<'a, 's> {
             owner_file: self.src.file.to_path_buf(),
             owner_span: place.owner.map_or(node.span, |m| m.key_span),
             construct_path,
-            account: self.deployed_to.clone(),
+            account: self.shared.deployed_to.clone(),
             purpose,
             document,
             syntax,
@@ -824,6 +896,53 @@ mod tests {
             })
             .collect();
         Node::new(Span::new(0, keys.len() * 10), NodeKind::Object(members))
+    }
+
+    /// A template with every kind of place a walk finds documents in, and some it reports, repeated.
+    fn varied_template(copies: usize) -> String {
+        let mut out = String::from(
+            "AWSTemplateFormatVersion: \"2010-09-09\"\nTransform: AWS::Serverless-2016-10-31\nConditions:\n  Prod: !Equals [!Ref Env, prod]\nResources:\n",
+        );
+        for i in 0..copies {
+            out.push_str(&format!(
+                "  Role{i}:\n    Type: AWS::IAM::Role\n    Properties:\n      RoleName: role-{i}\n      Policies:\n        - PolicyName: p\n          PolicyDocument:\n            Statement:\n              - Effect: Allow\n                Action: [s3:Get*]\n                Resource: '*'\n              - !If [Prod, {{Effect: Allow, Action: 'sqs:*', Resource: '*'}}, !Ref AWS::NoValue]\n\
+                 \x20 Managed{i}:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      Roles: [!Ref Role{i}]\n      PolicyDocument: '{{\"Statement\": [{{\"Effect\": \"Allow\", \"Action\": \"s3:*\"'\n\
+                 \x20 Fn{i}:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies:\n        - S3ReadPolicy: {{BucketName: b{i}}}\n        - Statement: [{{Effect: Allow, Action: 'kms:Decrypt', Resource: '*'}}]\n\
+                 \x20 Api{i}:\n    Type: AWS::Serverless::Api\n    Properties:\n      Auth:\n        ResourcePolicy:\n          CustomStatements: [{{Effect: Allow, Principal: '*', Action: 'execute-api:Invoke', Resource: '*'}}]\n"
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn a_walk_forked_over_resources_finds_what_one_walk_finds() {
+        let text = varied_template(40);
+        let tree = yaml::parse(&text).unwrap_or_else(|e| panic!("{e}"));
+        let src = Source {
+            file: Path::new("template.yaml"),
+            text: &text,
+            syntax: Syntax::Yaml,
+            styles: Some(&tree.styles),
+            aliased: &tree.aliased,
+        };
+        let walk = |per_fork| {
+            let mut errors = Vec::new();
+            let sites =
+                extract_forking(&src, &tree.root, &Options::default(), &mut errors, per_fork);
+            format!("{sites:#?}\n{errors:#?}")
+        };
+        let one = walk(usize::MAX);
+        assert!(
+            one.contains("kms:Decrypt") && one.contains("execute-api:Invoke"),
+            "{one}"
+        );
+        assert!(
+            one.contains("message"),
+            "the unclosed JSON policies are reported"
+        );
+        for per_fork in [1, 3, 32] {
+            assert_eq!(walk(per_fork), one, "forks of {per_fork}");
+        }
     }
 
     #[test]
