@@ -566,11 +566,21 @@ fn elements(value: &Expr) -> Option<Vec<Element<'_>>> {
     }
 }
 
-/// Sites for the statements a call passes to a module whose code is not here (a registry or git
-/// source nobody ran `terraform init` for): every input that is a literal map or list of objects with
-/// `actions` or `not_actions`. What the catalog knows is checked; whom they reach is not known, so they
-/// are not narrowed unless the configuration maps the principals.
-pub(crate) fn unfollowed(call: &Call<'_, '_>) -> Vec<PolicySite> {
+/// Why the statements a call passes are not followed to the document they become.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unfollowed {
+    /// The module's code is not here (a registry or git source nobody ran `terraform init` for).
+    NotHere,
+    /// The module is `terraform init`'s copy, and passes the statements on to a module of its own:
+    /// only what the calling module writes is checked, and statements are followed one call deep.
+    PassedOn,
+}
+
+/// Sites for the statements a call passes to a module they are not followed into (see [`Unfollowed`]):
+/// every input that is a literal map or list of objects with `actions` or `not_actions`. What the
+/// catalog knows is checked; whom they reach is not known, so they are not narrowed unless the
+/// configuration maps the principals.
+pub(crate) fn unfollowed(call: &Call<'_, '_>, why: Unfollowed) -> Vec<PolicySite> {
     let Some(call_path) = call.scope.files.get(call.file).map(|f| f.path.clone()) else {
         return Vec::new();
     };
@@ -632,9 +642,16 @@ pub(crate) fn unfollowed(call: &Call<'_, '_>) -> Vec<PolicySite> {
         let at = note_span(call, file, attr, value);
         notes.push(SiteNote {
             span: at,
-            message: format!(
-                "`{module}` comes from `{source}`, whose code is not here, so whom these statements reach is not known; run `terraform init` (its copy under .terraform/modules is read), or check out the module beside this one"
-            ),
+            message: match why {
+                Unfollowed::NotHere => format!(
+                    "`{module}` comes from `{source}`, whose code is not here, so whom these statements reach is not known; run `terraform init` (its copy under .terraform/modules is read), or check out the module beside this one"
+                ),
+                // What settles it, the principals listed in the configuration, the note on the gap
+                // says.
+                Unfollowed::PassedOn => format!(
+                    "`{module}` passes these statements on to a module of its own, and statements are followed one module call deep, so whom they reach is not known"
+                ),
+            },
         });
         let name = attr.name.to_ascii_lowercase();
         let purpose = if name.contains("trust") || name.contains("assume") {

@@ -135,6 +135,7 @@ pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
     // policies would otherwise compare each new site with every one found before.
     let mut found_at: std::collections::HashMap<SiteKey, usize> = std::collections::HashMap::new();
     let mut seen_errors = std::collections::HashSet::new();
+    let mut passed_on: Vec<PassedOn> = Vec::new();
     while let Some(inst) = queue.pop() {
         let (Some(files), Some(module)) = (parsed.get(inst.module), modules.get(inst.module))
         else {
@@ -220,7 +221,7 @@ pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
                         block,
                         address: &format!("module.{}.", unfollowed.name),
                     };
-                    for site in inputs::unfollowed(&call) {
+                    for site in inputs::unfollowed(&call, inputs::Unfollowed::NotHere) {
                         merge_site(&mut sites, &mut found_at, site);
                     }
                 }
@@ -228,6 +229,20 @@ pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
             }
         }
         for call in &followed {
+            // The statements this module writes into a call of `terraform init`'s copy of a module
+            // are followed into that module's documents; those it passes further are looked at once
+            // every instantiation is done.
+            let child_vendored = dirs.get(call.child).is_some_and(|d| crate::is_vendored(d));
+            if in_place && child_vendored {
+                passed_on.push(PassedOn {
+                    module: inst.module,
+                    inputs: inst.inputs.clone(),
+                    assigned: inst.assigned.clone(),
+                    address: format!("{}module.{}.", inst.address, call.name),
+                    file: call.file,
+                    block: call.block,
+                });
+            }
             for (inputs, assigned) in call_inputs(&scope, call) {
                 queue.push(Instantiation {
                     module: call.child,
@@ -249,10 +264,57 @@ pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
             }
         }
     }
+    for call in &passed_on {
+        for site in call.unfollowed(&parsed) {
+            // Statements the called module made a document of have their site already.
+            let made = sites.iter().any(|s| {
+                s.file == site.file
+                    && site.document.span.start <= s.document.span.start
+                    && s.document.span.end <= site.document.span.end
+            });
+            if !made {
+                merge_site(&mut sites, &mut found_at, site);
+            }
+        }
+    }
     sites.sort_by(|a, b| {
         (&a.file, a.document.span.start, &a.owner).cmp(&(&b.file, b.document.span.start, &b.owner))
     });
     Extraction { sites, errors }
+}
+
+/// A call written in the scanned code to `terraform init`'s copy of a module, which may pass the
+/// statements it is given on to a module of its own.
+struct PassedOn {
+    module: usize,
+    inputs: HashMap<String, InputValue>,
+    assigned: HashMap<String, InputValue>,
+    address: String,
+    file: usize,
+    block: usize,
+}
+
+impl PassedOn {
+    /// Sites for the statements the call passes that no document of the called module was made of.
+    fn unfollowed(&self, parsed: &[Vec<SourceFile>]) -> Vec<PolicySite> {
+        let Some(files) = parsed.get(self.module) else {
+            return Vec::new();
+        };
+        let Some(block) = files
+            .get(self.file)
+            .and_then(|f| f.body.blocks.get(self.block))
+        else {
+            return Vec::new();
+        };
+        let scope = Scope::new(files, &self.inputs, &self.assigned);
+        let call = inputs::Call {
+            scope: &scope,
+            file: self.file,
+            block,
+            address: &self.address,
+        };
+        inputs::unfollowed(&call, inputs::Unfollowed::PassedOn)
+    }
 }
 
 #[derive(Clone)]

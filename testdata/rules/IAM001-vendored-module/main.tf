@@ -27,3 +27,19 @@ module "audit_role" {
     },
   ]
 }
+
+# A wrapper `terraform init` vendored, which passes the statements on to a module of its own:
+# statements are followed one module call deep, so these are checked against the catalog and the
+# note says why they are not narrowed.
+module "report_role" {
+  source  = "app.terraform.io/example/wrapped-role/aws"
+  version = "1.0.0"
+
+  name = "report"
+  permissions = {
+    Reports = {
+      actions   = ["s3:GetObject", "s3:GetObjekt"]
+      resources = ["arn:aws:s3:::example-reports/*"]
+    }
+  }
+}
