@@ -58,6 +58,7 @@ struct Instantiation {
 }
 
 /// The `module` block of an instantiation, and what its module knew when it was instantiated.
+#[derive(Clone)]
 struct Caller {
     module: usize,
     /// The `module` block's label.
@@ -229,37 +230,35 @@ pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
             }
         }
         for call in &followed {
+            let caller = Caller {
+                module: inst.module,
+                name: call.name.clone(),
+                inputs: inst.inputs.clone(),
+                assigned: inst.assigned.clone(),
+                file: call.file,
+                block: call.block,
+            };
+            let address = format!("{}module.{}.", inst.address, call.name);
+            for (inputs, assigned) in call_inputs(&scope, call) {
+                queue.push(Instantiation {
+                    module: call.child,
+                    inputs,
+                    assigned,
+                    address: address.clone(),
+                    key: format!("{}{}.", inst.key, call.name),
+                    root: inst.root,
+                    depth: inst.depth + 1,
+                    caller: Some(caller.clone()),
+                });
+            }
             // The statements this module writes into a call of `terraform init`'s copy of a module
             // are followed into that module's documents; those it passes further are looked at once
             // every instantiation is done.
             let child_vendored = dirs.get(call.child).is_some_and(|d| crate::is_vendored(d));
             if in_place && child_vendored {
                 passed_on.push(PassedOn {
-                    module: inst.module,
-                    inputs: inst.inputs.clone(),
-                    assigned: inst.assigned.clone(),
-                    address: format!("{}module.{}.", inst.address, call.name),
-                    file: call.file,
-                    block: call.block,
-                });
-            }
-            for (inputs, assigned) in call_inputs(&scope, call) {
-                queue.push(Instantiation {
-                    module: call.child,
-                    inputs,
-                    assigned,
-                    address: format!("{}module.{}.", inst.address, call.name),
-                    key: format!("{}{}.", inst.key, call.name),
-                    root: inst.root,
-                    depth: inst.depth + 1,
-                    caller: Some(Caller {
-                        module: inst.module,
-                        name: call.name.clone(),
-                        inputs: inst.inputs.clone(),
-                        assigned: inst.assigned.clone(),
-                        file: call.file,
-                        block: call.block,
-                    }),
+                    call: caller,
+                    address,
                 });
             }
         }
@@ -286,30 +285,32 @@ pub fn extract_tree(modules: &[ModuleFiles], options: &Options) -> Extraction {
 /// A call written in the scanned code to `terraform init`'s copy of a module, which may pass the
 /// statements it is given on to a module of its own.
 struct PassedOn {
-    module: usize,
-    inputs: HashMap<String, InputValue>,
-    assigned: HashMap<String, InputValue>,
+    call: Caller,
+    /// `module.app.`, with the calling instantiation's address in front.
     address: String,
-    file: usize,
-    block: usize,
 }
 
 impl PassedOn {
     /// Sites for the statements the call passes that no document of the called module was made of.
     fn unfollowed(&self, parsed: &[Vec<SourceFile>]) -> Vec<PolicySite> {
-        let Some(files) = parsed.get(self.module) else {
+        let Caller {
+            module,
+            inputs: given,
+            assigned,
+            file,
+            block,
+            ..
+        } = &self.call;
+        let Some(files) = parsed.get(*module) else {
             return Vec::new();
         };
-        let Some(block) = files
-            .get(self.file)
-            .and_then(|f| f.body.blocks.get(self.block))
-        else {
+        let Some(block) = files.get(*file).and_then(|f| f.body.blocks.get(*block)) else {
             return Vec::new();
         };
-        let scope = Scope::new(files, &self.inputs, &self.assigned);
+        let scope = Scope::new(files, given, assigned);
         let call = inputs::Call {
             scope: &scope,
-            file: self.file,
+            file: *file,
             block,
             address: &self.address,
         };
