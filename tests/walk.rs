@@ -212,3 +212,30 @@ fn principals_and_fix_say_what_was_left_out() {
         );
     }
 }
+
+/// A module manifest `terraform init` left that does not read is an error at its line and column that
+/// says what to do, whether `.terraform` is found past the filters (hidden) or scanned with them off.
+#[test]
+fn a_module_manifest_that_does_not_read_is_said_where_it_stops() {
+    for args in [&[][..], &["--no-ignore"][..]] {
+        let dir = scratch("manifest");
+        copy_dir(&root().join("testdata/rules/IAM001-vendored-module"), &dir);
+        write(
+            &dir,
+            ".terraform/modules/modules.json",
+            r#"{"Modules":[{"Key":"billing_role","Dir":".terraform/mo"#,
+        );
+        let mut all = vec!["check", ".", "--findings", "findings.json"];
+        all.extend(["--account", "123456789012", "--exit-zero"]);
+        all.extend(args);
+        let out = run(&dir, &all);
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let error = "modules.json:1:41: error: terraform init's module manifest does not read";
+        assert_eq!(said.matches(error).count(), 1, "{args:?}:\n{said}");
+        assert!(said.contains("run `terraform init` again"), "{said}");
+    }
+}

@@ -266,6 +266,15 @@ impl Scan {
         if report.catalog.is_empty() {
             report.catalog = iamprune_catalog::Catalog::embedded().describe();
         }
+        // The run's own messages (a module manifest that does not read) point into files no unit
+        // holds: their text is read here, so that they show at their line and column.
+        for message in &report.messages {
+            if message.span.is_some() && !sources.contains(&message.file) {
+                if let Ok(text) = iamprune_syntax::fs::read_to_string(&message.file) {
+                    sources.insert(message.file.clone(), text);
+                }
+            }
+        }
         report
             .diagnostics
             .sort_by(|a, b| (&a.file, a.span.start, a.rule).cmp(&(&b.file, b.span.start, b.rule)));

@@ -50,9 +50,9 @@ pub fn extract(
         .into_iter()
         .map(|error| Message {
             level: Level::Error,
-            // A span into a text the report does not carry (a `file()` target that did not parse, a
-            // template of a CDK assembly) could not be shown: the message is about its file.
-            span: error.span.filter(|_| texts.contains_key(&error.file)),
+            // A span into a text the unit does not carry (a `file()` target that did not parse, a
+            // module manifest) is shown from the file as it is on disk, as it was read.
+            span: error.span,
             file: error.file,
             message: error.message,
         })
@@ -151,12 +151,13 @@ fn by_kind(
             let has_vendored = modules
                 .keys()
                 .any(|dir| iamprune_terraform::is_vendored(dir));
+            let mut manifest_errors = Vec::new();
             let modules: Vec<iamprune_terraform::ModuleFiles> = modules
                 .into_iter()
                 .map(|(dir, files)| iamprune_terraform::ModuleFiles {
                     var_files: var_files(&dir, texts),
                     vendored: if has_vendored {
-                        vendored(&dir)
+                        vendored(&dir, &mut manifest_errors)
                     } else {
                         Vec::new()
                     },
@@ -164,21 +165,27 @@ fn by_kind(
                     files,
                 })
                 .collect();
-            let extraction = iamprune_terraform::extract_tree(&modules, &tf_options);
+            let mut extraction = iamprune_terraform::extract_tree(&modules, &tf_options);
+            extraction.errors.append(&mut manifest_errors);
             (extraction.sites, extraction.errors)
         }
     }
 }
 
 /// The registry modules `terraform init` vendored for a root, if it ran there. The manifest is read as it
-/// is on disk: no editor edits it.
-fn vendored(dir: &Path) -> Vec<(String, PathBuf)> {
+/// is on disk: no editor edits it. One that does not read is an error of the extraction.
+fn vendored(dir: &Path, errors: &mut Vec<FileError>) -> Vec<(String, PathBuf)> {
     if iamprune_terraform::is_vendored(dir) {
         return Vec::new();
     }
-    iamprune_syntax::fs::read_to_string(&dir.join(iamprune_terraform::VENDORED_MANIFEST))
-        .map(|text| iamprune_terraform::vendored_modules(dir, &text))
-        .unwrap_or_default()
+    let path = dir.join(iamprune_terraform::VENDORED_MANIFEST);
+    let Ok(text) = iamprune_syntax::fs::read_to_string(&path) else {
+        return Vec::new();
+    };
+    iamprune_terraform::vendored_modules(dir, &text).unwrap_or_else(|error| {
+        errors.push(error.in_file(&path));
+        Vec::new()
+    })
 }
 
 /// The variable files of a module directory among the texts of its unit, in Terraform's order.

@@ -175,6 +175,7 @@ pub fn discover(roots: &[(PathBuf, Excludes)], options: WalkOptions) -> (UnitGra
             skipped.walk(root, excludes, &visited, &assemblies, &mut found);
         }
     }
+    messages.append(&mut found.problems);
     let assemblies = outermost(&found.assemblies);
     let graph = UnitGraph {
         skipped: skipped.note(),
@@ -190,6 +191,8 @@ struct Found {
     seen: HashSet<PathBuf>,
     /// The directories of the CDK assemblies among them, nested ones too.
     assemblies: BTreeSet<PathBuf>,
+    /// What kept part of the tree from being read as it should (a module manifest that does not read).
+    problems: Vec<Message>,
 }
 
 impl Found {
@@ -570,8 +573,21 @@ fn add_vendored(dir: &Path, found: &mut Found) -> bool {
     else {
         return false;
     };
+    let modules = match iamprune_terraform::vendored_modules(root, &manifest) {
+        Ok(modules) => modules,
+        Err(error) => {
+            let path = root.join(iamprune_terraform::VENDORED_MANIFEST);
+            found.problems.push(Message {
+                level: Level::Error,
+                file: path,
+                span: Some(error.span),
+                message: error.message,
+            });
+            return false;
+        }
+    };
     let mut added = false;
-    for (_, module) in iamprune_terraform::vendored_modules(root, &manifest) {
+    for (_, module) in modules {
         if !module.starts_with(dir) {
             continue;
         }

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use iamprune_syntax::{Span, SyntaxError};
 use serde::Deserialize;
 
 /// Where `terraform init` keeps the manifest, under a root module's directory.
@@ -25,13 +26,27 @@ struct Entry {
 
 /// The vendored modules a manifest lists, by call key, with their directories (under `root`, the
 /// directory `terraform init` ran in). Local modules are listed too, by their own paths; the root
-/// itself (key `""`) is not. A manifest that does not parse lists nothing: the calls are then noted as
-/// not followed, where they are written.
-pub fn vendored_modules(root: &Path, manifest: &str) -> Vec<(String, PathBuf)> {
-    let Ok(parsed) = serde_json::from_str::<Manifest>(manifest) else {
-        return Vec::new();
-    };
-    parsed
+/// itself (key `""`) is not. A manifest that does not read is an error where it stops reading; the
+/// caller says it, since the calls are then not followed.
+pub fn vendored_modules(
+    root: &Path,
+    manifest: &str,
+) -> Result<Vec<(String, PathBuf)>, SyntaxError> {
+    let parsed = serde_json::from_str::<Manifest>(manifest).map_err(|e| {
+        let why = match iamprune_syntax::json::parse(manifest) {
+            Err(syntax) => syntax,
+            // JSON, but not of a manifest's shape.
+            Ok(_) => SyntaxError::new(Span::new(0, 0), e.to_string()),
+        };
+        SyntaxError::new(
+            why.span,
+            format!(
+                "terraform init's module manifest does not read ({}): the registry and git modules it lists are not followed; run `terraform init` again",
+                why.message
+            ),
+        )
+    })?;
+    Ok(parsed
         .modules
         .into_iter()
         .filter(|e| !e.key.is_empty() && !e.dir.is_empty())
@@ -51,7 +66,7 @@ pub fn vendored_modules(root: &Path, manifest: &str) -> Vec<(String, PathBuf)> {
                 .collect();
             (e.key, root.join(dir))
         })
-        .collect()
+        .collect())
 }
 
 /// Whether a directory is inside a `.terraform` directory: code there is vendored, and fixed at its
@@ -73,15 +88,28 @@ mod tests {
         ]}"#;
         assert_eq!(
             vendored_modules(Path::new("/repo/app"), manifest),
-            [(
+            Ok(vec![(
                 "iam_role".to_string(),
                 PathBuf::from("/repo/app/.terraform/modules/iam_role/modules/iam-role")
-            )]
+            )])
         );
-        assert!(vendored_modules(Path::new("/repo"), "not json").is_empty());
         assert!(is_vendored(Path::new(
             "/repo/app/.terraform/modules/iam_role"
         )));
         assert!(!is_vendored(Path::new("/repo/app/modules/terraform")));
+    }
+
+    #[test]
+    fn a_manifest_that_does_not_read_says_where_and_what_to_do() {
+        let cut = r#"{"Modules":[{"Key":"iam_role","Dir":".terraform/mo"#;
+        let error = vendored_modules(Path::new("/repo"), cut).err();
+        let error = error.unwrap_or_else(|| panic!("a cut manifest reads"));
+        assert!(error.span.start > 30, "{error:?}");
+        assert!(
+            error.message.contains("run `terraform init` again"),
+            "{error}"
+        );
+        let shape = vendored_modules(Path::new("/repo"), r#"{"Modules": 3}"#).err();
+        assert!(shape.is_some_and(|e| e.message.contains("invalid type")));
     }
 }
