@@ -181,7 +181,8 @@ impl<'s, 'a> Converter<'s, 'a> {
             }
         }
         let mut statements = Vec::new();
-        let replaced = self.overriding_sids(body);
+        let (replaced, unread) = self.overriding_sids(body);
+        self.notes.extend(unread);
         for nested in &body.blocks {
             match nested.ident.as_str() {
                 "statement" => {
@@ -237,17 +238,29 @@ impl<'s, 'a> Converter<'s, 'a> {
 
     /// The sids of the statements the documents of `override_policy_documents` (references to data
     /// sources of this module) hold, with the document that holds each: Terraform replaces this
-    /// document's statement of the same sid by theirs.
+    /// document's statement of the same sid by theirs. What cannot be read of them is noted: a
+    /// statement of this document may then be replaced without it being said which.
     fn overriding_sids(
         &self,
         body: &crate::ir::Body,
-    ) -> std::collections::BTreeMap<String, String> {
+    ) -> (std::collections::BTreeMap<String, String>, Vec<SiteNote>) {
         let mut out = std::collections::BTreeMap::new();
+        let mut notes = Vec::new();
         let Some(attr) = body.attr("override_policy_documents") else {
-            return out;
+            return (out, notes);
+        };
+        let unread = |span, what: &str| SiteNote {
+            span,
+            message: format!(
+                "override_policy_documents: {what}, so which statements of this document it replaces is not known; the statements here are checked as written"
+            ),
         };
         let ExprKind::Array(items) = &attr.value.kind else {
-            return out;
+            notes.push(unread(
+                attr.value.span,
+                "not a list of documents written here",
+            ));
+            return (out, notes);
         };
         for item in items {
             let path: Vec<&str> = item
@@ -255,6 +268,10 @@ impl<'s, 'a> Converter<'s, 'a> {
                 .map(|p| p.iter().map(String::as_str).collect())
                 .unwrap_or_default();
             let ["data", "aws_iam_policy_document", name, "json"] = path.as_slice() else {
+                notes.push(unread(
+                    item.span,
+                    "an item is not the `.json` of an `aws_iam_policy_document` of this module",
+                ));
                 continue;
             };
             let blocks = self.scope.files.iter().flat_map(|f| f.body.blocks.iter());
@@ -265,14 +282,34 @@ impl<'s, 'a> Converter<'s, 'a> {
                         .is_some_and(|l| l == "aws_iam_policy_document")
                     && b.labels.get(1).is_some_and(|l| l == *name)
             }) {
-                for statement in block.body.blocks("statement") {
-                    if let Some(sid) = statement.body.attr("sid").and_then(|a| a.value.as_str()) {
-                        out.insert(sid.to_string(), name.to_string());
+                for statement in &block.body.blocks {
+                    let sid = statement.body.attr("sid");
+                    match (statement.ident.as_str(), sid.map(|a| a.value.as_str())) {
+                        ("statement", Some(Some(sid))) => {
+                            out.insert(sid.to_string(), name.to_string());
+                        }
+                        ("statement", Some(None)) => notes.push(unread(
+                            item.span,
+                            &format!(
+                                "a sid in `data.aws_iam_policy_document.{name}` is not a literal"
+                            ),
+                        )),
+                        ("dynamic", _)
+                            if statement.labels.first().is_some_and(|l| l == "statement") =>
+                        {
+                            notes.push(unread(
+                                item.span,
+                                &format!(
+                                    "`data.aws_iam_policy_document.{name}` makes statements with `dynamic \"statement\"`"
+                                ),
+                            ));
+                        }
+                        _ => {}
                     }
                 }
             }
         }
-        out
+        (out, notes)
     }
 
     /// A `dynamic "statement"` block. Its `content` is converted like a statement, so that its

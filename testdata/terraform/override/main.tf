@@ -33,3 +33,53 @@ resource "aws_iam_role_policy" "app" {
   role   = aws_iam_role.app.name
   policy = data.aws_iam_policy_document.base.json
 }
+
+# Overrides that cannot all be read: a document made with `dynamic "statement"`, one whose sid is an
+# expression, and a document given through a variable. Each is noted: which statements here they
+# replace is not known.
+variable "extra_override" {
+  type    = string
+  default = "{}"
+}
+
+variable "audit_sid" {
+  type    = string
+  default = "Audit"
+}
+
+data "aws_iam_policy_document" "mixed" {
+  statement {
+    sid       = "Audit"
+    actions   = ["cloudtrail:LookupEvents"]
+    resources = ["*"]
+  }
+
+  override_policy_documents = [
+    data.aws_iam_policy_document.generated.json,
+    data.aws_iam_policy_document.named.json,
+    var.extra_override,
+  ]
+}
+
+data "aws_iam_policy_document" "generated" {
+  dynamic "statement" {
+    for_each = ["logs:GetLogEvents"]
+    content {
+      actions   = [statement.value]
+      resources = ["*"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "named" {
+  statement {
+    sid       = var.audit_sid
+    actions   = ["cloudtrail:LookupEvents"]
+    resources = ["arn:aws:cloudtrail:us-east-1:123456789012:trail/main"]
+  }
+}
+
+resource "aws_iam_role_policy" "mixed" {
+  role   = aws_iam_role.app.name
+  policy = data.aws_iam_policy_document.mixed.json
+}
