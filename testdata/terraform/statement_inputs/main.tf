@@ -55,6 +55,6 @@ module "grants" {
   source = "./modules/grants"
 
   grants = {
-    "s3:GetObject" = "*"
+    "s3:GetObject" = { resource = "*" }
   }
 }
