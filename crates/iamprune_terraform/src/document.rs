@@ -116,7 +116,11 @@ impl<'s, 'a> Converter<'s, 'a> {
             return Node::new(expr.span, NodeKind::String(value));
         }
         if self.scope.string(here, &Instance::default()).is_some()
-            || (name.starts_with("var.") && self.scope.definition(path).is_some())
+            || (name.starts_with("var.")
+                && path
+                    .get(..2)
+                    .and_then(|variable| self.scope.definition(variable))
+                    .is_some())
         {
             // The value depends on a variable's default, which terraform.tfvars, `-var` or a caller may
             // override: an action written there is never removed.

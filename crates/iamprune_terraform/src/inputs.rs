@@ -699,8 +699,8 @@ fn follow<'a>(
         ExprKind::Null => None,
         ExprKind::Object(m) if m.is_empty() => None,
         ExprKind::Array(items) if items.is_empty() => None,
-        // `local.x` only: `local.x.y` is a part of it, which an edit of the whole would not fit.
-        ExprKind::Ref { path } if path.len() == 2 && path.first().is_some_and(|r| r == "local") => {
+        // `local.x` only (`Scope::definition` has none for `local.x.y`).
+        ExprKind::Ref { path } if path.first().is_some_and(|r| r == "local") => {
             let Some(definition) = call.scope.definition(path) else {
                 return Some((file, value));
             };

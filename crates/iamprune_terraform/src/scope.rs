@@ -119,9 +119,11 @@ impl<'a> Scope<'a> {
 
     /// The definition `local.X` or `var.X` (its default) refers to, if it is a plain reference.
     pub fn definition(&self, path: &[String]) -> Option<Located<'a>> {
+        // `local.x.y` is a part of `local.x`'s value: its definition is not where it is written, and
+        // an edit of the whole would not fit it.
         match path {
-            [root, name, ..] if root == "local" => self.locals.get(name.as_str()).copied(),
-            [root, name, ..] if root == "var" => match self.variable(name, Eval::Defaults) {
+            [root, name] if root == "local" => self.locals.get(name.as_str()).copied(),
+            [root, name] if root == "var" => match self.variable(name, Eval::Defaults) {
                 Some(Variable::Default(def)) => Some(def),
                 _ => None,
             },
@@ -420,4 +422,35 @@ pub(crate) fn mentions_instance(text: &str, expr: &Expr) -> bool {
     expr.span
         .slice(text)
         .is_some_and(|s| s.contains("each.") || s.contains("count.index"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse_file;
+
+    #[test]
+    fn a_definition_is_of_a_whole_local_or_variable_never_of_a_part() {
+        let text = "locals {\n  read = [\"s3:GetObject\"]\n  perms = { read = [\"s3:GetObject\"] }\n}\nvariable \"actions\" {\n  default = [\"s3:PutObject\"]\n}\n";
+        let path = std::path::PathBuf::from("main.tf");
+        let body = parse_file(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        let files = [SourceFile {
+            path,
+            text: text.to_string(),
+            body,
+        }];
+        let none = HashMap::new();
+        let scope = Scope::new(&files, &none, &none);
+        let of = |path: &[&str]| {
+            let path: Vec<String> = path.iter().map(|s| (*s).to_string()).collect();
+            scope
+                .definition(&path)
+                .and_then(|d| text.get(d.expr.span.range()))
+        };
+        assert_eq!(of(&["local", "read"]), Some("[\"s3:GetObject\"]"));
+        assert_eq!(of(&["var", "actions"]), Some("[\"s3:PutObject\"]"));
+        assert_eq!(of(&["local", "perms", "read"]), None);
+        assert_eq!(of(&["var", "actions", "0"]), None);
+        assert_eq!(of(&["local"]), None);
+    }
 }
