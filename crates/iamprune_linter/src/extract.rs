@@ -77,19 +77,12 @@ fn merge_shared(sites: Vec<PolicySite>) -> Vec<PolicySite> {
             .and_then(|&i| out.get_mut(i))
             .filter(|s| s.purpose == site.purpose)
         {
-            Some(existing) => {
-                // A template rendered with other variables by each reader is a different document
-                // for each: a fix written for one would be wrong for another.
-                if existing.document != site.document {
-                    existing.principals_complete = false;
-                    // Even with its principals mapped, no one text fits every reader.
-                    existing.frozen.get_or_insert_with(|| {
-                        "its readers render it with different values, so no one edit fits them all"
-                            .into()
-                    });
-                }
-                existing.absorb(site);
-            }
+            // A template rendered with other variables by each reader is a different document for
+            // each.
+            Some(existing) => existing.absorb_variant(
+                site,
+                "its readers render it with different values, so no one edit fits them all",
+            ),
             None => {
                 index.insert(key, out.len());
                 out.push(site);

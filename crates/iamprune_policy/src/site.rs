@@ -49,6 +49,19 @@ pub struct PolicySite {
 }
 
 impl PolicySite {
+    /// [`PolicySite::absorb`] for another extraction of the same place that may hold another
+    /// document (a module called with other inputs, a `file()` template its readers render with
+    /// other values). When the documents differ no one edit fits them all: the site is then neither
+    /// narrowed (a fix for one would be wrong for another) nor edited at all (rules that need no
+    /// findings would still edit it from one version), for the reason `why`.
+    pub fn absorb_variant(&mut self, other: PolicySite, why: &str) {
+        if self.document != other.document {
+            self.principals_complete = false;
+            self.frozen.get_or_insert_with(|| why.to_string());
+        }
+        self.absorb(other);
+    }
+
     /// Takes in another extraction of the same document (a JSON file two modules read with `file()`,
     /// one module called twice): the site then reaches the principals of both, so that it loses only
     /// what none of them used.

@@ -486,19 +486,12 @@ fn merge_site(
         sites.push(site);
         return;
     };
-    // Inputs can change a document (an action list from a variable): a fix written for one call
-    // would be wrong for another, so such a document is never narrowed.
-    // Frozen as well as incomplete: rules that need no findings (a redundant action) would still edit
-    // it from one call's version.
-    if existing.document != site.document {
-        existing.principals_complete = false;
-        existing.frozen.get_or_insert_with(|| {
-            "the document differs between calls of its module, so no one edit fits them all; it is \
-             not narrowed"
-                .into()
-        });
-    }
-    existing.absorb(site);
+    // Inputs can change a document (an action list from a variable).
+    existing.absorb_variant(
+        site,
+        "the document differs between calls of its module, so no one edit fits them all; it is not \
+         narrowed",
+    );
 }
 
 #[cfg(test)]
