@@ -580,4 +580,50 @@ resource "aws_iam_role_policy" "inline" {{
                 .all(|s| !crate::is_vendored(s.file.parent().unwrap_or(Path::new(""))))
         );
     }
+
+    /// A local module called twice with actions that differ: its document is one place in
+    /// the text but two documents, so no one edit fits; the site reaches both roles, and is
+    /// neither narrowed nor edited.
+    #[test]
+    fn a_document_that_differs_between_calls_is_frozen() {
+        let root = r#"
+module "reader" {
+  source = "./role"
+  name   = "reader"
+  action = "s3:GetObject"
+}
+module "writer" {
+  source = "./role"
+  name   = "writer"
+  action = "s3:PutObject"
+}
+"#;
+        let child = r#"
+variable "name" {}
+variable "action" {}
+resource "aws_iam_role" "this" {
+  name = var.name
+}
+resource "aws_iam_role_policy" "this" {
+  role   = aws_iam_role.this.name
+  policy = jsonencode({ Statement = [{ Effect = "Allow", Action = [var.action], Resource = "*" }] })
+}
+"#;
+        let modules = [module("/r", root, &[]), module("/r/role", child, &[])];
+        let extraction = extract_tree(&modules, &Options::default());
+        let site = extraction
+            .sites
+            .iter()
+            .find(|s| s.file == Path::new("/r/role/main.tf"))
+            .unwrap_or_else(|| panic!("the module's policy: {:?}", extraction.sites));
+        assert_eq!(site.principals.len(), 2, "{:?}", site.principals);
+        assert!(!site.principals_complete);
+        assert!(
+            site.frozen
+                .as_deref()
+                .is_some_and(|why| why.contains("differs between calls")),
+            "{:?}",
+            site.frozen
+        );
+    }
 }
