@@ -215,37 +215,18 @@ fn configured_stacks(config: Option<&Path>) -> anyhow::Result<Vec<String>> {
         .as_deref()
         .and_then(Path::parent)
         .unwrap_or(Path::new(""));
-    stacks.extend(cdk_stacks(&dir.join("cdk.out/manifest.json")));
+    let assembly = dir.join("cdk.out");
+    if assembly.join("manifest.json").is_file() {
+        // The stacks of its stages too: the manifest's nested assemblies are followed.
+        let (names, problems) = iamprune_cfn::cdk_stack_names(&assembly);
+        for problem in problems {
+            eprintln!("iamprune: warning: {problem}; its stacks are not pulled");
+        }
+        stacks.extend(names);
+    }
     stacks.sort();
     stacks.dedup();
     Ok(stacks)
-}
-
-/// The stacks a CDK cloud assembly deploys: its `aws:cloudformation:stack` artifacts, by the name they
-/// are deployed as.
-#[cfg(feature = "aws")]
-fn cdk_stacks(manifest: &Path) -> Vec<String> {
-    let Ok(text) = iamprune_syntax::fs::read_to_string(manifest) else {
-        return Vec::new();
-    };
-    let Ok(manifest) = serde_json::from_str::<serde_json::Value>(&text) else {
-        return Vec::new();
-    };
-    manifest["artifacts"]
-        .as_object()
-        .map(|artifacts| {
-            artifacts
-                .iter()
-                .filter(|(_, a)| a["type"] == "aws:cloudformation:stack")
-                .map(|(id, a)| {
-                    a["properties"]["stackName"]
-                        .as_str()
-                        .unwrap_or(id)
-                        .to_string()
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Writes each account's findings and the manifest, and removes what an earlier pull wrote that this

@@ -28,16 +28,59 @@ pub fn extract_cdk_assembly_with(dir: &Path, overrides: &BTreeMap<PathBuf, Strin
         sites: Vec::new(),
         errors: Vec::new(),
     };
-    assembly(dir, 0, overrides, &mut out);
+    for artifact in stack_artifacts(dir, &mut out.errors) {
+        let Some(file) = artifact.template else {
+            continue;
+        };
+        let options = Options {
+            stack_name: Some(artifact.stack_name),
+            account: artifact.account.clone(),
+            deployed_to: artifact.account,
+            ..Options::default()
+        };
+        stack(&artifact.dir, &file, &options, overrides, &mut out, 0);
+    }
     out
 }
 
-fn assembly(dir: &Path, depth: usize, overrides: &BTreeMap<PathBuf, String>, out: &mut Extraction) {
+/// The names the stacks of the cloud assembly in `dir` are deployed as, its stages' included, each
+/// once in name order; with what kept a manifest from being read.
+pub fn cdk_stack_names(dir: &Path) -> (Vec<String>, Vec<FileError>) {
+    let mut errors = Vec::new();
+    let mut names: Vec<String> = stack_artifacts(dir, &mut errors)
+        .into_iter()
+        .map(|artifact| artifact.stack_name)
+        .collect();
+    names.sort();
+    names.dedup();
+    (names, errors)
+}
+
+/// A stack of a cloud assembly, as its manifest lists it.
+struct StackArtifact {
+    /// The directory of the manifest that lists it (a stage's, for a stack in a stage).
+    dir: PathBuf,
+    /// Its template, when the manifest names one inside the assembly.
+    template: Option<PathBuf>,
+    /// CloudFormation deploys the stack under `stackName`, else the artifact id.
+    stack_name: String,
+    account: Option<String>,
+}
+
+/// The stack artifacts of the assembly in `dir` and of the assemblies nested in it (stages), in
+/// manifest order.
+fn stack_artifacts(dir: &Path, errors: &mut Vec<FileError>) -> Vec<StackArtifact> {
+    let mut out = Vec::new();
+    assembly(dir, 0, errors, &mut out);
+    out
+}
+
+fn assembly(dir: &Path, depth: usize, errors: &mut Vec<FileError>, out: &mut Vec<StackArtifact>) {
     let manifest_path = dir.join("manifest.json");
     let text = match iamprune_syntax::fs::read_to_string(&manifest_path) {
         Ok(text) => text,
         Err(err) => {
-            out.errors.push(FileError::whole_file(
+            errors.push(FileError::whole_file(
                 &manifest_path,
                 format!("cannot read: {err}"),
             ));
@@ -47,7 +90,7 @@ fn assembly(dir: &Path, depth: usize, overrides: &BTreeMap<PathBuf, String>, out
     let manifest: Value = match serde_json::from_str(&text) {
         Ok(v) => v,
         Err(err) => {
-            out.errors.push(FileError::at(
+            errors.push(FileError::at(
                 &manifest_path,
                 serde_json_place(&text, &err),
                 format!("not a cloud assembly manifest: {err}"),
@@ -62,26 +105,18 @@ fn assembly(dir: &Path, depth: usize, overrides: &BTreeMap<PathBuf, String>, out
         let properties = artifact.get("properties");
         let property = |key: &str| properties.and_then(|p| p.get(key)).and_then(Value::as_str);
         match artifact.get("type").and_then(Value::as_str) {
-            Some("aws:cloudformation:stack") => {
-                let Some(file) = property("templateFile").and_then(|f| inside(dir, f)) else {
-                    continue;
-                };
-                let environment = artifact
+            Some("aws:cloudformation:stack") => out.push(StackArtifact {
+                dir: dir.to_path_buf(),
+                template: property("templateFile").and_then(|f| inside(dir, f)),
+                stack_name: property("stackName").unwrap_or(id).to_string(),
+                account: artifact
                     .get("environment")
                     .and_then(Value::as_str)
-                    .and_then(account);
-                let options = Options {
-                    // CloudFormation deploys the stack under `stackName`, else the artifact id.
-                    stack_name: Some(property("stackName").unwrap_or(id).to_string()),
-                    account: environment.clone(),
-                    deployed_to: environment,
-                    ..Options::default()
-                };
-                stack(dir, &file, &options, overrides, out, 0);
-            }
+                    .and_then(account),
+            }),
             Some("cdk:cloud-assembly") if depth < MAX_NESTING => {
                 if let Some(nested) = property("directoryName").and_then(|d| inside(dir, d)) {
-                    assembly(&nested, depth + 1, overrides, out);
+                    assembly(&nested, depth + 1, errors, out);
                 }
             }
             _ => {}
@@ -191,6 +226,19 @@ mod tests {
         );
         assert_eq!(account("aws://unknown-account/unknown-region"), None);
         assert_eq!(account("x"), None);
+    }
+
+    /// The stacks of a stage (a nested assembly) are deployed too: `deployments pull` asks for them.
+    #[test]
+    fn stack_names_include_the_stages() {
+        let dir =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/cfn/cdk/stage/cdk.out");
+        let (names, errors) = cdk_stack_names(&dir);
+        assert_eq!(names, ["Escape", "Missing", "Prod-Service"]);
+        assert!(errors.is_empty(), "{errors:?}");
+        let (names, errors) = cdk_stack_names(&dir.join("no-such-assembly"));
+        assert!(names.is_empty());
+        assert_eq!(errors.len(), 1, "an assembly that cannot be read is said");
     }
 
     #[test]

@@ -27,7 +27,7 @@ use std::path::Path;
 use iamprune_policy::{PolicySite, Purpose, Syntax};
 use iamprune_syntax::{FileError, Node, json};
 
-pub use cdk::{extract_cdk_assembly, extract_cdk_assembly_with};
+pub use cdk::{cdk_stack_names, extract_cdk_assembly, extract_cdk_assembly_with};
 pub use generated::{generated_name_matches, stack_name_matches};
 pub use reparse_cache::ReparseCache;
 pub use stack_resources::{StackPrincipal, is_stack_resources, stack_principals};
