@@ -14,12 +14,7 @@ use crate::error::PullError;
 use crate::{attempts, json};
 
 /// The finding types `check` reads.
-const FINDING_TYPES: [&str; 4] = [
-    "UnusedPermission",
-    "UnusedIAMRole",
-    "UnusedIAMUserAccessKey",
-    "UnusedIAMUserPassword",
-];
+const FINDING_TYPES: [&str; 4] = iamprune_findings::UNUSED_FINDING_TYPES;
 
 /// What to pull.
 #[derive(Debug, Clone)]

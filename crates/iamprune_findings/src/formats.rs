@@ -539,7 +539,8 @@ fn finding_status(
     }
 }
 
-const UNUSED_TYPES: [&str; 4] = [
+/// The finding types of unused access that are read; `findings pull` asks for these.
+pub const UNUSED_TYPES: [&str; 4] = [
     "UnusedPermission",
     "UnusedIAMRole",
     "UnusedIAMUserAccessKey",

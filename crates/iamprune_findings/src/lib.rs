@@ -44,6 +44,7 @@ mod versions;
 
 pub use arn::{ArnError, PrincipalArn, PrincipalKind};
 pub use error::FindingsError;
+pub use formats::UNUSED_TYPES as UNUSED_FINDING_TYPES;
 pub use model::{
     ActionFact, FormatKind, Principal, PrincipalFact, PrincipalFindings, Recommendation,
     RecommendedAction, ServiceFact, SmallMap,
