@@ -49,7 +49,7 @@ impl PullError {
     ) -> PullError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         let detail = DisplayErrorContext(&err).to_string();
         if let SdkError::ServiceError(service) = &err {
@@ -76,9 +76,17 @@ impl PullError {
                 },
             };
         }
-        // The credential chain fails before any request is sent.
-        if detail.contains("credentials") && detail.to_lowercase().contains("no ") {
-            return PullError::NoCredentials { detail };
+        // The credential chain fails before any request is sent: the SDK's error then holds the
+        // provider's among its sources.
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+        while let Some(error) = source {
+            if error
+                .downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
+                .is_some()
+            {
+                return PullError::NoCredentials { detail };
+            }
+            source = error.source();
         }
         PullError::Service {
             action: action.to_string(),
