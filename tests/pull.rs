@@ -308,6 +308,37 @@ fn throttling_is_retried_by_the_sdk() {
         "{said}"
     );
     assert!(said.contains("--concurrency"), "{said}");
+
+    // The profile's `max_attempts` is taken too, and said.
+    std::fs::write(
+        home.join("config"),
+        "[profile slow]\nregion = eu-west-1\nmax_attempts = 2\nretry_mode = standard\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let before = fake.count("GetFindingV2") + fake.count("ListFindingsV2");
+    let out = at_fake(&fake, &home, &work)
+        .args([
+            "findings",
+            "pull",
+            "--profile",
+            "slow",
+            "--concurrency",
+            "1",
+            "-o",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    expect_exit(&out, 2);
+    let said = stderr(&out);
+    assert!(
+        said.contains("throttled and still was after 2 attempts"),
+        "{said}"
+    );
+    // Two attempts of the request that failed, and of a second one started before the pull
+    // stopped: far from the eight of a request under the default.
+    let sent = fake.count("GetFindingV2") + fake.count("ListFindingsV2") - before;
+    assert!(sent <= 4, "{sent} requests\n{said}");
 }
 
 /// How many `GetFindingV2` pages the findings take, two details a page.

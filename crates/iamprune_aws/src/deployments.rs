@@ -46,7 +46,7 @@ pub async fn pull_stacks(
                         "ListStackResources",
                         "cloudformation:ListStackResources",
                         e,
-                        attempts(),
+                        attempts(client.config().retry_config()),
                     )
                 })?;
             for summary in page.stack_resource_summaries.unwrap_or_default() {

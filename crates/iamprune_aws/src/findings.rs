@@ -143,7 +143,7 @@ async fn choose_analyzer(client: &Client, region: &str) -> Result<AnalyzerChoice
                         "ListAnalyzers",
                         "access-analyzer:ListAnalyzers",
                         e,
-                        attempts(),
+                        attempts(client.config().retry_config()),
                     )
                 })?;
             found.extend(
@@ -199,7 +199,7 @@ async fn list(
                 "ListFindingsV2",
                 "access-analyzer:ListFindings",
                 e,
-                attempts(),
+                attempts(client.config().retry_config()),
             )
         })?;
         ids.extend(page.findings.into_iter().map(|f| f.id));
@@ -233,7 +233,14 @@ async fn fetch(
             .set_next_token(token.take())
             .send()
             .await
-            .map_err(|e| PullError::of(action, "access-analyzer:GetFinding", e, attempts()))?;
+            .map_err(|e| {
+                PullError::of(
+                    action,
+                    "access-analyzer:GetFinding",
+                    e,
+                    attempts(client.config().retry_config()),
+                )
+            })?;
         details.append(&mut page.finding_details);
         token = page.next_token.take();
         if first.is_none() {

@@ -39,37 +39,44 @@ pub struct Connection {
     pub profile: Option<String>,
 }
 
-/// Attempts per request, throttling included, unless the AWS configuration says otherwise. Standard retry rather than adaptive: the requests are
-/// already bounded by `--concurrency`, and adaptive's client-side rate limit, once tripped, slows a
-/// whole pull for longer than the throttling lasts.
+/// Attempts per request, throttling included, unless the AWS configuration says otherwise. Standard
+/// retry rather than adaptive: the requests are already bounded by `--concurrency`, and adaptive's
+/// client-side rate limit, once tripped, slows a whole pull for longer than the throttling lasts.
 const MAX_ATTEMPTS: u32 = 8;
 
-/// The attempts a request gets: `AWS_MAX_ATTEMPTS` when set, for the message of a throttling that
+/// The attempts a request of a client with `retry` gets, for the message of a throttling that
 /// outlasted them.
-pub(crate) fn attempts() -> u32 {
-    std::env::var("AWS_MAX_ATTEMPTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(MAX_ATTEMPTS)
+pub(crate) fn attempts(retry: Option<&RetryConfig>) -> u32 {
+    retry.map_or(1, RetryConfig::max_attempts)
 }
 
 impl Connection {
     /// The SDK configuration: the standard chain, with the region and profile given here first.
     pub async fn load(&self) -> Result<SdkConfig, PullError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        // `AWS_MAX_ATTEMPTS` and `AWS_RETRY_MODE` (or the profile's) win, as everywhere in AWS tooling.
-        if std::env::var_os("AWS_MAX_ATTEMPTS").is_none()
-            && std::env::var_os("AWS_RETRY_MODE").is_none()
-        {
-            loader = loader.retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
-        }
         if let Some(profile) = &self.profile {
             loader = loader.profile_name(profile);
         }
         if let Some(region) = &self.region {
             loader = loader.region(Region::new(region.clone()));
         }
-        let config = loader.load().await;
+        let mut config = loader.load().await;
+        // What `AWS_MAX_ATTEMPTS`, `AWS_RETRY_MODE` or the profile's `max_attempts`/`retry_mode` say
+        // wins, as everywhere in AWS tooling; the SDK's own default (standard, 3 attempts) is raised
+        // to MAX_ATTEMPTS, since an organization's pull meets throttling. A profile that asks for
+        // exactly that default is raised too: it cannot be told from none.
+        let configured = std::env::var_os("AWS_MAX_ATTEMPTS").is_some()
+            || std::env::var_os("AWS_RETRY_MODE").is_some();
+        let default = RetryConfig::standard();
+        let is_default = |r: &RetryConfig| {
+            r.mode() == default.mode() && r.max_attempts() == default.max_attempts()
+        };
+        if !configured && config.retry_config().is_none_or(is_default) {
+            config = config
+                .into_builder()
+                .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+                .build();
+        }
         if config.region().is_none() {
             return Err(PullError::NoRegion);
         }
