@@ -291,54 +291,43 @@ fn throttling_is_retried_by_the_sdk() {
     let gets = fake.count("GetFindingV2");
     assert_eq!(gets, detail_pages(&findings) + 2);
 
-    // A throttling that outlasts the attempts (here the AWS configuration's two) says so.
+    // A throttling that outlasts the attempts says so, with the attempts the AWS configuration gives:
+    // two from the environment, then two from the profile.
     let fake = Fake::start(State {
         throttle: 1000.into(),
         ..state(findings)
     });
-    let out = at_fake(&fake, &home, &work)
-        .args(["findings", "pull", "-o", dir.to_str().unwrap_or_default()])
-        .env("AWS_MAX_ATTEMPTS", "2")
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    expect_exit(&out, 2);
-    let said = stderr(&out);
-    assert!(
-        said.contains("throttled and still was after 2 attempts"),
-        "{said}"
-    );
-    assert!(said.contains("--concurrency"), "{said}");
-
-    // The profile's `max_attempts` is taken too, and said.
     std::fs::write(
         home.join("config"),
         "[profile slow]\nregion = eu-west-1\nmax_attempts = 2\nretry_mode = standard\n",
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let before = fake.count("GetFindingV2") + fake.count("ListFindingsV2");
-    let out = at_fake(&fake, &home, &work)
-        .args([
-            "findings",
-            "pull",
-            "--profile",
-            "slow",
-            "--concurrency",
-            "1",
-            "-o",
-        ])
-        .arg(&dir)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    expect_exit(&out, 2);
-    let said = stderr(&out);
-    assert!(
-        said.contains("throttled and still was after 2 attempts"),
-        "{said}"
-    );
-    // Two attempts of the request that failed, and of a second one started before the pull
-    // stopped: far from the eight of a request under the default.
-    let sent = fake.count("GetFindingV2") + fake.count("ListFindingsV2") - before;
-    assert!(sent <= 4, "{sent} requests\n{said}");
+    let from_env = ["AWS_MAX_ATTEMPTS", "2"];
+    for (flags, env) in [
+        (&[][..], Some(from_env)),
+        (&["--profile", "slow"][..], None),
+    ] {
+        let before = fake.count("GetFindingV2") + fake.count("ListFindingsV2");
+        let mut cmd = at_fake(&fake, &home, &work);
+        cmd.args(["findings", "pull", "--concurrency", "1", "-o"])
+            .arg(&dir)
+            .args(flags);
+        if let Some([name, value]) = env {
+            cmd.env(name, value);
+        }
+        let out = cmd.output().unwrap_or_else(|e| panic!("{e}"));
+        expect_exit(&out, 2);
+        let said = stderr(&out);
+        assert!(
+            said.contains("throttled and still was after 2 attempts"),
+            "{flags:?}: {said}"
+        );
+        assert!(said.contains("--concurrency"), "{said}");
+        // Two attempts of the request that failed, and of one started before the pull stopped: far
+        // from the eight each of the default.
+        let sent = fake.count("GetFindingV2") + fake.count("ListFindingsV2") - before;
+        assert!(sent <= 4, "{flags:?}: {sent} requests\n{said}");
+    }
 }
 
 /// How many `GetFindingV2` pages the findings take, two details a page.
