@@ -28,7 +28,9 @@ pub struct SiteCache {
     files: Mutex<HashMap<PathBuf, Owners>>,
 }
 
-type Owners = HashMap<String, Vec<Entry>>;
+// Boxed: an entry (a site, its report and the text around it) is moved several times a check, once
+// for every site of a template.
+type Owners = HashMap<String, Vec<Box<Entry>>>;
 
 /// A site's report, with what it was made from.
 #[derive(Debug)]
@@ -92,7 +94,7 @@ impl Session<'_> {
         generated: bool,
     ) -> Vec<Option<SiteReport>> {
         // Each site is offered the next entry of its owner, in the order the last check kept them.
-        let mut candidates: Vec<Option<Entry>> = Vec::with_capacity(sites.len());
+        let mut candidates: Vec<Option<Box<Entry>>> = Vec::with_capacity(sites.len());
         for run in same_file(sites) {
             let Some(first) = run.first() else { continue };
             let owners = self.taken_for(&first.file);
@@ -107,7 +109,7 @@ impl Session<'_> {
             .filter_map(|run| files.get_key_value(&run.first()?.file))
             .map(|(path, file)| (*path, (file.text(), file.indent_step())))
             .collect();
-        let reused: Vec<(Option<SiteReport>, Option<Entry>)> = sites
+        let reused: Vec<(Option<SiteReport>, Option<Box<Entry>>)> = sites
             .par_iter()
             .zip(candidates)
             .map(|(site, entry)| {
@@ -167,23 +169,21 @@ impl Session<'_> {
         let Some(text) = read.slice(file.text()) else {
             return;
         };
-        let entry = Entry {
+        let entry = Box::new(Entry {
             text: text.to_string(),
             indent: file.indent_step().to_string(),
             read,
             generated,
             report,
             site,
-        };
-        self.kept_for(&entry.site).push(entry);
-    }
-
-    fn kept_for(&mut self, site: &PolicySite) -> &mut Vec<Entry> {
+        });
+        let (file, owner) = (entry.site.file.clone(), entry.site.owner.clone());
         self.kept
-            .entry(site.file.clone())
+            .entry(file)
             .or_default()
-            .entry(site.owner.clone())
+            .entry(owner)
             .or_default()
+            .push(entry);
     }
 
     /// The check went through: what it did not take again is of sites that changed or are gone.
