@@ -1,5 +1,5 @@
 # A wrapper module as `terraform init` vendors it: it hands its callers' statements to the iam-role
-# module.
+# module (whose copy the manifest shares with the root's own call of it).
 variable "name" {
   type = string
 }
