@@ -61,6 +61,12 @@ impl SiteCache {
         }
     }
 
+    /// Forgets a file's reports (closed in the editor), as its last parse is forgotten.
+    pub fn forget(&self, file: &std::path::Path) {
+        let mut files = self.files.lock().unwrap_or_else(|p| p.into_inner());
+        files.remove(file);
+    }
+
     fn take(&self, file: &PathBuf) -> Owners {
         let mut files = self.files.lock().unwrap_or_else(|p| p.into_inner());
         files.remove(file).unwrap_or_default()
@@ -256,4 +262,23 @@ fn in_one_file(site: &PolicySite, report: &SiteReport) -> bool {
             .diagnostics
             .iter()
             .all(|d| d.file == *file && d.related.iter().all(|r| r.file == *file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forgotten_file_keeps_nothing() {
+        let cache = SiteCache::new();
+        let (a, b) = (PathBuf::from("/p/a.yaml"), PathBuf::from("/p/b.yaml"));
+        cache.put(HashMap::from([
+            (a.clone(), Owners::new()),
+            (b.clone(), Owners::new()),
+        ]));
+        cache.forget(&a);
+        let files = cache.files.lock().unwrap_or_else(|p| p.into_inner());
+        assert!(!files.contains_key(&a));
+        assert!(files.contains_key(&b));
+    }
 }

@@ -247,6 +247,9 @@ impl Workspace {
         if let Some(reparse) = &self.reparse {
             reparse.forget(path);
         }
+        for project in self.projects.values() {
+            project.site_cache.forget(path);
+        }
     }
 
     /// Checks the unit `file` is checked in, as a check of its project's root would: the same
