@@ -1,4 +1,6 @@
-use iamprune_catalog::PatternKind;
+use std::collections::HashMap;
+
+use iamprune_catalog::{Pattern, PatternKind};
 use iamprune_policy::{ActionKey, Outcome, StatementRefinement};
 
 use super::{FixAvailability, Rule, RuleMeta};
@@ -67,16 +69,17 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
         // cover now is not what they will cover (an action the catalog does not know, beside a
         // wildcard that is narrowed, would be lost). Once they are fixed, the next round judges again.
         let changing = changing_elements(ctx, statement.index);
+        let covers = Candidates::new(&patterns, &changing);
+        let mut candidates = Vec::new();
         for (i, element) in block.elements.iter().enumerate() {
             let Some(pattern) = patterns[i] else {
                 continue;
             };
-            // An identical earlier element, or a different element that covers this one.
-            let cover = patterns.iter().enumerate().find_map(|(j, other)| {
-                if changing.contains(&j) {
-                    return None;
-                }
-                let other = (*other)?;
+            // An identical earlier element, or a different element that covers this one: the first
+            // in the list.
+            covers.of(pattern, &mut candidates);
+            let cover = candidates.iter().find_map(|&j| {
+                let other = patterns[j]?;
                 let same = other.lower() == pattern.lower();
                 let covers = (same && j < i) || (!same && j != i && pattern.is_covered_by(other));
                 covers.then_some(other)
@@ -121,9 +124,50 @@ pub fn check(ctx: &SiteContext<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// The elements that may cover a pattern, by their literal prefix (the text before their first
+/// wildcard). Every name a pattern matches starts with its literal prefix, so a pattern can only be
+/// covered by one whose literal prefix starts the pattern. A statement of 2,000 actions is then
+/// judged in some 60,000 lookups, not 4,000,000 comparisons.
+struct Candidates<'a> {
+    /// Literal prefix → the indices of the elements with it, ascending.
+    by_prefix: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> Candidates<'a> {
+    /// The elements of `patterns` that can cover others: not an expression, and not `changing`.
+    fn new(patterns: &[Option<&'a Pattern>], changing: &[usize]) -> Candidates<'a> {
+        let mut by_prefix: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (j, pattern) in patterns.iter().enumerate() {
+            if let Some(pattern) = pattern
+                && !changing.contains(&j)
+            {
+                by_prefix
+                    .entry(pattern.literal_prefix())
+                    .or_default()
+                    .push(j);
+            }
+        }
+        Candidates { by_prefix }
+    }
+
+    /// The indices of the elements that may cover `pattern`, ascending, into `out`.
+    fn of(&self, pattern: &Pattern, out: &mut Vec<usize>) {
+        out.clear();
+        let lower = pattern.lower();
+        for (end, _) in lower.char_indices().chain([(lower.len(), ' ')]) {
+            if let Some(found) = self.by_prefix.get(&lower[..end]) {
+                out.extend_from_slice(found);
+            }
+        }
+        out.sort_unstable();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    use iamprune_catalog::Pattern;
 
     use crate::rules::testing::Case;
     use crate::{Applicability, Rule, Severity};
@@ -166,5 +210,28 @@ mod tests {
     fn iam011_keeps_names_a_wildcard_does_not_cover() {
         let case = Case::allow(json!(["s3:Get*", "s3:ListBucket", "ec2:GetConsoleOutput"]));
         assert_eq!(case.check(Rule::RedundantAction), []);
+    }
+
+    proptest::proptest! {
+        /// The index leaves out no element that covers another: every pair the rule's comparison
+        /// accepts is among the candidates, whatever the wildcards' places.
+        #[test]
+        fn candidates_hold_every_cover(texts in proptest::collection::vec("[sS3:gGeE*?]{0,6}", 1..24)) {
+            let patterns: Vec<Pattern> = texts.iter().map(Pattern::new).collect();
+            let refs: Vec<Option<&Pattern>> = patterns.iter().map(Some).collect();
+            let covers = super::Candidates::new(&refs, &[]);
+            let mut candidates = Vec::new();
+            for pattern in &patterns {
+                covers.of(pattern, &mut candidates);
+                for (j, other) in patterns.iter().enumerate() {
+                    if other.lower() == pattern.lower() || pattern.is_covered_by(other) {
+                        proptest::prop_assert!(
+                            candidates.contains(&j),
+                            "{pattern} is covered by {other}, not a candidate"
+                        );
+                    }
+                }
+            }
+        }
     }
 }
