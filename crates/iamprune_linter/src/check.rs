@@ -1,6 +1,7 @@
 //! Checking units: extracting their policy sites, running the rules on each, applying suppressions,
 //! and verifying the unit's fixes before any of them is offered as safe.
 
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
@@ -122,14 +123,23 @@ pub fn check_units(
     mappings: &BTreeMap<String, String>,
     done: &(dyn Fn() + Sync),
 ) -> Vec<UnitReport> {
-    let (mut reports, read_by_modules): (Vec<UnitReport>, Vec<Vec<PathBuf>>) = units
+    // The heaviest units first: a Terraform module or CDK assembly started last would leave one
+    // thread working alone at the end. Stable, so the rest keep their order.
+    let mut order: Vec<usize> = (0..units.len()).collect();
+    order.sort_by_key(|&i| Reverse((units[i].kind != UnitKind::Template, units[i].files.len())));
+    let mut checked: Vec<(usize, UnitReport, Vec<PathBuf>)> = order
         .par_iter()
-        .map(|unit| {
-            let mut report = check_unit(linter, unit, options, &BTreeMap::new());
+        .map(|&i| {
+            let mut report = check_unit(linter, &units[i], options, &BTreeMap::new());
             let read = report.fold(mappings);
-            (report, read)
+            (i, report, read)
         })
         .inspect(|_| done())
+        .collect();
+    checked.sort_unstable_by_key(|(i, ..)| *i);
+    let (mut reports, read_by_modules): (Vec<UnitReport>, Vec<Vec<PathBuf>>) = checked
+        .into_iter()
+        .map(|(_, report, read)| (report, read))
         .unzip();
     // A JSON file that a Terraform module reads with `file()` is checked as part of that module,
     // where its principals are known, not a second time as a standalone policy.
