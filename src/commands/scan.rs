@@ -1,5 +1,6 @@
 //! What `check` and `fix` share: the arguments, the workspace's check of the paths, the report.
 
+use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -227,6 +228,9 @@ impl Scan {
             ..Report::default()
         };
         let mut sources = Sources::new();
+        // The texts shown, each once (the first unit's), indexed together on every core.
+        let mut shown_texts: Vec<(PathBuf, String)> = Vec::new();
+        let mut taken: HashSet<PathBuf> = HashSet::new();
         for checked in &mut self.checked {
             if let Some(config) = checked.project.as_deref().map(shown_path) {
                 if !report.configs.contains(&config) {
@@ -253,9 +257,10 @@ impl Scan {
                 let shown: Vec<PathBuf> = unit.shown_files().cloned().collect();
                 let mut texts = std::mem::take(&mut unit.texts);
                 for path in shown {
-                    if !sources.contains(&path) {
+                    if !taken.contains(&path) {
                         if let Some(text) = texts.remove(&path) {
-                            sources.insert(path, text);
+                            taken.insert(path.clone());
+                            shown_texts.push((path, text));
                         }
                     }
                 }
@@ -263,6 +268,7 @@ impl Scan {
                 report.messages.append(&mut unit.messages);
             }
         }
+        sources.extend(shown_texts);
         if report.catalog.is_empty() {
             report.catalog = iamprune_catalog::Catalog::embedded().describe();
         }

@@ -12,12 +12,13 @@ mod principals;
 mod sarif;
 mod text;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use iamprune_linter::join::JoinReport;
 use iamprune_linter::{Diagnostic, Message};
 use iamprune_syntax::{LineIndex, Position, Span};
+use rayon::prelude::*;
 
 pub use github::{ANNOTATIONS_PER_KIND, github, github_summary};
 pub use gitlab::{CodeQualityIssue, gitlab};
@@ -49,7 +50,9 @@ pub struct Report {
 /// The texts of the files diagnostics point into, for positions and snippets.
 #[derive(Debug, Default)]
 pub struct Sources {
-    texts: BTreeMap<PathBuf, (String, LineIndex)>,
+    /// Looked up for every diagnostic shown, never walked in order: hashed, not compared a
+    /// component at a time.
+    texts: HashMap<PathBuf, (String, LineIndex)>,
 }
 
 impl Sources {
@@ -60,6 +63,20 @@ impl Sources {
     pub fn insert(&mut self, path: PathBuf, text: String) {
         let index = LineIndex::new(&text);
         self.texts.insert(path, (text, index));
+    }
+
+    /// Adds many texts at once, indexing them on every core; a path already held keeps its text.
+    pub fn extend(&mut self, texts: Vec<(PathBuf, String)>) {
+        let indexed: Vec<(PathBuf, (String, LineIndex))> = texts
+            .into_par_iter()
+            .map(|(path, text)| {
+                let index = LineIndex::new(&text);
+                (path, (text, index))
+            })
+            .collect();
+        for (path, text) in indexed {
+            self.texts.entry(path).or_insert(text);
+        }
     }
 
     pub fn contains(&self, path: &Path) -> bool {
