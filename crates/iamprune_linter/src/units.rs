@@ -4,10 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ffi::OsString;
-use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use iamprune_syntax::path_order::order_key;
 use ignore::overrides::{Override, OverrideBuilder};
 use rayon::prelude::*;
 
@@ -187,7 +187,8 @@ pub fn discover(roots: &[(PathBuf, Excludes)], options: WalkOptions) -> (UnitGra
 /// The files found, each once: `check a ./a`, or an absolute and a relative path to the same place.
 #[derive(Default)]
 struct Found {
-    files: BTreeSet<PathBuf>,
+    /// In the order found: sorted once, when all are.
+    files: Vec<PathBuf>,
     seen: HashSet<PathBuf>,
     /// The directories of the CDK assemblies among them, nested ones too.
     assemblies: BTreeSet<PathBuf>,
@@ -203,7 +204,7 @@ impl Found {
 
     fn add_canonical(&mut self, path: PathBuf, canonical: PathBuf) {
         if self.seen.insert(canonical) {
-            self.files.insert(path);
+            self.files.push(path);
         }
     }
 }
@@ -241,7 +242,7 @@ fn walk(root: &Path, excludes: &Excludes, options: WalkOptions) -> Walked {
     let mut walked = all.into_inner().unwrap_or_else(|e| e.into_inner());
     // The threads' order is not the same from run to run: of two paths to one file (a symlink), the
     // first in path order is the one reported.
-    walked.files.sort_unstable();
+    walked.files.sort_by_cached_key(|(path, _)| order_key(path));
     walked.messages.sort_by(|a, b| a.file.cmp(&b.file));
     walked
 }
@@ -616,17 +617,28 @@ fn shown(path: &Path, is_dir: bool) -> String {
     shown
 }
 
-fn units_of(files: BTreeSet<PathBuf>, assemblies: &BTreeSet<PathBuf>) -> UnitGraph {
+fn units_of(files: Vec<PathBuf>, assemblies: &BTreeSet<PathBuf>) -> UnitGraph {
+    // Path order, compared as bytes: see `order_key`.
+    let mut files: Vec<(Vec<u8>, PathBuf)> =
+        files.into_iter().map(|f| (order_key(&f), f)).collect();
+    files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let assemblies: Vec<(Vec<u8>, &PathBuf)> =
+        assemblies.iter().map(|a| (order_key(a), a)).collect();
     let mut modules: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
     let mut units = Vec::new();
-    for file in files {
+    // The assemblies before the file in path order.
+    let mut before = 0;
+    for (key, file) in files {
         // Assemblies do not nest, so the only one that can hold a file is the last before it in
-        // path order.
-        let assembly = assemblies
-            .range::<Path, _>((Bound::Unbounded, Bound::Excluded(file.as_path())))
-            .next_back()
-            .filter(|a| file.starts_with(a))
-            .cloned();
+        // path order; a key starts another exactly when the path does.
+        while before < assemblies.len() && assemblies[before].0 < key {
+            before += 1;
+        }
+        let assembly = before
+            .checked_sub(1)
+            .map(|i| &assemblies[i])
+            .filter(|(dir, _)| key.starts_with(dir))
+            .map(|(_, dir)| PathBuf::clone(dir));
         if let Some(assembly) = assembly {
             if file.file_name().is_some_and(|n| n == "manifest.json")
                 && file.parent() == Some(assembly.as_path())
@@ -658,7 +670,8 @@ fn units_of(files: BTreeSet<PathBuf>, assemblies: &BTreeSet<PathBuf>) -> UnitGra
         path: dir,
         files,
     }));
-    units.sort();
+    // As `Unit`'s order: no two units are of one kind and path, so their files never decide.
+    units.sort_by_cached_key(|unit| (unit.kind, order_key(&unit.path)));
     // The first module unit holding a file of each directory.
     let mut unit_of_dir: HashMap<&Path, usize> = HashMap::new();
     for (i, unit) in units.iter().enumerate() {

@@ -8,6 +8,7 @@ mod change;
 mod error;
 pub mod fs;
 pub mod json;
+pub mod path_order;
 mod position;
 mod spans;
 pub mod spelling;
