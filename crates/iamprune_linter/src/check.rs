@@ -2,7 +2,8 @@
 //! and verifying the unit's fixes before any of them is offered as safe.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::ffi::OsStr;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 
@@ -145,14 +146,17 @@ pub fn check_units(
     // where its principals are known, not a second time as a standalone policy.
     let read_by_modules: BTreeSet<PathBuf> = read_by_modules.into_iter().flatten().collect();
     if !read_by_modules.is_empty() {
-        reports.retain(|r| {
-            r.unit.kind != UnitKind::Template
-                || !r
-                    .unit
-                    .files
-                    .iter()
-                    .all(|f| read_by_modules.contains(&canonical(f)))
-        });
+        // A real path costs a system call per directory of the path, and a file's real path ends
+        // in its own name unless it is a link: only those that may be read are resolved.
+        let names: HashSet<&OsStr> = read_by_modules
+            .iter()
+            .filter_map(|p| p.file_name())
+            .collect();
+        let read = |f: &PathBuf| {
+            let may_be = f.file_name().is_some_and(|n| names.contains(n)) || f.is_symlink();
+            may_be && read_by_modules.contains(&canonical(f))
+        };
+        reports.retain(|r| r.unit.kind != UnitKind::Template || !r.unit.files.iter().all(read));
     }
     reports
 }

@@ -200,6 +200,10 @@ fn var_files(dir: &Path, texts: &BTreeMap<PathBuf, String>) -> Vec<(PathBuf, Str
 /// `template.yaml` in the configuration (relative to its file) are the same file however the scan was
 /// started (`.`, `./infra`, the default, an editor's absolute paths).
 fn stack_name(options: &ExtractOptions, file: &Path) -> Option<String> {
+    // A real path costs a system call per directory of the path.
+    if options.stack_names.is_empty() {
+        return None;
+    }
     let file = crate::units::canonical(file);
     options
         .stack_names
