@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use iamprune_findings::{Principal, PrincipalFindings};
 use iamprune_policy::{PolicySite, PrincipalKind, PrincipalName, PrincipalRef};
+use iamprune_syntax::path_order::order_key;
 use serde::Serialize;
 
 use crate::check::UnitReport;
@@ -213,10 +214,11 @@ impl JoinReport {
         if whole_project {
             report.mapping_errors = mapping_errors(project, reports);
         }
-        let mut principals: BTreeMap<(&Path, &str), SourcePrincipal> = BTreeMap::new();
+        // In the order of their units' paths, compared as bytes (see `order_key`).
+        let mut principals: BTreeMap<(Vec<u8>, &str), SourcePrincipal> = BTreeMap::new();
         for unit in reports {
             for principal in &unit.join.principals {
-                let key = (principal.unit.as_path(), principal.declared_as.as_str());
+                let key = (order_key(&principal.unit), principal.declared_as.as_str());
                 match principals.get_mut(&key) {
                     Some(entry) => {
                         for owner in &principal.policies {

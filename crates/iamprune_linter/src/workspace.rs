@@ -3,7 +3,7 @@
 //! to check paths; the language server asks it to check the unit of one file. Both get the same
 //! diagnostics and the same verified fixes, because both go through here.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use iamprune_syntax::PositionedError;
@@ -521,7 +521,7 @@ fn findings_errors(project: &Project) -> Vec<Message> {
 
 /// What the reports covered.
 fn stats(reports: &[UnitReport]) -> Stats {
-    let files: BTreeSet<&PathBuf> = reports.iter().flat_map(|r| &r.unit.files).collect();
+    let files: HashSet<&PathBuf> = reports.iter().flat_map(|r| &r.unit.files).collect();
     let mut stats = Stats::default();
     for report in reports {
         stats += report.covered;
