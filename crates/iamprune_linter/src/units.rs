@@ -139,7 +139,7 @@ pub fn discover(roots: &[(PathBuf, Excludes)], options: WalkOptions) -> (UnitGra
     let mut found = Found::default();
     // The directories walked with the filters, and every path each walk yielded: what it did not
     // yield is what the filters left out.
-    let mut walked: Vec<(&Path, &Excludes, HashSet<OsString>)> = Vec::new();
+    let mut walked: Vec<(&Path, &Excludes, Walked)> = Vec::new();
     for (root, excludes) in roots {
         if !root.exists() {
             messages.push(files::error(root, "no such file or directory".into()));
@@ -152,13 +152,13 @@ pub fn discover(roots: &[(PathBuf, Excludes)], options: WalkOptions) -> (UnitGra
             }
             continue;
         }
-        let walked_root = walk(root, excludes, options);
-        for (path, canonical) in walked_root.files {
+        let mut walked_root = walk(root, excludes, options);
+        for (path, canonical) in std::mem::take(&mut walked_root.files) {
             found.add_canonical(path, canonical);
         }
-        messages.extend(walked_root.messages);
+        messages.append(&mut walked_root.messages);
         if !options.no_ignore && root.is_dir() {
-            walked.push((root, excludes, walked_root.visited));
+            walked.push((root, excludes, walked_root));
         }
     }
     // Every manifest found is read once, here, to tell a CDK assembly's from any other.
@@ -171,8 +171,8 @@ pub fn discover(roots: &[(PathBuf, Excludes)], options: WalkOptions) -> (UnitGra
     let mut skipped = Skipped::new(BUDGET);
     if !walked.is_empty() {
         let assemblies = outermost(&found.assemblies);
-        for (root, excludes, visited) in walked {
-            skipped.walk(root, excludes, &visited, &assemblies, &mut found);
+        for (root, excludes, walked) in walked {
+            skipped.walk(root, excludes, walked, &assemblies, &mut found);
         }
     }
     messages.append(&mut found.problems);
@@ -217,8 +217,12 @@ struct Walked {
     /// What could not be walked, and sources that are not regular files; sorted by path.
     messages: Vec<Message>,
     /// Every path the walk yielded (unless `no_ignore`): what it did not yield, the filters left out.
-    /// By its bytes: both walks join names onto the same root, and hashing a `Path` parses it.
+    /// By its bytes: names are joined onto the same root, and hashing a `Path` parses it.
     visited: HashSet<OsString>,
+    /// Every directory the walk entered, with the names of all it holds (unless `no_ignore`):
+    /// listed here, on the walk's threads, so that finding what the filters left out needs no
+    /// second walk of the tree.
+    listed: Vec<(PathBuf, Vec<OsString>)>,
 }
 
 /// Walks a root with the filters, on as many threads as the checks run on.
@@ -261,6 +265,7 @@ impl Drop for Collector<'_> {
         all.files.extend(mine.files);
         all.messages.extend(mine.messages);
         all.visited.extend(mine.visited);
+        all.listed.extend(mine.listed);
     }
 }
 
@@ -306,6 +311,13 @@ fn see(
         walked.messages.push(message);
     }
     if !options.no_ignore {
+        if kind.is_some_and(|t| t.is_dir()) {
+            // What cannot be listed was said by the walk, which could not list it either.
+            if let Ok(entries) = std::fs::read_dir(&path) {
+                let names = entries.flatten().map(|e| e.file_name()).collect();
+                walked.listed.push((path.clone(), names));
+            }
+        }
         walked.visited.insert(path.into_os_string());
     }
 }
@@ -402,68 +414,90 @@ impl Skipped {
         }
     }
 
-    /// Walks `root` without the filters, looking only at what the filtered walk did not yield.
+    /// Looks at what the filtered walk of `root` did not yield: the entries of the directories it
+    /// entered that it left out, and everything under them, in path order.
     fn walk(
         &mut self,
         root: &Path,
         excludes: &Excludes,
-        visited: &HashSet<OsString>,
+        mut walked: Walked,
         assemblies: &BTreeSet<PathBuf>,
         found: &mut Found,
     ) {
-        let mut entries = walkdir::WalkDir::new(root).sort_by_file_name().into_iter();
-        while let Some(entry) = entries.next() {
-            // What cannot be read was said by the filtered walk, or is out of it.
-            let Ok(entry) = entry else {
+        let visited = &walked.visited;
+        walked.listed.sort_by_cached_key(|(dir, _)| order_key(dir));
+        // The entries left out whose directory was walked, in path order: walking each of them in
+        // turn is walking the whole tree in path order and passing over what was walked.
+        let mut left_out: Vec<(Vec<u8>, PathBuf)> = Vec::new();
+        // The assembly being passed over: everything in one is read through its manifest, so none
+        // of it is left out.
+        let mut assembly: Option<Vec<u8>> = None;
+        for (dir, names) in &walked.listed {
+            let key = order_key(dir);
+            if assembly.as_ref().is_some_and(|a| key.starts_with(a)) {
                 continue;
-            };
-            let path = entry.path();
-            let is_dir = entry.file_type().is_dir();
-            if visited.contains(path.as_os_str()) {
-                // Everything in an assembly is read through its manifest, so none of it is left out;
-                // and an assembly whose files are ignored (`cdk.out/*`) is scanned as if they were not.
-                if is_dir
-                    && (assemblies.contains(path)
-                        || (!visited.contains(path.join(MANIFEST).as_os_str())
-                            && add_assembly(path, found)))
-                {
-                    entries.skip_current_dir();
+            }
+            // An assembly whose files are ignored (`cdk.out/*`) is scanned as if they were not.
+            let manifest_left_out = names.iter().any(|n| n == MANIFEST)
+                && !visited.contains(dir.join(MANIFEST).as_os_str());
+            if assemblies.contains(dir) || (manifest_left_out && add_assembly(dir, found)) {
+                assembly = Some(key);
+                continue;
+            }
+            for name in names {
+                let path = dir.join(name);
+                if !visited.contains(path.as_os_str()) {
+                    left_out.push((order_key(&path), path));
                 }
-                continue;
             }
-            // What the configuration excludes is left out on purpose, and git's store holds no source.
-            if entry.depth() == 0
-                || entry.file_name() == ".git"
-                || excludes.excludes_entry(path, is_dir)
-            {
-                if is_dir {
-                    entries.skip_current_dir();
-                }
-                continue;
-            }
-            let full = self.files >= self.budget.counted || self.looked_at >= self.budget.looked_at;
-            self.incomplete |= full;
-            // A `.gitignore`d `cdk.out`, as `cdk init` writes it: where CDK policies live. Checked
-            // past the budget too, since it costs one look per directory.
-            if is_dir && add_assembly(path, found) {
-                entries.skip_current_dir();
-                continue;
-            }
-            // A `.terraform` that `terraform init` filled: the code of the registry modules its root
-            // calls, read with the root so that statements passed to them are followed. The rest of
-            // it (providers, stale copies) is Terraform's own.
-            if is_dir && entry.file_name() == ".terraform" && add_vendored(path, found) {
-                entries.skip_current_dir();
-                continue;
-            }
-            if is_dir && full {
-                entries.skip_current_dir();
-            }
-            self.looked_at += 1;
-            let counted =
-                !is_dir && !full && entry.file_type().is_file() && files::may_hold_policies(path);
-            self.add(root, path, is_dir, counted, full);
         }
+        left_out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (_, top) in left_out {
+            let mut entries = walkdir::WalkDir::new(&top).sort_by_file_name().into_iter();
+            while let Some(entry) = entries.next() {
+                // What cannot be read is out of the scan either way.
+                let Ok(entry) = entry else {
+                    continue;
+                };
+                if !self.look(root, excludes, &entry, found) {
+                    entries.skip_current_dir();
+                }
+            }
+        }
+    }
+
+    /// Looks at one entry the filtered walk left out; whether to look inside it, if a directory.
+    fn look(
+        &mut self,
+        root: &Path,
+        excludes: &Excludes,
+        entry: &walkdir::DirEntry,
+        found: &mut Found,
+    ) -> bool {
+        let path = entry.path();
+        let is_dir = entry.file_type().is_dir();
+        // What the configuration excludes is left out on purpose, and git's store holds no source.
+        if entry.file_name() == ".git" || excludes.excludes_entry(path, is_dir) {
+            return false;
+        }
+        let full = self.files >= self.budget.counted || self.looked_at >= self.budget.looked_at;
+        self.incomplete |= full;
+        // A `.gitignore`d `cdk.out`, as `cdk init` writes it: where CDK policies live. Checked
+        // past the budget too, since it costs one look per directory.
+        if is_dir && add_assembly(path, found) {
+            return false;
+        }
+        // A `.terraform` that `terraform init` filled: the code of the registry modules its root
+        // calls, read with the root so that statements passed to them are followed. The rest of
+        // it (providers, stale copies) is Terraform's own.
+        if is_dir && entry.file_name() == ".terraform" && add_vendored(path, found) {
+            return false;
+        }
+        self.looked_at += 1;
+        let counted =
+            !is_dir && !full && entry.file_type().is_file() && files::may_hold_policies(path);
+        self.add(root, path, is_dir, counted, full);
+        !(is_dir && full)
     }
 
     /// Adds a file or directory the walk left out to its place.
@@ -1177,11 +1211,11 @@ mod tests {
             counted: 10,
             looked_at: 5,
         });
-        let visited = HashSet::from([root.as_os_str().to_os_string()]);
+        let walked = super::walk(root, &Excludes::default(), WalkOptions::default());
         skipped.walk(
             root,
             &Excludes::default(),
-            &visited,
+            walked,
             &BTreeSet::new(),
             &mut found,
         );
