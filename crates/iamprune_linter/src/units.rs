@@ -164,7 +164,7 @@ pub fn discover(roots: &[(PathBuf, Excludes)], options: WalkOptions) -> (UnitGra
     // Every manifest found is read once, here, to tell a CDK assembly's from any other.
     found.assemblies = found
         .files
-        .iter()
+        .par_iter()
         .filter(|f| f.file_name().is_some_and(|n| n == MANIFEST) && is_cdk_assembly(f))
         .filter_map(|f| f.parent().map(Path::to_path_buf))
         .collect();
@@ -843,14 +843,17 @@ impl DisjointSets {
 /// The `source = "./…"` and `"../…"` paths of module calls, found line by line: a full parse here would
 /// be done again by the extractor.
 fn local_sources(text: &str) -> Vec<String> {
-    text.lines()
-        .filter_map(|line| {
-            let rest = line
-                .trim_start()
-                .strip_prefix("source")?
-                .trim_start()
-                .strip_prefix('=')?
-                .trim();
+    // Found by the word, not line by line: a module's files are read here before anything else,
+    // and few of their lines say `source`.
+    memchr::memmem::find_iter(text.as_bytes(), "source")
+        .filter_map(|at| {
+            let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+            if !text[line_start..at].trim_start().is_empty() {
+                return None;
+            }
+            let after = &text[at + "source".len()..];
+            let line = after.split('\n').next().unwrap_or_default();
+            let rest = line.trim_start().strip_prefix('=')?.trim();
             let value = rest.strip_prefix('"')?.split('"').next()?;
             iamprune_terraform::is_local_source(value).then(|| value.to_string())
         })
@@ -1228,6 +1231,17 @@ mod tests {
                  (`no-ignore = true` in iamprune.toml) or by naming it, or name what holds none in \
                  `exclude`"
             )
+        );
+    }
+
+    #[test]
+    fn module_sources_are_read_where_a_line_starts_with_them() {
+        let text = "module \"a\" {\n  source = \"./modules/a\"\n}\r\nmodule \"b\" {\r\n\tsource=\"../b\"\r\n}\n\
+                    # source = \"./commented\"\nx = 1 # source = \"./mid-line\"\n  sources = \"./plural\"\n\
+                    module \"r\" { source = \"terraform-aws-modules/iam/aws\" }\nsource = \"./last\"";
+        assert_eq!(
+            local_sources(text),
+            ["./modules/a", "../b", "./last"].map(String::from)
         );
     }
 
