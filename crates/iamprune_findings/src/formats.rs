@@ -783,16 +783,18 @@ fn normalise_action(ns: &str, name: &str) -> Result<String, String> {
     if bare.is_empty() {
         return Err(format!("action {} has an empty name", quote(name)));
     }
-    if bare.contains(['*', '?']) {
-        return Err(format!(
-            "action {} is a wildcard: list each unused action by its name",
-            quote(name)
-        ));
-    }
+    // Once per unused action of an export: one pass over the bytes, and the reason only when the
+    // name does not read.
     if !bare
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
+        if bare.contains(['*', '?']) {
+            return Err(format!(
+                "action {} is a wildcard: list each unused action by its name",
+                quote(name)
+            ));
+        }
         return Err(format!("{} is not an IAM action name", quote(name)));
     }
     // Once per unused action of an export: no formatting machinery.
