@@ -119,7 +119,17 @@ fn bench(c: &mut Criterion) {
     let options = project.extract_options(std::slice::from_ref(&root));
     let mappings = BTreeMap::new();
     group.bench_function("check units", |b| {
-        b.iter(|| check_units(&linter, &graph.units, &options, &mappings, &|| ()).len())
+        b.iter(|| {
+            check_units(
+                &linter,
+                &graph.units,
+                &graph.texts,
+                &options,
+                &mappings,
+                &|| (),
+            )
+            .len()
+        })
     });
     group.finish();
 }

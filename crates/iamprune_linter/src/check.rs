@@ -2,7 +2,7 @@
 //! and verifying the unit's fixes before any of them is offered as safe.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ffi::OsStr;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
@@ -115,11 +115,13 @@ impl UnitReport {
 }
 
 /// Checks every unit, in parallel, folding each report as it is done ([`UnitReport::fold`]):
-/// `mappings` are the configuration's `[principals]`. A panic in one unit is reported as an internal
-/// error for that unit; the others go on. `done` is called after each unit (for a progress bar).
+/// `texts` are files already read ([`crate::units::UnitGraph::texts`]), `mappings` the
+/// configuration's `[principals]`. A panic in one unit is reported as an internal error for that
+/// unit; the others go on. `done` is called after each unit (for a progress bar).
 pub fn check_units(
     linter: &Linter<'_>,
     units: &[Unit],
+    texts: &HashMap<PathBuf, String>,
     options: &ExtractOptions,
     mappings: &BTreeMap<String, String>,
     done: &(dyn Fn() + Sync),
@@ -131,7 +133,12 @@ pub fn check_units(
     let mut checked: Vec<(usize, UnitReport, Vec<PathBuf>)> = order
         .par_iter()
         .map(|&i| {
-            let mut report = check_unit(linter, &units[i], options, &BTreeMap::new());
+            let read: BTreeMap<PathBuf, String> = units[i]
+                .files
+                .iter()
+                .filter_map(|f| Some((f.clone(), texts.get(f)?.clone())))
+                .collect();
+            let mut report = check_unit(linter, &units[i], options, &read);
             let read = report.fold(mappings);
             (i, report, read)
         })

@@ -108,6 +108,10 @@ pub struct UnitGraph {
     read_by: BTreeMap<PathBuf, usize>,
     /// The note on what `.gitignore` files and hidden names left out that may hold policies, if any.
     pub skipped: Option<Message>,
+    /// The text of each Terraform file that read, read once to group the modules: a scan checks
+    /// its modules with these rather than reading every file a second time. An editor, which keeps
+    /// a graph while files change, drops them.
+    pub texts: HashMap<PathBuf, String>,
 }
 
 impl UnitGraph {
@@ -698,7 +702,7 @@ fn units_of(files: Vec<PathBuf>, assemblies: &BTreeSet<PathBuf>) -> UnitGraph {
             None => {}
         }
     }
-    let (groups, reads) = module_groups(modules);
+    let (groups, reads, texts) = module_groups(modules);
     units.extend(groups.into_iter().map(|(dir, files)| Unit {
         kind: UnitKind::TerraformModule,
         path: dir,
@@ -725,6 +729,7 @@ fn units_of(files: Vec<PathBuf>, assemblies: &BTreeSet<PathBuf>) -> UnitGraph {
         units,
         read_by,
         skipped: None,
+        texts,
     }
 }
 
@@ -749,26 +754,34 @@ fn outermost(assemblies: &BTreeSet<PathBuf>) -> BTreeSet<PathBuf> {
 #[allow(clippy::type_complexity)]
 fn module_groups(
     modules: BTreeMap<PathBuf, Vec<PathBuf>>,
-) -> (Vec<(PathBuf, Vec<PathBuf>)>, Vec<(PathBuf, PathBuf)>) {
+) -> (
+    Vec<(PathBuf, Vec<PathBuf>)>,
+    Vec<(PathBuf, PathBuf)>,
+    HashMap<PathBuf, String>,
+) {
     let index: HashMap<&Path, usize> = modules
         .keys()
         .enumerate()
         .map(|(i, dir)| (dir.as_path(), i))
         .collect();
-    // What each module's files call and read, from all of them at once: one read each.
-    let named: Vec<(Vec<String>, Vec<String>)> = modules
+    // What each module's files call and read, from all of them at once: one read each, as the
+    // check reads them (a file that does not read is read again there, to say why).
+    #[allow(clippy::type_complexity)]
+    let named: Vec<(Vec<String>, Vec<String>, Vec<(PathBuf, String)>)> = modules
         .par_iter()
         .map(|(_, files)| {
-            let mut named = (Vec::new(), Vec::new());
+            let mut named = (Vec::new(), Vec::new(), Vec::new());
             for file in files {
-                if let Ok(text) = iamprune_syntax::fs::read_to_string(file) {
+                if let Ok(text) = files::read_text(file) {
                     named.0.extend(local_sources(&text));
                     named.1.extend(read_files(&text));
+                    named.2.push((file.clone(), text));
                 }
             }
             named
         })
         .collect();
+    let mut texts = HashMap::new();
     let mut sets = DisjointSets::new(modules.len());
     // Code `terraform init` vendored belongs to the root it ran in.
     for (i, dir) in modules.keys().enumerate() {
@@ -785,7 +798,8 @@ fn module_groups(
     }
     let mut readers: BTreeMap<PathBuf, usize> = BTreeMap::new();
     let mut reads = Vec::new();
-    for (i, (dir, (calls, files_read))) in modules.keys().zip(named).enumerate() {
+    for (i, (dir, (calls, files_read, read))) in modules.keys().zip(named).enumerate() {
+        texts.extend(read);
         for target in calls {
             let called = lexical_join(dir, &target);
             if let Some(&j) = index.get(called.as_path()) {
@@ -810,7 +824,7 @@ fn module_groups(
             .or_insert_with(|| (dir.clone(), Vec::new()));
         entry.1.extend(files);
     }
-    (groups.into_values().collect(), reads)
+    (groups.into_values().collect(), reads, texts)
 }
 
 /// Union-find over module indices.
@@ -1232,6 +1246,25 @@ mod tests {
                  `exclude`"
             )
         );
+    }
+
+    #[test]
+    fn the_terraform_files_read_to_group_modules_are_kept_for_the_check() {
+        let dir = project();
+        let root = dir.path();
+        write(root, "app/broken.tf", "\u{0}binary");
+        let roots = [(root.to_path_buf(), Excludes::default())];
+        let (graph, _) = discover(&roots, WalkOptions::default());
+        let mut kept: Vec<&Path> = graph
+            .texts
+            .keys()
+            .map(|p| p.strip_prefix(root).unwrap_or(p))
+            .collect();
+        kept.sort();
+        // Not the one that does not read: the check reads it again, to say why.
+        assert_eq!(kept, [Path::new("app/main.tf")]);
+        let text = std::fs::read_to_string(root.join("app/main.tf")).unwrap_or_default();
+        assert_eq!(graph.texts.get(&root.join("app/main.tf")), Some(&text));
     }
 
     #[test]

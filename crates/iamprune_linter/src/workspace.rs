@@ -3,7 +3,7 @@
 //! to check paths; the language server asks it to check the unit of one file. Both get the same
 //! diagnostics and the same verified fixes, because both go through here.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use iamprune_syntax::PositionedError;
@@ -310,8 +310,10 @@ impl Workspace {
         // after the units are found.
         let unsaid = &mut self.unsaid;
         let graph = self.graphs.entry(root.clone()).or_insert_with(|| {
-            let (graph, mut messages) =
+            let (mut graph, mut messages) =
                 units::discover(&[(root.clone(), excludes)], project.walk_options());
+            // Files change while an editor is open: each check reads its own.
+            graph.texts = HashMap::new();
             messages.extend(graph.skipped.clone());
             unsaid.insert(root.clone(), (messages, graph.skipped.clone()));
             graph
@@ -463,6 +465,7 @@ fn check_roots(
     let reports = check::check_units(
         &linter,
         &graph.units,
+        &graph.texts,
         &options,
         &project.config.principals,
         done,
