@@ -154,7 +154,8 @@ pub fn check_units(
     let read_by_modules: BTreeSet<PathBuf> = read_by_modules.into_iter().flatten().collect();
     if !read_by_modules.is_empty() {
         // A real path costs a system call per directory of the path, and a file's real path ends
-        // in its own name unless it is a link: only those that may be read are resolved.
+        // in its own name unless it is a link: only those that may be read are resolved, on every
+        // core.
         let names: HashSet<&OsStr> = read_by_modules
             .iter()
             .filter_map(|p| p.file_name())
@@ -163,7 +164,12 @@ pub fn check_units(
             let may_be = f.file_name().is_some_and(|n| names.contains(n)) || f.is_symlink();
             may_be && read_by_modules.contains(&canonical(f))
         };
-        reports.retain(|r| r.unit.kind != UnitKind::Template || !r.unit.files.iter().all(read));
+        let keep: Vec<bool> = reports
+            .par_iter()
+            .map(|r| r.unit.kind != UnitKind::Template || !r.unit.files.iter().all(read))
+            .collect();
+        let mut keep = keep.into_iter();
+        reports.retain(|_| keep.next().unwrap_or(true));
     }
     reports
 }
