@@ -123,7 +123,7 @@ fn bench(c: &mut Criterion) {
             check_units(
                 &linter,
                 &graph.units,
-                &graph.texts,
+                graph.texts.clone(),
                 &options,
                 &mappings,
                 &|| (),

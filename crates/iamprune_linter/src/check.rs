@@ -121,7 +121,7 @@ impl UnitReport {
 pub fn check_units(
     linter: &Linter<'_>,
     units: &[Unit],
-    texts: &HashMap<PathBuf, String>,
+    mut texts: HashMap<PathBuf, String>,
     options: &ExtractOptions,
     mappings: &BTreeMap<String, String>,
     done: &(dyn Fn() + Sync),
@@ -130,14 +130,21 @@ pub fn check_units(
     // thread working alone at the end. Stable, so the rest keep their order.
     let mut order: Vec<usize> = (0..units.len()).collect();
     order.sort_by_key(|&i| Reverse((units[i].kind != UnitKind::Template, units[i].files.len())));
-    let mut checked: Vec<(usize, UnitReport, Vec<PathBuf>)> = order
-        .par_iter()
+    // Each unit takes its texts along, and lets them go when it is checked.
+    let jobs: Vec<(usize, BTreeMap<PathBuf, String>)> = order
+        .iter()
         .map(|&i| {
-            let read: BTreeMap<PathBuf, String> = units[i]
+            let read = units[i]
                 .files
                 .iter()
-                .filter_map(|f| Some((f.clone(), texts.get(f)?.clone())))
+                .filter_map(|f| texts.remove_entry(f))
                 .collect();
+            (i, read)
+        })
+        .collect();
+    let mut checked: Vec<(usize, UnitReport, Vec<PathBuf>)> = jobs
+        .into_par_iter()
+        .map(|(i, read)| {
             let mut report = check_unit(linter, &units[i], options, &read);
             let read = report.fold(mappings);
             (i, report, read)

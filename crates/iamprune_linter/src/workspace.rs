@@ -458,14 +458,14 @@ fn check_roots(
     for root in roots {
         scanned.push((root.clone(), project.excludes(root)));
     }
-    let (graph, mut messages) = units::discover(&scanned, project.walk_options());
+    let (mut graph, mut messages) = units::discover(&scanned, project.walk_options());
     messages.extend(graph.skipped.clone());
     let linter = project.linter();
     let options = project.extract_options(roots);
     let reports = check::check_units(
         &linter,
         &graph.units,
-        &graph.texts,
+        std::mem::take(&mut graph.texts),
         &options,
         &project.config.principals,
         done,
