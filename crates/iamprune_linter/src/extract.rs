@@ -221,7 +221,9 @@ fn root_of(options: &ExtractOptions, path: &Path) -> PathBuf {
         .iter()
         .find(|root| path.starts_with(root))
         .map(|root| {
-            if root.is_file() {
+            // Only a file is under a root that is a file: the `stat` is for that case alone, not
+            // for every module of a tree.
+            if root == path && root.is_file() {
                 root.parent().unwrap_or(root).to_path_buf()
             } else {
                 root.clone()

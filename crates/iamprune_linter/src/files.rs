@@ -117,21 +117,17 @@ pub fn may_hold_policies(path: &Path) -> bool {
 
 /// Reads a file as text; a file that is too large, binary, or not UTF-8 is an error message.
 pub fn read_text(path: &Path) -> Result<String, Message> {
-    let meta = std::fs::metadata(path).map_err(|e| error(path, format!("cannot read: {e}")))?;
-    if !meta.is_file() {
-        return Err(not_regular(path));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(error(
+    use iamprune_syntax::fs::ReadError;
+    let bytes = iamprune_syntax::fs::read(path, MAX_FILE_BYTES).map_err(|e| match e {
+        ReadError::NotRegular => not_regular(path),
+        ReadError::TooLarge(len) => error(
             path,
             format!(
-                "{} bytes: larger than the {MAX_FILE_BYTES} bytes a policy file could need; skipped",
-                meta.len()
+                "{len} bytes: larger than the {MAX_FILE_BYTES} bytes a policy file could need; skipped"
             ),
-        ));
-    }
-    let bytes =
-        iamprune_syntax::fs::read(path).map_err(|e| error(path, format!("cannot read: {e}")))?;
+        ),
+        ReadError::Io(e) => error(path, format!("cannot read: {e}")),
+    })?;
     if bytes.contains(&0) {
         return Err(error(
             path,
