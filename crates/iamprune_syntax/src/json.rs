@@ -86,22 +86,24 @@ fn convert(value: &Value<'_>, shift: usize) -> Node {
 }
 
 /// The offset of the first bracket that nests deeper than [`MAX_DEPTH`], skipping string contents.
+/// Every JSON file is scanned before it is parsed, and most of a template's bytes are in strings:
+/// those are skipped to their closing quote with `memchr`, not looked at byte by byte.
 fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for (i, b) in text.bytes().enumerate() {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
         match b {
-            b'"' => in_string = true,
+            b'"' => loop {
+                // An unterminated string holds the rest of the text: no bracket after it counts.
+                let at = i + 1 + memchr::memchr2(b'"', b'\\', bytes.get(i + 1..)?)?;
+                if bytes[at] == b'"' {
+                    i = at;
+                    break;
+                }
+                // Past the backslash and the character it escapes.
+                i = at + 1;
+            },
             b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_DEPTH {
@@ -111,6 +113,7 @@ fn too_deep(text: &str) -> Option<usize> {
             b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        i += 1;
     }
     None
 }
@@ -176,7 +179,59 @@ mod tests {
         assert!(parse(&format!("[\"{}\"]", "[".repeat(1000))).is_ok());
     }
 
+    /// [`too_deep`] as it reads, one byte at a time: what the skipping scan must agree with.
+    fn too_deep_bytewise(text: &str) -> Option<usize> {
+        let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+        for (i, b) in text.bytes().enumerate() {
+            if in_string {
+                match (escaped, b) {
+                    (true, _) => escaped = false,
+                    (false, b'\\') => escaped = true,
+                    (false, b'"') => in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => in_string = true,
+                b'[' | b'{' => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Some(i);
+                    }
+                }
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn brackets_in_strings_and_after_escapes() {
+        let deep = "[".repeat(MAX_DEPTH);
+        for (text, at) in [
+            (format!("{deep}\"[\\\\\"["), Some(MAX_DEPTH + 5)),
+            (format!("{deep}\"\\\"[\"["), Some(MAX_DEPTH + 5)),
+            (format!("{deep}\"\\\"[\\\"["), None),
+            (format!("{deep}\"[[["), None),
+            (format!("{deep}\\\"["), None),
+        ] {
+            assert_eq!(too_deep(&text), at, "{text}");
+            assert_eq!(too_deep_bytewise(&text), at, "{text}");
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn the_depth_scan_skips_strings_as_a_bytewise_one_does(
+            text in "[\\[{\\]}\"\\\\a]{0,40}",
+            depth in 250usize..260,
+        ) {
+            let text = format!("{}{text}", "[".repeat(depth));
+            proptest::prop_assert_eq!(too_deep(&text), too_deep_bytewise(&text));
+        }
+
         #[test]
         fn never_panics(text in "\\PC{0,64}") {
             let _ = parse(&text);
