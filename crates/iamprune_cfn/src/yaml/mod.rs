@@ -110,11 +110,29 @@ struct Frame {
     is_map: bool,
     items: Vec<Node>,
     members: Vec<Member>,
-    /// The keys seen so far, to find duplicates without a quadratic scan.
+    /// The keys of a mapping past [`SCANNED_KEYS`] members, to find duplicates without a quadratic
+    /// scan; empty while the members are few enough to scan.
     keys: HashSet<String>,
     pending_key: Option<(String, Span)>,
     depth: usize,
     count: usize,
+}
+
+/// Up to this many members, a mapping's keys are compared one by one: nearly every mapping of a
+/// template is this small, and hashing and copying each key cost more than the comparisons.
+const SCANNED_KEYS: usize = 16;
+
+impl Frame {
+    /// Whether `key` is already a key of this mapping, which is to get it next.
+    fn has_key(&mut self, key: &str) -> bool {
+        if self.members.len() < SCANNED_KEYS {
+            return self.members.iter().any(|m| m.key == key);
+        }
+        if self.keys.is_empty() {
+            self.keys = self.members.iter().map(|m| m.key.clone()).collect();
+        }
+        !self.keys.insert(key.to_string())
+    }
 }
 
 struct Builder<'a> {
@@ -322,20 +340,17 @@ impl Builder<'_> {
         }
         match frame.pending_key.take() {
             None => {
-                let key = match &built.node.kind {
-                    NodeKind::String(s) | NodeKind::Number(s) => s.clone(),
+                let span = built.node.span;
+                let key = match built.node.kind {
+                    NodeKind::String(s) | NodeKind::Number(s) => s,
                     NodeKind::Bool(b) => b.to_string(),
                     NodeKind::Null => String::new(),
-                    _ => self
-                        .text
-                        .get(built.node.span.range())
-                        .unwrap_or_default()
-                        .to_string(),
+                    _ => self.text.get(span.range()).unwrap_or_default().to_string(),
                 };
-                frame.pending_key = Some((key, built.node.span));
+                frame.pending_key = Some((key, span));
             }
             Some((key, key_span)) => {
-                if !frame.keys.insert(key.clone()) {
+                if frame.has_key(&key) {
                     self.duplicate_keys.push((key.clone(), key_span));
                 }
                 frame.members.push(Member {

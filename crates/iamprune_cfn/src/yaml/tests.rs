@@ -72,6 +72,31 @@ fn anchors_duplicates_bom_crlf() {
     assert_eq!(t.root.as_object().map(<[Member]>::len), Some(3));
 }
 
+/// Small mappings compare their keys one by one, large ones through an index: both find every
+/// second occurrence, at its place, whichever side of the switch it falls on.
+#[test]
+fn duplicate_keys_in_small_and_large_mappings() {
+    for size in [3, super::SCANNED_KEYS - 1, super::SCANNED_KEYS, 40] {
+        let mut text: String = (0..size).map(|i| format!("k{i}: {i}\n")).collect();
+        text.push_str("k0: again\nk1: again\nk0: thrice\n");
+        let t = tree(&text);
+        let found: Vec<(&str, &str)> = t
+            .duplicate_keys
+            .iter()
+            .map(|(key, span)| (key.as_str(), span.slice(&text).unwrap_or_default()))
+            .collect();
+        assert_eq!(
+            found,
+            [("k0", "k0"), ("k1", "k1"), ("k0", "k0")],
+            "{size} keys"
+        );
+        let starts: Vec<usize> = t.duplicate_keys.iter().map(|(_, s)| s.start).collect();
+        let tail = text.len() - "k0: again\nk1: again\nk0: thrice\n".len();
+        assert_eq!(starts, [tail, tail + 10, tail + 20], "{size} keys");
+        assert_eq!(t.root.as_object().map(<[Member]>::len), Some(size + 3));
+    }
+}
+
 #[test]
 fn scalars_are_typed() {
     let t = tree("a: 1\nb: true\nc: ~\nd: 2012-10-17\ne: '1'\nf: !!str 2\n");
