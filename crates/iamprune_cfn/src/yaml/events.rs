@@ -72,9 +72,9 @@ pub(crate) struct EventError {
     pub offset: usize,
 }
 
-/// Parses `text` into events up to the end of the stream, or the first error.
-pub(crate) fn events(text: &str) -> Result<Vec<Event>, EventError> {
-    let mut out = Vec::new();
+/// Parses `text` into events up to the end of the stream, or the first error, handing each to
+/// `each` as it comes: a template's events are not all held at once.
+pub(crate) fn events(text: &str, mut each: impl FnMut(Event)) -> Result<(), EventError> {
     let mut parser = MaybeUninit::<yaml_parser_t>::uninit();
     // SAFETY: `yaml_parser_initialize` zeroes and sets up the parser in place; it is used only after it
     // reported success, and `yaml_parser_delete` runs exactly once on every path after that. The input
@@ -154,7 +154,7 @@ pub(crate) fn events(text: &str) -> Result<Vec<Event>, EventError> {
                 _ => EventKind::Other,
             };
             let done = e.type_ == YAML_STREAM_END_EVENT;
-            out.push(Event {
+            each(Event {
                 kind,
                 span: Span::new(mark(&e.start_mark), mark(&e.end_mark)),
             });
@@ -164,7 +164,7 @@ pub(crate) fn events(text: &str) -> Result<Vec<Event>, EventError> {
             }
         };
         yaml_parser_delete(p);
-        result.map(|()| out)
+        result
     }
 }
 

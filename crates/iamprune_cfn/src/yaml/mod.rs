@@ -50,10 +50,6 @@ pub fn parse(text: &str) -> Result<YamlTree, SyntaxError> {
         Some(rest) => (rest, '\u{feff}'.len_utf8()),
         None => (text, 0),
     };
-    let events = events::events(body).map_err(|e| {
-        let at = e.offset.saturating_add(shift).min(text.len());
-        SyntaxError::new(Span::new(at, at), e.message)
-    })?;
     let mut builder = Builder {
         text,
         shift,
@@ -67,14 +63,25 @@ pub fn parse(text: &str) -> Result<YamlTree, SyntaxError> {
         anchored: false,
     };
     let mut roots = Vec::new();
-    for event in events {
-        builder.event(event)?;
+    // The tree is built as the events come. Its first error stops the building, not the parse: a
+    // syntax error anywhere in the text is the one reported, as when every event came first.
+    let mut built = Ok(());
+    let parsed = events::events(body, |event| {
+        if built.is_err() {
+            return;
+        }
+        built = builder.event(event);
         if let Some(root) = builder.root.take() {
             roots.push(root.node);
             // An anchor names a node of its own document only.
             builder.anchors.clear();
         }
-    }
+    });
+    parsed.map_err(|e| {
+        let at = e.offset.saturating_add(shift).min(text.len());
+        SyntaxError::new(Span::new(at, at), e.message)
+    })?;
+    built?;
     let mut roots = roots.into_iter();
     let root = roots
         .next()

@@ -124,6 +124,20 @@ fn errors_have_line_and_column() {
     assert!(parse("a:\tb\n\tc: d\n").is_err());
 }
 
+/// The tree is built while the text is parsed, but a syntax error is still the one reported when
+/// the tree failed first: it is the one to fix.
+#[test]
+fn a_syntax_error_outranks_an_earlier_tree_error() {
+    let text = "a: *nope\nb: [1, 2\nc: d\n";
+    let err = parse(text).err().map(|e| e.message);
+    assert!(
+        err.as_deref().is_some_and(|m| !m.contains("alias")),
+        "{err:?}"
+    );
+    let err = parse("a: *nope\nb: [1, 2]\n").err().map(|e| e.message);
+    assert_eq!(err.as_deref(), Some("unknown alias `*nope`"));
+}
+
 #[test]
 fn json_style_flow_mapping_closed_at_key_indentation() {
     let text =
