@@ -51,22 +51,43 @@ pub(crate) fn parse_file(path: &Path, text: &str) -> Result<Body, FileError> {
 /// few dozen levels (brackets inside strings and heredocs are counted too, which only overestimates).
 const MAX_NESTING: usize = 256;
 
-/// The offset where nesting first exceeds [`MAX_NESTING`].
+/// The offset where nesting first exceeds [`MAX_NESTING`]. Every `.tf` file is scanned before it is
+/// parsed: the brackets of each 64 bytes are counted (which the compiler vectorizes), and a chunk is
+/// walked byte by byte only when its counts alone cannot tell that it stays within the limit.
 fn too_deep(text: &str) -> Option<usize> {
+    const CHUNK: usize = 64;
     let mut depth = 0usize;
-    for (i, b) in text.bytes().enumerate() {
-        match b {
-            b'{' | b'[' | b'(' => {
+    for (n, chunk) in text.as_bytes().chunks(CHUNK).enumerate() {
+        let (opens, closes) = chunk.iter().fold((0u8, 0u8), |(o, c), &b| {
+            (o + u8::from(is_open(b)), c + u8::from(is_close(b)))
+        });
+        let (opens, closes) = (usize::from(opens), usize::from(closes));
+        // With no more closing brackets than open ones before it, the depth never drops to zero
+        // inside the chunk, so it ends where the counts say; it peaks at most at `depth + opens`.
+        if depth + opens <= MAX_NESTING && closes <= depth {
+            depth = depth + opens - closes;
+            continue;
+        }
+        for (i, &b) in chunk.iter().enumerate() {
+            if is_open(b) {
                 depth += 1;
                 if depth > MAX_NESTING {
-                    return Some(i);
+                    return Some(n * CHUNK + i);
                 }
+            } else if is_close(b) {
+                depth = depth.saturating_sub(1);
             }
-            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
-            _ => {}
         }
     }
     None
+}
+
+fn is_open(b: u8) -> bool {
+    matches!(b, b'{' | b'[' | b'(')
+}
+
+fn is_close(b: u8) -> bool {
+    matches!(b, b'}' | b']' | b')')
 }
 
 fn parse_json_file(path: &Path, text: &str) -> Result<Body, FileError> {
@@ -245,5 +266,53 @@ fn flatten_spans(expr: &mut Expr, span: Span) {
             flatten_spans(&mut m.value, span);
         }),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`too_deep`] one byte at a time: what the counting scan must agree with.
+    fn too_deep_bytewise(text: &str) -> Option<usize> {
+        let mut depth = 0usize;
+        for (i, b) in text.bytes().enumerate() {
+            if is_open(b) {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            } else if is_close(b) {
+                depth = depth.saturating_sub(1);
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_at_its_bracket() {
+        let text = format!("x = {}", "[".repeat(100_000));
+        assert_eq!(too_deep(&text), Some(4 + MAX_NESTING));
+        let balanced = format!("x = {}{}", "{".repeat(200), "}".repeat(200)).repeat(50);
+        assert_eq!(too_deep(&balanced), None);
+        let err = parse_file(Path::new("main.tf"), &text)
+            .err()
+            .map(|e| e.message);
+        assert_eq!(
+            err.as_deref(),
+            Some(format!("nested more than {MAX_NESTING} levels deep").as_str())
+        );
+    }
+
+    proptest::proptest! {
+        /// Runs of brackets long enough to cross chunks and the limit, closers that would take the
+        /// depth below zero, and filler.
+        #[test]
+        fn the_counting_scan_agrees_with_a_bytewise_one(
+            runs in proptest::collection::vec(("[\\[{(\\]})a ]", 1usize..120), 0..24),
+        ) {
+            let text: String = runs.iter().map(|(c, n)| c.repeat(*n)).collect();
+            proptest::prop_assert_eq!(too_deep(&text), too_deep_bytewise(&text));
+        }
     }
 }
