@@ -190,7 +190,7 @@ impl<'w, 'a, 's> Walker<'w, 'a, 's> {
             NodeKind::String(s) if matches!(path.last(), Some(Seg::Key("TemplateBody"))) => {
                 self.nested(node, s, path);
             }
-            NodeKind::String(s) if s.contains("\"Statement\"") => self.embedded(node, s, path),
+            NodeKind::String(s) if holds_statement(s) => self.embedded(node, s, path),
             _ => {}
         }
     }
@@ -261,6 +261,14 @@ impl<'w, 'a, 's> Walker<'w, 'a, 's> {
     /// template's name ([`Syntax::Expanded`]: no edit is made in them); a name SAM does not publish is
     /// one undecidable statement.
     fn sam_policy_template(&mut self, node: &'s Node, path: &[Seg<'s>]) -> bool {
+        // Every object of a template comes here: what its own keys tell is asked first, before
+        // its resource is looked up.
+        let Some([member]) = node.as_object() else {
+            return false;
+        };
+        if is_intrinsic_key(&member.key) || !member.key.ends_with("Policy") {
+            return false;
+        }
         let place = self.place(path);
         let Some(owner) = place.owner else {
             return false;
@@ -281,14 +289,7 @@ impl<'w, 'a, 's> Walker<'w, 'a, 's> {
                 | [Seg::Key("Policies"), Seg::Index(_)]
                 | [Seg::Key("Policies"), Seg::Index(_), Seg::Index(_)]
         );
-        let Some([member]) = node.as_object() else {
-            return false;
-        };
-        if !is_sam
-            || !in_policies
-            || is_intrinsic_key(&member.key)
-            || !member.key.ends_with("Policy")
-        {
+        if !is_sam || !in_policies {
             return false;
         }
         let key = member.key_span;
@@ -879,6 +880,14 @@ fn from_json(value: &serde_json::Value, span: Span) -> Node {
         ),
     };
     Node::new(span, kind)
+}
+
+/// Whether a string may hold a policy written as JSON: it names `"Statement"`. Every string of a
+/// template is asked, and nearly all are short and hold no quote at all.
+fn holds_statement(s: &str) -> bool {
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("\"Statement\""));
+    s.len() >= FINDER.needle().len() && FINDER.find(s.as_bytes()).is_some()
 }
 
 #[cfg(test)]
