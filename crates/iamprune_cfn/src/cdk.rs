@@ -176,6 +176,12 @@ fn stack(
 /// the assembly (`aws:asset:path`, CDK's `*.nested.template.json`), each with the pattern of the name
 /// CloudFormation gives it: `PARENT-LOGICALID-` and a random suffix, written `PARENT-LOGICALID-*`.
 fn nested_stacks(dir: &Path, text: &str, parent: Option<&str>) -> Vec<(PathBuf, Option<String>)> {
+    // The template was parsed once already, for its policies; nearly none declares a nested stack,
+    // and one that does names its type as written here or through a `\u` escape.
+    let finds = |needle: &str| memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
+    if !finds(NESTED_STACK) && !finds("\\u") {
+        return Vec::new();
+    }
     let Ok(template) = serde_json::from_str::<Value>(text) else {
         return Vec::new();
     };
@@ -184,9 +190,7 @@ fn nested_stacks(dir: &Path, text: &str, parent: Option<&str>) -> Vec<(PathBuf, 
     };
     resources
         .iter()
-        .filter(|(_, r)| {
-            r.get("Type").and_then(Value::as_str) == Some("AWS::CloudFormation::Stack")
-        })
+        .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some(NESTED_STACK))
         .filter_map(|(id, r)| {
             let asset = r
                 .get("Metadata")
@@ -197,6 +201,9 @@ fn nested_stacks(dir: &Path, text: &str, parent: Option<&str>) -> Vec<(PathBuf, 
         })
         .collect()
 }
+
+/// The resource type of a nested stack.
+const NESTED_STACK: &str = "AWS::CloudFormation::Stack";
 
 /// A path named by the manifest, only when it stays inside the assembly.
 fn inside(dir: &Path, relative: &str) -> Option<PathBuf> {
@@ -217,6 +224,30 @@ fn account(environment: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The text is searched for the nested stack's type before it is parsed again: written as is or
+    /// through `\u` escapes, it is found either way.
+    #[test]
+    fn nested_stacks_are_found_however_their_type_is_written() {
+        let template = |ty: &str| {
+            format!(
+                r#"{{"Resources": {{"Inner": {{"Type": "{ty}", "Metadata": {{"aws:asset:path": "Inner.nested.template.json"}}}}}}}}"#
+            )
+        };
+        let dir = Path::new("cdk.out");
+        let want = vec![(
+            dir.join("Inner.nested.template.json"),
+            Some("Parent-Inner-*".to_string()),
+        )];
+        for ty in [NESTED_STACK, "AWS::CloudFormation::\\u0053tack"] {
+            assert_eq!(
+                nested_stacks(dir, &template(ty), Some("Parent")),
+                want,
+                "{ty}"
+            );
+        }
+        assert!(nested_stacks(dir, &template("AWS::IAM::Role"), Some("Parent")).is_empty());
+    }
 
     #[test]
     fn accounts() {
