@@ -2,9 +2,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
+use std::sync::LazyLock;
 
 use iamprune_policy::{PolicySite, PrincipalKind, Purpose, Reach, SiteNote, StringStyle, Syntax};
 use iamprune_syntax::{FileError, Node, Span, json};
+use memchr::memmem::Finder;
 
 use crate::document::{Converter, is_policy_object};
 use crate::embedded::{Embedded, parse_embedded, parse_template};
@@ -288,17 +290,22 @@ impl<'s, 'a> ModuleExtractor<'s, 'a> {
     /// to `consumer`. Text is scanned rather than the tree so that uses inside templates and function
     /// calls count too.
     fn link_references(&mut self, file: usize, expr: &Expr, consumer: &Consumer<'a>) {
+        // Every expression of a module comes here; one without documents has nothing to tie.
+        if self.keyed.is_empty() {
+            return;
+        }
         let Some(text) = expr.span.slice(self.scope.text(file)) else {
             return;
         };
-        for (prefix, make) in [
-            (
-                "data.aws_iam_policy_document.",
-                DocKey::Data as fn(String) -> DocKey,
-            ),
-            ("local.", DocKey::Local as fn(String) -> DocKey),
+        static DATA: LazyLock<Finder<'static>> =
+            LazyLock::new(|| Finder::new("data.aws_iam_policy_document."));
+        static LOCAL: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("local."));
+        for (finder, make) in [
+            (&*DATA, DocKey::Data as fn(String) -> DocKey),
+            (&*LOCAL, DocKey::Local as fn(String) -> DocKey),
         ] {
-            for (at, _) in text.match_indices(prefix) {
+            let prefix = finder.needle();
+            for at in finder.find_iter(text.as_bytes()) {
                 let before = text.get(..at).and_then(|b| b.chars().next_back());
                 if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
                     continue;
