@@ -429,31 +429,36 @@ impl Skipped {
         found: &mut Found,
     ) {
         let visited = &walked.visited;
-        walked.listed.sort_by_cached_key(|(dir, _)| order_key(dir));
+        // By their keys, which are equal exactly when the paths are (`a/b/` is `a/b`).
+        let known: HashSet<Vec<u8>> = assemblies.iter().map(|a| order_key(a)).collect();
+        // What each directory holds that the walk did not yield, on every core; nearly every
+        // directory holds nothing of the kind and drops out here.
+        let mut listed: Vec<Listing> = std::mem::take(&mut walked.listed)
+            .into_par_iter()
+            .filter_map(|(dir, names)| Listing::of(dir, &names, visited, &known))
+            .collect();
+        listed.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         // The entries left out whose directory was walked, in path order: walking each of them in
         // turn is walking the whole tree in path order and passing over what was walked.
         let mut left_out: Vec<(Vec<u8>, PathBuf)> = Vec::new();
         // The assembly being passed over: everything in one is read through its manifest, so none
         // of it is left out.
         let mut assembly: Option<Vec<u8>> = None;
-        for (dir, names) in &walked.listed {
-            let key = order_key(dir);
-            if assembly.as_ref().is_some_and(|a| key.starts_with(a)) {
+        for listing in listed {
+            if assembly
+                .as_ref()
+                .is_some_and(|a| listing.key.starts_with(a))
+            {
                 continue;
             }
             // An assembly whose files are ignored (`cdk.out/*`) is scanned as if they were not.
-            let manifest_left_out = names.iter().any(|n| n == MANIFEST)
-                && !visited.contains(dir.join(MANIFEST).as_os_str());
-            if assemblies.contains(dir) || (manifest_left_out && add_assembly(dir, found)) {
-                assembly = Some(key);
+            if listing.is_assembly
+                || (listing.manifest_left_out && add_assembly(&listing.dir, found))
+            {
+                assembly = Some(listing.key);
                 continue;
             }
-            for name in names {
-                let path = dir.join(name);
-                if !visited.contains(path.as_os_str()) {
-                    left_out.push((order_key(&path), path));
-                }
-            }
+            left_out.extend(listing.left_out);
         }
         left_out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         for (_, top) in left_out {
@@ -583,6 +588,49 @@ impl Skipped {
             file: root,
             span: None,
             message,
+        })
+    }
+}
+
+/// What one directory the filtered walk entered holds that the walk did not yield.
+struct Listing {
+    key: Vec<u8>,
+    dir: PathBuf,
+    /// One of the assemblies found: everything under it is read through its manifest.
+    is_assembly: bool,
+    /// It holds a `manifest.json` that the filters left out: it may be an assembly.
+    manifest_left_out: bool,
+    /// The entries left out, each with its path's order key.
+    left_out: Vec<(Vec<u8>, PathBuf)>,
+}
+
+impl Listing {
+    /// The listing of `dir`, unless it has nothing left out and is no assembly.
+    fn of(
+        dir: PathBuf,
+        names: &[OsString],
+        visited: &HashSet<OsString>,
+        assemblies: &HashSet<Vec<u8>>,
+    ) -> Option<Listing> {
+        let key = order_key(&dir);
+        let is_assembly = assemblies.contains(&key);
+        let mut path = dir.clone();
+        let mut manifest_left_out = false;
+        let mut left_out = Vec::new();
+        for name in names {
+            path.push(name);
+            if !visited.contains(path.as_os_str()) {
+                manifest_left_out |= name == MANIFEST;
+                left_out.push((order_key(&path), path.clone()));
+            }
+            path.pop();
+        }
+        (is_assembly || !left_out.is_empty()).then_some(Listing {
+            key,
+            dir,
+            is_assembly,
+            manifest_left_out,
+            left_out,
         })
     }
 }
