@@ -128,7 +128,8 @@ pub fn read_text(path: &Path) -> Result<String, Message> {
         ),
         ReadError::Io(e) => error(path, format!("cannot read: {e}")),
     })?;
-    if bytes.contains(&0) {
+    // `memchr`, not `contains`: every file of a tree is searched whole.
+    if memchr::memchr(0, &bytes).is_some() {
         return Err(error(
             path,
             "a binary file (it holds NUL bytes); skipped".into(),
