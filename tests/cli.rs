@@ -141,10 +141,7 @@ fn errors_name_the_file_and_position_and_exit_2() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("bad.json:3:45: Trailing commas are not allowed"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("bad.json:3:45: trailing comma"), "{stderr}");
     assert!(out.stdout.is_empty());
 
     let no_effect = dir.join("no-effect.json");

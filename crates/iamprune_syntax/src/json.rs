@@ -1,7 +1,7 @@
-//! JSON with a span for every value, on jsonc-parser.
+//! JSON with a span for every value, on jiter: its iterator reads each value where it stands, and the
+//! spans are the offsets it stands at before and after.
 
-use jsonc_parser::ast::{ObjectPropName, Value};
-use jsonc_parser::{CollectOptions, ParseOptions};
+use jiter::{Jiter, JiterError, JiterErrorType, JsonErrorType, Peek};
 
 use crate::{Member, Node, NodeKind, Span, SyntaxError};
 
@@ -10,24 +10,25 @@ use crate::{Member, Node, NodeKind, Span, SyntaxError};
 /// nest a few dozen levels at most.
 pub const MAX_DEPTH: usize = 256;
 
-/// Parses strict JSON (no comments, trailing commas or other JSON5 extensions).
+/// Parses strict JSON (no comments, trailing commas, `NaN` or other JSON5 extensions).
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
-    let strict = ParseOptions {
-        allow_comments: false,
-        allow_loose_object_property_names: false,
-        allow_trailing_commas: false,
-        allow_missing_commas: false,
-        allow_single_quoted_strings: false,
-        allow_hexadecimal_numbers: false,
-        allow_unary_plus_numbers: false,
-        allow_bare_decimal_point_numbers: false,
-        allow_non_finite_numbers: false,
-        allow_extended_string_escapes: false,
-    };
     // A byte order mark is not JSON, but editors write it; skip it and keep offsets into the full text.
     let (body, shift) = match text.strip_prefix('\u{feff}') {
         Some(rest) => (rest, '\u{feff}'.len_utf8()),
         None => (text, 0),
+    };
+    let fail = |Failed {
+                    at, message, place, ..
+                }: Failed| {
+        // jiter stops at the byte it could not take; a comma is missing, or one too many, before it.
+        let before = body.get(..at).unwrap_or_default();
+        let after_value = before.trim_end_matches(|c: char| is_space(c as u8)).len();
+        let span = match place {
+            Place::Here => Span::new(at, at),
+            Place::TrailingComma => Span::new(after_value.saturating_sub(1), after_value),
+            Place::AfterValue => Span::new(after_value, after_value),
+        };
+        SyntaxError::new(Span::new(span.start + shift, span.end + shift), message)
     };
     if let Some(at) = too_deep(body) {
         return Err(SyntaxError::new(
@@ -35,53 +36,178 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
             format!("nested more than {MAX_DEPTH} levels deep"),
         ));
     }
-    let parsed =
-        jsonc_parser::parse_to_ast(body, &CollectOptions::default(), &strict).map_err(|err| {
-            let range = err.range();
-            SyntaxError::new(
-                Span::new(range.start + shift, range.end + shift),
-                err.kind().to_string(),
-            )
-        })?;
-    match parsed.value {
-        Some(value) => Ok(convert(&value, shift)),
-        None => Err(SyntaxError::new(
+    if body.bytes().all(is_space) {
+        return Err(SyntaxError::new(
             Span::new(shift, shift),
             "the file holds no JSON value",
-        )),
+        ));
+    }
+    let mut reader = Reader {
+        jiter: Jiter::new(body.as_bytes()),
+        text: body.as_bytes(),
+        shift,
+    };
+    let peek = reader.jiter.peek().map_err(Failed::from).map_err(fail)?;
+    let node = reader.value(peek).map_err(fail)?;
+    reader.jiter.finish().map_err(Failed::from).map_err(fail)?;
+    Ok(node)
+}
+
+/// JSON's white space.
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// Where parsing stopped, and why, in the text after any byte order mark.
+struct Failed {
+    at: usize,
+    message: String,
+    /// The text ended inside a string, array or object that has not yet been named as the one left
+    /// open: the innermost one names itself, which says more than the end of the file does.
+    open: bool,
+    place: Place,
+}
+
+/// What an error's offset is placed on.
+#[derive(Clone, Copy)]
+enum Place {
+    /// The byte where parsing stopped.
+    Here,
+    /// The comma before the closing bracket parsing stopped at.
+    TrailingComma,
+    /// The end of the value before the byte where parsing stopped: where a comma is missing.
+    AfterValue,
+}
+
+impl From<JiterError> for Failed {
+    fn from(error: JiterError) -> Failed {
+        let open = matches!(
+            error.error_type,
+            JiterErrorType::JsonError(
+                JsonErrorType::EofWhileParsingList
+                    | JsonErrorType::EofWhileParsingObject
+                    | JsonErrorType::EofWhileParsingString
+            )
+        );
+        let place = match &error.error_type {
+            JiterErrorType::JsonError(JsonErrorType::TrailingComma) => Place::TrailingComma,
+            JiterErrorType::JsonError(
+                JsonErrorType::ExpectedListCommaOrEnd | JsonErrorType::ExpectedObjectCommaOrEnd,
+            ) => Place::AfterValue,
+            _ => Place::Here,
+        };
+        Failed {
+            at: error.index,
+            message: error.error_type.to_string(),
+            open,
+            place,
+        }
     }
 }
 
-fn convert(value: &Value<'_>, shift: usize) -> Node {
-    let span = |r: jsonc_parser::common::Range| Span::new(r.start + shift, r.end + shift);
-    match value {
-        Value::StringLit(s) => Node::new(span(s.range), NodeKind::String(s.value.to_string())),
-        Value::NumberLit(n) => Node::new(span(n.range), NodeKind::Number(n.value.to_string())),
-        Value::BooleanLit(b) => Node::new(span(b.range), NodeKind::Bool(b.value)),
-        Value::NullKeyword(n) => Node::new(span(n.range), NodeKind::Null),
-        Value::Array(a) => Node::new(
-            span(a.range),
-            NodeKind::Array(a.elements.iter().map(|e| convert(e, shift)).collect()),
-        ),
-        Value::Object(o) => Node::new(
-            span(o.range),
-            NodeKind::Object(
-                o.properties
-                    .iter()
-                    .map(|p| {
-                        let (key, key_range) = match &p.name {
-                            ObjectPropName::String(s) => (s.value.to_string(), s.range),
-                            ObjectPropName::Word(w) => (w.value.to_string(), w.range),
-                        };
-                        Member {
-                            key,
-                            key_span: span(key_range),
-                            value: convert(&p.value, shift),
-                        }
-                    })
-                    .collect(),
-            ),
-        ),
+/// A string, array or object that starts at `at`, named by `what` when the text ends inside it.
+fn unterminated(at: usize, what: &str) -> impl Fn(Failed) -> Failed {
+    move |failed| match failed.open {
+        true => Failed {
+            at,
+            message: format!("unterminated {what}"),
+            open: false,
+            place: Place::Here,
+        },
+        false => failed,
+    }
+}
+
+struct Reader<'t> {
+    jiter: Jiter<'t>,
+    text: &'t [u8],
+    shift: usize,
+}
+
+impl Reader<'_> {
+    fn span(&self, start: usize, end: usize) -> Span {
+        Span::new(start + self.shift, end + self.shift)
+    }
+
+    /// The value that `peek` saw start at the reader's offset. Depth is bounded by [`too_deep`].
+    fn value(&mut self, peek: Peek) -> Result<Node, Failed> {
+        let start = self.jiter.current_index();
+        let kind = match peek {
+            Peek::String => {
+                let value = self.jiter.known_str().map_err(Failed::from);
+                NodeKind::String(value.map_err(unterminated(start, "string"))?.to_string())
+            }
+            Peek::True | Peek::False => NodeKind::Bool(self.jiter.known_bool(peek)?),
+            Peek::Null => {
+                self.jiter.known_null()?;
+                NodeKind::Null
+            }
+            Peek::Array => NodeKind::Array(self.array().map_err(unterminated(start, "array"))?),
+            Peek::Object => {
+                NodeKind::Object(self.object(start).map_err(unterminated(start, "object"))?)
+            }
+            _ => {
+                // A number, kept as written: skipped, then read off the text.
+                self.jiter.known_skip(peek)?;
+                let raw = self.text.get(start..self.jiter.current_index());
+                NodeKind::Number(String::from_utf8_lossy(raw.unwrap_or_default()).into_owned())
+            }
+        };
+        Ok(Node::new(
+            self.span(start, self.jiter.current_index()),
+            kind,
+        ))
+    }
+
+    fn array(&mut self) -> Result<Vec<Node>, Failed> {
+        let mut items = Vec::new();
+        let mut next = self.jiter.known_array()?;
+        while let Some(peek) = next {
+            items.push(self.value(peek)?);
+            next = self.jiter.array_step()?;
+        }
+        Ok(items)
+    }
+
+    /// The members of the object whose `{` is at `start`. A key's span runs from its opening quote,
+    /// the first byte past the white space and comma before it, to its closing one, the last before
+    /// the colon after it.
+    fn object(&mut self, start: usize) -> Result<Vec<Member>, Failed> {
+        let mut members = Vec::new();
+        let mut key_start = self.past_separators(start + 1);
+        let mut next = self.jiter.known_object()?.map(str::to_string);
+        while let Some(key) = next {
+            let key_end = self.before_colon(self.jiter.current_index());
+            let peek = self.jiter.peek()?;
+            let value = self.value(peek)?;
+            members.push(Member {
+                key,
+                key_span: self.span(key_start, key_end),
+                value,
+            });
+            key_start = self.past_separators(self.jiter.current_index());
+            next = self.jiter.next_key()?.map(str::to_string);
+        }
+        Ok(members)
+    }
+
+    fn past_separators(&self, mut at: usize) -> usize {
+        while self.text.get(at).is_some_and(|&b| is_space(b) || b == b',') {
+            at += 1;
+        }
+        at
+    }
+
+    fn before_colon(&self, mut at: usize) -> usize {
+        while at > 0
+            && self
+                .text
+                .get(at - 1)
+                .is_some_and(|&b| is_space(b) || b == b':')
+        {
+            at -= 1;
+        }
+        at
     }
 }
 
@@ -154,11 +280,73 @@ mod tests {
         let err = parse(text).err();
         assert_eq!(
             err.as_ref().map(ToString::to_string).as_deref(),
-            Some("Unterminated array")
+            Some("unterminated array")
         );
         assert_eq!(line_column(text, err), Some((2, 8)));
         assert!(parse("").is_err());
         assert!(parse("// c\n{}").is_err());
+    }
+
+    /// What jiter reads is what the tree holds: numbers as written, escapes decoded, every key of
+    /// an object in order (twice when written twice), each span over the text as written.
+    #[test]
+    fn values_keys_and_spans_as_written() {
+        let text = "{ \"n\" : [1.0e5, -0, 123456789012345678901234567890],\n\"k\\u0041\": \"a\\\"b\",\"n\":null}";
+        let node = parse(text).unwrap_or_else(|e| panic!("{e}"));
+        let members = node.as_object().unwrap_or_default();
+        let keys: Vec<(&str, Option<&str>)> = members
+            .iter()
+            .map(|m| (m.key.as_str(), m.key_span.slice(text)))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("n", Some("\"n\"")),
+                ("kA", Some("\"k\\u0041\"")),
+                ("n", Some("\"n\""))
+            ]
+        );
+        let numbers: Vec<NodeKind> = members[0]
+            .value
+            .as_array()
+            .unwrap_or_default()
+            .iter()
+            .map(|n| n.kind.clone())
+            .collect();
+        assert_eq!(
+            numbers,
+            ["1.0e5", "-0", "123456789012345678901234567890"].map(|n| NodeKind::Number(n.into()))
+        );
+        assert_eq!(members[1].value.as_str(), Some("a\"b"));
+        assert_eq!(members[1].value.span.slice(text), Some("\"a\\\"b\""));
+        assert_eq!(members[2].value.kind, NodeKind::Null);
+        assert_eq!(node.span.slice(text), Some(text));
+    }
+
+    #[test]
+    fn what_strict_json_refuses() {
+        let message = |text: &str| parse(text).err().map(|e| (e.span.start, e.message));
+        assert_eq!(message("NaN").map(|m| m.0), Some(0));
+        assert!(parse("[Infinity]").is_err());
+        assert!(parse("{'a': 1}").is_err());
+        assert!(parse("{a: 1}").is_err());
+        assert!(parse("[1] [2]").is_err());
+        assert_eq!(
+            message("{\"a\": \"b"),
+            Some((6, "unterminated string".to_string()))
+        );
+        assert_eq!(
+            message("[{\"a\": 1"),
+            Some((1, "unterminated object".to_string()))
+        );
+        assert_eq!(
+            message("[1 2]"),
+            Some((2, "expected `,` or `]`".to_string()))
+        );
+        assert_eq!(
+            message("  \n "),
+            Some((0, "the file holds no JSON value".to_string()))
+        );
     }
 
     #[test]
