@@ -21,8 +21,11 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
                     at, message, place, ..
                 }: Failed| {
         // jiter stops at the byte it could not take; a comma is missing, or one too many, before it.
-        let before = body.get(..at).unwrap_or_default();
-        let after_value = before.trim_end_matches(|c: char| is_space(c as u8)).len();
+        let before = body.as_bytes().get(..at).unwrap_or_default();
+        let after_value = before
+            .iter()
+            .rposition(|&b| !is_space(b))
+            .map_or(0, |i| i + 1);
         let span = match place {
             Place::Here => Span::new(at, at),
             Place::TrailingComma => Span::new(after_value.saturating_sub(1), after_value),
