@@ -1,6 +1,6 @@
 //! What `check` and `fix` share: the arguments, the workspace's check of the paths, the report.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -231,8 +231,9 @@ impl Scan {
         // The texts shown, each once (the first unit's), indexed together on every core.
         let mut shown_texts: Vec<(PathBuf, String)> = Vec::new();
         let mut taken: HashSet<PathBuf> = HashSet::new();
+        let mut shown_paths = ShownPaths::new();
         for checked in &mut self.checked {
-            if let Some(config) = checked.project.as_deref().map(shown_path) {
+            if let Some(config) = checked.project.as_deref().map(|p| shown_paths.shown(p)) {
                 if !report.configs.contains(&config) {
                     report.configs.push(config);
                 }
@@ -246,7 +247,7 @@ impl Scan {
             let mut join = std::mem::take(&mut checked.join);
             for finding in &mut join.findings {
                 for source in &mut finding.sources {
-                    *source = shown_path(source);
+                    *source = shown_paths.shown(source);
                 }
             }
             report.join.extend(join);
@@ -458,11 +459,37 @@ impl StdinFile {
 /// A path as the user would write it from the working directory: configurations are found as
 /// canonical paths, which would make every report depend on where the repository is checked out.
 fn shown_path(path: &std::path::Path) -> PathBuf {
-    std::env::current_dir()
-        .and_then(std::fs::canonicalize)
-        .ok()
-        .and_then(|cwd| pathdiff::diff_paths(path, cwd))
-        .unwrap_or_else(|| path.to_path_buf())
+    ShownPaths::new().shown(path)
+}
+
+/// [`shown_path`] for many paths: the working directory's real path is found once, not a system
+/// call per directory of it per path, and each path is shown once (an organization's findings name
+/// one export a million times).
+struct ShownPaths {
+    cwd: Option<PathBuf>,
+    shown: HashMap<PathBuf, PathBuf>,
+}
+
+impl ShownPaths {
+    fn new() -> ShownPaths {
+        ShownPaths {
+            cwd: std::env::current_dir().and_then(std::fs::canonicalize).ok(),
+            shown: HashMap::new(),
+        }
+    }
+
+    fn shown(&mut self, path: &std::path::Path) -> PathBuf {
+        if let Some(shown) = self.shown.get(path) {
+            return shown.clone();
+        }
+        let shown = self
+            .cwd
+            .as_deref()
+            .and_then(|cwd| pathdiff::diff_paths(path, cwd))
+            .unwrap_or_else(|| path.to_path_buf());
+        self.shown.insert(path.to_path_buf(), shown.clone());
+        shown
+    }
 }
 
 /// A progress bar on a terminal, shown only when a scan takes more than a moment.
@@ -500,5 +527,27 @@ impl Progress {
 
     fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_shown_from_the_working_directory_each_worked_out_once() {
+        let cwd = std::env::current_dir()
+            .and_then(std::fs::canonicalize)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut paths = ShownPaths::new();
+        let inside = cwd.join("testdata/demo/terraform/main.tf");
+        assert_eq!(
+            paths.shown(&inside),
+            PathBuf::from("testdata/demo/terraform/main.tf")
+        );
+        assert_eq!(paths.shown(&inside), shown_path(&inside));
+        let beside = cwd.with_file_name("elsewhere.jsonl");
+        assert_eq!(paths.shown(&beside), PathBuf::from("../elsewhere.jsonl"));
+        assert_eq!(paths.shown.len(), 2);
     }
 }
