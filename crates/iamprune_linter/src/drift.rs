@@ -6,7 +6,7 @@
 //! unused services and `NotAction` lists do not depend on the catalog's completeness and are fixed
 //! either way.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
 use iamprune_catalog::{Catalog, Pattern, PatternKind};
@@ -82,20 +82,29 @@ impl Drift {
         // One pass: the findings may be merged for it and dropped after (an organization's).
         let mut analyzed: Option<String> = None;
         let mut services = BTreeSet::new();
+        // Principals share their actions: each is looked up in the catalog once, not once a
+        // principal (an organization's export names a few hundred actions a million times).
+        let mut looked_up: HashSet<String> = HashSet::new();
         for f in findings {
             if let Some(day) = f.analyzed_at.as_deref().and_then(date) {
                 if analyzed.as_deref().is_none_or(|latest| day > latest) {
                     analyzed = Some(day.to_string());
                 }
             }
-            services.extend(
-                f.unused_actions
-                    .keys()
-                    .filter(|action| catalog.lookup(action).is_none())
-                    .filter_map(|action| action.split_once(':').map(|(s, _)| s))
-                    .filter(|service| !catalog.service_range(service).is_empty())
-                    .map(str::to_ascii_lowercase),
-            );
+            for action in f.unused_actions.keys() {
+                if looked_up.contains(action.as_str()) {
+                    continue;
+                }
+                looked_up.insert(action.clone());
+                if catalog.lookup(action).is_some() {
+                    continue;
+                }
+                if let Some((service, _)) = action.split_once(':') {
+                    if !catalog.service_range(service).is_empty() {
+                        services.insert(service.to_ascii_lowercase());
+                    }
+                }
+            }
         }
         let newer = catalog_date(catalog)
             .zip(analyzed)
