@@ -1,6 +1,7 @@
-//! Reading files without hanging: only regular files are opened. Opening a FIFO for reading waits for
-//! a writer forever, and a device may never end; the walk can meet either under any name (`*.tf`,
-//! `*.json`), so every read of a file named by a tree or a user goes through here.
+//! Reading files without hanging: only regular files are read, and none is opened in a way that
+//! waits. Opening a FIFO for reading waits for a writer forever, and a device may never end; the walk
+//! can meet either under any name (`*.tf`, `*.json`), so every read of a file named by a tree or a
+//! user goes through here.
 
 use std::io::{self, Read};
 use std::path::Path;
@@ -40,8 +41,42 @@ pub enum ReadError {
 }
 
 /// `std::fs::read`, for regular files of at most `limit` bytes. Every file of a tree is read through
-/// here, so one `stat` answers both before the file is opened: three per file were a tenth of the
-/// system calls of a check.
+/// here, so it costs one `stat`, of the open file: three per file were a tenth of the system calls
+/// of a check. The file is opened without blocking, which a FIFO would otherwise do until a writer
+/// came, and nothing but a regular file is read.
+#[cfg(unix)]
+pub fn read(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(ReadError::NotRegular);
+    }
+    if meta.len() > limit {
+        return Err(ReadError::TooLarge(meta.len()));
+    }
+    // The length is known: read that much, most often in one call, and not once more to find the end
+    // (`read_to_end` asks the length again, and reads in growing pieces). A file that grows meanwhile
+    // is read as it was when it was asked; one that shrinks, as far as it goes.
+    let mut bytes = vec![0; usize::try_from(meta.len()).unwrap_or(0)];
+    let mut filled = 0;
+    while filled < bytes.len() {
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    bytes.truncate(filled);
+    Ok(bytes)
+}
+
+/// `std::fs::read`, for regular files of at most `limit` bytes, asked before the file is opened.
+#[cfg(not(unix))]
 pub fn read(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     let meta = std::fs::metadata(path)?;
     if !meta.is_file() {
@@ -75,6 +110,20 @@ pub fn open(path: &Path) -> io::Result<std::fs::File> {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_is_read_whole_in_any_size() {
+        let dir = std::env::temp_dir().join(format!("iamprune-read-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        for len in [0, 1, 8191, 8192, 8193, 300_000] {
+            let file = dir.join(format!("{len}.json"));
+            let text: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            std::fs::write(&file, &text).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(read(&file, 300_000).ok(), Some(text), "{len} bytes");
+        }
+        assert!(matches!(read(&dir, 10), Err(ReadError::NotRegular)));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn a_fifo_is_refused_without_waiting_for_a_writer() {
