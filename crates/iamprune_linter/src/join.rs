@@ -244,6 +244,7 @@ impl JoinReport {
             .flat_map(|unit| &unit.join.joined)
             .map(String::as_str)
             .collect();
+        let unjoined = Unjoined::new(project.accounts(), &report.principals);
         for found in findings.principals().filter(|p| says_unused(p)) {
             let Principal::Arn(arn) = &found.principal else {
                 continue;
@@ -252,7 +253,7 @@ impl JoinReport {
             report.findings.push(FindingPrincipal {
                 arn: arn.raw.clone(),
                 joined: is_joined,
-                reason: (!is_joined).then(|| unjoined_reason(project, &report.principals, arn)),
+                reason: (!is_joined).then(|| unjoined.reason(arn)),
                 sources: found.sources.clone(),
             });
         }
@@ -403,56 +404,70 @@ fn says_unused(principal: &PrincipalFindings) -> bool {
     !principal.unused_actions.is_empty() || !principal.unused_services.is_empty()
 }
 
-/// The likeliest reason a finding's principal matched no source principal, with its remedy.
-fn unjoined_reason(
-    project: &Project,
-    principals: &[SourcePrincipal],
-    arn: &iamprune_findings::PrincipalArn,
-) -> String {
-    let mapping = format!(
-        "map it in iamprune.toml [principals] as \"{}\" = \"<address or logical id>\"",
-        arn.raw
-    );
-    let accounts = project.accounts();
-    if !accounts.is_empty() && !accounts.contains(&arn.account) {
-        return format!(
-            "it is in account {}, and the source deploys to {} (account, accounts in iamprune.toml)",
-            arn.account,
-            accounts.iter().cloned().collect::<Vec<_>>().join(", ")
-        );
+/// What the source says of every finding principal that reaches no policy, worked out once for all
+/// of them: an organization's export misses a repository in a million principals.
+struct Unjoined {
+    accounts: BTreeSet<String>,
+    /// Some name is generated from a stack whose name is not known.
+    stack_unknown: bool,
+    /// The principals whose names are computed.
+    computed: Vec<String>,
+}
+
+impl Unjoined {
+    /// `accounts`: those the source deploys to, as configured (none: any).
+    fn new(accounts: BTreeSet<String>, principals: &[SourcePrincipal]) -> Unjoined {
+        Unjoined {
+            accounts,
+            stack_unknown: principals
+                .iter()
+                .any(|p| p.named_by == NamedBy::GeneratedWithoutStack),
+            computed: principals
+                .iter()
+                .filter(|p| p.named_by == NamedBy::Computed)
+                .map(|p| p.declared_as.clone())
+                .collect(),
+        }
     }
-    if principals
-        .iter()
-        .any(|p| p.named_by == NamedBy::GeneratedWithoutStack)
-    {
-        return format!(
-            "no source principal is named {}, and some names are generated from a stack whose name is not known: name the stacks ([cloudformation] stack-names, or --stack-name), or {mapping}",
+
+    /// The likeliest reason the findings for `arn` matched no source principal, with its remedy.
+    fn reason(&self, arn: &iamprune_findings::PrincipalArn) -> String {
+        let mapping = format!(
+            "map it in iamprune.toml [principals] as \"{}\" = \"<address or logical id>\"",
+            arn.raw
+        );
+        if !self.accounts.is_empty() && !self.accounts.contains(&arn.account) {
+            return format!(
+                "it is in account {}, and the source deploys to {} (account, accounts in iamprune.toml)",
+                arn.account,
+                self.accounts.iter().cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+        if self.stack_unknown {
+            return format!(
+                "no source principal is named {}, and some names are generated from a stack whose name is not known: name the stacks ([cloudformation] stack-names, or --stack-name), or {mapping}",
+                arn.name
+            );
+        }
+        if !self.computed.is_empty() {
+            let shown: Vec<&str> = self.computed.iter().map(String::as_str).take(5).collect();
+            return format!(
+                "no source principal is named {}; {} ({}{}) may be it: {mapping}",
+                arn.name,
+                crate::diagnostic::count(self.computed.len(), "computed name"),
+                shown.join(", "),
+                if self.computed.len() > shown.len() {
+                    ", …"
+                } else {
+                    ""
+                }
+            );
+        }
+        format!(
+            "no role, user or group in the scanned source is named {}: {mapping}",
             arn.name
-        );
+        )
     }
-    let computed: Vec<&str> = principals
-        .iter()
-        .filter(|p| p.named_by == NamedBy::Computed)
-        .map(|p| p.declared_as.as_str())
-        .collect();
-    if !computed.is_empty() {
-        let shown: Vec<&str> = computed.iter().copied().take(5).collect();
-        return format!(
-            "no source principal is named {}; {} ({}{}) may be it: {mapping}",
-            arn.name,
-            crate::diagnostic::count(computed.len(), "computed name"),
-            shown.join(", "),
-            if computed.len() > shown.len() {
-                ", …"
-            } else {
-                ""
-            }
-        );
-    }
-    format!(
-        "no role, user or group in the scanned source is named {}: {mapping}",
-        arn.name
-    )
 }
 
 /// Each `[principals]` entry whose right side is no policy and no principal of the source: a typo there
@@ -540,4 +555,52 @@ fn similarity(a: &str, b: &str) -> (usize, usize) {
         .take_while(|(x, y)| x == y)
         .count();
     (prefix, suffix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(declared_as: &str, named_by: NamedBy) -> SourcePrincipal {
+        SourcePrincipal {
+            declared_as: declared_as.into(),
+            kind: "role",
+            unit: PathBuf::from("main.tf"),
+            named_by,
+            name: None,
+            deployed: Vec::new(),
+            policies: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn an_unjoined_principal_is_told_the_likeliest_reason_first() {
+        let arn: iamprune_findings::PrincipalArn = "arn:aws:iam::111111111111:role/app"
+            .parse()
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let computed = [
+            principal("aws_iam_role.a", NamedBy::Computed),
+            principal("aws_iam_role.b", NamedBy::Literal),
+        ];
+        let reason = |accounts: &[&str], principals: &[SourcePrincipal]| {
+            let accounts = accounts.iter().map(|a| a.to_string()).collect();
+            Unjoined::new(accounts, principals).reason(&arn)
+        };
+        assert!(
+            reason(&["222222222222"], &computed).starts_with(
+                "it is in account 111111111111, and the source deploys to 222222222222"
+            )
+        );
+        let generated = [principal("Role", NamedBy::GeneratedWithoutStack)];
+        assert!(reason(&["111111111111"], &generated).contains("name the stacks"));
+        assert!(
+            reason(&[], &computed)
+                .starts_with("no source principal is named app; 1 computed name (aws_iam_role.a)")
+        );
+        let literal = [principal("aws_iam_role.b", NamedBy::Literal)];
+        assert!(
+            reason(&[], &literal)
+                .starts_with("no role, user or group in the scanned source is named app: map it")
+        );
+    }
 }
